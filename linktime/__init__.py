@@ -1,0 +1,106 @@
+"""LinkTime: self-hosted scheduling for small teams."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from linktime.config import load_config
+from linktime.extensions import csrf, db, htmx, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    load_config(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+
+    from linktime import models
+    from linktime.accounts import bp as accounts_bp
+    from linktime.bookings import bp as bookings_bp
+    from linktime.cli import register_cli
+    from linktime.event_types import bp as event_types_bp
+    from linktime.formatting import register_template_helpers
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(event_types_bp)
+    # Last: it owns the catch-all /<username>/<slug> public URLs.
+    app.register_blueprint(bookings_bp)
+    register_template_helpers(app)
+    register_error_pages(app)
+    register_cli(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.headers.get("HX-Request"):
+            response.vary.add("HX-Request")
+        return response
+
+    return app
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        message = "This form has expired or was sent from somewhere else. Go back, reload the page and try again."
+        return render_template("error.html", code=400, title="Form expired", message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        titles = {404: "Page not found", 403: "Not allowed", 405: "Not allowed"}
+        messages = {404: "There is nothing at this address. Check the link you were given."}
+        code = error.code or 500
+        return (
+            render_template(
+                "error.html",
+                code=code,
+                title=titles.get(code, error.name),
+                message=messages.get(code, error.description),
+            ),
+            code,
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        message = "Something went wrong on our side. Nothing was saved; please try again."
+        return render_template("error.html", code=500, title="Sorry", message=message), 500
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL for concurrent readers, a busy timeout for writers, and enforced foreign keys."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("bookings", __name__)
+
+from linktime.bookings import views  # noqa: E402,F401

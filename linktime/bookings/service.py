@@ -1,0 +1,246 @@
+"""Booking, cancelling and rescheduling — each one database transaction.
+
+Concurrency: every change to a host's calendar starts by bumping ``users.booking_seq`` for that
+host. The UPDATE takes a row lock on PostgreSQL and the write lock on SQLite (it is the first
+write of the transaction, so pysqlite opens the transaction right there), so two invitees racing
+for one slot are serialised: the second sees the first one's booking when it checks the slot.
+"""
+from __future__ import annotations
+
+import calendar
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from linktime.extensions import db
+from linktime.models import Booking, BookingStatus, EventType, User, now_utc
+from linktime.scheduling import Busy, Slot, free_slots, is_bookable
+
+# Buffers are at most 12 h, so bookings further than this from a window cannot touch it.
+BUSY_MARGIN = timedelta(days=1)
+
+
+class SlotTaken(Exception):
+    """Someone else booked the time (or its last seat) first."""
+
+
+class SlotUnavailable(Exception):
+    """The time is not offered at all: past, too soon, too far ahead or outside the hours."""
+
+
+class BookingClosed(Exception):
+    """The booking can no longer be changed (cancelled, or already over)."""
+
+
+@dataclass(frozen=True)
+class Invitee:
+    name: str
+    email: str
+    timezone: str
+    notes: str = ""
+
+
+def busy_times(host_id: int, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Busy]:
+    """The host's confirmed bookings near [start, end), as the scheduling core wants them."""
+    rows = db.session.execute(
+        select(Booking.start, Booking.end, Booking.event_type_id).where(
+            Booking.host_id == host_id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.start < end + BUSY_MARGIN,
+            Booking.end > start - BUSY_MARGIN,
+            Booking.id != (exclude or -1),
+        )
+    )
+    return [Busy(start=s, end=e, event_type_id=et) for s, e, et in rows]
+
+
+def slots_between(event_type: EventType, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Slot]:
+    return free_slots(
+        event_type.availability,
+        event_type.rules,
+        busy_times(event_type.host_id, start, end, exclude=exclude),
+        now=now_utc(),
+        window_start=start,
+        window_end=end,
+        event_type_id=event_type.id,
+    )
+
+
+@dataclass(frozen=True)
+class Month:
+    """One month of the booking calendar, in the invitee's time zone."""
+
+    first: date
+    weeks: list[list[date]]
+    slots_by_day: dict[date, list[Slot]]
+    previous: date | None
+    next: date | None
+
+
+def month_view(event_type: EventType, zone: str, month: date | None, *, exclude: int | None = None) -> Month:
+    """Free slots of one month (the first month with any, when none is asked for)."""
+    tz = ZoneInfo(zone)
+    now = now_utc()
+    this_month = now.astimezone(tz).date().replace(day=1)
+    last_month = (now + event_type.rules.horizon).astimezone(tz).date().replace(day=1)
+    if month is None:
+        upcoming = slots_between(event_type, now, now + event_type.rules.horizon, exclude=exclude)
+        month = upcoming[0].start.astimezone(tz).date().replace(day=1) if upcoming else this_month
+    month = min(max(month.replace(day=1), this_month), last_month)
+    following = (month + timedelta(days=32)).replace(day=1)
+    start = datetime.combine(month, time(0), tz).astimezone(UTC)
+    end = datetime.combine(following, time(0), tz).astimezone(UTC)
+    by_day: dict[date, list[Slot]] = {}
+    for slot in slots_between(event_type, start, end, exclude=exclude):
+        by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    previous = (month - timedelta(days=1)).replace(day=1)
+    return Month(
+        first=month,
+        weeks=calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month),
+        slots_by_day=by_day,
+        previous=previous if previous >= this_month else None,
+        next=following if following <= last_month else None,
+    )
+
+
+@contextmanager
+def host_transaction(host_id: int) -> Iterator[None]:
+    """One transaction that holds the host's booking lock; commits, or rolls back on error."""
+    try:
+        db.session.execute(
+            update(User).where(User.id == host_id).values(booking_seq=User.booking_seq + 1)
+        )
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None = None) -> Slot:
+    """The free slot at ``start``, or SlotTaken / SlotUnavailable. Call in host_transaction()."""
+    now = now_utc()
+    slot = is_bookable(
+        start,
+        event_type.availability,
+        event_type.rules,
+        busy_times(event_type.host_id, start, start + event_type.rules.duration, exclude=exclude),
+        now=now,
+        event_type_id=event_type.id,
+    )
+    if slot is not None:
+        return slot
+    if is_bookable(start, event_type.availability, event_type.rules, [], now=now):
+        raise SlotTaken()
+    raise SlotUnavailable()
+
+
+def _existing(event_type: EventType, start: datetime, email: str, key: str | None) -> Booking | None:
+    """A booking this same request (or this invitee, for this slot) already made."""
+    if key:
+        found = db.session.scalar(select(Booking).where(Booking.idempotency_key == key))
+        if found is not None:
+            return found
+    return db.session.scalar(
+        select(Booking).where(
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.event_type_id == event_type.id,
+            Booking.start == start,
+            Booking.invitee_email == email,
+        )
+    )
+
+
+def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: str | None = None) -> Booking:
+    """Book ``start`` for the invitee; a repeated request returns the booking it made."""
+    if not event_type.active:
+        raise SlotUnavailable()
+    start = start.astimezone(UTC)
+    email = invitee.email.strip().lower()
+    try:
+        with host_transaction(event_type.host_id):
+            existing = _existing(event_type, start, email, key)
+            if existing is not None:
+                return existing
+            slot = _check_slot(event_type, start)
+            booking = Booking(
+                host_id=event_type.host_id,
+                event_type_id=event_type.id,
+                title=event_type.title,
+                location=event_type.location,
+                location_detail=event_type.location_detail,
+                start=slot.start,
+                end=slot.end,
+                invitee_name=invitee.name.strip(),
+                invitee_email=email,
+                invitee_timezone=invitee.timezone,
+                notes=invitee.notes.strip(),
+                idempotency_key=key,
+            )
+            db.session.add(booking)
+        return booking
+    except IntegrityError:
+        # The same form submitted twice at the same instant: the other request won.
+        existing = _existing(event_type, start, email, key)
+        if existing is None:
+            raise
+        return existing
+
+
+def _ensure_changeable(booking: Booking) -> None:
+    if not booking.is_changeable:
+        raise BookingClosed()
+
+
+def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
+    """Cancel a confirmed, upcoming booking; its time becomes free again."""
+    _ensure_changeable(booking)
+    with host_transaction(booking.host_id):
+        booking.status = BookingStatus.CANCELLED.value
+        booking.cancelled_at = now_utc()
+        booking.cancelled_by = by
+        booking.cancel_reason = reason.strip()
+        booking.sequence += 1
+    return booking
+
+
+def reschedule_booking(booking: Booking, start: datetime) -> Booking:
+    """Move a booking to another free time of its event type."""
+    _ensure_changeable(booking)
+    event_type = booking.event_type
+    if event_type is None or not event_type.active:
+        raise SlotUnavailable()
+    start = start.astimezone(UTC)
+    with host_transaction(booking.host_id):
+        slot = _check_slot(event_type, start, exclude=booking.id)
+        booking.start, booking.end = slot.start, slot.end
+        booking.sequence += 1
+    return booking
+
+
+def find_by_token(token: str) -> Booking | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Booking).where(Booking.manage_token == token))
+
+
+def host_bookings(host: User, tab: str, *, limit: int = 200) -> list[Booking]:
+    """The host's bookings for a dashboard tab: upcoming, past or cancelled."""
+    now = now_utc()
+    query = select(Booking).where(Booking.host_id == host.id)
+    if tab == "cancelled":
+        query = query.where(Booking.status == BookingStatus.CANCELLED).order_by(Booking.start.desc())
+    elif tab == "past":
+        query = query.where(Booking.status == BookingStatus.CONFIRMED, Booking.end <= now).order_by(
+            Booking.start.desc()
+        )
+    else:
+        query = query.where(Booking.status == BookingStatus.CONFIRMED, Booking.end > now).order_by(
+            Booking.start
+        )
+    return list(db.session.scalars(query.limit(limit)))

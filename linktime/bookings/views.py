@@ -1,0 +1,259 @@
+"""Public booking pages, the invitee's manage page, and the host's bookings dashboard."""
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from linktime.bookings import bp, service
+from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm
+from linktime.extensions import db
+from linktime.formatting import format_when, is_timezone, local
+from linktime.models import Booking, EventType, User
+
+TAKEN = "That time was just taken. Please pick another one."
+UNAVAILABLE = "That time is not available. Please pick one of the times shown."
+CLOSED = "This booking has been cancelled or is already over, so it can no longer be changed."
+
+
+def parse_start(value: str | None) -> datetime | None:
+    """An ISO 8601 instant with its offset (as in our slot links), else None."""
+    if not value or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace(" ", "+"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else None
+
+
+def parse_month(value: str | None) -> date | None:
+    try:
+        return datetime.strptime(value or "", "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def parse_day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return None
+
+
+def viewer_zone(fallback: str) -> str:
+    """The invitee's time zone from the page's ``tz`` parameter, or the host's."""
+    zone = request.values.get("tz")
+    return zone if is_timezone(zone) else fallback
+
+
+def get_host(username: str) -> User:
+    host = db.session.scalar(select(User).where(User.username == username.lower()))
+    if host is None:
+        abort(404)
+    return host
+
+
+def get_public_event_type(username: str, slug: str) -> EventType:
+    """An active event type by its public URL; anything else is a 404."""
+    event_type = db.session.scalar(
+        select(EventType)
+        .join(User, EventType.host_id == User.id)
+        .where(User.username == username.lower(), EventType.slug == slug.lower())
+    )
+    if event_type is None or not event_type.active:
+        abort(404)
+    return event_type
+
+
+def get_managed_booking(token: str) -> Booking:
+    booking = service.find_by_token(token)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def get_host_booking(booking_id: int) -> Booking:
+    """A booking of the signed-in host; anyone else's is a 404."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.host_id != current_user.id:
+        abort(404)
+    return booking
+
+
+def render_event_page(event_type: EventType, *, error: str | None = None, status: int = 200,
+                      rescheduling: Booking | None = None, day: date | None = None):
+    """The booking page: calendar of the month and the chosen day's times."""
+    zone = viewer_zone(rescheduling.invitee_timezone if rescheduling else event_type.host.timezone)
+    month_asked = parse_month(request.args.get("month"))
+    day = day or parse_day(request.args.get("date"))
+    month = service.month_view(
+        event_type, zone, (day.replace(day=1) if day else month_asked),
+        exclude=rescheduling.id if rescheduling else None,
+    )
+    if day is None or day.replace(day=1) != month.first:
+        day = next(iter(sorted(month.slots_by_day)), None) if not month_asked else None
+    context = dict(
+        event_type=event_type,
+        host=event_type.host,
+        zone=zone,
+        month=month,
+        day=day,
+        slots=month.slots_by_day.get(day, []) if day else [],
+        error=error,
+        rescheduling=rescheduling,
+        today=datetime.now(UTC).date(),
+    )
+    template = "bookings/_scheduler.html" if request.htmx and not request.htmx.boosted else "bookings/event.html"
+    return render_template(template, **context), status
+
+
+@bp.get("/<username>")
+def host_page(username: str):
+    """List a host's active event types."""
+    host = get_host(username)
+    event_types = [event_type for event_type in host.event_types if event_type.active]
+    return render_template("bookings/host.html", host=host, event_types=event_types)
+
+
+@bp.get("/<username>/<slug>")
+def event_page(username: str, slug: str):
+    """Show free times of an event type in the invitee's time zone."""
+    event_type = get_public_event_type(username, slug)
+    rescheduling = None
+    if request.args.get("reschedule"):
+        rescheduling = get_managed_booking(request.args["reschedule"])
+        if rescheduling.event_type_id != event_type.id:
+            abort(404)
+    return render_event_page(event_type, rescheduling=rescheduling)
+
+
+@bp.route("/<username>/<slug>/book", methods=["GET", "POST"])
+def book(username: str, slug: str):
+    """Ask for the invitee's details and book the chosen time."""
+    event_type = get_public_event_type(username, slug)
+    form = BookingForm()
+    start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
+    zone = viewer_zone(event_type.host.timezone)
+    if start is None:
+        return render_event_page(event_type, error=UNAVAILABLE, status=400)
+    if request.method == "GET":
+        form.start.data = start.isoformat()
+        form.tz.data = zone
+        form.key.data = secrets.token_urlsafe(24)
+    elif form.validate_on_submit():
+        invitee = service.Invitee(
+            name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or ""
+        )
+        key = form.key.data if form.key.data and len(form.key.data) <= 64 else None
+        try:
+            booking = service.book_slot(event_type, start, invitee, key=key)
+        except service.SlotTaken:
+            return render_event_page(event_type, error=TAKEN, status=409, day=_local_day(start, zone))
+        except service.SlotUnavailable:
+            return render_event_page(event_type, error=UNAVAILABLE, status=422, day=_local_day(start, zone))
+        return redirect(url_for("bookings.manage", token=booking.manage_token, booked=1), code=303)
+    status = 422 if form.errors else 200
+    return render_template(
+        "bookings/book.html", form=form, event_type=event_type, host=event_type.host, start=start, zone=zone
+    ), status
+
+
+def _local_day(moment: datetime, zone: str) -> date:
+    return local(moment, zone).date()
+
+
+@bp.get("/booking/<token>")
+def manage(token: str):
+    """The invitee's page for a booking: what, when, where; cancel or reschedule."""
+    booking = get_managed_booking(token)
+    zone = viewer_zone(booking.invitee_timezone)
+    return render_template(
+        "bookings/manage.html", booking=booking, zone=zone, just_booked=request.args.get("booked") == "1"
+    )
+
+
+def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str, message: str):
+    """Ask for an optional reason, then cancel; the same page for invitee and host."""
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            service.cancel_booking(booking, by=by, reason=form.reason.data or "")
+        except service.BookingClosed:
+            flash(CLOSED, "error")
+        else:
+            flash(message, "success")
+        return redirect(done, code=303)
+    status = 422 if form.errors else 200
+    return render_template("bookings/cancel.html", booking=booking, form=form, zone=zone, action=action), status
+
+
+@bp.route("/booking/<token>/cancel", methods=["GET", "POST"])
+def invitee_cancel(token: str):
+    """Let the invitee cancel through their private link."""
+    booking = get_managed_booking(token)
+    return cancel_page(
+        booking, by="invitee", zone=booking.invitee_timezone,
+        action=url_for("bookings.invitee_cancel", token=token),
+        done=url_for("bookings.manage", token=token),
+        message="Your booking is cancelled.",
+    )
+
+
+@bp.route("/booking/<token>/reschedule", methods=["GET", "POST"])
+def reschedule(token: str):
+    """Confirm and apply a new time chosen on the booking page."""
+    booking = get_managed_booking(token)
+    event_type = booking.event_type
+    if booking.is_cancelled or event_type is None or not event_type.active:
+        flash(CLOSED if booking.is_cancelled else "This event type no longer takes bookings; you can cancel instead.", "error")
+        return redirect(url_for("bookings.manage", token=token))
+    form = RescheduleForm()
+    start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
+    zone = viewer_zone(booking.invitee_timezone)
+    if start is None:
+        return render_event_page(event_type, error=UNAVAILABLE, status=400, rescheduling=booking)
+    if form.validate_on_submit():
+        try:
+            service.reschedule_booking(booking, start)
+        except service.SlotTaken:
+            return render_event_page(event_type, error=TAKEN, status=409, rescheduling=booking,
+                                     day=_local_day(start, zone))
+        except service.SlotUnavailable:
+            return render_event_page(event_type, error=UNAVAILABLE, status=422, rescheduling=booking,
+                                     day=_local_day(start, zone))
+        except service.BookingClosed:
+            flash(CLOSED, "error")
+            return redirect(url_for("bookings.manage", token=token), code=303)
+        flash(f"Rescheduled to {format_when(booking.start, zone)}.", "success")
+        return redirect(url_for("bookings.manage", token=token), code=303)
+    form.start.data, form.tz.data = start.isoformat(), zone
+    return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone)
+
+
+@bp.get("/bookings")
+@login_required
+def dashboard():
+    """The host's upcoming, past and cancelled bookings."""
+    tab = request.args.get("tab", "upcoming")
+    if tab not in {"upcoming", "past", "cancelled"}:
+        tab = "upcoming"
+    bookings = service.host_bookings(current_user, tab)
+    return render_template("bookings/dashboard.html", bookings=bookings, tab=tab)
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def host_cancel(booking_id: int):
+    """Cancel one of the host's bookings, with an optional reason."""
+    booking = get_host_booking(booking_id)
+    zone = current_user.timezone
+    return cancel_page(
+        booking, by="host", zone=zone,
+        action=url_for("bookings.host_cancel", booking_id=booking.id),
+        done=url_for("bookings.dashboard"),
+        message=f"Cancelled {booking.invitee_name}’s booking of {format_when(booking.start, zone)}.",
+    )

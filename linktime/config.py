@@ -1,0 +1,59 @@
+"""Configuration: defaults, then instance/config.py, then LINKTIME_* environment variables.
+
+Every key in DEFAULTS can be set either way; see the configuration table in README.md.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS: dict[str, object] = {
+    "BASE_URL": "http://127.0.0.1:5000",
+    "ALLOW_SIGNUP": False,
+    "SCHEDULER_ENABLED": True,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill app.config in order of precedence, lowest first."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("LINKTIME")
+    else:
+        app.config.from_mapping(test_config)
+
+    instance = Path(app.instance_path)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'linktime.db'}")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    # Secure cookies whenever the public URL is https.
+    if str(app.config["BASE_URL"]).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _instance_secret(path: Path) -> str:
+    """Read a generated secret from the instance folder, creating it on first start."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting together must agree on one secret.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value

@@ -1,0 +1,120 @@
+"""The event type form: what, where, when and the booking rules."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from linktime.models import LOCATION_LABELS, Location
+from linktime.scheduling.rules import WEEKDAYS, HoursError, parse_hours, parse_overrides
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+DAY_FIELDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60].strip("-") or "event"
+
+
+def valid_hours(form, field) -> None:
+    try:
+        parse_hours(field.data)
+    except HoursError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def valid_overrides(form, field) -> None:
+    try:
+        parse_overrides(field.data)
+    except HoursError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def minutes(label: str, *, low: int, high: int, default: int, description: str = "") -> IntegerField:
+    return IntegerField(
+        label,
+        default=default,
+        description=description,
+        validators=[
+            InputRequired(message="Enter a whole number.") if low > 0 else Optional(),
+            NumberRange(low, high, message=f"Enter a number from {low} to {high}."),
+        ],
+    )
+
+
+class EventTypeForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=100)])
+    slug = StringField(
+        "URL slug",
+        validators=[Optional(), Length(max=60)],
+        description="The last part of the booking link. Leave empty to make one from the title.",
+    )
+    description = TextAreaField("Description", validators=[Length(max=5000)])
+    duration_minutes = minutes("Duration (minutes)", low=5, high=720, default=30)
+    location = SelectField(
+        "Location",
+        choices=[SelectChoice(kind.value, LOCATION_LABELS[kind]) for kind in Location],
+        default=Location.NONE.value,
+    )
+    location_detail = StringField(
+        "Address, phone number or link",
+        validators=[Length(max=500)],
+        description="The address for In person, your number for Phone call, the URL for Custom link.",
+    )
+    monday = StringField("Monday", default="09:00-17:00", validators=[valid_hours])
+    tuesday = StringField("Tuesday", default="09:00-17:00", validators=[valid_hours])
+    wednesday = StringField("Wednesday", default="09:00-17:00", validators=[valid_hours])
+    thursday = StringField("Thursday", default="09:00-17:00", validators=[valid_hours])
+    friday = StringField("Friday", default="09:00-17:00", validators=[valid_hours])
+    saturday = StringField("Saturday", default="", validators=[valid_hours])
+    sunday = StringField("Sunday", default="", validators=[valid_hours])
+    date_overrides = TextAreaField(
+        "Date overrides",
+        validators=[Length(max=20000), valid_overrides],
+        description="One per line: “2026-12-24 off” or “2026-12-31 09:00-12:00”.",
+    )
+    min_notice_minutes = minutes(
+        "Minimum notice (minutes)", low=0, high=525600, default=240,
+        description="How soon before a slot it can still be booked.",
+    )
+    buffer_before_minutes = minutes("Buffer before (minutes)", low=0, high=720, default=0)
+    buffer_after_minutes = minutes("Buffer after (minutes)", low=0, high=720, default=0)
+    max_per_day = IntegerField(
+        "Max bookings per day",
+        validators=[Optional(), NumberRange(1, 1000, message="Enter a number from 1 to 1000.")],
+        description="Leave empty for no limit.",
+    )
+    horizon_days = minutes(
+        "Bookable up to (days ahead)", low=1, high=730, default=60,
+    )
+    increment_minutes = minutes(
+        "Start times every (minutes)", low=5, high=720, default=30,
+    )
+    seats = minutes(
+        "Seats per slot", low=1, high=1000, default=1,
+        description="1 for one-to-one meetings; more for a group event.",
+    )
+    active = BooleanField("Active (bookable through its link)", default=True)
+
+    day_fields = DAY_FIELDS
+    weekday_names = WEEKDAYS
+
+    def validate_slug(self, field) -> None:
+        if field.data:
+            field.data = field.data.strip().lower()
+            if not SLUG_PATTERN.match(field.data):
+                raise ValidationError("Use lowercase letters, digits and hyphens.")
+
+    def validate_location_detail(self, field) -> None:
+        kind = self.location.data
+        field.data = (field.data or "").strip()
+        if kind == Location.IN_PERSON and not field.data:
+            raise ValidationError("Enter the address where you will meet.")
+        if kind == Location.CUSTOM_LINK:
+            parts = urlsplit(field.data)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ValidationError("Enter a link starting with https://")

@@ -1,0 +1,120 @@
+"""Creating, editing, deactivating and deleting event types."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from linktime.event_types.forms import DAY_FIELDS, EventTypeForm, slugify
+from linktime.extensions import db
+from linktime.models import Booking, BookingStatus, EventType, Location, User, now_utc
+from linktime.scheduling.rules import (
+    format_hours,
+    format_overrides,
+    hours_to_json,
+    parse_hours,
+    parse_overrides,
+)
+
+
+class SlugTaken(Exception):
+    pass
+
+
+class HasUpcomingBookings(Exception):
+    def __init__(self, count: int):
+        super().__init__(f"{count} upcoming booking(s)")
+        self.count = count
+
+
+def host_event_types(host: User) -> list[EventType]:
+    return list(
+        db.session.scalars(
+            select(EventType).where(EventType.host_id == host.id).order_by(EventType.created_at)
+        )
+    )
+
+
+def _unique_slug(host: User, wanted: str, exclude_id: int | None) -> str:
+    taken = set(
+        db.session.scalars(
+            select(EventType.slug).where(
+                EventType.host_id == host.id, EventType.id != (exclude_id or -1)
+            )
+        )
+    )
+    slug, number = wanted, 2
+    while slug in taken:
+        slug = f"{wanted[:55]}-{number}"
+        number += 1
+    return slug
+
+
+def fill_form(form: EventTypeForm, event_type: EventType) -> None:
+    """Show an event type's stored hours in the form's text format."""
+    availability = event_type.availability
+    for index, name in enumerate(DAY_FIELDS):
+        getattr(form, name).data = format_hours(availability.weekly.get(index, ()))
+    form.date_overrides.data = format_overrides(availability.overrides)
+
+
+def save_event_type(host: User, form: EventTypeForm, event_type: EventType | None = None) -> EventType:
+    """Create or update an event type from a validated form."""
+    creating = event_type is None
+    if creating:
+        event_type = EventType(host_id=host.id)
+    if form.slug.data:
+        slug = form.slug.data
+        if _unique_slug(host, slug, event_type.id) != slug:
+            raise SlugTaken(slug)
+    else:
+        slug = event_type.slug or _unique_slug(host, slugify(form.title.data), event_type.id)
+    event_type.slug = slug
+    event_type.title = form.title.data.strip()
+    event_type.description = (form.description.data or "").strip()
+    event_type.duration_minutes = form.duration_minutes.data
+    event_type.location = Location(form.location.data).value
+    event_type.location_detail = form.location_detail.data or ""
+    event_type.weekly_hours = {
+        str(index): hours_to_json(parse_hours(getattr(form, name).data))
+        for index, name in enumerate(DAY_FIELDS)
+        if parse_hours(getattr(form, name).data)
+    }
+    event_type.date_overrides = {
+        day.isoformat(): hours_to_json(hours)
+        for day, hours in parse_overrides(form.date_overrides.data).items()
+    }
+    event_type.min_notice_minutes = form.min_notice_minutes.data or 0
+    event_type.buffer_before_minutes = form.buffer_before_minutes.data or 0
+    event_type.buffer_after_minutes = form.buffer_after_minutes.data or 0
+    event_type.max_per_day = form.max_per_day.data
+    event_type.horizon_days = form.horizon_days.data
+    event_type.increment_minutes = form.increment_minutes.data
+    event_type.seats = form.seats.data
+    event_type.active = bool(form.active.data)
+    if creating:
+        db.session.add(event_type)
+    db.session.commit()
+    return event_type
+
+
+def set_active(event_type: EventType, active: bool) -> None:
+    event_type.active = active
+    db.session.commit()
+
+
+def upcoming_count(event_type: EventType) -> int:
+    return db.session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.event_type_id == event_type.id,
+            Booking.status == BookingStatus.CONFIRMED,
+            Booking.end > now_utc(),
+        )
+    ) or 0
+
+
+def delete_event_type(event_type: EventType) -> None:
+    """Delete it; past bookings stay (they keep their own title and location)."""
+    count = upcoming_count(event_type)
+    if count:
+        raise HasUpcomingBookings(count)
+    db.session.delete(event_type)
+    db.session.commit()

@@ -1,0 +1,85 @@
+"""Host pages for event types."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from linktime.event_types import bp, service
+from linktime.event_types.forms import EventTypeForm
+from linktime.extensions import db
+from linktime.models import EventType
+
+
+def get_event_type(event_type_id: int) -> EventType:
+    """Load an event type of the signed-in host; anyone else's is a 404."""
+    event_type = db.session.get(EventType, event_type_id)
+    if event_type is None or event_type.host_id != current_user.id:
+        abort(404)
+    return event_type
+
+
+@bp.get("")
+@login_required
+def index():
+    """List the host's event types with their public links."""
+    return render_template("event_types/index.html", event_types=service.host_event_types(current_user))
+
+
+def _edit_page(form: EventTypeForm, event_type: EventType | None):
+    if form.validate_on_submit():
+        try:
+            saved = service.save_event_type(current_user, form, event_type)
+        except service.SlugTaken:
+            form.slug.errors.append("You already have an event type with this slug.")
+        else:
+            flash(f"“{saved.title}” saved. Its booking link: {saved.public_url}", "success")
+            return redirect(url_for("event_types.index"))
+    status = 422 if form.errors else 200
+    return render_template("event_types/edit.html", form=form, event_type=event_type), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Create an event type."""
+    return _edit_page(EventTypeForm(), None)
+
+
+@bp.route("/<int:event_type_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_type_id: int):
+    """Edit an event type."""
+    event_type = get_event_type(event_type_id)
+    form = EventTypeForm(obj=event_type)
+    if request.method == "GET":
+        service.fill_form(form, event_type)
+    return _edit_page(form, event_type)
+
+
+@bp.post("/<int:event_type_id>/active")
+@login_required
+def set_active(event_type_id: int):
+    """Activate or deactivate an event type's booking link."""
+    event_type = get_event_type(event_type_id)
+    active = request.form.get("active") == "1"
+    service.set_active(event_type, active)
+    flash(f"“{event_type.title}” is {'active' if active else 'deactivated: its link no longer takes bookings'}.", "success")
+    return redirect(url_for("event_types.index"))
+
+
+@bp.post("/<int:event_type_id>/delete")
+@login_required
+def delete(event_type_id: int):
+    """Delete an event type that has no upcoming bookings."""
+    event_type = get_event_type(event_type_id)
+    try:
+        service.delete_event_type(event_type)
+    except service.HasUpcomingBookings as exc:
+        flash(
+            f"“{event_type.title}” has {exc.count} upcoming booking(s). Cancel them first, "
+            "or deactivate the event type instead.",
+            "error",
+        )
+    else:
+        flash(f"“{event_type.title}” deleted.", "success")
+    return redirect(url_for("event_types.index"))

@@ -1,0 +1,70 @@
+"""Showing times and durations to people, in their own time zone."""
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from flask import Flask
+
+
+@lru_cache(maxsize=1)
+def all_timezones() -> tuple[str, ...]:
+    """IANA zone names people pick from (no legacy aliases like 'US/Eastern' or 'Etc/GMT+5')."""
+    names = {
+        name
+        for name in available_timezones()
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+    }
+    return tuple(sorted(names | {"UTC"}))
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_timezone(name: str | None) -> bool:
+    """Any IANA name zoneinfo knows, aliases included (browsers report some)."""
+    return bool(name) and name in _known_zones()
+
+
+def local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def format_when(moment: datetime, zone: str) -> str:
+    """'Tuesday, 24 November 2026, 09:00 (Europe/Berlin)'."""
+    at = local(moment, zone)
+    return f"{at:%A}, {at.day} {at:%B %Y}, {at:%H:%M} ({zone})"
+
+
+def format_span(start: datetime, end: datetime, zone: str) -> str:
+    """'Tuesday, 24 November 2026, 09:00–09:30 (Europe/Berlin)'."""
+    at, until = local(start, zone), local(end, zone)
+    return f"{at:%A}, {at.day} {at:%B %Y}, {at:%H:%M}–{until:%H:%M} ({zone})"
+
+
+def format_time(moment: datetime, zone: str) -> str:
+    return f"{local(moment, zone):%H:%M}"
+
+
+def format_date(moment: datetime, zone: str) -> str:
+    at = local(moment, zone)
+    return f"{at:%a} {at.day} {at:%b %Y}"
+
+
+def format_duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(format_when, "when")
+    app.add_template_filter(format_time, "clock")
+    app.add_template_filter(format_span, "span")
+    app.add_template_filter(format_date, "day")
+    app.add_template_filter(format_duration, "duration")
+    app.add_template_global(all_timezones)

@@ -1,0 +1,248 @@
+"""Database models (SQLAlchemy 2.0, typed). All instants are stored in UTC."""
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from linktime.extensions import db
+from linktime.urls import public_url
+from linktime.scheduling import Availability, BookingRules
+from linktime.scheduling.rules import hours_from_json
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every database (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Bumped at the start of every booking transaction: the row lock serialises a host's bookings.
+    booking_seq: Mapped[int] = mapped_column(default=0)
+
+    event_types: Mapped[list[EventType]] = relationship(
+        back_populates="host", cascade="all, delete-orphan", order_by="EventType.created_at"
+    )
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def public_url(self) -> str:
+        return public_url("bookings.host_page", username=self.username)
+
+
+class Invite(db.Model):
+    """A single-use link an admin gives a new team member to sign up with."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=lambda: now_utc() + timedelta(days=7)
+    )
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
+
+    @property
+    def usable(self) -> bool:
+        return self.used_at is None and self.expires_at > now_utc()
+
+    @property
+    def url(self) -> str:
+        return public_url("accounts.signup", invite=self.token)
+
+
+class Location(StrEnum):
+    ZOOM = "zoom"
+    GOOGLE_MEET = "google_meet"
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    CUSTOM_LINK = "custom_link"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return LOCATION_LABELS[self]
+
+
+LOCATION_LABELS = {
+    Location.ZOOM: "Zoom",
+    Location.GOOGLE_MEET: "Google Meet",
+    Location.IN_PERSON: "In person",
+    Location.PHONE: "Phone call",
+    Location.CUSTOM_LINK: "Custom link",
+    Location.NONE: "None",
+}
+
+
+class EventType(db.Model):
+    __tablename__ = "event_types"
+    __table_args__ = (UniqueConstraint("host_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column(default=30)
+    location: Mapped[str] = mapped_column(String(20), default=Location.NONE.value)
+    location_detail: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    # {"0": [["09:00", "17:00"]], …} keyed by weekday (0 = Monday), in the host's time zone.
+    weekly_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    # {"2026-12-24": []} — an empty list is a day off.
+    date_overrides: Mapped[dict] = mapped_column(JSON, default=dict)
+    min_notice_minutes: Mapped[int] = mapped_column(default=240)
+    buffer_before_minutes: Mapped[int] = mapped_column(default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(default=0)
+    max_per_day: Mapped[int | None] = mapped_column()
+    horizon_days: Mapped[int] = mapped_column(default=60)
+    increment_minutes: Mapped[int] = mapped_column(default=30)
+    seats: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    host: Mapped[User] = relationship(back_populates="event_types")
+
+    @property
+    def location_kind(self) -> Location:
+        return Location(self.location)
+
+    @property
+    def availability(self) -> Availability:
+        return Availability(
+            timezone=self.host.timezone,
+            weekly={int(k): hours_from_json(v) for k, v in (self.weekly_hours or {}).items()},
+            overrides={
+                date.fromisoformat(k): hours_from_json(v)
+                for k, v in (self.date_overrides or {}).items()
+            },
+        )
+
+    @property
+    def rules(self) -> BookingRules:
+        return BookingRules(
+            duration=timedelta(minutes=self.duration_minutes),
+            increment=timedelta(minutes=self.increment_minutes),
+            min_notice=timedelta(minutes=self.min_notice_minutes),
+            buffer_before=timedelta(minutes=self.buffer_before_minutes),
+            buffer_after=timedelta(minutes=self.buffer_after_minutes),
+            max_per_day=self.max_per_day,
+            horizon=timedelta(days=self.horizon_days),
+            seats=self.seats,
+        )
+
+    @property
+    def public_url(self) -> str:
+        return public_url("bookings.event_page", username=self.host.username, slug=self.slug)
+
+
+class BookingStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class Booking(db.Model):
+    """One invitee's booking of one slot. A group slot has one Booking per attendee."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_host_start", "host_id", "start"),
+        Index("ix_bookings_event_type_start", "event_type_id", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event_types.id", ondelete="SET NULL")
+    )
+    # What the invitee was promised, kept even if the event type is edited or deleted later.
+    title: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str] = mapped_column(String(20))
+    location_detail: Mapped[str] = mapped_column(String(500), default="")
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    invitee_name: Mapped[str] = mapped_column(String(100))
+    invitee_email: Mapped[str] = mapped_column(String(254))
+    invitee_timezone: Mapped[str] = mapped_column(String(64))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=BookingStatus.CONFIRMED.value)
+    # The capability in the invitee's cancel / reschedule link.
+    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # One per rendered booking form, so a double-submitted form books once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sequence: Mapped[int] = mapped_column(default=0)  # raised on every change (calendar invites)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(10))  # "host" or "invitee"
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    host: Mapped[User] = relationship(foreign_keys=[host_id])
+    event_type: Mapped[EventType | None] = relationship()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == BookingStatus.CANCELLED
+
+    @property
+    def location_kind(self) -> Location:
+        return Location(self.location)
+
+    @property
+    def is_changeable(self) -> bool:
+        """Confirmed and not over yet: it can still be cancelled or rescheduled."""
+        return not self.is_cancelled and self.end > now_utc()
+
+    @property
+    def manage_url(self) -> str:
+        return public_url("bookings.manage", token=self.manage_token)

@@ -1,0 +1,30 @@
+"""The scheduling core: availability rules + busy time -> free slots.
+
+Pure code: no Flask and no database. All instants are timezone-aware; results are in UTC.
+"""
+from linktime.scheduling.rules import (
+    Availability,
+    BookingRules,
+    Busy,
+    Slot,
+    WorkingHours,
+    format_hours,
+    parse_hours,
+    parse_overrides,
+    format_overrides,
+)
+from linktime.scheduling.slots import free_slots, is_bookable
+
+__all__ = [
+    "Availability",
+    "BookingRules",
+    "Busy",
+    "Slot",
+    "WorkingHours",
+    "format_hours",
+    "format_overrides",
+    "free_slots",
+    "is_bookable",
+    "parse_hours",
+    "parse_overrides",
+]

@@ -1,0 +1,217 @@
+"""Shared fixtures.
+
+Databases: every test gets a fresh SQLite file, or — when LINKTIME_TEST_DATABASE_URL is set — a
+freshly created schema on that PostgreSQL server. Browser tests drive Debian's Chromium with
+Playwright; they skip when it is missing unless LINKTIME_REQUIRE_BROWSER=1 (as in CI).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from linktime import create_app
+from linktime.extensions import db
+from linktime.models import EventType, User
+from linktime.scheduling.rules import hours_to_json, parse_hours
+
+PG_URL = os.environ.get("LINKTIME_TEST_DATABASE_URL")
+CHROMIUM = os.environ.get("LINKTIME_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _database_uri(tmp_path: Path) -> str:
+    return PG_URL or f"sqlite:///{tmp_path / 'linktime.db'}"
+
+
+def _reset_postgres(app) -> None:
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+def make_app(tmp_path: Path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+        "WTF_CSRF_ENABLED": False,
+        "SCHEDULER_ENABLED": False,
+        "BASE_URL": "http://127.0.0.1:5000",
+        **overrides,
+    }
+    app = create_app(config)
+    if PG_URL:
+        _reset_postgres(app)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def close_app(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def add_user(username="ada", *, timezone="America/New_York", admin=True, password="correct horse") -> User:
+    user = User(name=username.title(), email=f"{username}@example.com", username=username,
+                timezone=timezone, is_admin=admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+WEEKDAYS_9_TO_5 = {str(day): hours_to_json(parse_hours("09:00-17:00")) for day in range(5)}
+
+
+def add_event_type(host: User, slug="intro-call", **fields) -> EventType:
+    values = dict(title="Intro Call", slug=slug, duration_minutes=30, weekly_hours=WEEKDAYS_9_TO_5,
+                  date_overrides={}, min_notice_minutes=0, increment_minutes=30, location="none")
+    values.update(fields)
+    event_type = EventType(host_id=host.id, **values)
+    db.session.add(event_type)
+    db.session.commit()
+    return event_type
+
+
+@dataclass
+class Auth:
+    client: object
+
+    def login(self, email="ada@example.com", password="correct horse"):
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def host(app):
+    """An admin host 'ada' in New York with an 'Intro Call' (weekdays 9–5), signed out."""
+    with app.app_context():
+        user = add_user("ada")
+        add_event_type(user)
+        return user.id
+
+
+# ---------------------------------------------------------------- live server and browser
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """An app as users run it: CSRF on, served over real HTTP by a threaded server."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def live_server(live_app):
+    with LiveServer(live_app) as server:
+        live_app.config["BASE_URL"] = server.url
+        yield server
+
+
+def _browser_missing_reason() -> str | None:
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _browser_missing_reason()
+    if reason:
+        if os.environ.get("LINKTIME_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required here but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """Make browser contexts (a person each: own cookies, own time zone); closed afterwards."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> None:
+    """Keep a picture of what a person saw, for looking at after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=True)

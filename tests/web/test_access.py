@@ -1,0 +1,81 @@
+"""Every host page: anonymous visitors are sent to sign in; another host gets a 404."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.routing import Rule
+
+from linktime import create_app
+from linktime.extensions import db
+from tests.conftest import add_event_type, add_user
+
+# Pages anyone may open: sign-in/up, the public booking pages and the invitee's private links.
+PUBLIC = {
+    "static", "accounts.index", "accounts.signup", "accounts.login", "accounts.logout",
+    "bookings.host_page", "bookings.event_page", "bookings.book", "bookings.manage",
+    "bookings.invitee_cancel", "bookings.reschedule",
+}
+
+
+def host_rules() -> list[tuple[Rule, str]]:
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in PUBLIC
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+
+
+HOST_RULES = host_rules()
+
+
+def url_for_rule(rule: Rule, ids: dict[str, int]) -> str:
+    return re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m[1]]), rule.rule)
+
+
+@pytest.fixture
+def records(app):
+    """Ada (admin) owns an event type and a booking; Bob is another host, a plain member."""
+    from datetime import UTC, datetime, timedelta
+
+    from linktime.models import Booking
+
+    with app.app_context():
+        ada = add_user("ada")
+        add_user("bob", admin=False)
+        event_type = add_event_type(ada)
+        start = datetime.now(UTC) + timedelta(days=3)
+        booking = Booking(host_id=ada.id, event_type_id=event_type.id, title="Intro Call", location="none",
+                          start=start, end=start + timedelta(minutes=30), invitee_name="Cy",
+                          invitee_email="cy@example.com", invitee_timezone="UTC")
+        db.session.add(booking)
+        db.session.commit()
+        return {"event_type_id": event_type.id, "booking_id": booking.id}
+
+
+def test_every_host_route_is_covered():
+    endpoints = {rule.endpoint for rule, _ in HOST_RULES}
+    assert {"bookings.dashboard", "event_types.edit", "accounts.integrations", "accounts.team"} <= endpoints
+
+
+@pytest.mark.parametrize("rule,method", HOST_RULES, ids=lambda v: v.rule if isinstance(v, Rule) else v)
+def test_anonymous_visitors_are_sent_to_sign_in(client, records, rule, method):
+    response = client.open(url_for_rule(rule, records), method=method)
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+
+
+@pytest.mark.parametrize("rule,method", HOST_RULES, ids=lambda v: v.rule if isinstance(v, Rule) else v)
+def test_another_host_gets_404_for_records_not_theirs(client, auth, records, rule, method):
+    auth.login("bob@example.com")
+    response = client.open(url_for_rule(rule, records), method=method)
+    if rule.arguments or rule.endpoint.startswith("accounts.") and "team" in rule.rule:
+        assert response.status_code == 404
+    else:
+        # Pages without a record in the URL show Bob only his own things.
+        assert response.status_code in {200, 302, 422}
+        body = response.get_data(as_text=True)
+        assert "cy@example.com" not in body and "/ada/intro-call" not in body
+        assert f"/event-types/{records['event_type_id']}/" not in body

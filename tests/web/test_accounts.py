@@ -1,0 +1,174 @@
+"""Sign-up (first account is admin, then by invite), sign-in, profile, team."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from linktime.extensions import db
+from linktime.models import Invite, User
+from tests.conftest import add_user
+
+SIGNUP = dict(name="Ada Lovelace", email="Ada@Example.com", username="ada", timezone="Europe/London",
+              password="correct horse", confirm="correct horse")
+
+
+def test_first_account_becomes_admin_and_lands_on_new_event_type(client, app):
+    assert client.get("/").location == "/signup"
+    response = client.post("/signup", data=SIGNUP)
+    assert response.location == "/event-types/new"
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert (user.email, user.is_admin, user.timezone) == ("ada@example.com", True, "Europe/London")
+        assert user.password_hash != "correct horse"
+
+
+def test_after_the_first_account_signup_needs_an_invite(client, app):
+    client.post("/signup", data=SIGNUP)
+    client.post("/logout")
+    response = client.get("/signup")
+    assert response.status_code == 403
+    assert "by invitation" in response.get_data(as_text=True)
+    assert client.post("/signup", data={**SIGNUP, "email": "b@example.com", "username": "b"}).status_code == 403
+
+
+def test_invite_link_signs_up_a_member_once(client, app):
+    client.post("/signup", data=SIGNUP)
+    client.post("/team/invites")
+    page = client.get("/team").get_data(as_text=True)
+    link = re.search(r'value="(http://127.0.0.1:5000/signup\?invite=[^"]+)"', page)[1]
+    path = link.removeprefix("http://127.0.0.1:5000")
+    client.post("/logout")
+    assert "invited you" in client.get(path).get_data(as_text=True)
+    data = {**SIGNUP, "email": "grace@example.com", "username": "grace"}
+    assert client.post(path, data=data).location == "/event-types/new"
+    client.post("/logout")
+    reused = client.get(path)
+    assert reused.status_code == 404 and "not valid" in reused.get_data(as_text=True)
+    with app.app_context():
+        grace = db.session.scalar(select(User).where(User.username == "grace"))
+        assert grace is not None and not grace.is_admin
+        assert db.session.scalar(select(Invite)).used_by_id == grace.id
+
+
+def test_allow_signup_opens_registration(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, ALLOW_SIGNUP=True)
+    client = app.test_client()
+    client.post("/signup", data=SIGNUP)
+    client.post("/logout")
+    response = client.post("/signup", data={**SIGNUP, "email": "x@example.com", "username": "x"})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("email", "not-an-email", "Invalid email"),
+    ("username", "Has Spaces", "lowercase letters"),
+    ("username", "login", "reserved"),
+    ("username", "x" * 41, "1–40"),
+    ("name", "", "This field is required"),
+    ("name", "n" * 101, "longer than 100"),
+    ("password", "short", "at least 8"),
+    ("confirm", "different", "passwords differ"),
+    ("timezone", "Mars/Olympus", "Not a valid choice"),
+])
+def test_signup_validation_messages(client, app, field, value, message):
+    response = client.post("/signup", data={**SIGNUP, field: value})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_duplicate_email_or_username_is_refused(client, app):
+    with app.app_context():
+        add_user("ada")
+    response = client.post("/signup", data={**SIGNUP, "username": "other"})
+    assert response.status_code == 403  # sign-up is closed now; an admin must invite
+    with app.app_context():
+        admin = db.session.scalar(select(User))
+        invite = Invite(created_by_id=admin.id)
+        db.session.add(invite)
+        db.session.commit()
+        token = invite.token
+    response = client.post(f"/signup?invite={token}", data={**SIGNUP, "email": "ada@example.com", "username": "new"})
+    assert "already exists" in response.get_data(as_text=True)
+    response = client.post(f"/signup?invite={token}", data={**SIGNUP, "email": "new@example.com", "username": "ada"})
+    assert "taken" in response.get_data(as_text=True)
+
+
+def test_sign_in_and_out(client, app, auth):
+    with app.app_context():
+        add_user("ada")
+    bad = client.post("/login", data={"email": "ada@example.com", "password": "wrong password"})
+    assert bad.status_code == 422 and "do not match" in bad.get_data(as_text=True)
+    assert auth.login().location == "/bookings"
+    assert client.get("/bookings").status_code == 200
+    auth.logout()
+    assert client.get("/bookings").status_code == 302
+
+
+def test_remember_me_sets_a_lasting_cookie(client, app):
+    with app.app_context():
+        add_user("ada")
+    response = client.post("/login", data={"email": "ada@example.com", "password": "correct horse", "remember": "y"})
+    assert any(c.startswith("remember_token=") for c in response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize("next_url,expected", [("/event-types", "/event-types"),
+                                              ("https://evil.example/", "/bookings"),
+                                              ("//evil.example/", "/bookings")])
+def test_login_only_redirects_within_the_site(client, app, next_url, expected):
+    with app.app_context():
+        add_user("ada")
+    response = client.post(f"/login?next={next_url}", data={"email": "ada@example.com", "password": "correct horse"})
+    assert response.location == expected
+
+
+def test_profile_changes_username_and_time_zone(client, app, auth):
+    with app.app_context():
+        add_user("ada")
+        add_user("bob", admin=False)
+    auth.login()
+    data = dict(name="Ada L", email="ada@example.com", username="ada-l", timezone="Asia/Tokyo")
+    assert client.post("/settings/profile", data=data).status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == "ada-l"))
+        assert user.timezone == "Asia/Tokyo"
+    taken = client.post("/settings/profile", data={**data, "username": "bob"})
+    assert taken.status_code == 422 and "taken" in taken.get_data(as_text=True)
+
+
+def test_change_password_checks_the_current_one(client, app, auth):
+    with app.app_context():
+        add_user("ada")
+    auth.login()
+    wrong = client.post("/settings/password", data={"current": "nope", "password": "new password", "confirm": "new password"})
+    assert "not your current password" in wrong.get_data(as_text=True)
+    client.post("/settings/password", data={"current": "correct horse", "password": "new password", "confirm": "new password"})
+    auth.logout()
+    assert auth.login(password="new password").location == "/bookings"
+
+
+def test_team_page_lists_members_for_admins_only(client, app, auth):
+    with app.app_context():
+        add_user("ada")
+        add_user("bob", admin=False)
+    auth.login()
+    page = client.get("/team").get_data(as_text=True)
+    assert "bob@example.com" in page and "Member" in page
+    auth.logout()
+    auth.login("bob@example.com")
+    assert client.get("/team").status_code == 404
+    assert "Team</a>" not in client.get("/settings/profile").get_data(as_text=True)
+
+
+def test_integrations_page_lists_categories(client, app, auth):
+    with app.app_context():
+        add_user("ada")
+    auth.login()
+    page = client.get("/settings/integrations").get_data(as_text=True)
+    for text in ("Video Conferencing", "Zoom", "Google Meet", "Calendars", "Coming soon"):
+        assert text in page

@@ -1,0 +1,40 @@
+"""Configuration comes from defaults, instance/config.py and LINKTIME_* variables."""
+from __future__ import annotations
+
+from flask import Flask
+
+from linktime.config import load_config
+
+
+def make(tmp_path, monkeypatch, env=None, instance_config=None):
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    if instance_config is not None:
+        (tmp_path / "config.py").write_text(instance_config)
+    app = Flask("linktime", instance_path=str(tmp_path), instance_relative_config=True)
+    load_config(app, None)
+    return app
+
+
+def test_embedded_defaults(tmp_path, monkeypatch):
+    app = make(tmp_path, monkeypatch)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'linktime.db'}"
+    assert app.config["BASE_URL"] == "http://127.0.0.1:5000"
+    assert app.config["SCHEDULER_ENABLED"] is True and app.config["ALLOW_SIGNUP"] is False
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    first = make(tmp_path, monkeypatch).config["SECRET_KEY"]
+    assert len(first) >= 40
+    assert make(tmp_path, monkeypatch).config["SECRET_KEY"] == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_environment_beats_instance_config(tmp_path, monkeypatch):
+    app = make(tmp_path, monkeypatch,
+               env={"LINKTIME_BASE_URL": "https://book.example.com", "LINKTIME_ALLOW_SIGNUP": "true"},
+               instance_config="BASE_URL = 'http://from-file'\nSECRET_KEY = 'from-file'\n")
+    assert app.config["BASE_URL"] == "https://book.example.com"
+    assert app.config["ALLOW_SIGNUP"] is True
+    assert app.config["SECRET_KEY"] == "from-file"
+    assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -1,0 +1,39 @@
+"""With CSRF protection on (as in production), every form POST without a token is refused."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import add_event_type, add_user, make_app
+
+POSTS = ["/signup", "/login", "/logout", "/settings/profile", "/settings/password", "/team/invites",
+         "/event-types/new", "/event-types/1/edit", "/event-types/1/active", "/event-types/1/delete",
+         "/ada/intro-call/book", "/bookings/1/cancel"]
+
+
+@pytest.fixture
+def csrf_client(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    from linktime.extensions import db
+
+    with app.app_context():
+        add_event_type(add_user("ada"))
+        db.session.remove()
+    return app.test_client()
+
+
+def test_every_form_post_route_is_listed(app):
+    posts = {r.rule for r in app.url_map.iter_rules() if "POST" in r.methods}
+    assert {"/signup", "/login", "/event-types/new", "/<username>/<slug>/book"} <= posts
+    assert len(posts) == len(POSTS) + 2  # + the invitee's cancel and reschedule (token URLs)
+
+
+@pytest.mark.parametrize("path", POSTS + ["/booking/sometoken/cancel", "/booking/sometoken/reschedule"])
+def test_post_without_token_is_refused_with_a_clear_page(csrf_client, path):
+    response = csrf_client.post(path, data={"name": "x"})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+
+
+def test_htmx_requests_carry_the_token_in_a_header(csrf_client):
+    page = csrf_client.get("/login").get_data(as_text=True)
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page
