@@ -59,7 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.headers.get("HX-Request"):
+        if request.endpoint != "static":
+            # Pages may answer htmx with a fragment: caches must keep the two apart.
             response.vary.add("HX-Request")
         return response
 

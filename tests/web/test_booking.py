@@ -66,6 +66,7 @@ def test_day_pick_by_htmx_returns_only_the_scheduler(client, host):
     assert "HX-Request" in response.headers["Vary"]
     full = client.get("/ada/intro-call?tz=UTC&date=2026-11-24").get_data(as_text=True)
     assert "<html" in full and 'id="scheduler"' in full
+    assert "HX-Request" in client.get("/ada/intro-call?tz=UTC").headers["Vary"]
 
 
 def test_book_then_confirmation_page(client, app, host):
