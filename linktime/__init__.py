@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from linktime.config import load_config
+from linktime.crypto import KeyRing
 from linktime.extensions import csrf, db, htmx, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +26,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, test_config)
+    # A missing or malformed key stops the start with a clear message, not a crash mid-request.
+    app.extensions["linktime.keyring"] = KeyRing.from_config(app.config["ENCRYPTION_KEYS"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)

@@ -8,7 +8,16 @@ import os
 import secrets
 from pathlib import Path
 
+from typing import Callable
+
 from flask import Flask
+
+from linktime.crypto import generate_key
+
+# The built-in Zoom sandbox's own app credentials: public on purpose, it only runs on loopback.
+SANDBOX_CLIENT_ID = "linktime-sandbox"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"
+SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"
 
 DEFAULTS: dict[str, object] = {
     "BASE_URL": "http://127.0.0.1:5000",
@@ -21,6 +30,10 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "ZOOM_OAUTH_URL": "https://zoom.us",
+    "ZOOM_API_URL": "https://api.zoom.us/v2",
+    "ZOOM_SANDBOX_URL": "http://127.0.0.1:5001",
+    "ZOOM_TIMEOUT": 10,
 }
 
 
@@ -36,19 +49,33 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     instance = Path(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'linktime.db'}")
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key", lambda: secrets.token_urlsafe(48))
+    if not app.config.get("ENCRYPTION_KEYS"):
+        app.config["ENCRYPTION_KEYS"] = _instance_secret(instance / "encryption_keys", generate_key)
+        app.config["ENCRYPTION_KEYS_FILE"] = str(instance / "encryption_keys")
+    # Without a Zoom OAuth app, LinkTime talks to its built-in Zoom sandbox.
+    app.config["ZOOM_SANDBOX"] = not app.config.get("ZOOM_CLIENT_ID")
+    if app.config["ZOOM_SANDBOX"]:
+        sandbox = str(app.config["ZOOM_SANDBOX_URL"]).rstrip("/")
+        app.config.update(
+            ZOOM_CLIENT_ID=SANDBOX_CLIENT_ID,
+            ZOOM_CLIENT_SECRET=SANDBOX_CLIENT_SECRET,
+            ZOOM_OAUTH_URL=sandbox,
+            ZOOM_API_URL=f"{sandbox}/v2",
+        )
+        app.config.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", SANDBOX_WEBHOOK_SECRET)
     # Secure cookies whenever the public URL is https.
     if str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
-def _instance_secret(path: Path) -> str:
+def _instance_secret(path: Path, make: Callable[[], str]) -> str:
     """Read a generated secret from the instance folder, creating it on first start."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
+    value = make()
     # O_EXCL: two workers starting together must agree on one secret.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

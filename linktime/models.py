@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -43,6 +44,31 @@ class UTCDateTime(TypeDecorator):
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def sealed(column: str, doc: str) -> property:
+    """A secret kept encrypted in ``column``, bound to this table, column and row (its uid)."""
+
+    def context(row) -> str:
+        return f"{row.__tablename__}.{column}:{row.uid}"
+
+    def read(row) -> str | None:
+        blob = getattr(row, column)
+        if blob is None:
+            return None
+        return current_app.extensions["linktime.keyring"].decrypt(blob, context(row))
+
+    def write(row, value: str | None) -> None:
+        if row.uid is None:
+            row.uid = new_uid()
+        blob = None if value is None else current_app.extensions["linktime.keyring"].encrypt(value, context(row))
+        setattr(row, column, blob)
+
+    return property(read, write, doc=doc)
 
 
 class User(UserMixin, db.Model):
@@ -227,8 +253,11 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
+
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     event_type: Mapped[EventType | None] = relationship()
+    meeting: Mapped[Meeting | None] = relationship(back_populates="bookings")
 
     @property
     def is_cancelled(self) -> bool:
@@ -246,3 +275,139 @@ class Booking(db.Model):
     @property
     def manage_url(self) -> str:
         return public_url("bookings.manage", token=self.manage_token)
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    NEEDS_ATTENTION = "needs_attention"
+
+
+class ZoomConnection(db.Model):
+    """A Zoom account connected by a host (``user_id``) or for the whole team (``user_id`` NULL).
+
+    What is stored of the Zoom account: its user id (to honour deauthorization), its email and
+    the OAuth tokens, encrypted.
+    """
+
+    __tablename__ = "zoom_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    connected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    zoom_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    access_token_enc: Mapped[str] = mapped_column(Text)
+    refresh_token_enc: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=ConnectionStatus.CONNECTED.value)
+    attention_reason: Mapped[str] = mapped_column(Text, default="")
+    attention_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by every refresh; a refresh is claimed across processes until refresh_claimed_until.
+    token_version: Mapped[int] = mapped_column(default=0)
+    refresh_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    access_token = sealed("access_token_enc", "The OAuth access token, in clear.")
+    refresh_token = sealed("refresh_token_enc", "The OAuth refresh token, in clear.")
+
+    @property
+    def is_workspace(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.status == ConnectionStatus.NEEDS_ATTENTION
+
+
+class ZoomAuthorization(db.Model):
+    """A Connect in progress ("Pending"): the OAuth state and PKCE verifier, used once."""
+
+    __tablename__ = "zoom_authorizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    code_verifier: Mapped[str] = mapped_column(String(128), default=lambda: secrets.token_urlsafe(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    workspace: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: now_utc() + timedelta(minutes=10))
+
+
+class MeetingStatus(StrEnum):
+    PENDING = "pending"  # to be created (or retried) at Zoom
+    CREATED = "created"
+    FAILED = "failed"  # gave up after the last retry; the host can retry
+    NO_CONNECTION = "no_connection"  # Zoom was not connected when the booking was made
+    CANCELLED = "cancelled"  # deleted at Zoom (or never created)
+
+
+class Meeting(db.Model):
+    """A Zoom meeting for one booked slot; the attendees of a group slot share it."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("zoom_connections.id", ondelete="SET NULL"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PENDING.value)
+    zoom_meeting_id: Mapped[str | None] = mapped_column(String(32))
+    join_url_enc: Mapped[str | None] = mapped_column(Text)
+    password_enc: Mapped[str | None] = mapped_column(Text)
+    # Where the meeting must be at Zoom; synced = what Zoom was last told.
+    synced_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    connection: Mapped[ZoomConnection | None] = relationship()
+    bookings: Mapped[list[Booking]] = relationship(back_populates="meeting")
+
+    join_url = sealed("join_url_enc", "The join link invitees use.")
+    password = sealed("password_enc", "The meeting passcode.")
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(db.Model):
+    """The outbox: background work written in the same transaction as the change needing it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "status", "run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.PENDING.value)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    attempts: Mapped[int] = mapped_column(default=0)
+    max_attempts: Mapped[int] = mapped_column(default=8)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+
+class AuditEvent(db.Model):
+    """What happened to a host's integrations and meetings, in words; never a secret."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)

@@ -25,6 +25,7 @@ from linktime.scheduling.rules import hours_to_json, parse_hours
 PG_URL = os.environ.get("LINKTIME_TEST_DATABASE_URL")
 CHROMIUM = os.environ.get("LINKTIME_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TEST_KEYS = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64
 
 
 def _database_uri(tmp_path: Path) -> str:
@@ -42,6 +43,7 @@ def make_app(tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        "ENCRYPTION_KEYS": TEST_KEYS,
         "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
         "WTF_CSRF_ENABLED": False,
         "SCHEDULER_ENABLED": False,
