@@ -17,10 +17,11 @@ from linktime.extensions import csrf, db, htmx, login_manager, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, CLI."""
     app = Flask(
         __name__,
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -39,9 +40,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
 
     from linktime import models
+    from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
+    from linktime.notifications import email  # noqa: F401  (registers its background jobs)
     from linktime.accounts import bp as accounts_bp
     from linktime.bookings import bp as bookings_bp
     from linktime.cli import register_cli
+    from linktime.conferencing.zoom.views import bp as zoom_bp
+    from linktime.jobs.scheduler import start_scheduler
     from linktime.event_types import bp as event_types_bp
     from linktime.formatting import register_template_helpers
 
@@ -51,11 +56,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(event_types_bp)
+    app.register_blueprint(zoom_bp)
     # Last: it owns the catch-all /<username>/<slug> public URLs.
     app.register_blueprint(bookings_bp)
     register_template_helpers(app)
     register_error_pages(app)
     register_cli(app)
+    start_scheduler(app)
 
     @app.after_request
     def security_headers(response):

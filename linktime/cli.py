@@ -8,6 +8,22 @@ from linktime.formatting import is_timezone
 
 
 def register_cli(app: Flask) -> None:
+    @app.cli.command("run-jobs")
+    @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
+    @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+    def run_jobs(once, interval):
+        """Run the background job dispatcher (for web workers with SCHEDULER_ENABLED=false)."""
+        from flask import current_app
+
+        from linktime.jobs.outbox import dispatch
+        from linktime.jobs.scheduler import run_forever
+
+        if once:
+            outcomes = dispatch()
+            click.echo(f"Ran {len(outcomes)} job(s).")
+            return
+        run_forever(current_app._get_current_object(), interval)
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--username", required=True)

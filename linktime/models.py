@@ -361,8 +361,10 @@ class Meeting(db.Model):
     zoom_meeting_id: Mapped[str | None] = mapped_column(String(32))
     join_url_enc: Mapped[str | None] = mapped_column(Text)
     password_enc: Mapped[str | None] = mapped_column(Text)
-    # Where the meeting must be at Zoom; synced = what Zoom was last told.
-    synced_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fingerprint of what Zoom was last told (topic, time, …): a sync PATCHes when it differs.
+    synced_hash: Mapped[str | None] = mapped_column(String(64))
+    # Set when a shared (workspace) Zoom account already hosts another meeting at this time.
+    warning: Mapped[str] = mapped_column(Text, default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

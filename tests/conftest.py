@@ -50,7 +50,7 @@ def make_app(tmp_path: Path, **overrides):
         "BASE_URL": "http://127.0.0.1:5000",
         **overrides,
     }
-    app = create_app(config)
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
     if PG_URL:
         _reset_postgres(app)
     with app.app_context():
@@ -161,6 +161,21 @@ def live_app(tmp_path):
 
 
 @pytest.fixture
+def live_server_for():
+    """Serve any app over real HTTP for the rest of the test."""
+    servers = []
+
+    def serve(app):
+        server = LiveServer(app).__enter__()
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
 def live_server(live_app):
     with LiveServer(live_app) as server:
         live_app.config["BASE_URL"] = server.url
@@ -217,3 +232,51 @@ def screenshot(page, name: str) -> None:
     """Keep a picture of what a person saw, for looking at after the run."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=True)
+
+
+# ---------------------------------------------------------------- Zoom sandbox
+
+
+@pytest.fixture
+def sandbox():
+    """The Zoom sandbox on its own port, over real HTTP."""
+    from linktime.conferencing.zoom.sandbox import create_sandbox
+
+    server_app = create_sandbox()
+    with LiveServer(server_app) as server:
+        server.state = server_app.extensions["zoom_sandbox"]
+        yield server
+
+
+@pytest.fixture
+def zoom_app(tmp_path, sandbox):
+    """The app, talking to the sandbox; Zoom calls time out fast so failure tests stay quick."""
+    app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=2)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def zoom_client(zoom_app):
+    return zoom_app.test_client()
+
+
+def allow_on_zoom(authorize_url: str, *, email="host@zoom-sandbox.test", decision="allow") -> str:
+    """Click Allow (or Deny) on the sandbox's consent screen; returns where Zoom sends the browser."""
+    import requests
+
+    page = requests.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    answer = requests.post(authorize_url.split("?")[0], data={**fields, "email": email, "decision": decision},
+                           allow_redirects=False, timeout=10)
+    assert answer.status_code in (302, 303), answer.text
+    return answer.headers["Location"]
+
+
+def connect_zoom(client, *, email="host@zoom-sandbox.test", workspace=False, decision="allow"):
+    """Do what a host does: Connect, Allow on Zoom, come back. Returns the callback response."""
+    start = client.post("/integrations/zoom/connect", data={"workspace": "1" if workspace else "0"})
+    assert start.status_code == 303, start.get_data(as_text=True)
+    back = allow_on_zoom(start.location, email=email, decision=decision)
+    return client.get(back.split("127.0.0.1:5000", 1)[1])

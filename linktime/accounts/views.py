@@ -155,8 +155,16 @@ def change_password():
 @bp.get("/settings/integrations")
 @login_required
 def integrations():
-    """List integrations by category."""
-    return render_template("accounts/integrations.html")
+    """List integrations by category, with Zoom's status and the recent activity."""
+    from linktime.audit import recent
+    from linktime.conferencing.zoom.views import card_context
+
+    return render_template(
+        "accounts/integrations.html",
+        zoom_personal=card_context(False),
+        zoom_workspace=card_context(True) if current_user.is_admin else None,
+        activity=recent(current_user.id),
+    )
 
 
 @bp.get("/team")

@@ -17,8 +17,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from linktime.conferencing import meetings as zoom_meetings
+from linktime.conferencing.meetings import move_meeting, plan_meeting, release_meeting
 from linktime.extensions import db
-from linktime.models import Booking, BookingStatus, EventType, User, now_utc
+from linktime.jobs.outbox import run_now
+from linktime.models import Booking, BookingStatus, EventType, Meeting, User, now_utc
 from linktime.scheduling import Busy, Slot, free_slots, is_bookable
 
 # Buffers are at most 12 h, so bookings further than this from a window cannot touch it.
@@ -183,6 +186,8 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
                 idempotency_key=key,
             )
             db.session.add(booking)
+            jobs = [plan_meeting(booking, event_type)]
+        run_now(jobs)
         return booking
     except IntegrityError:
         # The same form submitted twice at the same instant: the other request won.
@@ -206,6 +211,8 @@ def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
         booking.cancelled_by = by
         booking.cancel_reason = reason.strip()
         booking.sequence += 1
+        jobs = [release_meeting(booking)]
+    run_now(jobs)
     return booking
 
 
@@ -220,7 +227,25 @@ def reschedule_booking(booking: Booking, start: datetime) -> Booking:
         slot = _check_slot(event_type, start, exclude=booking.id)
         booking.start, booking.end = slot.start, slot.end
         booking.sequence += 1
+        jobs = [move_meeting(booking, event_type)]
+    run_now(jobs)
     return booking
+
+
+def retry_meeting(booking: Booking) -> Meeting | None:
+    """Give a confirmed Zoom booking another try at its meeting (the dashboard's Retry)."""
+    if not booking.is_changeable or booking.location != "zoom":
+        return None
+    if booking.meeting is None:
+        job = plan_meeting(booking, booking.event_type) if booking.event_type else None
+    else:
+        job = zoom_meetings.retry_meeting(booking.meeting)
+    db.session.commit()
+    run_now([job])
+    meeting = booking.meeting
+    if meeting is not None:
+        db.session.refresh(meeting)
+    return meeting
 
 
 def find_by_token(token: str) -> Booking | None:

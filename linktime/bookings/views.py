@@ -257,3 +257,18 @@ def host_cancel(booking_id: int):
         done=url_for("bookings.dashboard"),
         message=f"Cancelled {booking.invitee_name}’s booking of {format_when(booking.start, zone)}.",
     )
+
+
+@bp.post("/bookings/<int:booking_id>/meeting/retry")
+@login_required
+def retry_meeting(booking_id: int):
+    """Try again to create the Zoom meeting of one of the host's bookings."""
+    booking = get_host_booking(booking_id)
+    meeting = service.retry_meeting(booking)
+    if meeting is not None and meeting.status == "created":
+        flash("The Zoom meeting was created.", "success")
+    elif meeting is not None and meeting.status == "pending":
+        flash("Zoom did not answer yet; LinkTime keeps trying in the background.", "info")
+    else:
+        flash(meeting.last_error if meeting else "This booking has no Zoom meeting to retry.", "error")
+    return redirect(url_for("bookings.dashboard"), code=303)

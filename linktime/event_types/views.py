@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from linktime.conferencing.zoom.service import connection_for
 from linktime.event_types import bp, service
 from linktime.event_types.forms import EventTypeForm
 from linktime.extensions import db
@@ -22,7 +23,11 @@ def get_event_type(event_type_id: int) -> EventType:
 @login_required
 def index():
     """List the host's event types with their public links."""
-    return render_template("event_types/index.html", event_types=service.host_event_types(current_user))
+    return render_template(
+        "event_types/index.html",
+        event_types=service.host_event_types(current_user),
+        zoom_connected=connection_for(current_user.id) is not None,
+    )
 
 
 def _edit_page(form: EventTypeForm, event_type: EventType | None):
@@ -35,7 +40,8 @@ def _edit_page(form: EventTypeForm, event_type: EventType | None):
             flash(f"“{saved.title}” saved. Its booking link: {saved.public_url}", "success")
             return redirect(url_for("event_types.index"))
     status = 422 if form.errors else 200
-    return render_template("event_types/edit.html", form=form, event_type=event_type), status
+    return render_template("event_types/edit.html", form=form, event_type=event_type,
+                           zoom_connected=connection_for(current_user.id) is not None), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

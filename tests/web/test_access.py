@@ -15,6 +15,7 @@ PUBLIC = {
     "static", "accounts.index", "accounts.signup", "accounts.login", "accounts.logout",
     "bookings.host_page", "bookings.event_page", "bookings.book", "bookings.manage",
     "bookings.invitee_cancel", "bookings.reschedule",
+    "zoom.webhook",  # Zoom calls it; it proves itself with a signature instead of a session
 }
 
 
@@ -75,7 +76,7 @@ def test_another_host_gets_404_for_records_not_theirs(client, auth, records, rul
         assert response.status_code == 404
     else:
         # Pages without a record in the URL show Bob only his own things.
-        assert response.status_code in {200, 302, 422}
+        assert response.status_code in {200, 302, 303, 400, 422}
         body = response.get_data(as_text=True)
         assert "cy@example.com" not in body and "/ada/intro-call" not in body
         assert f"/event-types/{records['event_type_id']}/" not in body

@@ -1,0 +1,290 @@
+"""Zoom connections: connect (OAuth), keep tokens fresh, disconnect, deauthorize.
+
+Token refresh is single-flight per connection: a lock inside the process, and across processes a
+claim on the row (``refresh_claimed_until``) taken with a conditional UPDATE. Whoever loses
+waits for ``token_version`` to move and then uses the new token. Zoom's refresh tokens rotate
+with no grace period, so two refreshes with one token would burn the connection.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from datetime import timedelta
+from typing import Callable, TypeVar
+
+from flask import current_app
+from sqlalchemy import delete, or_, select, update
+
+from linktime import audit
+from linktime.conferencing.zoom.client import (
+    ZoomAPI, ZoomAuthError, ZoomError, ZoomGrantError, ZoomOAuth, ZoomSettings, ZoomUnavailable,
+)
+from linktime.extensions import db
+from linktime.jobs.outbox import enqueue
+from linktime.models import ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
+
+T = TypeVar("T")
+REFRESH_MARGIN = timedelta(seconds=60)
+CLAIM = timedelta(seconds=30)
+
+
+class StateError(Exception):
+    """The callback's state is missing, unknown, already used or expired."""
+
+
+class AccessDenied(Exception):
+    """The host clicked Deny (or Zoom sent another error) on the consent screen."""
+
+    def __init__(self, error: str, description: str = ""):
+        super().__init__(error)
+        self.error, self.description = error, description
+
+
+class NotConnected(Exception):
+    """The connection is gone (disconnected or deauthorized)."""
+
+
+def settings() -> ZoomSettings:
+    return ZoomSettings.from_config(current_app.config)
+
+
+def oauth() -> ZoomOAuth:
+    return ZoomOAuth(settings())
+
+
+# ---------------------------------------------------------------------------- lookups
+
+
+def own_connection(user: User) -> ZoomConnection | None:
+    return db.session.scalar(select(ZoomConnection).where(ZoomConnection.user_id == user.id))
+
+
+def workspace_connection() -> ZoomConnection | None:
+    return db.session.scalar(select(ZoomConnection).where(ZoomConnection.user_id.is_(None)))
+
+
+def connection_for(host_id: int) -> ZoomConnection | None:
+    """The Zoom account a host's meetings go on: their own, else the team's (workspace)."""
+    return db.session.scalar(
+        select(ZoomConnection)
+        .where(or_(ZoomConnection.user_id == host_id, ZoomConnection.user_id.is_(None)))
+        .order_by(ZoomConnection.user_id.is_(None))  # own (False) before workspace (True)
+    )
+
+
+def pending(user: User, workspace: bool) -> ZoomAuthorization | None:
+    """A Connect started by this user that has not come back yet (shown as "Pending")."""
+    return db.session.scalar(
+        select(ZoomAuthorization).where(
+            ZoomAuthorization.user_id == user.id,
+            ZoomAuthorization.workspace == workspace,
+            ZoomAuthorization.expires_at > now_utc(),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------- connect
+
+
+def start_connect(user: User, *, workspace: bool = False) -> str:
+    """Record a pending authorization and return Zoom's consent URL."""
+    if workspace and not user.is_admin:
+        raise PermissionError("only admins connect the team's Zoom account")
+    db.session.execute(delete(ZoomAuthorization).where(
+        ZoomAuthorization.user_id == user.id, ZoomAuthorization.workspace == workspace))
+    authorization = ZoomAuthorization(user_id=user.id, workspace=workspace)
+    db.session.add(authorization)
+    db.session.commit()
+    return oauth().authorization_url(authorization.state, authorization.code_verifier)
+
+
+def cancel_pending(user: User, *, workspace: bool = False) -> None:
+    db.session.execute(delete(ZoomAuthorization).where(
+        ZoomAuthorization.user_id == user.id, ZoomAuthorization.workspace == workspace))
+    db.session.commit()
+
+
+def _take_state(state: str | None, user: User) -> ZoomAuthorization:
+    """Use up the pending authorization for ``state`` (once), or raise StateError."""
+    if not state or len(state) > 64:
+        raise StateError("missing")
+    authorization = db.session.scalar(select(ZoomAuthorization).where(ZoomAuthorization.state == state))
+    if authorization is None or authorization.user_id != user.id:
+        raise StateError("unknown")
+    taken = db.session.execute(delete(ZoomAuthorization).where(ZoomAuthorization.id == authorization.id)).rowcount
+    db.session.commit()
+    if taken != 1:
+        raise StateError("replayed")
+    if authorization.expires_at <= now_utc():
+        raise StateError("expired")
+    return authorization
+
+
+def finish_connect(user: User, *, state: str | None, code: str | None, error: str | None,
+                   error_description: str = "") -> ZoomConnection:
+    """Handle Zoom's redirect back: exchange the code, read the account, store the connection."""
+    authorization = _take_state(state, user)
+    if error or not code:
+        raise AccessDenied(error or "no_code", error_description)
+    tokens = oauth().exchange_code(code, authorization.code_verifier)
+    account = ZoomAPI(settings(), tokens.access_token).me()
+    owner_id = None if authorization.workspace else user.id
+    previous = workspace_connection() if owner_id is None else own_connection(user)
+    if previous is not None:
+        replaced = previous.email != account.email
+        _revoke_quietly(previous)
+        db.session.delete(previous)
+        db.session.flush()
+        if replaced:
+            audit.record(user.id, "zoom.disconnected", f"Replaced the Zoom account {previous.email} by {account.email}.")
+    connection = ZoomConnection(user_id=owner_id, connected_by_id=user.id, zoom_user_id=account.id,
+                                email=account.email, expires_at=tokens.expires_at, scopes=" ".join(sorted(tokens.scopes)))
+    connection.access_token = tokens.access_token
+    connection.refresh_token = tokens.refresh_token
+    missing = tokens.missing_scopes()
+    if missing:
+        connection.status = ConnectionStatus.NEEDS_ATTENTION.value
+        connection.attention_reason = (
+            "Zoom did not grant " + ", ".join(missing) + ": LinkTime cannot "
+            + ("cancel meetings" if any("delete" in m for m in missing) else "do everything it needs")
+            + ". Add the scope to the Zoom app, then reconnect."
+        )
+    db.session.add(connection)
+    whose = "the team" if owner_id is None else "your bookings"
+    audit.record(user.id, "zoom.connected", f"Connected the Zoom account {account.email} for {whose}.")
+    db.session.commit()
+    return connection
+
+
+# ---------------------------------------------------------------------------- disconnect
+
+
+def _revoke_quietly(connection: ZoomConnection) -> bool:
+    """Revoke at Zoom, best effort: our copy is deleted whatever Zoom answers."""
+    try:
+        token = connection.refresh_token
+    except Exception:  # undecryptable: nothing to revoke with
+        return False
+    try:
+        oauth().revoke(token)
+        return True
+    except ZoomError:
+        return False
+
+
+def disconnect(connection: ZoomConnection, by: User) -> bool:
+    """Revoke at Zoom (best effort) and delete the tokens at once. Existing meetings stay."""
+    revoked = _revoke_quietly(connection)
+    email = connection.email
+    db.session.delete(connection)
+    audit.record(by.id, "zoom.disconnected",
+                 f"Disconnected the Zoom account {email}." + ("" if revoked else " Zoom could not be reached to revoke access."))
+    db.session.commit()
+    return revoked
+
+
+def deauthorize(zoom_user_id: str) -> int:
+    """Zoom says the app was removed: delete that account's connections (idempotent)."""
+    connections = list(db.session.scalars(select(ZoomConnection).where(ZoomConnection.zoom_user_id == zoom_user_id)))
+    for connection in connections:
+        audit.record(connection.connected_by_id, "zoom.deauthorized",
+                     f"The Zoom account {connection.email} removed LinkTime in the Zoom Marketplace; its tokens were deleted.")
+        db.session.delete(connection)
+    db.session.commit()
+    return len(connections)
+
+
+# ---------------------------------------------------------------------------- tokens
+
+_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+_locks_guard = threading.Lock()
+
+
+def _lock(connection_id: int) -> threading.Lock:
+    with _locks_guard:
+        return _locks[connection_id]
+
+
+def _load(connection_id: int) -> ZoomConnection:
+    connection = db.session.get(ZoomConnection, connection_id, populate_existing=True)
+    if connection is None:
+        raise NotConnected()
+    return connection
+
+
+def mark_needs_attention(connection: ZoomConnection, reason: str) -> None:
+    """The connection cannot be used until the host reconnects; tell them (once)."""
+    connection.status = ConnectionStatus.NEEDS_ATTENTION.value
+    connection.attention_reason = reason
+    connection.refresh_claimed_until = None
+    audit.record(connection.connected_by_id, "zoom.refresh_failed", reason)
+    if connection.attention_notified_at is None and connection.connected_by_id:
+        connection.attention_notified_at = now_utc()
+        enqueue("email.zoom_attention", user_id=connection.connected_by_id, reason=reason,
+                dedupe_key=f"zoom-attention:{connection.uid}")
+
+
+def _refresh(connection_id: int, seen_version: int) -> tuple[str, int]:
+    with _lock(connection_id):
+        deadline = time.monotonic() + CLAIM.total_seconds()
+        while True:
+            connection = _load(connection_id)
+            db.session.commit()
+            if connection.token_version != seen_version:
+                return connection.access_token, connection.token_version  # refreshed by another
+            if connection.needs_attention:
+                raise ZoomGrantError(connection.attention_reason)
+            now = now_utc()
+            claimed = db.session.execute(
+                update(ZoomConnection)
+                .where(ZoomConnection.id == connection_id, ZoomConnection.token_version == seen_version,
+                       or_(ZoomConnection.refresh_claimed_until.is_(None), ZoomConnection.refresh_claimed_until < now))
+                .values(refresh_claimed_until=now + CLAIM)
+            ).rowcount
+            db.session.commit()
+            if claimed:
+                break
+            if time.monotonic() > deadline:
+                raise ZoomUnavailable("another process is renewing the Zoom token; try again")
+            time.sleep(0.2)
+        connection = _load(connection_id)
+        try:
+            tokens = oauth().refresh(connection.refresh_token)
+        except ZoomGrantError as exc:
+            mark_needs_attention(connection, f"Zoom refused to renew LinkTime's access ({exc.message}). Reconnect Zoom.")
+            db.session.commit()
+            raise
+        except ZoomError:
+            connection.refresh_claimed_until = None
+            db.session.commit()
+            raise
+        connection.access_token = tokens.access_token
+        connection.refresh_token = tokens.refresh_token
+        connection.expires_at = tokens.expires_at
+        connection.token_version += 1
+        connection.refresh_claimed_until = None
+        connection.refreshed_at = now_utc()
+        audit.record(connection.connected_by_id, "zoom.refreshed", f"Renewed access to {connection.email}.")
+        db.session.commit()
+        return tokens.access_token, connection.token_version
+
+
+def access_token(connection_id: int) -> tuple[str, int]:
+    """A usable access token: the stored one, or a fresh one if it expires within 60 s."""
+    connection = _load(connection_id)
+    token, version, expires_at = connection.access_token, connection.token_version, connection.expires_at
+    db.session.commit()
+    if expires_at - now_utc() > REFRESH_MARGIN:
+        return token, version
+    return _refresh(connection_id, version)
+
+
+def call_zoom(connection_id: int, call: Callable[[ZoomAPI], T]) -> T:
+    """Run an API call as the connection's user, refreshing once if Zoom refuses the token."""
+    token, version = access_token(connection_id)
+    try:
+        return call(ZoomAPI(settings(), token))
+    except ZoomAuthError:
+        token, _ = _refresh(connection_id, version)
+        return call(ZoomAPI(settings(), token))

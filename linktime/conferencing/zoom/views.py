@@ -1,0 +1,164 @@
+"""Connect, callback, disconnect and the deauthorization webhook."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from linktime.conferencing.zoom import service
+from linktime.conferencing.zoom.client import ZoomError, ZoomGrantError, ZoomRequestError, ZoomUnavailable
+from linktime.extensions import csrf
+
+bp = Blueprint("zoom", __name__, url_prefix="/integrations/zoom")
+
+WEBHOOK_MAX_AGE = 300  # seconds
+
+
+def _workspace_flag() -> bool:
+    workspace = request.values.get("workspace") == "1"
+    if workspace and not current_user.is_admin:
+        abort(404)
+    return workspace
+
+
+def card_context(workspace: bool, notice: str | None = None) -> dict:
+    """What the Zoom status card shows: Not connected · Pending · Connected · Needs attention."""
+    connection = service.workspace_connection() if workspace else service.own_connection(current_user)
+    return dict(
+        workspace=workspace,
+        connection=connection,
+        pending=None if connection else service.pending(current_user, workspace),
+        notice=notice,
+    )
+
+
+def render_card(workspace: bool, notice: str | None = None, status: int = 200):
+    return render_template("conferencing/_zoom_card.html", card=card_context(workspace, notice)), status
+
+
+@bp.get("/card")
+@login_required
+def card():
+    """The status card alone (htmx refreshes it while a Connect is pending)."""
+    return render_card(_workspace_flag())
+
+
+@bp.post("/connect")
+@login_required
+def connect():
+    """Send the host to Zoom's consent screen."""
+    url = service.start_connect(current_user, workspace=_workspace_flag())
+    if request.htmx:
+        return "", 204, {"HX-Redirect": url}
+    return redirect(url, code=303)
+
+
+@bp.post("/cancel")
+@login_required
+def cancel():
+    """Forget a Connect that was started but not finished."""
+    workspace = _workspace_flag()
+    service.cancel_pending(current_user, workspace=workspace)
+    if request.htmx:
+        return render_card(workspace)
+    return redirect(url_for("accounts.integrations"), code=303)
+
+
+@bp.get("/callback")
+@login_required
+def callback():
+    """Zoom sends the host back here after Allow or Deny."""
+    args = request.args
+    try:
+        connection = service.finish_connect(
+            current_user, state=args.get("state"), code=args.get("code"),
+            error=args.get("error"), error_description=args.get("error_description", ""),
+        )
+    except service.StateError as exc:
+        return render_template("conferencing/callback_error.html", reason=str(exc)), 400
+    except service.AccessDenied as exc:
+        flash("Zoom was not connected: access was not allowed on Zoom’s page. You can try again at any time."
+              if exc.error == "access_denied" else f"Zoom was not connected ({exc.error}). Please try again.", "error")
+        return redirect(url_for("accounts.integrations"))
+    except ZoomRequestError as exc:
+        redirect_uri = service.settings().redirect_uri
+        if "redirect" in exc.message.lower() or str(exc.code) in {"4700", "4709"}:
+            message = (f"Zoom refused the redirect URL. Register exactly {redirect_uri} as the OAuth "
+                       "redirect URL (and in the allow list) of your Zoom app, then connect again.")
+        elif "client" in exc.message.lower():
+            message = ("Zoom does not recognise this app’s client ID and secret. Check ZOOM_CLIENT_ID and "
+                       "ZOOM_CLIENT_SECRET against the Zoom app’s credentials.")
+        else:
+            message = f"Zoom refused the connection: {exc.message}"
+        return render_template("conferencing/callback_error.html", reason="zoom", message=message), 502
+    except ZoomGrantError:
+        flash("The authorization from Zoom expired before it could be used. Please connect again.", "error")
+        return redirect(url_for("accounts.integrations"))
+    except ZoomUnavailable:
+        flash("Zoom could not be reached to finish connecting. Nothing was saved; please try again in a minute.", "error")
+        return redirect(url_for("accounts.integrations"))
+    except ZoomError as exc:
+        flash(f"Zoom refused the connection: {exc.message}", "error")
+        return redirect(url_for("accounts.integrations"))
+    if connection.needs_attention:
+        flash(connection.attention_reason, "error")
+    else:
+        flash(f"Successfully connected to Zoom as {connection.email}.", "success")
+    return redirect(url_for("accounts.integrations"))
+
+
+@bp.post("/disconnect")
+@login_required
+def disconnect():
+    """Delete our copy of the tokens now and revoke them at Zoom."""
+    workspace = _workspace_flag()
+    connection = service.workspace_connection() if workspace else service.own_connection(current_user)
+    if connection is None:
+        return render_card(workspace) if request.htmx else redirect(url_for("accounts.integrations"))
+    revoked = service.disconnect(connection, current_user)
+    notice = "disconnected" if revoked else "disconnected-unrevoked"
+    if request.htmx:
+        return render_card(workspace, notice=notice)
+    flash("Zoom is disconnected and LinkTime’s tokens are deleted. Existing bookings keep their links.", "success")
+    return redirect(url_for("accounts.integrations"))
+
+
+def _signature_ok(secret: str, raw: bytes) -> bool:
+    timestamp = request.headers.get("x-zm-request-timestamp", "")
+    signature = request.headers.get("x-zm-signature", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WEBHOOK_MAX_AGE:
+        return False
+    expected = "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:".encode() + raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+@bp.post("/webhook")
+@csrf.exempt
+def webhook():
+    """Zoom's event notifications: URL validation and app deauthorization."""
+    secret = current_app.config.get("ZOOM_WEBHOOK_SECRET_TOKEN")
+    if not secret:
+        return jsonify(error="webhooks are not configured (ZOOM_WEBHOOK_SECRET_TOKEN)"), 503
+    raw = request.get_data()
+    if not _signature_ok(secret, raw):
+        return jsonify(error="invalid signature or stale timestamp"), 401
+    try:
+        event = json.loads(raw)
+        name, payload = event["event"], event.get("payload") or {}
+    except (ValueError, KeyError, TypeError):
+        return jsonify(error="malformed event"), 400
+    if name == "endpoint.url_validation":
+        plain = str(payload.get("plainToken", ""))
+        encrypted = hmac.new(secret.encode(), plain.encode(), hashlib.sha256).hexdigest()
+        return jsonify(plainToken=plain, encryptedToken=encrypted)
+    if name == "app_deauthorized":
+        user_id = payload.get("user_id")
+        if not user_id:
+            return jsonify(error="malformed event"), 400
+        removed = service.deauthorize(str(user_id))
+        return jsonify(deleted=removed)
+    return jsonify(ignored=name)

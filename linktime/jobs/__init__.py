@@ -1,0 +1,1 @@
+"""Durable background work: the outbox table, its dispatcher, and the in-process scheduler."""

@@ -1,0 +1,175 @@
+"""The outbox: enqueue in the caller's transaction, claim, run, retry with backoff.
+
+A claim is a conditional UPDATE that succeeds for one process only and expires (a crashed runner
+loses nothing: its claim lapses and the job is taken again). Handlers run with no transaction
+open, so no write lock is held while they talk to the network.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable
+
+from sqlalchemy import or_, select, update
+
+from linktime.extensions import db
+from linktime.models import Job, JobStatus, now_utc
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+Handler = Callable[..., None]
+HANDLERS: dict[str, Handler] = {}
+# Called with the job's payload and last error when a job is marked failed for good.
+GIVE_UP_HOOKS: dict[str, Callable[..., None]] = {}
+
+
+class Retry(Exception):
+    """Raised by a handler: try again later (at ``at``, or after the usual backoff)."""
+
+    def __init__(self, message: str, *, at: datetime | None = None):
+        super().__init__(message)
+        self.at = at
+
+
+class GiveUp(Exception):
+    """Raised by a handler: retrying cannot help; the job is marked failed at once."""
+
+
+def handler(kind: str, *, on_give_up: Callable[..., None] | None = None) -> Callable[[Handler], Handler]:
+    def register(function: Handler) -> Handler:
+        HANDLERS[kind] = function
+        if on_give_up is not None:
+            GIVE_UP_HOOKS[kind] = on_give_up
+        return function
+
+    return register
+
+
+def enqueue(kind: str, *, run_at: datetime | None = None, dedupe_key: str | None = None, **payload) -> Job | None:
+    """Add a job to the current transaction; a pending job with the same dedupe key wins."""
+    if dedupe_key is not None:
+        pending = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
+        if pending is not None:
+            if run_at is not None and pending.status == JobStatus.PENDING and run_at < pending.run_at:
+                pending.run_at = run_at
+            return pending
+    job = Job(kind=kind, payload=payload, dedupe_key=dedupe_key, run_at=run_at or now_utc())
+    db.session.add(job)
+    return job
+
+
+def backoff(attempt: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at 1 h, with jitter so retries do not march in step."""
+    seconds = min(3600, 30 * 2 ** max(0, attempt - 1))
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def _claim(job_id: int) -> bool:
+    now = now_utc()
+    claimed = db.session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            Job.status == JobStatus.PENDING,
+            Job.run_at <= now,
+            or_(Job.claimed_until.is_(None), Job.claimed_until < now),
+        )
+        .values(claimed_until=now + LEASE, attempts=Job.attempts + 1)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+@dataclass
+class Outcome:
+    job_id: int
+    kind: str
+    status: str
+    error: str = ""
+
+
+def _finish(job_id: int, *, error: Exception | None) -> Outcome:
+    job = db.session.get(Job, job_id)
+    db.session.refresh(job)
+    if error is None:
+        job.status, job.last_error, job.dedupe_key = JobStatus.DONE.value, "", None
+    elif isinstance(error, GiveUp) or job.attempts >= job.max_attempts:
+        job.status, job.dedupe_key = JobStatus.FAILED.value, None
+        job.last_error = str(error)[:2000]
+    else:
+        job.run_at = error.at if isinstance(error, Retry) and error.at else now_utc() + backoff(job.attempts)
+        job.last_error = str(error)[:2000]
+    job.claimed_until = None
+    outcome = Outcome(job.id, job.kind, job.status, job.last_error)
+    payload = dict(job.payload or {})
+    db.session.commit()
+    if outcome.status == JobStatus.FAILED and outcome.kind in GIVE_UP_HOOKS:
+        try:
+            GIVE_UP_HOOKS[outcome.kind](error=outcome.error, **payload)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("give-up hook of job %s failed", job_id)
+    return outcome
+
+
+def run_job(job_id: int) -> Outcome | None:
+    """Claim and run one job now; None if another runner has it or it is not due."""
+    if not _claim(job_id):
+        return None
+    job = db.session.get(Job, job_id)
+    kind, payload = job.kind, dict(job.payload or {})
+    db.session.commit()  # no transaction stays open while the handler works
+    function = HANDLERS.get(kind)
+    try:
+        if function is None:
+            raise GiveUp(f"no handler for job kind {kind!r}")
+        function(**payload)
+        db.session.commit()
+        error = None
+    except Exception as exc:  # a handler's failure is recorded, never lost
+        db.session.rollback()
+        if not isinstance(exc, (Retry, GiveUp)):
+            log.warning("job %s (%s) failed: %s", job_id, kind, exc, exc_info=True)
+        error = exc
+    return _finish(job_id, error=error)
+
+
+def due_jobs(limit: int) -> list[int]:
+    now = now_utc()
+    ids = list(db.session.scalars(
+        select(Job.id)
+        .where(Job.status == JobStatus.PENDING, Job.run_at <= now,
+               or_(Job.claimed_until.is_(None), Job.claimed_until < now))
+        .order_by(Job.run_at)
+        .limit(limit)
+    ))
+    db.session.commit()
+    return ids
+
+
+def dispatch(limit: int = 50) -> list[Outcome]:
+    """Run the jobs that are due (one batch)."""
+    return [outcome for job_id in due_jobs(limit) if (outcome := run_job(job_id)) is not None]
+
+
+def run_now(jobs: Iterable[Job | None]) -> None:
+    """Run freshly committed jobs in this request, instead of waiting for the next tick.
+
+    The change that queued them is already committed: whatever happens here, the dispatcher
+    retries what is left, and the request still succeeds.
+    """
+    for job_id in [j.id for j in jobs if j is not None]:
+        try:
+            run_job(job_id)
+        except Exception:
+            db.session.rollback()
+            log.exception("running job %s right away failed; the dispatcher will retry it", job_id)
+
+
+def retry_failed(job: Job) -> None:
+    job.status, job.attempts, job.run_at, job.last_error = JobStatus.PENDING.value, 0, now_utc(), ""
+    db.session.commit()

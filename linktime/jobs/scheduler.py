@@ -1,0 +1,50 @@
+"""The in-process dispatcher tick (APScheduler), and `flask run-jobs` for a separate worker."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+from linktime.extensions import db
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 5
+
+
+def tick(app: Flask) -> None:
+    """One dispatcher pass; errors are logged, the next tick tries again."""
+    with app.app_context():
+        from linktime.jobs.outbox import dispatch
+
+        try:
+            dispatch()
+        except Exception:
+            log.exception("job dispatcher tick failed")
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def start_scheduler(app: Flask) -> BackgroundScheduler | None:
+    """Run the dispatcher every few seconds in this process, when SCHEDULER_ENABLED."""
+    if not app.config["SCHEDULER_ENABLED"] or app.testing:
+        return None
+    # Under `flask run --reload` only the serving child process dispatches.
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None
+    scheduler = BackgroundScheduler(daemon=True)
+    scheduler.add_job(tick, "interval", seconds=TICK_SECONDS, args=[app], id="outbox",
+                      max_instances=1, coalesce=True)
+    scheduler.start()
+    app.extensions["linktime.scheduler"] = scheduler
+    return scheduler
+
+
+def run_forever(app: Flask, interval: float = TICK_SECONDS) -> None:
+    log.info("dispatching jobs every %s s", interval)
+    while True:
+        tick(app)
+        time.sleep(interval)

@@ -1,0 +1,1 @@
+"""Messages to hosts and invitees: render and deliver."""

@@ -1,0 +1,79 @@
+"""Email delivery: SMTP when MAIL_SERVER is set, else .eml files in instance/outbox/.
+
+Every message has a text and an HTML part, rendered from templates/email/<name>.txt and .html.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+
+from linktime.extensions import db
+from linktime.jobs.outbox import Retry, handler
+from linktime.models import User
+
+
+class MailError(Exception):
+    pass
+
+
+def outbox_dir() -> Path:
+    return Path(current_app.instance_path) / "outbox"
+
+
+def build(to: str, subject: str, template: str, **context) -> EmailMessage:
+    message = EmailMessage()
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or formataddr(("LinkTime", "no-reply@linktime.invalid"))
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["Message-ID"] = make_msgid(domain="linktime")
+    message["Date"] = datetime.now(UTC)
+    message.set_content(render_template(f"email/{template}.txt", **context))
+    message.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
+    return message
+
+
+def deliver(message: EmailMessage) -> None:
+    """Send over SMTP, or write to the local outbox when no mail server is configured."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        folder = outbox_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+        (folder / name).write_bytes(bytes(message))
+        return
+    port = int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 25))
+    try:
+        if config.get("MAIL_USE_SSL"):
+            smtp = smtplib.SMTP_SSL(config["MAIL_SERVER"], port, timeout=20, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(config["MAIL_SERVER"], port, timeout=20)
+        with smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailError(f"{type(exc).__name__}: {exc}") from None
+
+
+@handler("email.zoom_attention")
+def zoom_attention(user_id: int, reason: str) -> None:
+    """Tell a host, once, that their Zoom connection needs reconnecting."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    from linktime.urls import public_url
+
+    message = build(user.email, "Zoom needs your attention in LinkTime", "zoom_attention",
+                    user=user, reason=reason, url=public_url("accounts.integrations"))
+    try:
+        deliver(message)
+    except MailError as exc:
+        raise Retry(str(exc)) from None
