@@ -48,16 +48,42 @@ def flask(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(PYTHON), "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, **kwargs)
 
 
+def zoom_sandbox_url() -> str | None:
+    """The sandbox address when LinkTime is configured without a real Zoom app, else None."""
+    probe = (
+        "from linktime import create_app; c = create_app().config; "
+        "print(c['ZOOM_SANDBOX_URL'] if c['ZOOM_SANDBOX'] else '')"
+    )
+    env = {**os.environ, "LINKTIME_SCHEDULER_ENABLED": "false"}
+    result = subprocess.run([str(PYTHON), "-c", probe], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True)
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else None
+
+
 def run() -> int:
     ensure_installed("")
     flask("db", "upgrade", check=True)
     host = os.environ.get("LINKTIME_HOST", "127.0.0.1")
     port = os.environ.get("LINKTIME_PORT", "5000")
-    print(f"\nLinkTime is running on http://{host}:{port}  (Ctrl+C to stop)\n", flush=True)
+    sandbox = None
+    sandbox_url = zoom_sandbox_url()
+    if sandbox_url:
+        sandbox_port = sandbox_url.rsplit(":", 1)[-1].strip("/")
+        sandbox = subprocess.Popen([
+            str(PYTHON), "-m", "linktime.conferencing.zoom.sandbox", "--port", sandbox_port,
+            "--webhook-url", f"http://{host}:{port}/integrations/zoom/webhook",
+        ], cwd=ROOT)
+    print(f"\nLinkTime is running on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
+    if sandbox:
+        print(f"Zoom sandbox (no Zoom account needed) on {sandbox_url}/sandbox\n", flush=True)
     try:
         return flask("run", "--host", host, "--port", port, "--with-threads").returncode
     except KeyboardInterrupt:
         return 0
+    finally:
+        if sandbox:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
 
 
 def test(args: list[str]) -> int:

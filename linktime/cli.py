@@ -8,6 +8,8 @@ from linktime.formatting import is_timezone
 
 
 def register_cli(app: Flask) -> None:
+    register_key_commands(app)
+
     @app.cli.command("run-jobs")
     @click.option("--once", is_flag=True, help="Run the due jobs once and exit.")
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
@@ -49,3 +51,35 @@ def register_cli(app: Flask) -> None:
         except AccountTaken as exc:
             raise click.ClickException(str(exc))
         click.echo(f"Created {'admin' if user.is_admin else 'member'} {user.email} ({user.username}).")
+
+
+def register_key_commands(app: Flask) -> None:
+    @app.cli.command("rotate-keys")
+    @click.option("--new-key", is_flag=True, help="Generate a new key and make it the current one first.")
+    def rotate_keys(new_key):
+        """Re-encrypt every stored secret with the current (first) ENCRYPTION_KEYS key."""
+        from pathlib import Path
+
+        from flask import current_app
+
+        from linktime.crypto import KeyRing, generate_key
+        from linktime.secrets_at_rest import reencrypt_all
+
+        if new_key:
+            key_file = current_app.config.get("ENCRYPTION_KEYS_FILE")
+            if not key_file:
+                key = generate_key()
+                raise click.ClickException(
+                    "ENCRYPTION_KEYS comes from your configuration, so LinkTime cannot change it. Put this new key "
+                    f"first in ENCRYPTION_KEYS (keep the old ones after it), restart, then run rotate-keys again:\n{key}")
+            keys = f"{generate_key()},{current_app.config['ENCRYPTION_KEYS']}"
+            Path(key_file).parent.mkdir(parents=True, exist_ok=True)
+            Path(key_file).write_text(keys)
+            current_app.config["ENCRYPTION_KEYS"] = keys
+            current_app.extensions["linktime.keyring"] = KeyRing.from_config(keys)
+            click.echo(f"Added a new current key to {key_file}.")
+        changed, unreadable = reencrypt_all()
+        click.echo(f"Re-encrypted {changed} value(s) with the current key.")
+        if unreadable:
+            raise click.ClickException(
+                f"{unreadable} value(s) could not be decrypted with any configured key; they were left as they are.")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from linktime.crypto import DecryptionError
 from linktime.extensions import db
 from linktime.urls import public_url
 from linktime.scheduling import Availability, BookingRules
@@ -60,7 +61,12 @@ def sealed(column: str, doc: str) -> property:
         blob = getattr(row, column)
         if blob is None:
             return None
-        return current_app.extensions["linktime.keyring"].decrypt(blob, context(row))
+        try:
+            return current_app.extensions["linktime.keyring"].decrypt(blob, context(row))
+        except DecryptionError as exc:
+            # A key missing from ENCRYPTION_KEYS must not break pages: the value reads as absent.
+            current_app.logger.error("cannot decrypt %s of %s %s: %s", column, row.__tablename__, row.uid, exc)
+            return None
 
     def write(row, value: str | None) -> None:
         if row.uid is None:

@@ -162,9 +162,8 @@ def finish_connect(user: User, *, state: str | None, code: str | None, error: st
 
 def _revoke_quietly(connection: ZoomConnection) -> bool:
     """Revoke at Zoom, best effort: our copy is deleted whatever Zoom answers."""
-    try:
-        token = connection.refresh_token
-    except Exception:  # undecryptable: nothing to revoke with
+    token = connection.refresh_token
+    if token is None:  # undecryptable: nothing to revoke with
         return False
     try:
         oauth().revoke(token)
@@ -270,10 +269,19 @@ def _refresh(connection_id: int, seen_version: int) -> tuple[str, int]:
         return tokens.access_token, connection.token_version
 
 
+UNREADABLE = ("LinkTime cannot decrypt this connection's tokens: the key they were stored with is not in "
+              "ENCRYPTION_KEYS. Restore the key, or reconnect Zoom.")
+
+
 def access_token(connection_id: int) -> tuple[str, int]:
     """A usable access token: the stored one, or a fresh one if it expires within 60 s."""
     connection = _load(connection_id)
     token, version, expires_at = connection.access_token, connection.token_version, connection.expires_at
+    if token is None or connection.refresh_token is None:
+        if not connection.needs_attention:
+            mark_needs_attention(connection, UNREADABLE)
+        db.session.commit()
+        raise ZoomGrantError(UNREADABLE)
     db.session.commit()
     if expires_at - now_utc() > REFRESH_MARGIN:
         return token, version

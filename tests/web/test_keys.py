@@ -1,0 +1,77 @@
+"""Keys: rotation re-encrypts everything; a missing key is a clear message, not a crash."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from linktime import create_app
+from linktime.crypto import EncryptionConfigError, generate_key
+from linktime.extensions import db
+from linktime.models import Meeting, ZoomConnection
+from tests.conftest import add_event_type, add_user, connect_zoom
+
+BOOK = dict(name="Bea", email="bea@example.com", start="2026-11-24T14:00:00+00:00", tz="UTC", key="k")
+
+
+@pytest.fixture
+def booked(zoom_app, zoom_client):
+    import time_machine
+    from datetime import UTC, datetime
+
+    with time_machine.travel(datetime(2026, 11, 23, 6, tzinfo=UTC), tick=True):
+        with zoom_app.app_context():
+            add_event_type(add_user("ada"), location="zoom")
+        zoom_client.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
+        connect_zoom(zoom_client)
+        manage = zoom_client.post("/ada/intro-call/book", data=BOOK).location.split("?")[0]
+        yield manage
+
+
+def test_rotate_keys_with_a_new_key_re_encrypts_every_secret(zoom_app, zoom_client, booked):
+    with zoom_app.app_context():
+        connection = db.session.scalar(select(ZoomConnection))
+        meeting = db.session.scalar(select(Meeting))
+        before = (connection.access_token, connection.refresh_token, meeting.join_url, meeting.password)
+        old_blob = connection.access_token_enc
+    key_file = f"{zoom_app.instance_path}/encryption_keys"
+    zoom_app.config["ENCRYPTION_KEYS_FILE"] = key_file
+    result = zoom_app.test_cli_runner().invoke(args=["rotate-keys", "--new-key"])
+    assert result.exit_code == 0, result.output
+    assert "Re-encrypted 4 value(s)" in result.output
+    keys = open(key_file).read().split(",")
+    assert len(keys) == 2
+    with zoom_app.app_context():
+        connection = db.session.scalar(select(ZoomConnection))
+        meeting = db.session.scalar(select(Meeting))
+        assert connection.access_token_enc != old_blob
+        assert (connection.access_token, connection.refresh_token, meeting.join_url, meeting.password) == before
+        ring = zoom_app.extensions["linktime.keyring"]
+        assert ring.is_current(connection.access_token_enc) and ring.is_current(meeting.join_url_enc)
+
+
+def test_rotate_keys_from_the_environment_explains_what_to_do(zoom_app):
+    zoom_app.config.pop("ENCRYPTION_KEYS_FILE", None)
+    result = zoom_app.test_cli_runner().invoke(args=["rotate-keys", "--new-key"])
+    assert result.exit_code != 0 and "Put this new key first in ENCRYPTION_KEYS" in result.output
+
+
+def test_a_malformed_key_stops_the_start_with_a_clear_message(tmp_path):
+    with pytest.raises(EncryptionConfigError, match="key 1 is not base64"):
+        create_app({"SECRET_KEY": "x", "ENCRYPTION_KEYS": "oops!", "SQLALCHEMY_DATABASE_URI": "sqlite://"},
+                   instance_path=str(tmp_path))
+
+
+def test_a_missing_key_degrades_to_needs_attention_not_a_crash(zoom_app, zoom_client, booked):
+    zoom_app.extensions["linktime.keyring"] = __import__("linktime.crypto", fromlist=["KeyRing"]).KeyRing.from_config(generate_key())
+    page = zoom_client.get(booked)
+    assert page.status_code == 200 and "no video link" in page.get_data(as_text=True)
+    dashboard = zoom_client.get("/bookings")
+    assert dashboard.status_code == 200
+    import time_machine
+    from datetime import UTC, datetime
+
+    with time_machine.travel(datetime(2026, 11, 23, 6, tzinfo=UTC), tick=True):
+        zoom_client.post("/ada/intro-call/book", data={**BOOK, "start": "2026-11-25T14:00:00+00:00", "key": "k2",
+                                                       "email": "c@example.com"})
+    card = zoom_client.get("/settings/integrations").get_data(as_text=True)
+    assert "Needs attention" in card and "cannot decrypt" in card
