@@ -20,7 +20,7 @@ from linktime.conferencing.zoom.client import (
 from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
-from linktime.models import Booking, BookingStatus, EventType, Job, Location, Meeting, MeetingStatus, now_utc
+from linktime.models import Booking, BookingStatus, EventType, Job, Location, Meeting, MeetingStatus, User, now_utc
 
 
 def _sync_job(meeting: Meeting) -> Job | None:
@@ -130,7 +130,8 @@ def _next_gmt_midnight() -> datetime:
 
 def _fail(meeting: Meeting, message: str) -> None:
     meeting.status, meeting.last_error = MeetingStatus.FAILED.value, message
-    audit.record(meeting.host_id, "meeting.failed", f"Zoom meeting for {format_when(meeting.start, 'UTC')}: {message}")
+    when = format_when(meeting.start, db.session.get(User, meeting.host_id).timezone)
+    audit.record(meeting.host_id, "meeting.failed", f"Could not create the Zoom meeting of {when}: {message}")
     db.session.commit()
 
 
@@ -154,8 +155,8 @@ def sync_meeting(meeting_id: int) -> None:
             meeting.last_error = "" if not attendees else "Zoom was disconnected before the meeting could be made."
         db.session.commit()  # after a disconnect, meetings at Zoom are left as they are
         return
-    connection_id, when = meeting.connection_id, format_when(meeting.start, "UTC")
-    host_zone = attendees[0].host.timezone if attendees else "UTC"
+    host_zone = db.session.get(User, meeting.host_id).timezone
+    connection_id, when = meeting.connection_id, format_when(meeting.start, host_zone)
     try:
         if not attendees:
             zoom_id = meeting.zoom_meeting_id
