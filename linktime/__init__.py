@@ -43,6 +43,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
     from linktime.notifications import email  # noqa: F401  (registers its background jobs)
     from linktime.accounts import bp as accounts_bp
+    from linktime.admin import bp as admin_bp
+    from linktime.notifications.views import bp as twilio_bp
     from linktime.bookings import bp as bookings_bp
     from linktime.cli import register_cli
     from linktime.conferencing.zoom.views import bp as zoom_bp
@@ -57,6 +59,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(accounts_bp)
     app.register_blueprint(event_types_bp)
     app.register_blueprint(zoom_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(twilio_bp)
     # Last: it owns the catch-all /<username>/<slug> public URLs.
     app.register_blueprint(bookings_bp)
     register_template_helpers(app)

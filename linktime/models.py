@@ -180,6 +180,10 @@ class EventType(db.Model):
     horizon_days: Mapped[int] = mapped_column(default=60)
     increment_minutes: Mapped[int] = mapped_column(default=30)
     seats: Mapped[int] = mapped_column(default=1)
+    # Minutes before the start at which reminders go out.
+    reminder_offsets: Mapped[list] = mapped_column(JSON, default=lambda: [1440, 60])
+    remind_host: Mapped[bool] = mapped_column(default=False)
+    sms_reminders: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     host: Mapped[User] = relationship(back_populates="event_types")
@@ -247,6 +251,11 @@ class Booking(db.Model):
     invitee_email: Mapped[str] = mapped_column(String(254))
     invitee_timezone: Mapped[str] = mapped_column(String(64))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # E.164 number for SMS / WhatsApp reminders, when the invitee asked for them.
+    invitee_phone: Mapped[str] = mapped_column(String(20), default="")
+    reminder_channel: Mapped[str] = mapped_column(String(10), default="")  # "sms", "whatsapp" or ""
+    # The confirmation went out before Zoom made the meeting: the link follows by email.
+    link_to_follow: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default=BookingStatus.CONFIRMED.value)
     # The capability in the invitee's cancel / reschedule link.
     manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
@@ -419,3 +428,13 @@ class AuditEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+
+class SmsOptOut(db.Model):
+    """A phone number that replied STOP: no more text messages to it."""
+
+    __tablename__ = "sms_opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -280,3 +280,73 @@ def connect_zoom(client, *, email="host@zoom-sandbox.test", workspace=False, dec
     assert start.status_code == 303, start.get_data(as_text=True)
     back = allow_on_zoom(start.location, email=email, decision=decision)
     return client.get(back.split("127.0.0.1:5000", 1)[1])
+
+
+# ---------------------------------------------------------------- a real SMTP server
+
+
+class SMTPServer:
+    """aiosmtpd on loopback, collecting what it receives; can go down and come back."""
+
+    def __init__(self, delay: float = 0.0):
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.messages: list = []
+        self.delay = delay
+        self.controller = None
+
+    def start(self) -> "SMTPServer":
+        from aiosmtpd.controller import Controller
+
+        server = self
+
+        class Collect:
+            async def handle_DATA(self, smtp, session, envelope):
+                import asyncio
+                from email import message_from_bytes, policy
+
+                if server.delay:
+                    await asyncio.sleep(server.delay)
+                server.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                return "250 OK"
+
+        self.controller = Controller(Collect(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture
+def smtp():
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(tmp_path, sandbox, smtp):
+    """Zoom sandbox + real SMTP server."""
+    app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=2, MAIL_SERVER="127.0.0.1",
+                   MAIL_PORT=smtp.port, ZOOM_LINK_WAIT_SECONDS=30)
+    yield app
+    close_app(app)
+
+
+def calendar_of(message):
+    """The parsed text/calendar part of an email, and that part's Content-Type."""
+    from icalendar import Calendar
+
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            return Calendar.from_ical(part.get_content()), part["Content-Type"]
+    return None, None

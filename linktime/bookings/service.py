@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from linktime.conferencing import meetings as zoom_meetings
 from linktime.conferencing.meetings import move_meeting, plan_meeting, release_meeting
 from linktime.extensions import db
-from linktime.jobs.outbox import run_now
+from linktime.jobs.outbox import run_now, run_soon
+from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_rescheduled
 from linktime.models import Booking, BookingStatus, EventType, Meeting, User, now_utc
 from linktime.scheduling import Busy, Slot, free_slots, is_bookable
 
@@ -46,6 +47,8 @@ class Invitee:
     email: str
     timezone: str
     notes: str = ""
+    phone: str = ""  # E.164, for SMS / WhatsApp reminders
+    channel: str = ""  # "sms" or "whatsapp"
 
 
 def busy_times(host_id: int, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Busy]:
@@ -183,11 +186,15 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
                 invitee_email=email,
                 invitee_timezone=invitee.timezone,
                 notes=invitee.notes.strip(),
+                invitee_phone=invitee.phone if invitee.channel else "",
+                reminder_channel=invitee.channel if invitee.phone else "",
                 idempotency_key=key,
             )
             db.session.add(booking)
             jobs = [plan_meeting(booking, event_type)]
-        run_now(jobs)
+            messages = queue_booked(booking, event_type)
+        run_now(jobs)  # the confirmation page shows the Zoom link when Zoom answers at once
+        run_soon(messages)
         return booking
     except IntegrityError:
         # The same form submitted twice at the same instant: the other request won.
@@ -212,7 +219,9 @@ def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
         booking.cancel_reason = reason.strip()
         booking.sequence += 1
         jobs = [release_meeting(booking)]
+        messages = queue_cancelled(booking)
     run_now(jobs)
+    run_soon(messages)
     return booking
 
 
@@ -228,7 +237,9 @@ def reschedule_booking(booking: Booking, start: datetime) -> Booking:
         booking.start, booking.end = slot.start, slot.end
         booking.sequence += 1
         jobs = [move_meeting(booking, event_type)]
+        messages = queue_rescheduled(booking, event_type)
     run_now(jobs)
+    run_soon(messages)
     return booking
 
 

@@ -13,6 +13,7 @@ from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm
 from linktime.extensions import db
 from linktime.formatting import format_when, is_timezone, local
 from linktime.models import Booking, EventType, User
+from linktime.notifications import ics, sms
 
 TAKEN = "That time was just taken. Please pick another one."
 UNAVAILABLE = "That time is not available. Please pick one of the times shown."
@@ -144,9 +145,13 @@ def book(username: str, slug: str):
         form.start.data = start.isoformat()
         form.tz.data = zone
         form.key.data = secrets.token_urlsafe(24)
-    elif form.validate_on_submit():
+    channels = sms.channels() if event_type.sms_reminders else []
+    form.channel.choices = [c for c in form.channel.choices if c.value in channels] or form.channel.choices
+    if request.method == "POST" and form.validate_on_submit():
+        texting = bool(channels and form.phone.data)
         invitee = service.Invitee(
-            name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or ""
+            name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or "",
+            phone=form.phone.data if texting else "", channel=form.channel.data if texting else "",
         )
         key = form.key.data if form.key.data and len(form.key.data) <= 64 else None
         try:
@@ -158,7 +163,8 @@ def book(username: str, slug: str):
         return redirect(url_for("bookings.manage", token=booking.manage_token, booked=1), code=303)
     status = 422 if form.errors else 200
     return render_template(
-        "bookings/book.html", form=form, event_type=event_type, host=event_type.host, start=start, zone=zone
+        "bookings/book.html", form=form, event_type=event_type, host=event_type.host, start=start, zone=zone,
+        texting=bool(channels),
     ), status
 
 
@@ -172,7 +178,8 @@ def manage(token: str):
     booking = get_managed_booking(token)
     zone = viewer_zone(booking.invitee_timezone)
     return render_template(
-        "bookings/manage.html", booking=booking, zone=zone, just_booked=request.args.get("booked") == "1"
+        "bookings/manage.html", booking=booking, zone=zone, just_booked=request.args.get("booked") == "1",
+        google_url=ics.google_calendar_url(booking), outlook_url=ics.outlook_calendar_url(booking),
     )
 
 
@@ -189,6 +196,15 @@ def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str,
         return redirect(done, code=303)
     status = 422 if form.errors else 200
     return render_template("bookings/cancel.html", booking=booking, form=form, zone=zone, action=action), status
+
+
+@bp.get("/booking/<token>/invite.ics")
+def invite(token: str):
+    """The booking as a calendar file (Add to calendar)."""
+    booking = get_managed_booking(token)
+    body = ics.invite(booking, cancel=booking.is_cancelled)
+    return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
+                       "Content-Disposition": 'attachment; filename="invite.ics"'}
 
 
 @bp.route("/booking/<token>/cancel", methods=["GET", "POST"])

@@ -20,6 +20,7 @@ from linktime.conferencing.zoom.client import (
 from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
+from linktime.notifications.booking_messages import queue_link_followups
 from linktime.models import Booking, BookingStatus, EventType, Job, Location, Meeting, MeetingStatus, User, now_utc
 
 
@@ -194,6 +195,9 @@ def sync_meeting(meeting_id: int) -> None:
         meeting.password = created.password
         meeting.synced_hash, meeting.status, meeting.last_error = fingerprint, MeetingStatus.CREATED.value, ""
         audit.record(meeting.host_id, "meeting.created", f"Created the Zoom meeting {created.id} for {when}.")
+        for booking in meeting.bookings:
+            db.session.refresh(booking)  # see a confirmation that went out meanwhile
+        queue_link_followups(meeting)
         db.session.commit()
     except zoom.NotConnected:
         meeting = db.session.get(Meeting, meeting_id, populate_existing=True)

@@ -34,6 +34,46 @@ def valid_overrides(form, field) -> None:
         raise ValidationError(str(exc)) from None
 
 
+_OFFSET = re.compile(r"^(\d+)\s*(d|days?|h|hours?|m|min|minutes?)$")
+_UNIT = {"d": 1440, "h": 60, "m": 1}
+
+
+def parse_offsets(text: str) -> list[int]:
+    """'24h, 1h' → [1440, 60] (minutes before the start), largest first."""
+    offsets = set()
+    for part in re.split(r"[,;]", text or ""):
+        part = part.strip().lower()
+        if not part:
+            continue
+        match = _OFFSET.match(part)
+        if not match:
+            raise ValueError(f"“{part}” should look like 24h, 1h or 30m")
+        minutes = int(match[1]) * _UNIT[match[2][0]]
+        if not 5 <= minutes <= 30 * 1440:
+            raise ValueError(f"“{part}”: reminders go from 5 minutes to 30 days before")
+        offsets.add(minutes)
+    if len(offsets) > 5:
+        raise ValueError("at most 5 reminders")
+    return sorted(offsets, reverse=True)
+
+
+def format_offsets(offsets: list[int]) -> str:
+    def one(minutes: int) -> str:
+        for unit, size in (("d", 1440), ("h", 60)):
+            if minutes % size == 0:
+                return f"{minutes // size}{unit}"
+        return f"{minutes}m"
+
+    return ", ".join(one(m) for m in sorted(offsets, reverse=True))
+
+
+def valid_offsets(form, field) -> None:
+    try:
+        parse_offsets(field.data)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 def minutes(label: str, *, low: int, high: int, default: int, description: str = "") -> IntegerField:
     return IntegerField(
         label,
@@ -98,6 +138,14 @@ class EventTypeForm(FlaskForm):
         "Seats per slot", low=1, high=1000, default=1,
         description="1 for one-to-one meetings; more for a group event.",
     )
+    reminders = StringField(
+        "Reminders before the start",
+        default="24h, 1h",
+        validators=[Length(max=100), valid_offsets],
+        description="Emailed to the invitee, e.g. “24h, 1h” or “30m”. Leave empty for none.",
+    )
+    remind_host = BooleanField("Also remind me (the host)", default=False)
+    sms_reminders = BooleanField("Offer SMS / WhatsApp reminders to invitees", default=False)
     active = BooleanField("Active (bookable through its link)", default=True)
 
     day_fields = DAY_FIELDS

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from linktime.event_types.forms import DAY_FIELDS, EventTypeForm, slugify
+from linktime.event_types.forms import DAY_FIELDS, EventTypeForm, format_offsets, parse_offsets, slugify
 from linktime.extensions import db
 from linktime.models import Booking, BookingStatus, EventType, Location, User, now_utc
 from linktime.scheduling.rules import (
@@ -54,6 +54,7 @@ def fill_form(form: EventTypeForm, event_type: EventType) -> None:
     for index, name in enumerate(DAY_FIELDS):
         getattr(form, name).data = format_hours(availability.weekly.get(index, ()))
     form.date_overrides.data = format_overrides(availability.overrides)
+    form.reminders.data = format_offsets(event_type.reminder_offsets or [])
 
 
 def save_event_type(host: User, form: EventTypeForm, event_type: EventType | None = None) -> EventType:
@@ -89,6 +90,9 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     event_type.horizon_days = form.horizon_days.data
     event_type.increment_minutes = form.increment_minutes.data
     event_type.seats = form.seats.data
+    event_type.reminder_offsets = parse_offsets(form.reminders.data)
+    event_type.remind_host = bool(form.remind_host.data)
+    event_type.sms_reminders = bool(form.sms_reminders.data)
     event_type.active = bool(form.active.data)
     if creating:
         db.session.add(event_type)

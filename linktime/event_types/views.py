@@ -9,6 +9,7 @@ from linktime.event_types import bp, service
 from linktime.event_types.forms import EventTypeForm
 from linktime.extensions import db
 from linktime.models import EventType
+from linktime.notifications import sms
 
 
 def get_event_type(event_type_id: int) -> EventType:
@@ -41,7 +42,8 @@ def _edit_page(form: EventTypeForm, event_type: EventType | None):
             return redirect(url_for("event_types.index"))
     status = 422 if form.errors else 200
     return render_template("event_types/edit.html", form=form, event_type=event_type,
-                           zoom_connected=connection_for(current_user.id) is not None), status
+                           zoom_connected=connection_for(current_user.id) is not None,
+                           sms_available=sms.configured()), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import current_app
 from sqlalchemy import or_, select, update
 
 from linktime.extensions import db
@@ -27,11 +30,15 @@ GIVE_UP_HOOKS: dict[str, Callable[..., None]] = {}
 
 
 class Retry(Exception):
-    """Raised by a handler: try again later (at ``at``, or after the usual backoff)."""
+    """Raised by a handler: try again later (at ``at``, or after the usual backoff).
 
-    def __init__(self, message: str, *, at: datetime | None = None):
+    ``counts=False`` is for waiting on something expected (not a failure): the attempt is not
+    counted against the job's limit.
+    """
+
+    def __init__(self, message: str, *, at: datetime | None = None, counts: bool = True):
         super().__init__(message)
-        self.at = at
+        self.at, self.counts = at, counts
 
 
 class GiveUp(Exception):
@@ -48,7 +55,7 @@ def handler(kind: str, *, on_give_up: Callable[..., None] | None = None) -> Call
     return register
 
 
-def enqueue(kind: str, *, run_at: datetime | None = None, dedupe_key: str | None = None, **payload) -> Job | None:
+def enqueue(kind: str, /, *, run_at: datetime | None = None, dedupe_key: str | None = None, **payload) -> Job | None:
     """Add a job to the current transaction; a pending job with the same dedupe key wins."""
     if dedupe_key is not None:
         pending = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
@@ -94,6 +101,8 @@ class Outcome:
 def _finish(job_id: int, *, error: Exception | None) -> Outcome:
     job = db.session.get(Job, job_id)
     db.session.refresh(job)
+    if isinstance(error, Retry) and not error.counts:
+        job.attempts -= 1
     if error is None:
         job.status, job.last_error, job.dedupe_key = JobStatus.DONE.value, "", None
     elif isinstance(error, GiveUp) or job.attempts >= job.max_attempts:
@@ -168,6 +177,32 @@ def run_now(jobs: Iterable[Job | None]) -> None:
         except Exception:
             db.session.rollback()
             log.exception("running job %s right away failed; the dispatcher will retry it", job_id)
+
+
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="linktime-jobs")
+
+
+def run_soon(jobs: Iterable[Job | None]) -> None:
+    """Run freshly committed jobs right away in the background, without delaying the response.
+
+    In tests (TESTING) they run inline, so that what a test asserts has happened.
+    """
+    ids = [j.id for j in jobs if j is not None]
+    if not ids:
+        return
+    app = current_app._get_current_object()
+    if app.testing:
+        run_now(db.session.get(Job, i) for i in ids)
+        return
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                run_now(db.session.get(Job, i) for i in ids)
+            finally:
+                db.session.remove()
+
+    _pool.submit(work)
 
 
 def retry_failed(job: Job) -> None:

@@ -14,8 +14,9 @@ from tests.conftest import add_event_type, add_user
 PUBLIC = {
     "static", "accounts.index", "accounts.signup", "accounts.login", "accounts.logout",
     "bookings.host_page", "bookings.event_page", "bookings.book", "bookings.manage",
-    "bookings.invitee_cancel", "bookings.reschedule",
+    "bookings.invitee_cancel", "bookings.reschedule", "bookings.invite",
     "zoom.webhook",  # Zoom calls it; it proves itself with a signature instead of a session
+    "twilio.inbound",  # likewise Twilio
 }
 
 
@@ -41,7 +42,7 @@ def records(app):
     """Ada (admin) owns an event type and a booking; Bob is another host, a plain member."""
     from datetime import UTC, datetime, timedelta
 
-    from linktime.models import Booking
+    from linktime.models import Booking, Job
 
     with app.app_context():
         ada = add_user("ada")
@@ -52,8 +53,10 @@ def records(app):
                           start=start, end=start + timedelta(minutes=30), invitee_name="Cy",
                           invitee_email="cy@example.com", invitee_timezone="UTC")
         db.session.add(booking)
+        job = Job(kind="email.booking", payload={}, status="failed")
+        db.session.add(job)
         db.session.commit()
-        return {"event_type_id": event_type.id, "booking_id": booking.id}
+        return {"event_type_id": event_type.id, "booking_id": booking.id, "job_id": job.id, "name": "x.eml"}
 
 
 def test_every_host_route_is_covered():
@@ -72,7 +75,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, records, rule, method):
 def test_another_host_gets_404_for_records_not_theirs(client, auth, records, rule, method):
     auth.login("bob@example.com")
     response = client.open(url_for_rule(rule, records), method=method)
-    if rule.arguments or rule.endpoint.startswith("accounts.") and "team" in rule.rule:
+    admin_only = rule.endpoint.startswith("admin.") or rule.endpoint.startswith("accounts.") and "team" in rule.rule
+    if rule.arguments or admin_only:
         assert response.status_code == 404
     else:
         # Pages without a record in the URL show Bob only his own things.

@@ -8,7 +8,8 @@ from tests.conftest import add_event_type, add_user, make_app
 POSTS = ["/signup", "/login", "/logout", "/settings/profile", "/settings/password", "/team/invites",
          "/event-types/new", "/event-types/1/edit", "/event-types/1/active", "/event-types/1/delete",
          "/ada/intro-call/book", "/bookings/1/cancel", "/bookings/1/meeting/retry",
-         "/integrations/zoom/connect", "/integrations/zoom/cancel", "/integrations/zoom/disconnect"]
+         "/integrations/zoom/connect", "/integrations/zoom/cancel", "/integrations/zoom/disconnect",
+         "/admin/jobs/1/retry"]
 
 
 @pytest.fixture
@@ -25,8 +26,8 @@ def csrf_client(tmp_path):
 def test_every_form_post_route_is_listed(app):
     posts = {r.rule for r in app.url_map.iter_rules() if "POST" in r.methods}
     assert {"/signup", "/login", "/event-types/new", "/<username>/<slug>/book"} <= posts
-    # + the invitee's cancel and reschedule (token URLs) and Zoom's webhook (signed, not a form)
-    assert len(posts) == len(POSTS) + 3
+    # + the invitee's cancel and reschedule (token URLs), Zoom's and Twilio's webhooks (signed)
+    assert len(posts) == len(POSTS) + 4
 
 
 @pytest.mark.parametrize("path", POSTS + ["/booking/sometoken/cancel", "/booking/sometoken/reschedule"])

@@ -1,0 +1,72 @@
+"""Admin pages: the local mail outbox ("Sent mail") and background jobs that gave up."""
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from sqlalchemy import func, select
+
+from linktime.accounts.views import admin_required
+from linktime.extensions import db
+from linktime.jobs.outbox import retry_failed
+from linktime.models import Job, JobStatus
+from linktime.notifications.email import outbox_dir
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _read(path: Path) -> dict:
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    calendars = [part.get_content() if isinstance(part.get_content(), str) else part.get_content().decode()
+                 for part in message.walk() if part.get_content_type() == "text/calendar"]
+    return {
+        "name": path.name, "from": message["From"], "to": message["To"], "subject": message["Subject"],
+        "date": message["Date"], "text": text.get_content() if text else "",
+        "html": html.get_content() if html else "", "calendar": calendars[0] if calendars else "",
+    }
+
+
+@bp.get("/mail")
+@admin_required
+def mail():
+    """List the messages written to instance/outbox/ (used when no SMTP server is configured)."""
+    folder = outbox_dir()
+    files = sorted(folder.glob("*.eml"), reverse=True)[:200] if folder.exists() else []
+    return render_template("admin/mail.html", messages=[_read(f) for f in files],
+                           smtp=current_app.config.get("MAIL_SERVER"))
+
+
+@bp.get("/mail/<name>")
+@admin_required
+def message(name: str):
+    """Open one message of the outbox."""
+    path = outbox_dir() / name
+    if "/" in name or not name.endswith(".eml") or not path.is_file():
+        abort(404)
+    return render_template("admin/message.html", message=_read(path))
+
+
+@bp.get("/jobs")
+@admin_required
+def jobs():
+    """Background work that gave up after its last attempt, and what is still waiting."""
+    failed = list(db.session.scalars(
+        select(Job).where(Job.status == JobStatus.FAILED).order_by(Job.updated_at.desc()).limit(100)))
+    pending = db.session.scalar(select(func.count(Job.id)).where(Job.status == JobStatus.PENDING))
+    return render_template("admin/jobs.html", failed=failed, pending=pending)
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@admin_required
+def retry(job_id: int):
+    """Try a failed job again now."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != JobStatus.FAILED:
+        abort(404)
+    retry_failed(job)
+    flash("The job will run again within a few seconds.", "success")
+    return redirect(url_for("admin.jobs"), code=303)

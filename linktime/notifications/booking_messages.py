@@ -1,0 +1,154 @@
+"""Messages about a booking: queued in the booking's transaction, written when they are sent.
+
+Each message reads the booking as it is at send time (the current time, place and Zoom link),
+so a retry or a reschedule is always reflected. Reminders carry the start they were planned for
+and quietly drop out when the booking was cancelled or moved (the move queues new ones).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+
+from linktime.extensions import db
+from linktime.formatting import format_duration, format_span
+from linktime.jobs.outbox import Retry, enqueue, handler
+from linktime.models import Booking, EventType, Job, Meeting, MeetingStatus, now_utc
+from linktime.notifications import ics, sms
+from linktime.notifications.email import MailError, build, deliver
+from linktime.urls import public_url
+
+RECIPIENTS = ("invitee", "host")
+
+
+def _email(booking: Booking, kind: str, recipient: str, **extra) -> Job | None:
+    key = f"email:{booking.uid}:{kind}:{recipient}:{booking.sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}"
+    return enqueue("email.booking", booking_id=booking.id, kind=kind, recipient=recipient, dedupe_key=key, **extra)
+
+
+def _reminders(booking: Booking, event_type: EventType) -> list[Job | None]:
+    """Reminders at the event type's offsets; none for a time already past."""
+    jobs: list[Job | None] = []
+    now, start = now_utc(), booking.start.isoformat()
+    for offset in sorted(set(event_type.reminder_offsets or []), reverse=True):
+        due = booking.start - timedelta(minutes=int(offset))
+        if due <= now:
+            continue
+        recipients = RECIPIENTS if event_type.remind_host else ("invitee",)
+        for recipient in recipients:
+            jobs.append(enqueue("email.booking", run_at=due, booking_id=booking.id, kind="reminder",
+                                recipient=recipient, offset=int(offset), for_start=start,
+                                dedupe_key=f"reminder:{booking.uid}:{recipient}:{offset}:{start}"))
+        if event_type.sms_reminders and booking.invitee_phone and sms.configured():
+            jobs.append(enqueue("sms.reminder", run_at=due, booking_id=booking.id, offset=int(offset),
+                                for_start=start, dedupe_key=f"sms:{booking.uid}:{offset}:{start}"))
+    return jobs
+
+
+def queue_booked(booking: Booking, event_type: EventType) -> list[Job | None]:
+    db.session.flush()
+    return [_email(booking, "confirmed", r) for r in RECIPIENTS] + _reminders(booking, event_type)
+
+
+def queue_rescheduled(booking: Booking, event_type: EventType) -> list[Job | None]:
+    return [_email(booking, "rescheduled", r) for r in RECIPIENTS] + _reminders(booking, event_type)
+
+
+def queue_cancelled(booking: Booking) -> list[Job | None]:
+    return [_email(booking, "cancelled", r) for r in RECIPIENTS]
+
+
+def queue_link_followups(meeting: Meeting) -> list[Job | None]:
+    """Zoom made the meeting after the confirmation went out: send the link now."""
+    jobs: list[Job | None] = []
+    for booking in meeting.bookings:
+        if booking.link_to_follow and not booking.is_cancelled:
+            booking.link_to_follow = False
+            booking.sequence += 1  # the invite changes: it now carries the link
+            jobs += [_email(booking, "link", r) for r in RECIPIENTS]
+    return jobs
+
+
+SUBJECTS = {
+    ("confirmed", "invitee"): "Confirmed: {title} with {host}",
+    ("confirmed", "host"): "New booking: {invitee} — {title}",
+    ("rescheduled", "invitee"): "Rescheduled: {title} with {host}",
+    ("rescheduled", "host"): "Rescheduled: {invitee} — {title}",
+    ("cancelled", "invitee"): "Cancelled: {title} with {host}",
+    ("cancelled", "host"): "Cancelled: {invitee} — {title}",
+    ("reminder", "invitee"): "Reminder: {title} with {host}",
+    ("reminder", "host"): "Reminder: {invitee} — {title}",
+    ("link", "invitee"): "Your Zoom link: {title} with {host}",
+    ("link", "host"): "Zoom link ready: {invitee} — {title}",
+}
+
+
+def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None) -> EmailMessage:
+    """The email for one recipient, from the booking's current state."""
+    to_host = recipient == "host"
+    zone = booking.host.timezone if to_host else booking.invitee_timezone
+    when = format_span(booking.start, booking.end, zone)
+    subject = SUBJECTS[(kind, recipient)].format(title=booking.title, host=booking.host.name,
+                                                 invitee=booking.invitee_name) + f" — {when}"
+    link = ics.join_url(booking)
+    context = dict(
+        booking=booking, kind=kind, to_host=to_host, zone=zone, when=when, join_url=link,
+        meeting=booking.meeting if link else None, where=ics.where(booking),
+        link_pending=booking.location == "zoom" and not link and booking.meeting is not None
+        and booking.meeting.status == MeetingStatus.PENDING,
+        manage_url=booking.manage_url, dashboard_url=public_url("bookings.dashboard"),
+        lead=format_duration(offset) if offset else "",
+    )
+    to = booking.host.email if to_host else booking.invitee_email
+    message = build(to, subject, "booking", **context)
+    del message["Message-ID"]
+    # Stable across retries, so a message sent twice after a crash is recognisable as one.
+    message["Message-ID"] = make_msgid(idstring=f"{booking.uid}.{kind}.{recipient}.{booking.sequence}.{offset or 0}",
+                                       domain="linktime")
+    if kind in ("confirmed", "rescheduled", "cancelled", "link"):
+        attach_invite(message, ics.invite(booking, cancel=kind == "cancelled"), "CANCEL" if kind == "cancelled" else "REQUEST")
+    return message
+
+
+def attach_invite(message: EmailMessage, invite: bytes, method: str) -> None:
+    """As Gmail and Outlook expect: a text/calendar alternative with method=, plus an .ics file."""
+    message.add_alternative(invite, maintype="text", subtype="calendar", params={"method": method, "charset": "UTF-8"})
+    message.add_attachment(invite, maintype="application", subtype="ics", filename="invite.ics")
+
+
+def _waiting_for_zoom(booking: Booking) -> bool:
+    meeting = booking.meeting
+    if booking.location != "zoom" or meeting is None or meeting.status != MeetingStatus.PENDING:
+        return False
+    bound = timedelta(seconds=float(current_app.config.get("ZOOM_LINK_WAIT_SECONDS", 90)))
+    return now_utc() < booking.created_at + bound
+
+
+@handler("email.booking")
+def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int | None = None,
+                       for_start: str | None = None) -> None:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        return
+    if kind == "reminder":
+        planned = datetime.fromisoformat(for_start) if for_start else booking.start
+        if booking.is_cancelled or booking.start != planned or booking.start <= now_utc():
+            return  # cancelled, moved (new reminders were queued), or already begun
+    if kind == "confirmed" and not booking.is_cancelled and _waiting_for_zoom(booking):
+        raise Retry("waiting for the Zoom link", at=now_utc() + timedelta(seconds=5), counts=False)
+    if kind == "confirmed" and booking.location == "zoom" and ics.join_url(booking) is None \
+            and booking.meeting is not None and booking.meeting.status == MeetingStatus.PENDING:
+        booking.link_to_follow = True
+        db.session.commit()
+    try:
+        deliver(booking_message(booking, kind, recipient, offset=offset))
+    except MailError as exc:
+        raise Retry(str(exc)) from None
+    meeting = booking.meeting
+    if booking.link_to_follow and meeting is not None:
+        db.session.refresh(meeting)
+        if meeting.status == MeetingStatus.CREATED:  # Zoom answered while this was being sent
+            queue_link_followups(meeting)
+            db.session.commit()

@@ -1,0 +1,106 @@
+"""Calendar invitations (RFC 5545 / iTIP): one stable UID per booking, SEQUENCE raised on change."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from icalendar import Calendar, Event, vCalAddress
+
+from linktime.models import Booking, now_utc
+
+
+def uid(booking: Booking) -> str:
+    return f"{booking.uid}@linktime"
+
+
+def join_url(booking: Booking) -> str | None:
+    """The Zoom join link, once the meeting exists."""
+    meeting = booking.meeting
+    if booking.location == "zoom" and meeting is not None and meeting.status == "created":
+        return meeting.join_url
+    return None
+
+
+def where(booking: Booking) -> str:
+    """The place in one line, as calendars show it."""
+    link = join_url(booking)
+    if link:
+        return link
+    return {
+        "zoom": "Zoom (the link follows by email)",
+        "google_meet": "Google Meet",
+        "in_person": booking.location_detail,
+        "phone": f"Phone call {booking.location_detail}".strip(),
+        "custom_link": booking.location_detail,
+    }.get(booking.location, "")
+
+
+def description(booking: Booking) -> str:
+    lines = [f"{booking.title} with {booking.host.name} and {booking.invitee_name}."]
+    link = join_url(booking)
+    if link:
+        meeting = booking.meeting
+        lines += ["", f"Join Zoom meeting: {link}", f"Meeting ID: {meeting.zoom_meeting_id}"]
+        if meeting.password:
+            lines.append(f"Passcode: {meeting.password}")
+    elif where(booking):
+        lines += ["", f"Where: {where(booking)}"]
+    if booking.notes:
+        lines += ["", f"Notes: {booking.notes}"]
+    lines += ["", f"Change or cancel: {booking.manage_url}"]
+    return "\n".join(lines)
+
+
+def invite(booking: Booking, *, cancel: bool = False) -> bytes:
+    """METHOD:REQUEST for a new or changed booking, METHOD:CANCEL for a cancelled one."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//LinkTime//Scheduling//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancel else "REQUEST")
+    event = Event()
+    event.add("uid", uid(booking))
+    event.add("sequence", booking.sequence)
+    event.add("dtstamp", now_utc())
+    event.add("dtstart", booking.start)
+    event.add("dtend", booking.end)
+    event.add("summary", f"{booking.title}: {booking.host.name} and {booking.invitee_name}")
+    event.add("location", where(booking))
+    event.add("url", join_url(booking) or booking.manage_url)
+    event.add("description", description(booking))
+    organizer = vCalAddress(f"mailto:{booking.host.email}")
+    organizer.params["cn"] = booking.host.name
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{booking.invitee_email}")
+    attendee.params.update({"cn": booking.invitee_name, "role": "REQ-PARTICIPANT",
+                            "partstat": "ACCEPTED", "rsvp": "FALSE"})
+    event.add("attendee", attendee)
+    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _stamp(moment) -> str:
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def google_calendar_url(booking: Booking) -> str:
+    query = urlencode({
+        "action": "TEMPLATE",
+        "text": f"{booking.title} with {booking.host.name}",
+        "dates": f"{_stamp(booking.start)}/{_stamp(booking.end)}",
+        "details": description(booking),
+        "location": where(booking),
+    })
+    return f"https://calendar.google.com/calendar/render?{query}"
+
+
+def outlook_calendar_url(booking: Booking) -> str:
+    query = urlencode({
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": f"{booking.title} with {booking.host.name}",
+        "startdt": booking.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "enddt": booking.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": description(booking),
+        "location": where(booking),
+    })
+    return f"https://outlook.live.com/calendar/0/deeplink/compose?{query}"

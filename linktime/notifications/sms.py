@@ -1,0 +1,125 @@
+"""SMS and WhatsApp reminders through Twilio's REST API, when TWILIO_* is configured.
+
+https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource
+Replies of STOP are honoured twice over: Twilio blocks the number (error 21610, which we record),
+and its inbound webhook tells us, so LinkTime stops queueing messages to that number.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from datetime import datetime
+
+import requests
+from flask import current_app
+from sqlalchemy import delete, select
+
+from linktime.extensions import db
+from linktime.formatting import format_when
+from linktime.jobs.outbox import GiveUp, Retry, handler
+from linktime.models import Booking, SmsOptOut, now_utc
+
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+START_WORDS = {"START", "UNSTOP", "YES"}
+UNSUBSCRIBED = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
+
+
+def normalise_phone(text: str) -> str | None:
+    """'+1 (415) 555-0100' → '+14155550100'; None unless it is a valid E.164 number."""
+    compact = re.sub(r"[\s().-]", "", text or "")
+    return compact if E164.match(compact) else None
+
+
+def configured(channel: str | None = None) -> bool:
+    config = current_app.config
+    if not (config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN")):
+        return False
+    if channel == "whatsapp":
+        return bool(config.get("TWILIO_WHATSAPP_FROM"))
+    if channel == "sms":
+        return bool(config.get("TWILIO_FROM_NUMBER"))
+    return bool(config.get("TWILIO_FROM_NUMBER") or config.get("TWILIO_WHATSAPP_FROM"))
+
+
+def channels() -> list[str]:
+    return [c for c in ("sms", "whatsapp") if configured(c)]
+
+
+def opted_out(phone: str) -> bool:
+    return db.session.scalar(select(SmsOptOut.id).where(SmsOptOut.phone == phone)) is not None
+
+
+def record_reply(phone: str, body: str) -> None:
+    """An inbound message: STOP opts the number out, START opts it back in."""
+    word = (body or "").strip().upper()
+    phone = phone.removeprefix("whatsapp:")
+    if word in STOP_WORDS and not opted_out(phone):
+        db.session.add(SmsOptOut(phone=phone))
+    elif word in START_WORDS:
+        db.session.execute(delete(SmsOptOut).where(SmsOptOut.phone == phone))
+    db.session.commit()
+
+
+def valid_signature(url: str, params: dict[str, str], signature: str) -> bool:
+    """Twilio's X-Twilio-Signature: HMAC-SHA1 of the URL followed by the sorted POST fields."""
+    token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
+    payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+    expected = base64.b64encode(hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()).decode()
+    return hmac.compare_digest(expected, signature or "")
+
+
+def send(to: str, body: str, channel: str) -> str:
+    """Send one message; returns Twilio's message SID."""
+    config = current_app.config
+    sid = config["TWILIO_ACCOUNT_SID"]
+    base = str(config.get("TWILIO_API_URL") or "https://api.twilio.com").rstrip("/")
+    sender = config["TWILIO_WHATSAPP_FROM"] if channel == "whatsapp" else config["TWILIO_FROM_NUMBER"]
+    prefix = "whatsapp:" if channel == "whatsapp" else ""
+    try:
+        response = requests.post(
+            f"{base}/2010-04-01/Accounts/{sid}/Messages.json",
+            data={"To": prefix + to, "From": prefix + sender.removeprefix("whatsapp:"), "Body": body},
+            auth=(sid, config["TWILIO_AUTH_TOKEN"]), timeout=15,
+        )
+    except requests.RequestException as exc:
+        raise Retry(f"Twilio could not be reached: {type(exc).__name__}") from None
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    if response.status_code in (200, 201):
+        return str(data.get("sid", ""))
+    if data.get("code") == UNSUBSCRIBED:
+        if not opted_out(to):
+            db.session.add(SmsOptOut(phone=to))
+            db.session.commit()
+        raise GiveUp("the recipient replied STOP")
+    message = str(data.get("message") or f"HTTP {response.status_code}")
+    if response.status_code == 429 or response.status_code >= 500:
+        raise Retry(f"Twilio: {message}")
+    raise GiveUp(f"Twilio refused the message: {message}")
+
+
+def reminder_text(booking: Booking) -> str:
+    from linktime.notifications.ics import join_url, where
+
+    link = join_url(booking)
+    place = f" Join: {link}" if link else (f" Where: {where(booking)}." if where(booking) else "")
+    return (f"Reminder: {booking.title} with {booking.host.name}, "
+            f"{format_when(booking.start, booking.invitee_timezone)}.{place} "
+            f"Change or cancel: {booking.manage_url} Reply STOP to stop these messages.")
+
+
+@handler("sms.reminder")
+def send_reminder(booking_id: int, offset: int, for_start: str) -> None:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.is_cancelled or not booking.invitee_phone:
+        return
+    if booking.start != datetime.fromisoformat(for_start) or booking.start <= now_utc():
+        return  # moved (new reminders were queued) or already begun
+    if opted_out(booking.invitee_phone) or not configured(booking.reminder_channel or "sms"):
+        return
+    send(booking.invitee_phone, reminder_text(booking), booking.reminder_channel or "sms")

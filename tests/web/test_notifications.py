@@ -1,0 +1,261 @@
+"""Emails and calendar invites, received by a real SMTP server and parsed as a mail client would."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from linktime.extensions import db
+from linktime.jobs.outbox import dispatch
+from linktime.models import Booking, EventType, Job
+from tests.conftest import add_event_type, add_user, calendar_of, connect_zoom, make_app
+
+NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday
+WEDNESDAY_9 = "2026-11-25T14:00:00+00:00"  # 09:00 New York, 15:00 Berlin
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def host(mail_app, clock):
+    client = mail_app.test_client()
+    with mail_app.app_context():
+        add_event_type(add_user("ada"), location="zoom")
+    client.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
+    connect_zoom(client)
+    return client
+
+
+def book(client, start=WEDNESDAY_9, email="bea@example.com", **extra):
+    response = client.post("/ada/intro-call/book", data=dict(
+        name="Bea Invitee", email=email, notes="Agenda", start=start, tz="Europe/Berlin", key=email + start, **extra))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return response.location.split("?")[0]
+
+
+def text_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_of(message) -> str:
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def run_due(mail_app):
+    with mail_app.app_context():
+        return dispatch()
+
+
+def test_both_confirmations_carry_the_join_link_and_a_calendar_request(host, mail_app, smtp, sandbox):
+    page = host.get(book(host)).get_data(as_text=True).replace("&amp;", "&")
+    [meeting] = [m for m in sandbox.state.meetings.values()]
+    join = meeting["join_url"]
+    assert join in page
+    [invitee] = smtp.to("bea@example.com")
+    [host_mail] = smtp.to("ada@example.com")
+    assert invitee["Subject"].startswith("Confirmed: Intro Call with Ada")
+    assert host_mail["Subject"].startswith("New booking: Bea Invitee")
+    # Each recipient sees the time in their own zone.
+    assert "Wednesday, 25 November 2026, 15:00–15:30 (Europe/Berlin)" in text_of(invitee)
+    assert "Wednesday, 25 November 2026, 09:00–09:30 (America/New_York)" in text_of(host_mail)
+    for message in (invitee, host_mail):
+        for body in (text_of(message), html_of(message)):
+            assert join in body.replace("&amp;", "&")
+        assert str(meeting["id"]) in text_of(message) and meeting["password"] in text_of(message)
+        calendar, content_type = calendar_of(message)
+        assert "method=REQUEST" in content_type.replace('"', "")
+        event = calendar.walk("VEVENT")[0]
+        assert str(calendar["METHOD"]) == "REQUEST"
+        assert str(event["LOCATION"]) == join and str(event["URL"]) == join and join in str(event["DESCRIPTION"])
+        assert event["DTSTART"].dt == datetime(2026, 11, 25, 14, tzinfo=UTC)
+        assert "ada@example.com" in str(event["ORGANIZER"]) and "bea@example.com" in str(event["ATTENDEE"])
+        assert any(part.get_filename() == "invite.ics" for part in message.walk())
+    assert "/booking/" in text_of(invitee)  # the invitee's reschedule / cancel link
+    assert "Invitee: Bea Invitee <bea@example.com>" in text_of(host_mail) and "Agenda" in text_of(host_mail)
+
+
+def test_cancel_sends_both_a_calendar_cancel_with_the_same_uid(host, mail_app, smtp):
+    token = book(host).rsplit("/", 1)[1]
+    uid = str(calendar_of(smtp.to("bea@example.com")[0])[0].walk("VEVENT")[0]["UID"])
+    host.post(f"/booking/{token}/cancel", data={"reason": "Sick"})
+    for address in ("bea@example.com", "ada@example.com"):
+        cancel = smtp.to(address)[-1]
+        assert cancel["Subject"].startswith("Cancelled:")
+        calendar, content_type = calendar_of(cancel)
+        event = calendar.walk("VEVENT")[0]
+        assert str(calendar["METHOD"]) == "CANCEL" and "method=CANCEL" in content_type.replace('"', "")
+        assert str(event["UID"]) == uid and str(event["STATUS"]) == "CANCELLED" and event["SEQUENCE"] == 1
+        assert "Sick" in text_of(cancel)
+
+
+def test_reschedule_sends_a_request_with_a_higher_sequence(host, mail_app, smtp, sandbox):
+    token = book(host).rsplit("/", 1)[1]
+    host.post(f"/booking/{token}/reschedule", data={"start": "2026-11-26T15:00:00+00:00", "tz": "UTC"})
+    for address in ("bea@example.com", "ada@example.com"):
+        first, moved = smtp.to(address)
+        assert moved["Subject"].startswith("Rescheduled:")
+        old = calendar_of(first)[0].walk("VEVENT")[0]
+        new = calendar_of(moved)[0].walk("VEVENT")[0]
+        assert new["UID"] == old["UID"] and new["SEQUENCE"] > old["SEQUENCE"]
+        assert new["DTSTART"].dt == datetime(2026, 11, 26, 15, tzinfo=UTC)
+        join = next(iter(sandbox.state.meetings.values()))["join_url"]
+        assert str(new["LOCATION"]) == join
+
+
+def reminders(smtp, address="bea@example.com"):
+    return [m for m in smtp.to(address) if m["Subject"].startswith("Reminder:")]
+
+
+def test_reminders_arrive_within_one_tick_of_24h_and_1h_before(host, mail_app, smtp, clock, sandbox):
+    book(host)
+    start = datetime(2026, 11, 25, 14, tzinfo=UTC)
+    for lead, count in ((timedelta(hours=24), 1), (timedelta(hours=1), 2)):
+        clock.move_to(start - lead - timedelta(seconds=5))
+        run_due(mail_app)
+        assert len(reminders(smtp)) == count - 1, "not before it is due"
+        clock.move_to(start - lead + timedelta(seconds=5))  # one tick (5 s) later
+        run_due(mail_app)
+        assert len(reminders(smtp)) == count
+    last = reminders(smtp)[-1]
+    assert "starts in 1 h" in text_of(last)
+    assert next(iter(sandbox.state.meetings.values()))["join_url"] in text_of(last)
+    assert reminders(smtp, "ada@example.com") == []  # the host asked for none
+
+
+def test_no_reminders_after_a_cancel(host, mail_app, smtp, clock):
+    token = book(host).rsplit("/", 1)[1]
+    host.post(f"/booking/{token}/cancel", data={})
+    clock.move_to(datetime(2026, 11, 25, 13, 30, tzinfo=UTC))
+    run_due(mail_app)
+    assert reminders(smtp) == []
+
+
+def test_reminders_follow_a_reschedule(host, mail_app, smtp, clock):
+    token = book(host).rsplit("/", 1)[1]
+    host.post(f"/booking/{token}/reschedule", data={"start": "2026-11-26T15:00:00+00:00", "tz": "UTC"})
+    clock.move_to(datetime(2026, 11, 24, 14, 0, 10, tzinfo=UTC))  # the old 24 h point
+    run_due(mail_app)
+    assert reminders(smtp) == []
+    clock.move_to(datetime(2026, 11, 25, 15, 0, 10, tzinfo=UTC))  # the new 24 h point
+    run_due(mail_app)
+    [reminder] = reminders(smtp)
+    assert "Thursday, 26 November 2026, 16:00–16:30 (Europe/Berlin)" in text_of(reminder)
+
+
+def test_no_reminder_for_a_time_already_past(host, mail_app, smtp, clock):
+    with mail_app.app_context():
+        et = db.session.scalar(select(EventType))
+        et.remind_host = True
+        db.session.commit()
+    clock.move_to(datetime(2026, 11, 25, 12, 30, tzinfo=UTC))  # 90 minutes before
+    book(host)
+    with mail_app.app_context():
+        queued = [j.payload["offset"] for j in db.session.scalars(select(Job).where(Job.kind == "email.booking"))
+                  if j.payload.get("kind") == "reminder"]
+    assert queued == [60, 60]  # the 1 h reminder, to invitee and host; not the 24 h one
+    clock.move_to(datetime(2026, 11, 25, 13, 0, 5, tzinfo=UTC))
+    run_due(mail_app)
+    assert len(reminders(smtp)) == 1 and len(reminders(smtp, "ada@example.com")) == 1
+
+
+def test_a_meeting_zoom_creates_late_still_reaches_the_invitee(host, mail_app, smtp, sandbox, clock):
+    from linktime.conferencing.zoom.sandbox import Fault
+
+    sandbox.state.faults.append(Fault(kind="error", remaining=1000))
+    page = host.get(book(host)).get_data(as_text=True)
+    assert "being created" in page
+    assert smtp.to("bea@example.com") == []  # the confirmation waits a little for the link
+    clock.shift(timedelta(seconds=31))  # the wait is bounded
+    run_due(mail_app)
+    [confirmation] = smtp.to("bea@example.com")
+    assert "the link will follow" in text_of(confirmation)
+    assert "Zoom (the link follows by email)" in str(calendar_of(confirmation)[0].walk("VEVENT")[0]["LOCATION"])
+    sandbox.state.faults.clear()
+    clock.shift(timedelta(hours=1))
+    run_due(mail_app)  # the meeting is created, and the follow-up queued
+    run_due(mail_app)  # the follow-up is sent
+    join = next(iter(sandbox.state.meetings.values()))["join_url"]
+    follow_up = smtp.to("bea@example.com")[-1]
+    assert follow_up["Subject"].startswith("Your Zoom link:") and join in text_of(follow_up)
+    event = calendar_of(follow_up)[0].walk("VEVENT")[0]
+    assert str(event["LOCATION"]) == join and event["SEQUENCE"] == 1
+    assert smtp.to("ada@example.com")[-1]["Subject"].startswith("Zoom link ready:")
+
+
+def test_smtp_down_for_ten_minutes_loses_nothing(host, mail_app, smtp, clock):
+    smtp.stop()
+    for n in range(3):
+        book(host, start=f"2026-11-25T{14 + n}:00:00+00:00", email=f"p{n}@example.com")
+    with mail_app.app_context():
+        pending = db.session.scalars(select(Job).where(Job.kind == "email.booking", Job.status == "pending"))
+        assert all(j.last_error for j in pending if j.payload.get("kind") == "confirmed")
+    for _ in range(20):  # ten minutes of ticks every 30 s with the server down
+        clock.shift(timedelta(seconds=30))
+        run_due(mail_app)
+    assert smtp.messages == []
+    smtp.start()
+    for _ in range(60):  # back up: within the next backoff everything goes out
+        clock.shift(timedelta(minutes=1))
+        run_due(mail_app)
+    confirmations = [m for m in smtp.messages if "Confirmed" in m["Subject"] or "New booking" in m["Subject"]]
+    assert len(confirmations) == 6
+    assert len({m["Message-ID"] for m in confirmations}) == 6  # each once
+    with mail_app.app_context():
+        failed = db.session.scalars(select(Job).where(Job.status == "failed")).all()
+        assert failed == []
+
+
+def test_without_smtp_the_run_command_keeps_mail_on_the_sent_mail_page(tmp_path, sandbox, clock):
+    app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url)
+    client = app.test_client()
+    with app.app_context():
+        add_event_type(add_user("ada"), location="zoom")
+    client.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
+    connect_zoom(client)
+    book(client)
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "Confirmed: Intro Call with Ada" in page and "New booking: Bea Invitee" in page
+    link = re.search(r'href="(/admin/mail/[^"]+)">Confirmed', page)[1]
+    message = client.get(link).get_data(as_text=True).replace("&amp;", "&")
+    join = next(iter(sandbox.state.meetings.values()))["join_url"]
+    assert join in message and "METHOD:REQUEST" in message and "<iframe" in message
+    assert client.get("/admin/mail/..%2Fsecret_key").status_code == 404
+
+
+def test_a_job_that_gave_up_can_be_retried_by_an_admin(host, mail_app, smtp, clock):
+    smtp.stop()
+    book(host)
+    with mail_app.app_context():
+        for job in db.session.scalars(select(Job).where(Job.status == "pending")):
+            job.attempts = job.max_attempts - 1
+            job.run_at = datetime.now(UTC)
+        db.session.commit()
+    clock.shift(timedelta(minutes=1))
+    run_due(mail_app)
+    page = host.get("/admin/jobs").get_data(as_text=True)
+    assert "email.booking" in page and "ConnectionRefusedError" in page
+    smtp.start()
+    job_id = re.search(r"/admin/jobs/(\d+)/retry", page)[1]
+    host.post(f"/admin/jobs/{job_id}/retry")
+    run_due(mail_app)
+    assert len(smtp.messages) == 1
+
+
+def test_add_to_calendar_links_and_ics_download(host, mail_app, sandbox):
+    manage = book(host)
+    page = host.get(manage).get_data(as_text=True)
+    assert "calendar.google.com/calendar/render?action=TEMPLATE" in page
+    assert "outlook.live.com/calendar/0/deeplink/compose" in page
+    download = host.get(manage + "/invite.ics")
+    assert download.headers["Content-Type"].startswith("text/calendar")
+    from icalendar import Calendar
+
+    event = Calendar.from_ical(download.data).walk("VEVENT")[0]
+    assert str(event["LOCATION"]) == next(iter(sandbox.state.meetings.values()))["join_url"]
