@@ -22,7 +22,12 @@ from linktime.models import Job, JobStatus, now_utc
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(minutes=2)  # how long a claim holds; JOB_LEASE_SECONDS overrides
+
+
+def _lease() -> timedelta:
+    seconds = current_app.config.get("JOB_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else LEASE
 Handler = Callable[..., None]
 HANDLERS: dict[str, Handler] = {}
 # Called with the job's payload and last error when a job is marked failed for good.
@@ -84,7 +89,7 @@ def _claim(job_id: int) -> bool:
             Job.run_at <= now,
             or_(Job.claimed_until.is_(None), Job.claimed_until < now),
         )
-        .values(claimed_until=now + LEASE, attempts=Job.attempts + 1)
+        .values(claimed_until=now + _lease(), attempts=Job.attempts + 1)
     ).rowcount
     db.session.commit()
     return claimed == 1

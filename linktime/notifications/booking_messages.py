@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from flask import current_app
 
@@ -105,8 +104,7 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     message = build(to, subject, "booking", **context)
     del message["Message-ID"]
     # Stable across retries, so a message sent twice after a crash is recognisable as one.
-    message["Message-ID"] = make_msgid(idstring=f"{booking.uid}.{kind}.{recipient}.{booking.sequence}.{offset or 0}",
-                                       domain="linktime")
+    message["Message-ID"] = f"<{booking.uid}.{kind}.{recipient}.{booking.sequence}.{offset or 0}@linktime>"
     if kind in ("confirmed", "rescheduled", "cancelled", "link"):
         attach_invite(message, ics.invite(booking, cancel=kind == "cancelled"), "CANCEL" if kind == "cancelled" else "REQUEST")
     return message
