@@ -11,6 +11,7 @@ import re
 import shutil
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,19 @@ def host(app):
         user = add_user("ada")
         add_event_type(user)
         return user.id
+
+
+# Monday 23 November 2026, 06:00 UTC (01:00 in New York): the fixed "now" of tests that move time.
+MONDAY_MORNING = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock():
+    """A running clock starting at MONDAY_MORNING; tests move it with .shift() and .move_to()."""
+    import time_machine
+
+    with time_machine.travel(MONDAY_MORNING, tick=True) as traveller:
+        yield traveller
 
 
 # ---------------------------------------------------------------- live server and browser

@@ -5,7 +5,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from linktime.extensions import db
@@ -13,14 +12,7 @@ from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, EventType, Job
 from tests.conftest import add_event_type, add_user, calendar_of, connect_zoom, make_app
 
-NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday
 WEDNESDAY_9 = "2026-11-25T14:00:00+00:00"  # 09:00 New York, 15:00 Berlin
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 
 import pytest
 import responses
-import time_machine
 from sqlalchemy import select
 
 from linktime.extensions import db
@@ -19,12 +18,6 @@ from tests.conftest import add_event_type, add_user, close_app, connect_zoom, ma
 
 TWILIO = "https://twilio.test/2010-04-01/Accounts/AC123/Messages.json"
 START = "2026-11-25T14:00:00+00:00"
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(datetime(2026, 11, 23, 6, tzinfo=UTC), tick=True) as traveller:
-        yield traveller
 
 
 @pytest.fixture

@@ -19,16 +19,9 @@ from linktime.jobs.outbox import dispatch
 from linktime.models import (
     AuditEvent, Booking, EventType, Job, Meeting, MeetingStatus, ZoomAuthorization, ZoomConnection,
 )
-from tests.conftest import add_event_type, add_user, allow_on_zoom, connect_zoom
+from tests.conftest import MONDAY_MORNING as NOW, add_event_type, add_user, allow_on_zoom, connect_zoom
 
 TUESDAY_9 = "2026-11-24T14:00:00+00:00"  # 09:00 New York
-NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
 
 
 @pytest.fixture
