@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -28,9 +30,20 @@ def tick(app: Flask) -> None:
             db.session.remove()
 
 
-def start_scheduler(app: Flask) -> BackgroundScheduler | None:
-    """Run the dispatcher every few seconds in this process, when SCHEDULER_ENABLED."""
-    if not app.config["SCHEDULER_ENABLED"] or app.testing:
+def _other_cli_command(argv: list[str]) -> bool:
+    """True under the `flask` command for anything but `flask run` (db upgrade, run-jobs, …)."""
+    program = Path(argv[0]).name if argv else ""
+    under_flask = program == "flask" or program == "__main__.py" and "flask" in argv[0]
+    return under_flask and "run" not in argv[1:]
+
+
+def start_scheduler(app: Flask, argv: list[str] | None = None) -> BackgroundScheduler | None:
+    """Run the dispatcher every few seconds in this process, when SCHEDULER_ENABLED.
+
+    Web processes (gunicorn, `flask run`) dispatch; other `flask` commands never do, so a
+    migration or `flask run-jobs` does not get a second dispatcher running beside it.
+    """
+    if not app.config["SCHEDULER_ENABLED"] or app.testing or _other_cli_command(argv if argv is not None else sys.argv):
         return None
     # Under `flask run --reload` only the serving child process dispatches.
     if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":

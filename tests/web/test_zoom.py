@@ -244,7 +244,7 @@ def test_dashboard_shows_meeting_status_and_retry_works(host, zoom_app, sandbox,
     sandbox.state.faults.append(_fault("error", 1000))
     book(host)
     with zoom_app.app_context():
-        job = db.session.scalar(select(Job))
+        job = db.session.scalar(select(Job).where(Job.kind == "meeting.sync"))
         job.attempts = job.max_attempts - 1
         job.run_at = datetime.now(UTC)
         db.session.commit()
