@@ -15,6 +15,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from linktime.conferencing import meetings as zoom_meetings
@@ -279,4 +280,5 @@ def host_bookings(host: User, tab: str, *, limit: int = 200) -> list[Booking]:
         query = query.where(Booking.status == BookingStatus.CONFIRMED, Booking.end > now).order_by(
             Booking.start
         )
-    return list(db.session.scalars(query.limit(limit)))
+    # Meetings in one extra query, not one per row.
+    return list(db.session.scalars(query.options(selectinload(Booking.meeting)).limit(limit)))

@@ -237,3 +237,36 @@ def test_public_page_costs_a_constant_number_of_queries(client, app, host):
                                    invitee_email=f"{day}@example.com", invitee_timezone="UTC"))
         db.session.commit()
     assert queries_for_page() == empty
+
+
+def test_dashboard_costs_a_constant_number_of_queries(client, app, host, auth):
+    from linktime.models import Meeting
+
+    auth.login()
+
+    def add_zoom_bookings(count: int, first_day: int) -> None:
+        with app.app_context():
+            et = db.session.scalar(select(EventType))
+            for day in range(first_day, first_day + count):
+                start = NOW + timedelta(days=day, hours=9)
+                meeting = Meeting(host_id=et.host_id, start=start, end=start + timedelta(minutes=30))
+                db.session.add(Booking(host_id=et.host_id, event_type_id=et.id, title="x", location="zoom",
+                                       start=start, end=start + timedelta(minutes=30), invitee_name="n",
+                                       invitee_email=f"{day}@example.com", invitee_timezone="UTC", meeting=meeting))
+            db.session.commit()
+
+    def queries() -> int:
+        statements = []
+        with app.app_context():
+            listener = lambda *args: statements.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                assert "Zoom: pending" in client.get("/bookings").get_data(as_text=True)
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    add_zoom_bookings(1, 1)
+    one = queries()
+    add_zoom_bookings(20, 2)
+    assert queries() == one
