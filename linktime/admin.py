@@ -21,7 +21,7 @@ def _read(path: Path) -> dict:
     message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    calendars = [part.get_content() if isinstance(part.get_content(), str) else part.get_content().decode()
+    calendars = [part.get_payload(decode=True).decode()
                  for part in message.walk() if part.get_content_type() == "text/calendar"]
     return {
         "name": path.name, "from": message["From"], "to": message["To"], "subject": message["Subject"],

@@ -51,11 +51,16 @@ def new_uid() -> str:
     return str(uuid.uuid4())
 
 
+def sealed_context(table: str, column: str, uid: str) -> str:
+    """The associated data that binds an encrypted value to its table, column and row."""
+    return f"{table}.{column}:{uid}"
+
+
 def sealed(column: str, doc: str) -> property:
     """A secret kept encrypted in ``column``, bound to this table, column and row (its uid)."""
 
     def context(row) -> str:
-        return f"{row.__tablename__}.{column}:{row.uid}"
+        return sealed_context(row.__tablename__, column, row.uid)
 
     def read(row) -> str | None:
         blob = getattr(row, column)

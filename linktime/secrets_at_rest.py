@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from linktime.crypto import DecryptionError
 from linktime.extensions import db
-from linktime.models import Meeting, ZoomConnection
+from linktime.models import Meeting, ZoomConnection, sealed_context
 
 SEALED_COLUMNS = {
     ZoomConnection: ("access_token_enc", "refresh_token_enc"),
@@ -24,7 +24,7 @@ def reencrypt_all() -> tuple[int, int]:
                 blob = getattr(row, column)
                 if blob is None or ring.is_current(blob):
                     continue
-                context = f"{model.__tablename__}.{column}:{row.uid}"
+                context = sealed_context(model.__tablename__, column, row.uid)
                 try:
                     setattr(row, column, ring.encrypt(ring.decrypt(blob, context), context))
                     changed += 1

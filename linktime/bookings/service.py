@@ -18,8 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
-from linktime.conferencing import meetings as zoom_meetings
-from linktime.conferencing.meetings import move_meeting, plan_meeting, release_meeting
+from linktime.conferencing import meetings
 from linktime.extensions import db
 from linktime.jobs.outbox import run_now, run_soon
 from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_rescheduled
@@ -192,7 +191,7 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
                 idempotency_key=key,
             )
             db.session.add(booking)
-            jobs = [plan_meeting(booking, event_type)]
+            jobs = [meetings.plan_meeting(booking, event_type)]
             messages = queue_booked(booking, event_type)
         run_now(jobs)  # the confirmation page shows the Zoom link when Zoom answers at once
         run_soon(messages)
@@ -219,7 +218,7 @@ def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
         booking.cancelled_by = by
         booking.cancel_reason = reason.strip()
         booking.sequence += 1
-        jobs = [release_meeting(booking)]
+        jobs = [meetings.release_meeting(booking)]
         messages = queue_cancelled(booking)
     run_now(jobs)
     run_soon(messages)
@@ -237,7 +236,7 @@ def reschedule_booking(booking: Booking, start: datetime) -> Booking:
         slot = _check_slot(event_type, start, exclude=booking.id)
         booking.start, booking.end = slot.start, slot.end
         booking.sequence += 1
-        jobs = [move_meeting(booking, event_type)]
+        jobs = [meetings.move_meeting(booking, event_type)]
         messages = queue_rescheduled(booking, event_type)
     run_now(jobs)
     run_soon(messages)
@@ -249,9 +248,9 @@ def retry_meeting(booking: Booking) -> Meeting | None:
     if not booking.is_changeable or booking.location != "zoom":
         return None
     if booking.meeting is None:
-        job = plan_meeting(booking, booking.event_type) if booking.event_type else None
+        job = meetings.plan_meeting(booking, booking.event_type) if booking.event_type else None
     else:
-        job = zoom_meetings.retry_meeting(booking.meeting)
+        job = meetings.retry_meeting(booking.meeting)
     db.session.commit()
     run_now([job])
     meeting = booking.meeting

@@ -17,6 +17,7 @@ from flask import current_app, render_template
 from linktime.extensions import db
 from linktime.jobs.outbox import Retry, handler
 from linktime.models import User
+from linktime.urls import public_url
 
 
 class MailError(Exception):
@@ -69,8 +70,6 @@ def zoom_attention(user_id: int, reason: str) -> None:
     user = db.session.get(User, user_id)
     if user is None:
         return
-    from linktime.urls import public_url
-
     message = build(user.email, "Zoom needs your attention in LinkTime", "zoom_attention",
                     user=user, reason=reason, url=public_url("accounts.integrations"))
     try:

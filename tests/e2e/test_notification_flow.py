@@ -7,7 +7,7 @@ import time
 import pytest
 
 from linktime.extensions import db
-from tests.conftest import LiveServer, add_event_type, add_user, calendar_of, close_app, connect_zoom, make_app, screenshot
+from tests.conftest import LiveServer, add_event_type, add_user, calendar_of, close_app, make_app, screenshot
 
 pytestmark = pytest.mark.e2e
 

@@ -214,17 +214,22 @@ def test_same_invitee_booking_a_group_slot_twice_gets_one_seat(client, app):
     assert first.location == second.location and count_bookings(app) == 1
 
 
+def count_queries(app, request) -> int:
+    """How many SQL statements one request costs."""
+    statements = []
+    with app.app_context():
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            request()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
 def test_public_page_costs_a_constant_number_of_queries(client, app, host):
     def queries_for_page() -> int:
-        statements = []
-        with app.app_context():
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                assert client.get("/ada/intro-call?tz=UTC&month=2026-12").status_code == 200
-            finally:
-                event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return count_queries(app, lambda: assert_ok(client.get("/ada/intro-call?tz=UTC&month=2026-12")))
 
     empty = queries_for_page()
     assert empty >= 3  # host, event type, bookings
@@ -256,17 +261,17 @@ def test_dashboard_costs_a_constant_number_of_queries(client, app, host, auth):
             db.session.commit()
 
     def queries() -> int:
-        statements = []
-        with app.app_context():
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                assert "Zoom: pending" in client.get("/bookings").get_data(as_text=True)
-            finally:
-                event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
+        return count_queries(app, lambda: assert_pending(client.get("/bookings")))
 
     add_zoom_bookings(1, 1)
     one = queries()
     add_zoom_bookings(20, 2)
     assert queries() == one
+
+
+def assert_ok(response) -> None:
+    assert response.status_code == 200
+
+
+def assert_pending(response) -> None:
+    assert "Zoom: pending" in response.get_data(as_text=True)

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from linktime import create_app
-from linktime.crypto import EncryptionConfigError, generate_key
+from linktime.crypto import EncryptionConfigError, KeyRing, generate_key
 from linktime.extensions import db
 from linktime.models import Meeting, ZoomConnection
 from tests.conftest import add_event_type, add_user, connect_zoom
@@ -62,7 +62,7 @@ def test_a_malformed_key_stops_the_start_with_a_clear_message(tmp_path):
 
 
 def test_a_missing_key_degrades_to_needs_attention_not_a_crash(zoom_app, zoom_client, booked):
-    zoom_app.extensions["linktime.keyring"] = __import__("linktime.crypto", fromlist=["KeyRing"]).KeyRing.from_config(generate_key())
+    zoom_app.extensions["linktime.keyring"] = KeyRing.from_config(generate_key())
     page = zoom_client.get(booked)
     assert page.status_code == 200 and "no video link" in page.get_data(as_text=True)
     dashboard = zoom_client.get("/bookings")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
-from linktime.models import Booking, EventType, Job
+from linktime.models import EventType, Job
 from tests.conftest import add_event_type, add_user, calendar_of, connect_zoom, make_app
 
 WEDNESDAY_9 = "2026-11-25T14:00:00+00:00"  # 09:00 New York, 15:00 Berlin
