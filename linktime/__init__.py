@@ -41,6 +41,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from linktime import models
     from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
+    from linktime.conferencing.zoom import adapter  # noqa: F401  (registers Zoom as a provider)
     from linktime.notifications import email  # noqa: F401  (registers its background jobs)
     from linktime.accounts import bp as accounts_bp
     from linktime.admin import bp as admin_bp
@@ -64,6 +65,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # Last: it owns the catch-all /<username>/<slug> public URLs.
     app.register_blueprint(bookings_bp)
     register_template_helpers(app)
+    from linktime.conferencing.base import makes_meetings
+
+    app.add_template_global(makes_meetings)
+    app.add_template_global(models.MeetingStatus)
+    app.add_template_global(models.DesiredState)
     register_error_pages(app)
     register_cli(app)
     start_scheduler(app)
@@ -112,10 +118,12 @@ def register_error_pages(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL for concurrent readers, a busy timeout for writers, and enforced foreign keys."""
+    """WAL for concurrent readers, a busy timeout for writers, enforced foreign keys, secure delete."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows (a disconnected account's tokens and email) are overwritten, not left in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()

@@ -259,8 +259,10 @@ class Booking(db.Model):
     # E.164 number for SMS / WhatsApp reminders, when the invitee asked for them.
     invitee_phone: Mapped[str] = mapped_column(String(20), default="")
     reminder_channel: Mapped[str] = mapped_column(String(10), default="")  # "sms", "whatsapp" or ""
-    # The confirmation went out before Zoom made the meeting: the link follows by email.
+    # The confirmation went out without the meeting's link: the link follows by email.
     link_to_follow: Mapped[bool] = mapped_column(default=False)
+    # When someone last asked for the booking link of this slot to be sent again (bounded).
+    link_resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=BookingStatus.CONFIRMED.value)
     # The capability in the invitee's cancel / reschedule link.
     manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
@@ -359,31 +361,52 @@ class ZoomAuthorization(db.Model):
 
 
 class MeetingStatus(StrEnum):
-    PENDING = "pending"  # to be created (or retried) at Zoom
-    CREATED = "created"
+    """Where the outside meeting stands, as hosts see it on the dashboard."""
+
+    PENDING = "pending"  # being brought to its desired state
+    CREATED = "created"  # exists at the provider as the booking wants it
     FAILED = "failed"  # gave up after the last retry; the host can retry
-    NO_CONNECTION = "no_connection"  # Zoom was not connected when the booking was made
-    CANCELLED = "cancelled"  # deleted at Zoom (or never created)
+    NO_CONNECTION = "no_connection"  # the provider was not connected when it was needed
+    CANCELLED = "cancelled"  # deleted at the provider (or never created)
+
+
+class DesiredState(StrEnum):
+    PRESENT = "present"  # exists at the booking's time with its details
+    ABSENT = "absent"  # gone: nobody is booked in it any more
 
 
 class Meeting(db.Model):
-    """A Zoom meeting for one booked slot; the attendees of a group slot share it."""
+    """The outside meeting (Zoom, …) of one booked slot; the attendees of a group slot share it.
+
+    Reconciled: the booking service sets the desired state and raises ``desired_revision`` under
+    the host lock; the sync job brings the provider to it and records ``synced_revision``.
+    """
 
     __tablename__ = "meetings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(20), default=Location.ZOOM.value)
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("zoom_connections.id", ondelete="SET NULL"))
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PENDING.value)
-    zoom_meeting_id: Mapped[str | None] = mapped_column(String(32))
+    desired_state: Mapped[str] = mapped_column(String(10), default=DesiredState.PRESENT.value)
+    desired_revision: Mapped[int] = mapped_column(default=1)
+    synced_revision: Mapped[int] = mapped_column(default=0)
+    # The provider's id of the meeting, once it exists there.
+    external_id: Mapped[str | None] = mapped_column(String(64))
     join_url_enc: Mapped[str | None] = mapped_column(Text)
     password_enc: Mapped[str | None] = mapped_column(Text)
-    # Fingerprint of what Zoom was last told (topic, time, …): a sync PATCHes when it differs.
-    synced_hash: Mapped[str | None] = mapped_column(String(64))
-    # Set when a shared (workspace) Zoom account already hosts another meeting at this time.
+    # Set before a create is sent, cleared by its answer: still set means the answer was lost.
+    create_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A lost create could not be checked (the connection lacks the list scope): maybe a duplicate.
+    create_unverified: Mapped[bool] = mapped_column(default=False)
+    # One sync at a time per meeting, across processes: a claim with a token, like jobs.
+    sync_token: Mapped[str | None] = mapped_column(String(32))
+    sync_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a shared (workspace) account already hosts another meeting at this time.
     warning: Mapped[str] = mapped_column(Text, default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(default=0)
@@ -395,6 +418,18 @@ class Meeting(db.Model):
 
     join_url = sealed("join_url_enc", "The join link invitees use.")
     password = sealed("password_enc", "The meeting passcode.")
+
+    @property
+    def provider_kind(self) -> Location:
+        return Location(self.provider)
+
+    @property
+    def is_created(self) -> bool:
+        return self.status == MeetingStatus.CREATED
+
+    @property
+    def in_sync(self) -> bool:
+        return self.synced_revision >= self.desired_revision
 
 
 class JobStatus(StrEnum):
@@ -418,6 +453,8 @@ class Job(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=8)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who holds the claim: only that runner may record the job's outcome.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)

@@ -19,11 +19,14 @@
     }
   });
 
+  // Capture phase: the question is asked once, before htmx (or the browser) sends anything,
+  // and Cancel stops the submission for both.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();
+      event.stopImmediatePropagation();
       return;
     }
     if (form.hasAttribute("data-once")) {
@@ -32,7 +35,7 @@
       form.dataset.sent = "1";
       form.querySelectorAll("button[type=submit]").forEach(function (b) { b.setAttribute("aria-busy", "true"); });
     }
-  });
+  }, true);
 
   document.addEventListener("DOMContentLoaded", function () {
     // Sign-up: preselect the browser's time zone.

@@ -104,6 +104,20 @@ def add_event_type(host: User, slug="intro-call", **fields) -> EventType:
     return event_type
 
 
+def form_key(client, page_url: str) -> str:
+    """Open a booking form as a browser would and return the key the server issued for it."""
+    page = client.get(page_url).get_data(as_text=True)
+    found = re.search(r'name="key" type="hidden" value="([^"]*)"', page)
+    return found.group(1) if found else ""
+
+
+def book_form(client, path: str, start: str, *, key: str | None = None, **data):
+    """POST a booking form for ``start``; the form's own key unless one is given."""
+    if key is None:
+        key = form_key(client, f"{path}?start={start.replace('+', '%2B')}")
+    return client.post(path, data={"start": start, "key": key, **data})
+
+
 @dataclass
 class Auth:
     client: object

@@ -1,6 +1,11 @@
 """Forms an invitee or a host fills in about a booking."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app, session
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
@@ -34,6 +39,34 @@ class BookingForm(FlaskForm):
             if number is None:
                 raise ValidationError("Enter the number with its country code, like +44 7700 900123.")
             field.data = number
+
+
+FORM_BINDING = "booking_form_binding"
+
+
+def _sign(binding: str, nonce: str) -> str:
+    message = f"booking-form:{binding}:{nonce}".encode()
+    return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def issue_form_key() -> str:
+    """A key for one rendered booking form, bound to this browser's session.
+
+    Sending the form again with it returns the booking it made (a double submit books once);
+    nothing else ever returns an existing booking to a requester.
+    """
+    binding = session.setdefault(FORM_BINDING, secrets.token_urlsafe(16))
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{_sign(binding, nonce)}"
+
+
+def checked_form_key(value: str | None) -> str | None:
+    """The key if this session issued it, else None (a missing, foreign or forged key)."""
+    binding = session.get(FORM_BINDING)
+    if not value or not binding or len(value) > 64 or value.count(".") != 1:
+        return None
+    nonce, signature = value.split(".")
+    return value if hmac.compare_digest(signature, _sign(binding, nonce)) else None
 
 
 class CancelForm(FlaskForm):

@@ -14,19 +14,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from linktime.conferencing import meetings
+from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db
 from linktime.jobs.outbox import run_now, run_soon
-from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_rescheduled
-from linktime.models import Booking, BookingStatus, EventType, Meeting, User, now_utc
+from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
+from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus, User, now_utc
 from linktime.scheduling import Busy, Slot, free_slots, is_bookable
 
-# Buffers are at most 12 h, so bookings further than this from a window cannot touch it.
-BUSY_MARGIN = timedelta(days=1)
+# Buffers are at most 12 h: bookings further than this from the window's local days cannot touch it.
+BUFFER_MARGIN = timedelta(hours=12)
 
 
 class SlotTaken(Exception):
@@ -51,25 +52,42 @@ class Invitee:
     channel: str = ""  # "sms" or "whatsapp"
 
 
-def busy_times(host_id: int, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Busy]:
-    """The host's confirmed bookings near [start, end), as the scheduling core wants them."""
+def _day_bounds(start: datetime, end: datetime, zone: str) -> tuple[datetime, datetime]:
+    """From the local midnight before ``start`` to the one after ``end``, in the host's zone.
+
+    Daily limits count whole local days, which last 23 or 25 hours across a DST change.
+    """
+    tz = ZoneInfo(zone)
+    first = datetime.combine(start.astimezone(tz).date(), time(0), tz)
+    last = datetime.combine(end.astimezone(tz).date() + timedelta(days=1), time(0), tz)
+    return first.astimezone(UTC) - BUFFER_MARGIN, last.astimezone(UTC) + BUFFER_MARGIN
+
+
+def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC",
+               exclude: int | None = None) -> list[Busy]:
+    """The host's confirmed bookings near [start, end), with their own buffers, for the core."""
+    since, until = _day_bounds(start, end, zone)
     rows = db.session.execute(
-        select(Booking.start, Booking.end, Booking.event_type_id).where(
+        select(Booking.start, Booking.end, Booking.event_type_id,
+               EventType.buffer_before_minutes, EventType.buffer_after_minutes)
+        .outerjoin(EventType, EventType.id == Booking.event_type_id)
+        .where(
             Booking.host_id == host_id,
             Booking.status == BookingStatus.CONFIRMED,
-            Booking.start < end + BUSY_MARGIN,
-            Booking.end > start - BUSY_MARGIN,
+            Booking.start < until,
+            Booking.end > since,
             Booking.id != (exclude or -1),
         )
     )
-    return [Busy(start=s, end=e, event_type_id=et) for s, e, et in rows]
+    return [Busy(start=s, end=e, event_type_id=et, buffer_before=timedelta(minutes=before or 0),
+                 buffer_after=timedelta(minutes=after or 0)) for s, e, et, before, after in rows]
 
 
 def slots_between(event_type: EventType, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Slot]:
     return free_slots(
         event_type.availability,
         event_type.rules,
-        busy_times(event_type.host_id, start, end, exclude=exclude),
+        busy_times(event_type.host_id, start, end, zone=event_type.host.timezone, exclude=exclude),
         now=now_utc(),
         window_start=start,
         window_end=end,
@@ -128,6 +146,17 @@ def host_transaction(host_id: int) -> Iterator[None]:
         raise
 
 
+def offered(event_type: EventType, start: datetime) -> bool | type[Exception]:
+    """True if ``start`` can be booked now, else SlotTaken or SlotUnavailable (read only)."""
+    if not event_type.active:
+        return SlotUnavailable
+    try:
+        _check_slot(event_type, start.astimezone(UTC))
+    except (SlotTaken, SlotUnavailable) as exc:
+        return type(exc)
+    return True
+
+
 def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None = None) -> Slot:
     """The free slot at ``start``, or SlotTaken / SlotUnavailable. Call in host_transaction()."""
     now = now_utc()
@@ -135,7 +164,8 @@ def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None =
         start,
         event_type.availability,
         event_type.rules,
-        busy_times(event_type.host_id, start, start + event_type.rules.duration, exclude=exclude),
+        busy_times(event_type.host_id, start, start + event_type.rules.duration, zone=event_type.host.timezone,
+                   exclude=exclude),
         now=now,
         event_type_id=event_type.id,
     )
@@ -146,31 +176,28 @@ def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None =
     raise SlotUnavailable()
 
 
-def _existing(event_type: EventType, start: datetime, email: str, key: str | None) -> Booking | None:
-    """A booking this same request (or this invitee, for this slot) already made."""
-    if key:
-        found = db.session.scalar(select(Booking).where(Booking.idempotency_key == key))
-        if found is not None:
-            return found
-    return db.session.scalar(
-        select(Booking).where(
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.event_type_id == event_type.id,
-            Booking.start == start,
-            Booking.invitee_email == email,
-        )
-    )
+LINK_RESEND_INTERVAL = timedelta(minutes=10)
+
+
+def _by_key(key: str | None) -> Booking | None:
+    """The booking a form made, found by its key (server-issued and checked by the view)."""
+    if not key:
+        return None
+    return db.session.scalar(select(Booking).where(Booking.idempotency_key == key))
 
 
 def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: str | None = None) -> Booking:
-    """Book ``start`` for the invitee; a repeated request returns the booking it made."""
+    """Book ``start`` for the invitee; the same form sent again returns the booking it made.
+
+    Only the form's own key finds an existing booking: a taken slot is SlotTaken for everyone
+    else, whoever holds it, and its holders are sent their link again (see resend_links).
+    """
     if not event_type.active:
         raise SlotUnavailable()
     start = start.astimezone(UTC)
-    email = invitee.email.strip().lower()
     try:
         with host_transaction(event_type.host_id):
-            existing = _existing(event_type, start, email, key)
+            existing = _by_key(key)
             if existing is not None:
                 return existing
             slot = _check_slot(event_type, start)
@@ -183,7 +210,7 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
                 start=slot.start,
                 end=slot.end,
                 invitee_name=invitee.name.strip(),
-                invitee_email=email,
+                invitee_email=invitee.email.strip().lower(),
                 invitee_timezone=invitee.timezone,
                 notes=invitee.notes.strip(),
                 invitee_phone=invitee.phone if invitee.channel else "",
@@ -191,34 +218,66 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
                 idempotency_key=key,
             )
             db.session.add(booking)
-            jobs = [meetings.plan_meeting(booking, event_type)]
+            db.session.flush()
+            jobs = meetings.plan_meeting(booking, event_type)
             messages = queue_booked(booking, event_type)
-        run_now(jobs)  # the confirmation page shows the Zoom link when Zoom answers at once
-        run_soon(messages)
-        return booking
     except IntegrityError:
         # The same form submitted twice at the same instant: the other request won.
-        existing = _existing(event_type, start, email, key)
+        existing = _by_key(key)
         if existing is None:
             raise
         return existing
+    except SlotTaken:
+        resend_links(event_type, start)
+        raise
+    run_now(jobs)  # the confirmation page shows the meeting link when the provider answers at once
+    run_soon(messages)
+    return booking
 
 
-def _ensure_changeable(booking: Booking) -> None:
-    if not booking.is_changeable:
+def resend_links(event_type: EventType, start: datetime) -> None:
+    """Someone asked for a taken slot: send its holders their booking link (each at most every 10 min).
+
+    Whoever asked learns nothing: the answer does not depend on who holds the slot, and the
+    link goes only to the address that holds the booking.
+    """
+    now = now_utc()
+    holders = list(db.session.scalars(select(Booking.id).where(
+        Booking.event_type_id == event_type.id, Booking.start == start,
+        Booking.status == BookingStatus.CONFIRMED,
+    )))
+    jobs = []
+    for booking_id in holders:
+        due = db.session.execute(
+            update(Booking).where(Booking.id == booking_id, or_(
+                Booking.link_resent_at.is_(None), Booking.link_resent_at < now - LINK_RESEND_INTERVAL))
+            .values(link_resent_at=now)
+        ).rowcount
+        if due:
+            jobs.append(queue_link_again(db.session.get(Booking, booking_id)))
+    db.session.commit()
+    run_soon(jobs)
+
+
+def _changeable(booking_id: int) -> Booking:
+    """The booking as it is now (read inside the host lock), if it can still be changed."""
+    booking = db.session.get(Booking, booking_id, populate_existing=True)
+    if booking is None or not booking.is_changeable:
         raise BookingClosed()
+    return booking
 
 
 def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
     """Cancel a confirmed, upcoming booking; its time becomes free again."""
-    _ensure_changeable(booking)
     with host_transaction(booking.host_id):
+        booking = _changeable(booking.id)
         booking.status = BookingStatus.CANCELLED.value
         booking.cancelled_at = now_utc()
         booking.cancelled_by = by
         booking.cancel_reason = reason.strip()
-        booking.sequence += 1
-        jobs = [meetings.release_meeting(booking)]
+        booking.sequence = Booking.sequence + 1  # in SQL: strictly increasing whatever was read
+        db.session.flush()
+        jobs = meetings.release_meeting(booking)
         messages = queue_cancelled(booking)
     run_now(jobs)
     run_soon(messages)
@@ -227,16 +286,17 @@ def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
 
 def reschedule_booking(booking: Booking, start: datetime) -> Booking:
     """Move a booking to another free time of its event type."""
-    _ensure_changeable(booking)
-    event_type = booking.event_type
-    if event_type is None or not event_type.active:
-        raise SlotUnavailable()
     start = start.astimezone(UTC)
     with host_transaction(booking.host_id):
+        booking = _changeable(booking.id)
+        event_type = booking.event_type
+        if event_type is None or not event_type.active:
+            raise SlotUnavailable()
         slot = _check_slot(event_type, start, exclude=booking.id)
         booking.start, booking.end = slot.start, slot.end
-        booking.sequence += 1
-        jobs = [meetings.move_meeting(booking, event_type)]
+        booking.sequence = Booking.sequence + 1
+        db.session.flush()
+        jobs = meetings.move_meeting(booking, event_type)
         messages = queue_rescheduled(booking, event_type)
     run_now(jobs)
     run_soon(messages)
@@ -244,19 +304,36 @@ def reschedule_booking(booking: Booking, start: datetime) -> Booking:
 
 
 def retry_meeting(booking: Booking) -> Meeting | None:
-    """Give a confirmed Zoom booking another try at its meeting (the dashboard's Retry)."""
-    if not booking.is_changeable or booking.location != "zoom":
-        return None
-    if booking.meeting is None:
-        job = meetings.plan_meeting(booking, booking.event_type) if booking.event_type else None
-    else:
-        job = meetings.retry_meeting(booking.meeting)
-    db.session.commit()
-    run_now([job])
-    meeting = booking.meeting
-    if meeting is not None:
-        db.session.refresh(meeting)
-    return meeting
+    """Give a confirmed booking another try at its meeting (the dashboard's Retry)."""
+    with host_transaction(booking.host_id):
+        booking = db.session.get(Booking, booking.id, populate_existing=True)
+        if not booking.is_changeable or not makes_meetings(booking.location):
+            return None
+        if booking.meeting is None:
+            jobs = meetings.plan_meeting(booking, booking.event_type) if booking.event_type else []
+        else:
+            jobs = meetings.retry_meeting(booking.meeting)
+        meeting_id = booking.meeting_id
+    run_now(jobs)
+    return db.session.get(Meeting, meeting_id, populate_existing=True) if meeting_id else None
+
+
+def resume_meetings(host_ids: list[int]) -> int:
+    """After a (re)connect: upcoming bookings left without a meeting get one. Returns how many."""
+    jobs: list = []
+    for host_id in host_ids:
+        with host_transaction(host_id):
+            stranded = db.session.scalars(
+                select(Meeting).join(Booking, Booking.meeting_id == Meeting.id).where(
+                    Booking.host_id == host_id, Booking.status == BookingStatus.CONFIRMED,
+                    Booking.end > now_utc(),
+                    Meeting.status.in_([MeetingStatus.FAILED, MeetingStatus.NO_CONNECTION]),
+                ).distinct()
+            )
+            for meeting in list(stranded):
+                jobs += meetings.retry_meeting(meeting)
+    run_soon(jobs)
+    return len([job for job in jobs if job is not None])
 
 
 def find_by_token(token: str) -> Booking | None:

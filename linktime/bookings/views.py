@@ -1,7 +1,6 @@
 """Public booking pages, the invitee's manage page, and the host's bookings dashboard."""
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, date, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -9,13 +8,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from linktime.bookings import bp, service
-from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm
+from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.extensions import db
 from linktime.formatting import format_when, is_timezone, local
-from linktime.models import Booking, EventType, User
+from linktime.models import Booking, EventType, MeetingStatus, User
 from linktime.notifications import ics, sms
 
-TAKEN = "That time was just taken. Please pick another one."
+TAKEN = ("This time is no longer available. If you booked it, check your email — "
+         "we have sent your booking link there again.")
+GONE = "That time is no longer available. Please pick another one."
 UNAVAILABLE = "That time is not available. Please pick one of the times shown."
 CLOSED = "This booking has been cancelled or is already over, so it can no longer be changed."
 
@@ -26,9 +27,9 @@ def parse_start(value: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.replace(" ", "+"))
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo else None
+    except (ValueError, OverflowError):  # not a time, or one at the very edge of the calendar
         return None
-    return moment.astimezone(UTC) if moment.tzinfo else None
 
 
 def parse_month(value: str | None) -> date | None:
@@ -142,9 +143,13 @@ def book(username: str, slug: str):
     if start is None:
         return render_event_page(event_type, error=UNAVAILABLE, status=400)
     if request.method == "GET":
+        offered = service.offered(event_type, start)
+        if offered is not True:  # say so now, not after the invitee has filled in the form
+            return render_event_page(event_type, error=GONE if offered is service.SlotTaken else UNAVAILABLE,
+                                     status=409 if offered is service.SlotTaken else 422, day=_local_day(start, zone))
         form.start.data = start.isoformat()
         form.tz.data = zone
-        form.key.data = secrets.token_urlsafe(24)
+        form.key.data = issue_form_key()
     channels = sms.channels() if event_type.sms_reminders else []
     form.channel.choices = [c for c in form.channel.choices if c.value in channels] or form.channel.choices
     if request.method == "POST" and form.validate_on_submit():
@@ -153,9 +158,8 @@ def book(username: str, slug: str):
             name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or "",
             phone=form.phone.data if texting else "", channel=form.channel.data if texting else "",
         )
-        key = form.key.data if form.key.data and len(form.key.data) <= 64 else None
         try:
-            booking = service.book_slot(event_type, start, invitee, key=key)
+            booking = service.book_slot(event_type, start, invitee, key=checked_form_key(form.key.data))
         except service.SlotTaken:
             return render_event_page(event_type, error=TAKEN, status=409, day=_local_day(start, zone))
         except service.SlotUnavailable:
@@ -202,7 +206,7 @@ def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str,
 def invite(token: str):
     """The booking as a calendar file (Add to calendar)."""
     booking = get_managed_booking(token)
-    body = ics.invite(booking, cancel=booking.is_cancelled)
+    body = ics.invite(booking, cancel=booking.is_cancelled, method="PUBLISH")
     return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
                        "Content-Disposition": 'attachment; filename="invite.ics"'}
 
@@ -236,7 +240,7 @@ def reschedule(token: str):
         try:
             service.reschedule_booking(booking, start)
         except service.SlotTaken:
-            return render_event_page(event_type, error=TAKEN, status=409, rescheduling=booking,
+            return render_event_page(event_type, error=GONE, status=409, rescheduling=booking,
                                      day=_local_day(start, zone))
         except service.SlotUnavailable:
             return render_event_page(event_type, error=UNAVAILABLE, status=422, rescheduling=booking,
@@ -281,10 +285,11 @@ def retry_meeting(booking_id: int):
     """Try again to create the Zoom meeting of one of the host's bookings."""
     booking = get_host_booking(booking_id)
     meeting = service.retry_meeting(booking)
-    if meeting is not None and meeting.status == "created":
-        flash("The Zoom meeting was created.", "success")
-    elif meeting is not None and meeting.status == "pending":
-        flash("Zoom did not answer yet; LinkTime keeps trying in the background.", "info")
+    label = booking.location_kind.label
+    if meeting is not None and meeting.is_created:
+        flash(f"The {label} meeting was created; the invitee is sent the link.", "success")
+    elif meeting is not None and meeting.status == MeetingStatus.PENDING:
+        flash(f"{label} did not answer yet; LinkTime keeps trying in the background.", "info")
     else:
-        flash(meeting.last_error if meeting else "This booking has no Zoom meeting to retry.", "error")
+        flash(meeting.last_error if meeting else "This booking has no meeting to retry.", "error")
     return redirect(url_for("bookings.dashboard"), code=303)

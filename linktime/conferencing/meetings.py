@@ -1,31 +1,57 @@
-"""Zoom meetings for bookings: planned in the booking's transaction, made real by a job.
+"""The meeting reconciler: outside meetings (Zoom, …) follow their bookings through every change.
 
-The job ``meeting.sync`` compares what the meeting should be with what Zoom was last told and
-does the one call that closes the gap: create, move (PATCH), or delete. It is idempotent, so a
-retry after any failure is safe, and a meeting that has a Zoom id is never created twice.
+In the booking's transaction, under the host lock, the booking service says what the meeting
+should be — present at the booking's time with its details, or absent — and raises the meeting's
+``desired_revision``. The job ``meeting.sync`` then brings the provider to that state and records
+the revision it reached. If the revision moved while a call was in flight (a cancel during the
+create, a reschedule during a move), the same run goes round again; only one sync of a meeting
+runs at a time (a claim with a token on the meeting row), and the job queued by the change waits
+for it. A create is marked as sent before it goes out: if its answer is lost, the next pass asks
+the provider for the meeting carrying our marker and adopts it, so one booking never gets two.
 """
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
+import secrets
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from linktime import audit
-from linktime.conferencing.zoom import service as zoom
-from linktime.conferencing.zoom.client import (
-    ZoomError, ZoomGrantError, ZoomNotFound, ZoomRateLimited, ZoomUnavailable, meeting_payload,
-)
+from linktime.conferencing import base
 from linktime.extensions import db
 from linktime.formatting import format_when
-from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
+from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler, lease
 from linktime.notifications.booking_messages import queue_link_followups
-from linktime.models import Booking, BookingStatus, EventType, Job, Location, Meeting, MeetingStatus, User, now_utc
+from linktime.models import (
+    Booking, BookingStatus, DesiredState, EventType, Job, Meeting, MeetingStatus, User, now_utc,
+)
+
+log = logging.getLogger(__name__)
+SYNC = "meeting.sync"
+MAX_PASSES = 4  # a booking changing faster than this is picked up by the next run
+BUSY_WAIT = timedelta(seconds=2)  # how soon a sync waiting for another one tries again
+
+
+# ---------------------------------------------------------------------------- planning (host lock)
 
 
 def _sync_job(meeting: Meeting) -> Job | None:
-    return enqueue("meeting.sync", meeting_id=meeting.id, dedupe_key=f"meeting-sync:{meeting.uid}")
+    return enqueue(SYNC, meeting_id=meeting.id, dedupe_key=f"meeting-sync:{meeting.uid}")
+
+
+def _want(meeting: Meeting, state: DesiredState) -> Job | None:
+    """Say what the meeting should be now, and queue the sync that makes it so."""
+    meeting.desired_state = state.value
+    meeting.desired_revision = Meeting.desired_revision + 1  # in SQL: never lost to a stale read
+    if meeting.status not in (MeetingStatus.NO_CONNECTION, MeetingStatus.FAILED) or state is DesiredState.ABSENT:
+        meeting.status = MeetingStatus.PENDING.value
+    db.session.flush()
+    return _sync_job(meeting)
+
+
+def _others(meeting: Meeting, booking: Booking) -> bool:
+    return any(b.id != booking.id and b.status == BookingStatus.CONFIRMED for b in meeting.bookings)
 
 
 def _shared_meeting(event_type: EventType, start: datetime) -> Meeting | None:
@@ -33,95 +59,141 @@ def _shared_meeting(event_type: EventType, start: datetime) -> Meeting | None:
     return db.session.scalar(
         select(Meeting).join(Booking, Booking.meeting_id == Meeting.id).where(
             Booking.event_type_id == event_type.id, Booking.start == start,
-            Booking.status == BookingStatus.CONFIRMED, Meeting.status != MeetingStatus.CANCELLED,
+            Booking.status == BookingStatus.CONFIRMED, Meeting.desired_state == DesiredState.PRESENT,
         ).limit(1)
     )
 
 
-def _overlap_warning(meeting: Meeting) -> str:
-    """One Zoom account hosts one meeting at a time: warn when a shared account is double-booked."""
-    connection = meeting.connection
-    if connection is None or not connection.is_workspace:
+def _overlap_warning(meeting: Meeting, connection: base.Connection) -> str:
+    """One account hosts one meeting at a time: warn when a shared account is double-booked."""
+    if not connection.is_workspace:
         return ""
     other = db.session.scalar(
-        select(Meeting).where(
+        select(Meeting.id).where(
             Meeting.connection_id == connection.id, Meeting.id != meeting.id,
+            Meeting.desired_state == DesiredState.PRESENT,
             Meeting.status.in_([MeetingStatus.PENDING, MeetingStatus.CREATED]),
             Meeting.start < meeting.end, Meeting.end > meeting.start,
         ).limit(1)
     )
     if other is None:
         return ""
-    return (f"The team Zoom account {connection.email} already hosts another meeting at this time; "
-            "Zoom runs one meeting at a time per account.")
+    return (f"{connection.label[0].upper()}{connection.label[1:]} already hosts another meeting at this time; "
+            "it can run one meeting at a time.")
 
 
-def plan_meeting(booking: Booking, event_type: EventType) -> Job | None:
-    """In the booking transaction: give a Zoom booking its meeting and queue the Zoom call."""
-    if event_type.location != Location.ZOOM:
-        return None
+def plan_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
+    """In the booking transaction: give the booking its meeting, if its location makes one."""
+    provider = base.provider_for(event_type.location)
+    if provider is None:
+        return []
     if event_type.seats > 1 and (shared := _shared_meeting(event_type, booking.start)) is not None:
         booking.meeting = shared
-        in_use = shared.status in (MeetingStatus.PENDING, MeetingStatus.CREATED)
-        return _sync_job(shared) if in_use else None  # the topic counts the attendees
-    connection = zoom.connection_for(booking.host_id)
-    meeting = Meeting(host_id=booking.host_id, start=booking.start, end=booking.end,
-                      connection_id=connection.id if connection else None)
-    meeting.connection = connection
+        return [_want(shared, DesiredState.PRESENT)]  # the topic counts the attendees
+    connection = provider.connection_for(booking.host_id)
+    meeting = Meeting(host_id=booking.host_id, provider=provider.location.value, start=booking.start,
+                      end=booking.end, connection_id=connection.id if connection else None)
+    label = provider.location.label
     if connection is None:
-        meeting.status = MeetingStatus.NO_CONNECTION.value
-        meeting.last_error = "Zoom was not connected when this booking was made."
-    elif connection.needs_attention:
-        meeting.status = MeetingStatus.FAILED.value
-        meeting.last_error = "Zoom needs to be reconnected: " + connection.attention_reason
+        meeting.status, meeting.synced_revision = MeetingStatus.NO_CONNECTION.value, 1
+        meeting.last_error = f"{label} was not connected when this booking was made."
+    elif not connection.usable:
+        meeting.status, meeting.synced_revision = MeetingStatus.FAILED.value, 1
+        meeting.last_error = connection.problem
     booking.meeting = meeting
     db.session.add(meeting)
     db.session.flush()
-    meeting.warning = _overlap_warning(meeting)
-    return _sync_job(meeting) if meeting.status == MeetingStatus.PENDING else None
+    if connection is not None:
+        meeting.warning = _overlap_warning(meeting, connection)
+    return [_sync_job(meeting)] if meeting.status == MeetingStatus.PENDING else []
 
 
-def release_meeting(booking: Booking) -> Job | None:
-    """In the cancel transaction: delete the meeting at Zoom once nobody is left in it."""
+def release_meeting(booking: Booking) -> list[Job | None]:
+    """In the cancel transaction (booking already cancelled): the meeting goes once nobody is left."""
     meeting = booking.meeting
-    if meeting is None or meeting.status == MeetingStatus.CANCELLED:
-        return None
-    if any(b.id != booking.id and b.status == BookingStatus.CONFIRMED for b in meeting.bookings):
-        return _sync_job(meeting) if meeting.status == MeetingStatus.CREATED else None  # new topic count
-    if meeting.zoom_meeting_id is None:
-        meeting.status = MeetingStatus.CANCELLED.value  # nothing at Zoom to delete
-        return None
-    return _sync_job(meeting)
+    if meeting is None or meeting.desired_state == DesiredState.ABSENT:
+        return []
+    state = DesiredState.PRESENT if _others(meeting, booking) else DesiredState.ABSENT
+    if state is DesiredState.PRESENT and not meeting.is_created:
+        return []  # nothing at the provider to re-title
+    return [_want(meeting, state)]
 
 
-def move_meeting(booking: Booking, event_type: EventType) -> Job | None:
-    """In the reschedule transaction (booking already at its new time): move its meeting."""
+def move_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
+    """In the reschedule transaction (booking already at its new time): the meeting follows."""
     meeting = booking.meeting
     if meeting is None:
         return plan_meeting(booking, event_type)
-    if any(b.id != booking.id and b.status == BookingStatus.CONFIRMED for b in meeting.bookings):
+    if _others(meeting, booking):
         booking.meeting = None  # the others keep the old slot's meeting
-        return plan_meeting(booking, event_type)
+        db.session.flush()
+        return release_meeting(booking) + plan_meeting(booking, event_type)
     meeting.start, meeting.end = booking.start, booking.end
-    if meeting.status in (MeetingStatus.PENDING, MeetingStatus.CREATED):
-        return _sync_job(meeting)
-    return None
+    if meeting.status == MeetingStatus.NO_CONNECTION or meeting.status == MeetingStatus.FAILED:
+        return []  # nothing at the provider to move; Retry makes it at the new time
+    return [_want(meeting, DesiredState.PRESENT)]
 
 
-def retry_meeting(meeting: Meeting) -> Job | None:
-    """The host's Retry button: try Zoom again with the host's current connection."""
-    connection = zoom.connection_for(meeting.host_id)
+def retry_meeting(meeting: Meeting) -> list[Job | None]:
+    """In a host transaction: try again with the host's current connection (Retry, reconnect)."""
+    provider = base.provider_for(meeting.provider)
+    connection = provider.connection_for(meeting.host_id) if provider else None
+    label = meeting.provider_kind.label
     if connection is None:
         meeting.status = MeetingStatus.NO_CONNECTION.value
-        meeting.last_error = "Zoom is not connected. Connect it in Settings → Integrations, then retry."
+        meeting.last_error = f"{label} is not connected. Connect it in Settings → Integrations, then retry."
+        return []
+    if not connection.usable:
+        meeting.status, meeting.last_error = MeetingStatus.FAILED.value, connection.problem
+        return []
+    meeting.connection_id, meeting.last_error = connection.id, ""
+    meeting.status = MeetingStatus.PENDING.value
+    return [_want(meeting, DesiredState.PRESENT)]
+
+
+# ---------------------------------------------------------------------------- the sync job
+
+
+def _claim(meeting_id: int) -> str | None:
+    """Take this meeting's sync for one runner (across processes); None if another has it."""
+    token, now = secrets.token_hex(16), now_utc()
+    taken = db.session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting_id,
+               or_(Meeting.sync_claimed_until.is_(None), Meeting.sync_claimed_until < now))
+        .values(sync_token=token, sync_claimed_until=now + lease())
+    ).rowcount
+    db.session.commit()
+    return token if taken == 1 else None
+
+
+def _release(meeting_id: int, token: str) -> None:
+    db.session.rollback()
+    db.session.execute(update(Meeting).where(Meeting.id == meeting_id, Meeting.sync_token == token)
+                       .values(sync_token=None, sync_claimed_until=None))
+    db.session.commit()
+
+
+def _held(meeting_id: int, token: str) -> Meeting | None:
+    """The meeting, fresh from the database, if this runner still holds its sync."""
+    meeting = db.session.get(Meeting, meeting_id, populate_existing=True)
+    if meeting is None or meeting.sync_token != token:
+        log.warning("sync of meeting %s lost its claim; its result is left to the new holder", meeting_id)
         return None
-    meeting.connection_id, meeting.connection = connection.id, connection
-    meeting.status, meeting.last_error = MeetingStatus.PENDING.value, ""
-    return _sync_job(meeting)
+    return meeting
 
 
-def _fingerprint(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+def _details(meeting: Meeting, zone: str) -> base.MeetingDetails:
+    attendees = [b for b in meeting.bookings if b.status == BookingStatus.CONFIRMED] or list(meeting.bookings)
+    topic, agenda = "", ""
+    if len(attendees) == 1:
+        topic, agenda = f"{attendees[0].title} with {attendees[0].invitee_name}", attendees[0].notes
+    elif attendees:
+        topic = f"{attendees[0].title} ({len(attendees)} attendees)"
+    return base.MeetingDetails(
+        topic=topic, start=meeting.start, timezone=zone, agenda=agenda, marker=meeting.uid,
+        duration_minutes=int((meeting.end - meeting.start).total_seconds() // 60),
+    )
 
 
 def _next_gmt_midnight() -> datetime:
@@ -129,102 +201,167 @@ def _next_gmt_midnight() -> datetime:
     return datetime.combine(tomorrow, time(0, 1), UTC)
 
 
-def _fail(meeting: Meeting, message: str) -> None:
-    meeting.status, meeting.last_error = MeetingStatus.FAILED.value, message
-    when = format_when(meeting.start, db.session.get(User, meeting.host_id).timezone)
-    audit.record(meeting.host_id, "meeting.failed", f"Could not create the Zoom meeting of {when}: {message}")
-    db.session.commit()
-
-
 def on_sync_gave_up(meeting_id: int, error: str) -> None:
     """After the last retry: the meeting is failed, visible with a Retry button."""
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is not None and meeting.status == MeetingStatus.PENDING:
-        _fail(meeting, error or "Zoom could not be reached.")
+        _fail(meeting, error or "the provider could not be reached.")
 
 
-@handler("meeting.sync", on_give_up=on_sync_gave_up)
+def _fail(meeting: Meeting, message: str) -> None:
+    meeting.status, meeting.last_error = MeetingStatus.FAILED.value, message
+    when = format_when(meeting.start, db.session.get(User, meeting.host_id).timezone)
+    audit.record(meeting.host_id, "meeting.failed",
+                 f"Could not make the {meeting.provider_kind.label} meeting of {when}: {message}")
+
+
+@handler(SYNC, on_give_up=on_sync_gave_up)
 def sync_meeting(meeting_id: int) -> None:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or meeting.status in (MeetingStatus.CANCELLED, MeetingStatus.NO_CONNECTION):
-        return
-    attendees = [b for b in meeting.bookings if b.status == BookingStatus.CONFIRMED]
-    meeting.attempts += 1
-    if meeting.connection_id is None:
-        if not attendees or meeting.zoom_meeting_id is None:
-            meeting.status = (MeetingStatus.CANCELLED if not attendees else MeetingStatus.NO_CONNECTION).value
-            meeting.last_error = "" if not attendees else "Zoom was disconnected before the meeting could be made."
-        db.session.commit()  # after a disconnect, meetings at Zoom are left as they are
-        return
-    host_zone = db.session.get(User, meeting.host_id).timezone
-    connection_id, when = meeting.connection_id, format_when(meeting.start, host_zone)
+    """Bring one meeting to its desired state, going round while the booking changes meanwhile."""
+    token = _claim(meeting_id)
+    if token is None:
+        if db.session.get(Meeting, meeting_id) is None:
+            return
+        # Another run has it; it will see this change too, but this job stays until it is in sync.
+        raise Retry("another sync of this meeting is running", at=now_utc() + BUSY_WAIT, counts=False)
     try:
-        if not attendees:
-            zoom_id = meeting.zoom_meeting_id
-            db.session.commit()
-            zoom.call_zoom(connection_id, lambda api: api.delete_meeting(zoom_id))
-            meeting.status, meeting.last_error = MeetingStatus.CANCELLED.value, ""
-            audit.record(meeting.host_id, "meeting.deleted", f"Deleted the Zoom meeting of {when}.")
-            db.session.commit()
-            return
-        first = attendees[0]
-        payload = meeting_payload(
-            title=first.title, invitee_name=first.invitee_name, start=meeting.start,
-            duration_minutes=int((meeting.end - meeting.start).total_seconds() // 60),
-            timezone=host_zone, notes=first.notes, attendees=len(attendees),
-        )
-        zoom_id, fingerprint = meeting.zoom_meeting_id, _fingerprint(payload)
-        if zoom_id is not None and meeting.synced_hash == fingerprint:
-            meeting.status, meeting.last_error = MeetingStatus.CREATED.value, ""
-            db.session.commit()
-            return
-        db.session.commit()  # no transaction stays open during the Zoom call
-        if zoom_id is not None:
-            try:
-                zoom.call_zoom(connection_id, lambda api: api.update_meeting(zoom_id, payload))
-                meeting.synced_hash, meeting.status, meeting.last_error = fingerprint, MeetingStatus.CREATED.value, ""
-                audit.record(meeting.host_id, "meeting.updated", f"Moved the Zoom meeting {zoom_id} to {when}.")
-                db.session.commit()
+        for _ in range(MAX_PASSES):
+            if not _sync_once(meeting_id, token):
                 return
-            except ZoomNotFound:
-                pass  # deleted at Zoom in the meantime: make a new one
-        created = zoom.call_zoom(connection_id, lambda api: api.create_meeting(payload))
-        meeting = db.session.get(Meeting, meeting_id, populate_existing=True)
-        meeting.zoom_meeting_id = created.id
-        meeting.join_url = created.join_url
-        meeting.password = created.password
-        meeting.synced_hash, meeting.status, meeting.last_error = fingerprint, MeetingStatus.CREATED.value, ""
-        audit.record(meeting.host_id, "meeting.created", f"Created the Zoom meeting {created.id} for {when}.")
+        raise Retry("the booking kept changing while its meeting was synced", counts=False)
+    finally:
+        _release(meeting_id, token)
+
+
+def _sync_once(meeting_id: int, token: str) -> bool:
+    """One pass. True when the desired revision moved during it, so another pass is due."""
+    meeting = _held(meeting_id, token)
+    if meeting is None or meeting.in_sync:
+        db.session.commit()
+        return False
+    provider = base.provider_for(meeting.provider)
+    host_zone = db.session.get(User, meeting.host_id).timezone
+    revision, state = meeting.desired_revision, meeting.desired_state
+    details = _details(meeting, host_zone)
+    connection = provider.connection(meeting.connection_id) if meeting.connection_id else None
+    external_id, create_was_sent = meeting.external_id, meeting.create_sent_at is not None
+    meeting.attempts += 1
+    db.session.commit()  # no transaction stays open during the provider's calls
+    label, when = provider.location.label, format_when(details.start, host_zone)
+    record: dict = {}
+    try:
+        if state == DesiredState.ABSENT:
+            record = _make_absent(provider, connection, external_id, create_was_sent, details, label, when)
+        elif connection is None:
+            record = _unconnected(external_id, label)
+        elif not connection.usable:
+            record = dict(status=MeetingStatus.FAILED.value, last_error=connection.problem)
+        else:
+            record = _make_present(meeting_id, token, provider, connection, external_id, create_was_sent,
+                                   details, label, when)
+    except base.NotConnected:
+        record = dict(connection_id=None, **_unconnected(external_id, label))
+    except base.Unavailable as exc:
+        _note(meeting_id, token, exc.message, sent=None if exc.uncertain else False)
+        at = _next_gmt_midnight() if isinstance(exc, base.RateLimited) and exc.daily else (
+            now_utc() + timedelta(seconds=exc.retry_after) if exc.retry_after is not None else None)
+        raise Retry(exc.message, at=at) from None
+    except base.ProviderError as exc:  # reconnect needed, or refused: retrying cannot help
+        message = f"{label} needs to be reconnected: {exc.message}" if isinstance(exc, base.NeedsReconnect) else exc.message
+        if (meeting := _held(meeting_id, token)) is not None:
+            meeting.create_sent_at = None  # a refused create did nothing
+            if meeting.desired_state == DesiredState.PRESENT:
+                _fail(meeting, message)
+            else:
+                meeting.status, meeting.last_error = MeetingStatus.CANCELLED.value, message
+            meeting.synced_revision = revision
+        db.session.commit()
+        raise GiveUp(message) from None
+    return _record(meeting_id, token, revision, record)
+
+
+def _unconnected(external_id: str | None, label: str) -> dict:
+    if external_id is not None:  # made before a disconnect: it stays, and so does its link
+        return dict(last_error=f"{label} is disconnected, so this meeting can no longer be changed there.")
+    return dict(status=MeetingStatus.NO_CONNECTION.value,
+                last_error=f"{label} was disconnected before the meeting could be made.")
+
+
+def _make_absent(provider, connection, external_id, create_was_sent, details, label, when) -> dict:
+    if external_id is None and not create_was_sent:
+        return dict(status=MeetingStatus.CANCELLED.value, last_error="")
+    if connection is None:
+        return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None,
+                    last_error=f"{label} is disconnected, so the meeting was left on the {label} account.")
+    if external_id is None:  # a create went out and its answer was lost: find what it made
+        if not connection.can_find:
+            return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None, create_unverified=True,
+                        last_error="")
+        found = provider.find(connection.id, details)
+        if found is None:
+            return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None, last_error="")
+        external_id = found.id
+    provider.delete(connection.id, external_id)
+    return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None, last_error="",
+                audit=("meeting.deleted", f"Deleted the {label} meeting of {when}."))
+
+
+def _make_present(meeting_id, token, provider, connection, external_id, create_was_sent, details,
+                  label, when) -> dict:
+    if external_id is not None:
+        try:
+            provider.update(connection.id, external_id, details)
+            return dict(status=MeetingStatus.CREATED.value, last_error="",
+                        audit=("meeting.updated", f"Updated the {label} meeting {external_id} for {when}."))
+        except base.NotFound:
+            pass  # deleted at the provider in the meantime: make a new one
+    found, unverified = None, False
+    if create_was_sent:  # the answer to an earlier create was lost
+        if connection.can_find:
+            found = provider.find(connection.id, details)
+        else:
+            unverified = True
+    if found is not None:
+        provider.update(connection.id, found.id, details)  # it was made for an earlier revision
+        made, verb = found, "Found and kept"
+    else:
+        _note(meeting_id, token, "", sent=True, unverified=unverified)
+        made, verb = provider.create(connection.id, details), "Created"
+    return dict(status=MeetingStatus.CREATED.value, last_error="", external_id=made.id, join_url=made.join_url,
+                password=made.password, create_sent_at=None,
+                audit=("meeting.created", f"{verb} the {label} meeting {made.id} for {when}."))
+
+
+def _note(meeting_id: int, token: str, message: str, *, sent: bool | None, unverified: bool = False) -> None:
+    """Record progress that must survive a crash: an error, or that a create is about to go out."""
+    db.session.rollback()
+    meeting = _held(meeting_id, token)
+    if meeting is not None:
+        if message:
+            meeting.last_error = message
+        if sent is True:
+            meeting.create_sent_at = now_utc()
+        elif sent is False:
+            meeting.create_sent_at = None
+        meeting.create_unverified = meeting.create_unverified or unverified
+    db.session.commit()
+
+
+def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
+    """Write what this pass reached; True when the booking changed meanwhile (go again)."""
+    meeting = _held(meeting_id, token)
+    if meeting is None:
+        db.session.commit()
+        return False
+    kind_detail = values.pop("audit", None)
+    for name, value in values.items():
+        setattr(meeting, name, value)
+    meeting.synced_revision = max(meeting.synced_revision, revision)
+    if kind_detail is not None:
+        audit.record(meeting.host_id, *kind_detail)
+    if meeting.is_created:
         for booking in meeting.bookings:
             db.session.refresh(booking)  # see a confirmation that went out meanwhile
         queue_link_followups(meeting)
-        db.session.commit()
-    except zoom.NotConnected:
-        meeting = db.session.get(Meeting, meeting_id, populate_existing=True)
-        meeting.connection_id = None
-        meeting.status = MeetingStatus.NO_CONNECTION.value
-        meeting.last_error = "Zoom was disconnected before the meeting could be made."
-        db.session.commit()
-    except ZoomRateLimited as exc:
-        _note(meeting_id, exc.message)
-        at = _next_gmt_midnight() if exc.daily else (
-            now_utc() + timedelta(seconds=exc.retry_after) if exc.retry_after is not None else None)
-        raise Retry(exc.message, at=at) from None
-    except ZoomUnavailable as exc:
-        _note(meeting_id, exc.message)
-        at = now_utc() + timedelta(seconds=exc.retry_after) if exc.retry_after else None
-        raise Retry(exc.message, at=at) from None
-    except ZoomGrantError as exc:
-        _fail(db.session.get(Meeting, meeting_id), "Zoom needs to be reconnected: " + exc.message)
-        raise GiveUp(exc.message) from None
-    except ZoomError as exc:
-        _fail(db.session.get(Meeting, meeting_id), exc.message)
-        raise GiveUp(exc.message) from None
-
-
-def _note(meeting_id: int, message: str) -> None:
-    db.session.rollback()
-    meeting = db.session.get(Meeting, meeting_id)
-    meeting.last_error = message
     db.session.commit()
-
+    return not meeting.in_sync

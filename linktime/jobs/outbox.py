@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -25,9 +27,12 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)  # how long a claim holds; JOB_LEASE_SECONDS overrides
 
 
-def _lease() -> timedelta:
+def lease() -> timedelta:
+    """How long a claim holds before another runner may take the work over."""
     seconds = current_app.config.get("JOB_LEASE_SECONDS")
     return timedelta(seconds=float(seconds)) if seconds else LEASE
+
+
 Handler = Callable[..., None]
 HANDLERS: dict[str, Handler] = {}
 # Called with the job's payload and last error when a job is marked failed for good.
@@ -61,13 +66,21 @@ def handler(kind: str, *, on_give_up: Callable[..., None] | None = None) -> Call
 
 
 def enqueue(kind: str, /, *, run_at: datetime | None = None, dedupe_key: str | None = None, **payload) -> Job | None:
-    """Add a job to the current transaction; a pending job with the same dedupe key wins."""
+    """Add a job to the current transaction; a waiting job with the same dedupe key stands for it.
+
+    A job that a runner has claimed is never merged into: it may be past the point where it would
+    see this change. It gives up its key, and a new job is queued behind it.
+    """
     if dedupe_key is not None:
+        now = now_utc()
         pending = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
-        if pending is not None:
+        if pending is not None and (pending.claimed_until is None or pending.claimed_until < now):
             if run_at is not None and pending.status == JobStatus.PENDING and run_at < pending.run_at:
                 pending.run_at = run_at
             return pending
+        if pending is not None:
+            db.session.execute(update(Job).where(Job.id == pending.id).values(dedupe_key=None))
+            db.session.expire(pending, ["dedupe_key"])
     job = Job(kind=kind, payload=payload, dedupe_key=dedupe_key, run_at=run_at or now_utc())
     db.session.add(job)
     return job
@@ -79,8 +92,9 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
-def _claim(job_id: int) -> bool:
-    now = now_utc()
+def _claim(job_id: int) -> str | None:
+    """Take a due job for this runner; returns the claim's token, or None if it is not ours."""
+    now, token = now_utc(), secrets.token_hex(16)
     claimed = db.session.execute(
         update(Job)
         .where(
@@ -89,10 +103,10 @@ def _claim(job_id: int) -> bool:
             Job.run_at <= now,
             or_(Job.claimed_until.is_(None), Job.claimed_until < now),
         )
-        .values(claimed_until=now + _lease(), attempts=Job.attempts + 1)
+        .values(claimed_until=now + lease(), claim_token=token, attempts=Job.attempts + 1)
     ).rowcount
     db.session.commit()
-    return claimed == 1
+    return token if claimed == 1 else None
 
 
 @dataclass
@@ -103,23 +117,30 @@ class Outcome:
     error: str = ""
 
 
-def _finish(job_id: int, *, error: Exception | None) -> Outcome:
-    job = db.session.get(Job, job_id)
-    db.session.refresh(job)
-    if isinstance(error, Retry) and not error.counts:
-        job.attempts -= 1
+def _finish(job_id: int, token: str, *, error: Exception | None) -> Outcome | None:
+    """Record how the run went — only while this runner still holds the claim (its token)."""
+    job = db.session.get(Job, job_id, populate_existing=True)
+    if job is None or job.claim_token != token:
+        db.session.rollback()
+        log.warning("job %s outlived its claim; its outcome is left to the runner that took it over", job_id)
+        return None
+    kind, payload = job.kind, dict(job.payload or {})
+    attempts = job.attempts - (1 if isinstance(error, Retry) and not error.counts else 0)
+    values: dict = dict(attempts=attempts, claimed_until=None, claim_token=None)
     if error is None:
-        job.status, job.last_error, job.dedupe_key = JobStatus.DONE.value, "", None
-    elif isinstance(error, GiveUp) or job.attempts >= job.max_attempts:
-        job.status, job.dedupe_key = JobStatus.FAILED.value, None
-        job.last_error = str(error)[:2000]
+        values.update(status=JobStatus.DONE.value, last_error="", dedupe_key=None)
+    elif isinstance(error, GiveUp) or attempts >= job.max_attempts:
+        values.update(status=JobStatus.FAILED.value, dedupe_key=None, last_error=str(error)[:2000])
     else:
-        job.run_at = error.at if isinstance(error, Retry) and error.at else now_utc() + backoff(job.attempts)
-        job.last_error = str(error)[:2000]
-    job.claimed_until = None
-    outcome = Outcome(job.id, job.kind, job.status, job.last_error)
-    payload = dict(job.payload or {})
+        values.update(last_error=str(error)[:2000],
+                      run_at=error.at if isinstance(error, Retry) and error.at else now_utc() + backoff(attempts))
+    recorded = db.session.execute(
+        update(Job).where(Job.id == job_id, Job.claim_token == token).values(**values)
+    ).rowcount
     db.session.commit()
+    if recorded != 1:
+        return None
+    outcome = Outcome(job_id, kind, values.get("status", JobStatus.PENDING.value), values["last_error"])
     if outcome.status == JobStatus.FAILED and outcome.kind in GIVE_UP_HOOKS:
         try:
             GIVE_UP_HOOKS[outcome.kind](error=outcome.error, **payload)
@@ -132,7 +153,8 @@ def _finish(job_id: int, *, error: Exception | None) -> Outcome:
 
 def run_job(job_id: int) -> Outcome | None:
     """Claim and run one job now; None if another runner has it or it is not due."""
-    if not _claim(job_id):
+    token = _claim(job_id)
+    if token is None:
         return None
     job = db.session.get(Job, job_id)
     kind, payload = job.kind, dict(job.payload or {})
@@ -149,7 +171,7 @@ def run_job(job_id: int) -> Outcome | None:
         if not isinstance(exc, (Retry, GiveUp)):
             log.warning("job %s (%s) failed: %s", job_id, kind, exc, exc_info=True)
         error = exc
-    return _finish(job_id, error=error)
+    return _finish(job_id, token, error=error)
 
 
 def due_jobs(limit: int) -> list[int]:
@@ -185,20 +207,23 @@ def run_now(jobs: Iterable[Job | None]) -> None:
 
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="linktime-jobs")
+_running: set[Future] = set()
+_running_guard = threading.Lock()
 
 
-def run_soon(jobs: Iterable[Job | None]) -> None:
+def run_soon(jobs: Iterable[Job | None]) -> Future | None:
     """Run freshly committed jobs right away in the background, without delaying the response.
 
-    In tests (TESTING) they run inline, so that what a test asserts has happened.
+    With JOBS_INLINE (the default under TESTING) they run in the request instead, so that what a
+    test asserts has happened. Whatever happens to the thread, the dispatcher still has the jobs.
     """
     ids = [j.id for j in jobs if j is not None]
     if not ids:
-        return
+        return None
     app = current_app._get_current_object()
-    if app.testing:
+    if app.config.get("JOBS_INLINE", app.testing):
         run_now(db.session.get(Job, i) for i in ids)
-        return
+        return None
 
     def work() -> None:
         with app.app_context():
@@ -207,7 +232,23 @@ def run_soon(jobs: Iterable[Job | None]) -> None:
             finally:
                 db.session.remove()
 
-    _pool.submit(work)
+    future = _pool.submit(work)
+    with _running_guard:
+        _running.add(future)
+    future.add_done_callback(lambda done: _forget_future(done))
+    return future
+
+
+def _forget_future(future: Future) -> None:
+    with _running_guard:
+        _running.discard(future)
+
+
+def wait_for_background(timeout: float = 30) -> None:
+    """Block until the jobs handed to the background pool so far have run (tests, shutdown)."""
+    with _running_guard:
+        pending = list(_running)
+    wait(pending, timeout=timeout)
 
 
 def retry_failed(job: Job) -> None:

@@ -14,7 +14,8 @@ from flask import current_app
 from linktime.extensions import db
 from linktime.formatting import format_duration, format_span
 from linktime.jobs.outbox import Retry, enqueue, handler
-from linktime.models import Booking, EventType, Job, Meeting, MeetingStatus, now_utc
+from linktime.conferencing.base import makes_meetings
+from linktime.models import Booking, DesiredState, EventType, Job, Meeting, MeetingStatus, now_utc
 from linktime.notifications import ics, sms
 from linktime.notifications.email import MailError, build, deliver
 from linktime.urls import public_url
@@ -23,7 +24,8 @@ RECIPIENTS = ("invitee", "host")
 
 
 def _email(booking: Booking, kind: str, recipient: str, **extra) -> Job | None:
-    key = f"email:{booking.uid}:{kind}:{recipient}:{booking.sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}"
+    at = extra.pop("at", "")
+    key = f"email:{booking.uid}:{kind}:{recipient}:{booking.sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}{at}"
     return enqueue("email.booking", booking_id=booking.id, kind=kind, recipient=recipient, dedupe_key=key, **extra)
 
 
@@ -60,14 +62,20 @@ def queue_cancelled(booking: Booking) -> list[Job | None]:
 
 
 def queue_link_followups(meeting: Meeting) -> list[Job | None]:
-    """Zoom made the meeting after the confirmation went out: send the link now."""
+    """The meeting was made after a message without its link went out: send the link now."""
     jobs: list[Job | None] = []
     for booking in meeting.bookings:
         if booking.link_to_follow and not booking.is_cancelled:
             booking.link_to_follow = False
-            booking.sequence += 1  # the invite changes: it now carries the link
+            booking.sequence = Booking.sequence + 1  # the invite changes: it now carries the link
+            db.session.flush()
             jobs += [_email(booking, "link", r) for r in RECIPIENTS]
     return jobs
+
+
+def queue_link_again(booking: Booking) -> Job | None:
+    """Someone asked for this booking's taken slot: its link goes to its own address only."""
+    return _email(booking, "link_again", "invitee", at=now_utc().isoformat(timespec="minutes"))
 
 
 SUBJECTS = {
@@ -79,9 +87,13 @@ SUBJECTS = {
     ("cancelled", "host"): "Cancelled: {invitee} — {title}",
     ("reminder", "invitee"): "Reminder: {title} with {host}",
     ("reminder", "host"): "Reminder: {invitee} — {title}",
-    ("link", "invitee"): "Your Zoom link: {title} with {host}",
-    ("link", "host"): "Zoom link ready: {invitee} — {title}",
+    ("link", "invitee"): "Your {provider} link: {title} with {host}",
+    ("link", "host"): "{provider} link ready: {invitee} — {title}",
+    ("link_again", "invitee"): "Your booking link: {title} with {host}",
 }
+# Messages about a booking as it stands: none of these go out once it is cancelled.
+ONLY_WHILE_CONFIRMED = {"confirmed", "rescheduled", "reminder", "link", "link_again"}
+WITH_INVITE = {"confirmed": "REQUEST", "rescheduled": "REQUEST", "link": "REQUEST", "cancelled": "CANCEL"}
 
 
 def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None) -> EmailMessage:
@@ -89,14 +101,14 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     to_host = recipient == "host"
     zone = booking.host.timezone if to_host else booking.invitee_timezone
     when = format_span(booking.start, booking.end, zone)
-    subject = SUBJECTS[(kind, recipient)].format(title=booking.title, host=booking.host.name,
+    provider = booking.location_kind.label
+    subject = SUBJECTS[(kind, recipient)].format(title=booking.title, host=booking.host.name, provider=provider,
                                                  invitee=booking.invitee_name) + f" — {when}"
     link = ics.join_url(booking)
     context = dict(
-        booking=booking, kind=kind, to_host=to_host, zone=zone, when=when, join_url=link,
+        booking=booking, kind=kind, to_host=to_host, zone=zone, when=when, join_url=link, provider=provider,
         meeting=booking.meeting if link else None, where=ics.where(booking),
-        link_pending=booking.location == "zoom" and not link and booking.meeting is not None
-        and booking.meeting.status == MeetingStatus.PENDING,
+        link_pending=not link and _meeting_pending(booking),
         manage_url=booking.manage_url, dashboard_url=public_url("bookings.dashboard"),
         lead=format_duration(offset) if offset else "",
     )
@@ -105,8 +117,8 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     del message["Message-ID"]
     # Stable across retries, so a message sent twice after a crash is recognisable as one.
     message["Message-ID"] = f"<{booking.uid}.{kind}.{recipient}.{booking.sequence}.{offset or 0}@linktime>"
-    if kind in ("confirmed", "rescheduled", "cancelled", "link"):
-        attach_invite(message, ics.invite(booking, cancel=kind == "cancelled"), "CANCEL" if kind == "cancelled" else "REQUEST")
+    if kind in WITH_INVITE:
+        attach_invite(message, ics.invite(booking, cancel=kind == "cancelled"), WITH_INVITE[kind])
     return message
 
 
@@ -116,9 +128,15 @@ def attach_invite(message: EmailMessage, invite: bytes, method: str) -> None:
     message.add_attachment(invite, maintype="application", subtype="ics", filename="invite.ics")
 
 
-def _waiting_for_zoom(booking: Booking) -> bool:
+def _meeting_pending(booking: Booking) -> bool:
+    """The booking's meeting is on its way (being made at the provider)."""
     meeting = booking.meeting
-    if booking.location != "zoom" or meeting is None or meeting.status != MeetingStatus.PENDING:
+    return makes_meetings(booking.location) and meeting is not None and meeting.status == MeetingStatus.PENDING
+
+
+def _waiting_for_link(booking: Booking) -> bool:
+    """Worth holding the confirmation a little: the link is about to arrive."""
+    if not _meeting_pending(booking):
         return False
     bound = timedelta(seconds=float(current_app.config.get("ZOOM_LINK_WAIT_SECONDS", 90)))
     return now_utc() < booking.created_at + bound
@@ -127,18 +145,19 @@ def _waiting_for_zoom(booking: Booking) -> bool:
 @handler("email.booking")
 def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int | None = None,
                        for_start: str | None = None) -> None:
+    """Write the message from the booking as it is now, and send it (unless its reason passed)."""
     booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        return
+    if booking is None or (booking.is_cancelled and kind in ONLY_WHILE_CONFIRMED):
+        return  # a confirmation or reminder for a booking cancelled since: not sent
     if kind == "reminder":
         planned = datetime.fromisoformat(for_start) if for_start else booking.start
-        if booking.is_cancelled or booking.start != planned or booking.start <= now_utc():
-            return  # cancelled, moved (new reminders were queued), or already begun
-    if kind == "confirmed" and not booking.is_cancelled and _waiting_for_zoom(booking):
-        raise Retry("waiting for the Zoom link", at=now_utc() + timedelta(seconds=5), counts=False)
-    if kind == "confirmed" and booking.location == "zoom" and ics.join_url(booking) is None \
-            and booking.meeting is not None and booking.meeting.status == MeetingStatus.PENDING:
-        booking.link_to_follow = True
+        if booking.start != planned or booking.start <= now_utc():
+            return  # moved (new reminders were queued), or already begun
+    if kind == "confirmed" and _waiting_for_link(booking):
+        raise Retry("waiting for the meeting link", at=now_utc() + timedelta(seconds=5), counts=False)
+    if kind in ("confirmed", "rescheduled") and makes_meetings(booking.location) and ics.join_url(booking) is None \
+            and booking.meeting is not None and booking.meeting.desired_state == DesiredState.PRESENT:
+        booking.link_to_follow = True  # whenever the meeting is made (now, by Retry, or on reconnect)
         db.session.commit()
     try:
         deliver(booking_message(booking, kind, recipient, offset=offset))
@@ -147,6 +166,6 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
     meeting = booking.meeting
     if booking.link_to_follow and meeting is not None:
         db.session.refresh(meeting)
-        if meeting.status == MeetingStatus.CREATED:  # Zoom answered while this was being sent
+        if meeting.is_created:  # made while this was being sent
             queue_link_followups(meeting)
             db.session.commit()

@@ -5,7 +5,8 @@ from urllib.parse import urlencode
 
 from icalendar import Calendar, Event, vCalAddress
 
-from linktime.models import Booking, now_utc
+from linktime.conferencing.base import makes_meetings
+from linktime.models import Booking, Location, now_utc
 
 
 def uid(booking: Booking) -> str:
@@ -13,9 +14,9 @@ def uid(booking: Booking) -> str:
 
 
 def join_url(booking: Booking) -> str | None:
-    """The Zoom join link, once the meeting exists."""
+    """The meeting's join link, once the provider has made the meeting."""
     meeting = booking.meeting
-    if booking.location == "zoom" and meeting is not None and meeting.status == "created":
+    if makes_meetings(booking.location) and meeting is not None and meeting.is_created:
         return meeting.join_url
     return None
 
@@ -25,13 +26,14 @@ def where(booking: Booking) -> str:
     link = join_url(booking)
     if link:
         return link
+    if makes_meetings(booking.location):
+        return f"{booking.location_kind.label} (the link follows by email)"
     return {
-        "zoom": "Zoom (the link follows by email)",
-        "google_meet": "Google Meet",
-        "in_person": booking.location_detail,
-        "phone": f"Phone call {booking.location_detail}".strip(),
-        "custom_link": booking.location_detail,
-    }.get(booking.location, "")
+        Location.GOOGLE_MEET: Location.GOOGLE_MEET.label,
+        Location.IN_PERSON: booking.location_detail,
+        Location.PHONE: f"{Location.PHONE.label} {booking.location_detail}".strip(),
+        Location.CUSTOM_LINK: booking.location_detail,
+    }.get(booking.location_kind, "")
 
 
 def description(booking: Booking) -> str:
@@ -39,7 +41,7 @@ def description(booking: Booking) -> str:
     link = join_url(booking)
     if link:
         meeting = booking.meeting
-        lines += ["", f"Join Zoom meeting: {link}", f"Meeting ID: {meeting.zoom_meeting_id}"]
+        lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {meeting.external_id}"]
         if meeting.password:
             lines.append(f"Passcode: {meeting.password}")
     elif where(booking):
@@ -50,12 +52,13 @@ def description(booking: Booking) -> str:
     return "\n".join(lines)
 
 
-def invite(booking: Booking, *, cancel: bool = False) -> bytes:
-    """METHOD:REQUEST for a new or changed booking, METHOD:CANCEL for a cancelled one."""
+def invite(booking: Booking, *, cancel: bool = False, method: str | None = None) -> bytes:
+    """An iTIP invitation: METHOD:REQUEST for a new or changed booking, METHOD:CANCEL for a
+    cancelled one. ``method="PUBLISH"`` is the downloadable file (no reply is expected)."""
     calendar = Calendar()
     calendar.add("prodid", "-//LinkTime//Scheduling//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancel else "REQUEST")
+    calendar.add("method", method or ("CANCEL" if cancel else "REQUEST"))
     event = Event()
     event.add("uid", uid(booking))
     event.add("sequence", booking.sequence)

@@ -49,11 +49,17 @@ class BookingRules:
 
 @dataclass(frozen=True)
 class Busy:
-    """Time the host is taken. ``event_type_id`` lets a group event share its own slot."""
+    """Time the host is taken. ``event_type_id`` lets a group event share its own slot.
+
+    ``buffer_before`` / ``buffer_after`` are the booking's own buffers: a new slot keeps at least
+    the larger of its buffer and the booking's on each side (buffers may overlap, meetings not).
+    """
 
     start: datetime
     end: datetime
     event_type_id: int | None = None
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
 
 
 @dataclass(frozen=True)

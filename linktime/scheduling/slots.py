@@ -93,17 +93,22 @@ def free_slots(
 
     seats_taken: Counter[datetime] = Counter()
     intervals: list[tuple[datetime, datetime, object]] = []
-    group_ends: dict[datetime, datetime] = {}
+    guarded: list[tuple[datetime, datetime, object]] = []  # each booking widened by its own buffers
+    group_ends: dict[datetime, tuple[datetime, timedelta, timedelta]] = {}
     for item in busy:
         start, end = item.start.astimezone(UTC), item.end.astimezone(UTC)
         if event_type_id is not None and item.event_type_id == event_type_id:
             seats_taken[start] += 1
-            group_ends[start] = max(end, group_ends.get(start, end))
+            known = group_ends.get(start)
+            group_ends[start] = (max(end, known[0]) if known else end, item.buffer_before, item.buffer_after)
         else:
             intervals.append((start, end, None))
+            guarded.append((start - item.buffer_before, end + item.buffer_after, None))
     # All seats of one group slot block other candidates as one interval keyed by its start.
-    intervals.extend((start, end, start) for start, end in group_ends.items())
-    blockers = _Blockers(intervals)
+    for start, (end, before, after) in group_ends.items():
+        intervals.append((start, end, start))
+        guarded.append((start - before, end + after, start))
+    blockers, guards = _Blockers(intervals), _Blockers(guarded)
 
     slots_per_day: Counter[date] = Counter(start.astimezone(zone).date() for start in seats_taken)
 
@@ -117,7 +122,8 @@ def free_slots(
         if seats_left <= 0:
             continue
         end = start + rules.duration
-        if blockers.overlaps(start - rules.buffer_before, end + rules.buffer_after, exclude=start):
+        if blockers.overlaps(start - rules.buffer_before, end + rules.buffer_after, exclude=start) \
+                or guards.overlaps(start, end, exclude=start):
             continue
         if (
             rules.max_per_day is not None

@@ -48,7 +48,7 @@ def test_exactly_one_of_twenty_concurrent_bookings_wins(live_server, live_app):
 
     codes = sorted(code for code, _ in results)
     assert codes == [303] + [409] * (RACERS - 1), codes
-    assert all("That time was just taken" in body for code, body in results if code == 409)
+    assert all("This time is no longer available" in body for code, body in results if code == 409)
     with live_app.app_context():
         assert db.session.scalar(select(func.count(Booking.id))) == 1
         db.session.remove()

@@ -142,3 +142,36 @@ def test_end_of_day_24_00_offers_the_last_slot_before_midnight():
     availability = Availability(timezone="Europe/Berlin", weekly={0: parse_hours("22:00-24:00")})
     slots = slots_on("Europe/Berlin", date(2026, 6, 1), availability)
     assert [format_time(s.start, "Europe/Berlin") for s in slots] == ["22:00", "22:30", "23:00", "23:30"]
+
+
+def test_an_existing_bookings_buffer_protects_it_from_a_slot_without_buffers():
+    """The booking at 10:00 has 30 min after it; a new buffer-less slot may not start at 10:30."""
+    availability = Availability(timezone="UTC", weekly=EVERY_DAY_9_TO_5)
+    booked = Busy(start=utc(2026, 12, 7, 10), end=utc(2026, 12, 7, 10, 30), event_type_id=1,
+                  buffer_before=timedelta(minutes=60), buffer_after=timedelta(minutes=30))
+    starts = {s.start for s in slots_on("UTC", date(2026, 12, 7), availability, busy=[booked], event_type_id=2)}
+    assert utc(2026, 12, 7, 11) in starts and utc(2026, 12, 7, 10, 30) not in starts
+    assert utc(2026, 12, 7, 9) not in starts and utc(2026, 12, 7, 8, 30) not in starts  # 60 min before it
+    assert utc(2026, 12, 7, 9, 30) not in starts
+
+
+def test_buffers_may_overlap_each_other_but_keep_the_larger_gap():
+    availability = Availability(timezone="UTC", weekly=EVERY_DAY_9_TO_5)
+    rules = BookingRules(duration=timedelta(minutes=30), increment=timedelta(minutes=15),
+                         buffer_before=timedelta(minutes=15))
+    booked = Busy(start=utc(2026, 12, 7, 10), end=utc(2026, 12, 7, 10, 30), event_type_id=1,
+                  buffer_after=timedelta(minutes=45))
+    starts = {s.start for s in slots_on("UTC", date(2026, 12, 7), availability, rules, busy=[booked], event_type_id=2)}
+    # max(15 min before the new slot, 45 min after the booking) = 45 min gap.
+    assert utc(2026, 12, 7, 11) not in starts and utc(2026, 12, 7, 11, 15) in starts
+
+
+@pytest.mark.parametrize("zone,spring,fall", DST_CHANGES)
+@pytest.mark.parametrize("which", ["spring", "fall"])
+def test_the_daily_limit_holds_on_23_and_25_hour_days(zone, spring, fall, which):
+    day = spring if which == "spring" else fall
+    availability = Availability(timezone=zone, weekly={d: parse_hours("00:00-24:00") for d in range(7)})
+    rules = BookingRules(duration=timedelta(minutes=30), increment=timedelta(minutes=30), max_per_day=1)
+    first = datetime.combine(day, time(0), ZoneInfo(zone)).astimezone(UTC)
+    booked = Busy(start=first, end=first + timedelta(minutes=30), event_type_id=1)
+    assert slots_on(zone, day, availability, rules, busy=[booked], event_type_id=1) == []

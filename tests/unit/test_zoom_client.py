@@ -5,13 +5,17 @@ import base64
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from pathlib import Path
+
 import pytest
+import requests
 import responses
 
 from linktime.conferencing.zoom.client import (
     SCOPES, ZoomAPI, ZoomAuthError, ZoomGrantError, ZoomNotFound, ZoomOAuth, ZoomRateLimited,
-    ZoomRequestError, ZoomSettings, ZoomUnavailable, meeting_payload,
+    ZoomRequestError, ZoomSettings, ZoomUnavailable, find_marked, meeting_payload, scopes_markdown,
 )
+from linktime.conferencing.base import MeetingDetails
 
 SETTINGS = ZoomSettings(client_id="cid", client_secret="csecret", oauth_url="https://zoom.test",
                         api_url="https://api.zoom.test/v2", redirect_uri="https://lt.example/integrations/zoom/callback",
@@ -179,11 +183,71 @@ def test_a_created_meeting_without_a_link_is_not_accepted():
         api().create_meeting({})
 
 
-def test_meeting_payload_follows_the_zoom_contract():
-    start = datetime(2026, 11, 24, 14, tzinfo=UTC)
-    body = meeting_payload(title="Intro Call", invitee_name="B" * 300, start=start, duration_minutes=30,
-                           timezone="America/New_York", notes="n" * 3000)
+DETAILS = MeetingDetails(topic="Intro Call with " + "B" * 300, start=datetime(2026, 11, 24, 14, tzinfo=UTC),
+                         duration_minutes=30, timezone="America/New_York", agenda="n" * 3000, marker="m-123")
+
+
+def test_meeting_payload_follows_the_zoom_contract_and_carries_the_marker():
+    body = meeting_payload(DETAILS)
     assert body["type"] == 2 and body["start_time"] == "2026-11-24T14:00:00Z" and body["duration"] == 30
     assert len(body["topic"]) == 200 and body["topic"].startswith("Intro Call with BBB")
-    assert len(body["agenda"]) == 2000
+    assert len(body["agenda"]) <= 2000 and body["agenda"].endswith("(ref m-123)")
     assert body["settings"] == {"host_video": True, "participant_video": True, "waiting_room": False}
+
+
+@responses.activate
+def test_upcoming_meetings_follow_every_page():
+    url = "https://api.zoom.test/v2/users/me/meetings"
+    responses.get(url, match=[responses.matchers.query_param_matcher({"type": "upcoming", "page_size": "300"})],
+                  json={"meetings": [{"id": 1}], "next_page_token": "p2"})
+    responses.get(url, match=[responses.matchers.query_param_matcher(
+        {"type": "upcoming", "page_size": "300", "next_page_token": "p2"})], json={"meetings": [{"id": 2}, "junk"]})
+    assert [m["id"] for m in api().upcoming_meetings()] == [1, 2]
+
+
+@responses.activate
+def test_paging_that_never_ends_is_cut_off():
+    responses.get("https://api.zoom.test/v2/users/me/meetings", json={"meetings": [{"id": 1}], "next_page_token": "again"})
+    assert len(api().upcoming_meetings(page_limit=3)) == 3 and len(responses.calls) == 3
+
+
+def test_our_earlier_attempt_is_found_by_its_marker_or_by_topic_and_time():
+    body = meeting_payload(DETAILS)
+    ours = {"id": 7, "join_url": "https://zoom.test/j/7", "agenda": body["agenda"], "topic": "x", "start_time": "y"}
+    other = {"id": 8, "join_url": "https://zoom.test/j/8", "agenda": "Booked with LinkTime (ref m-999)"}
+    assert find_marked([other, ours], DETAILS) == ours
+    assert find_marked([other], DETAILS) is None
+    bare = {"id": 9, "join_url": "https://zoom.test/j/9", "topic": body["topic"], "start_time": body["start_time"]}
+    assert find_marked([other, bare], DETAILS) == bare  # a listing without agendas
+
+
+@responses.activate
+@pytest.mark.parametrize("failure, uncertain", [
+    (requests.exceptions.ReadTimeout("slow"), True),
+    (requests.exceptions.ConnectionError("reset by peer"), True),
+    (requests.exceptions.ConnectTimeout("no route"), False),
+])
+def test_a_create_that_may_have_reached_zoom_is_uncertain(failure, uncertain):
+    responses.post("https://api.zoom.test/v2/users/me/meetings", body=failure)
+    with pytest.raises(ZoomUnavailable) as caught:
+        api().create_meeting({})
+    assert caught.value.uncertain is uncertain
+
+
+@responses.activate
+def test_a_5xx_is_uncertain_and_a_429_is_not():
+    responses.post("https://api.zoom.test/v2/users/me/meetings", status=502)
+    with pytest.raises(ZoomUnavailable) as caught:
+        api().create_meeting({})
+    assert caught.value.uncertain
+    responses.replace(responses.POST, "https://api.zoom.test/v2/users/me/meetings", status=429, json={"code": 429})
+    with pytest.raises(ZoomRateLimited) as limited:
+        api().create_meeting({})
+    assert not limited.value.uncertain
+
+
+def test_the_readme_names_exactly_the_scopes_asked_for():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("<!-- zoom-scopes -->\n", 1)[1].split("\n<!-- /zoom-scopes -->", 1)[0]
+    assert block == scopes_markdown()
+    assert all(f"`{name}`" in block for name in SCOPES)

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from linktime.extensions import db
 from linktime.models import Booking, EventType
-from tests.conftest import add_event_type, add_user
+from tests.conftest import add_event_type, add_user, book_form, form_key
 
 # Monday 23 November 2026, 01:00 in New York.
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -28,10 +28,11 @@ def slot_links(page: str) -> list[str]:
     return [m.replace("&amp;", "&") for m in re.findall(r'href="(/ada/intro-call/book\?[^"]+)"', page)]
 
 
-def book(client, start=TUESDAY_9, *, tz="Europe/Berlin", key="form-1", **fields):
-    data = dict(name="Bea Invitee", email="bea@example.com", notes="About the project", start=start, tz=tz, key=key)
+def book(client, start=TUESDAY_9, *, tz="Europe/Berlin", key=None, **fields):
+    data = dict(name="Bea Invitee", email="bea@example.com", notes="About the project", tz=tz)
     data.update(fields)
-    return client.post("/ada/intro-call/book", data=data)
+    start = data.pop("start", start)
+    return book_form(client, "/ada/intro-call/book", start, key=key, **data)
 
 
 def count_bookings(app, **where) -> int:
@@ -85,17 +86,19 @@ def test_book_then_confirmation_page(client, app, host):
 
 
 def test_a_double_submitted_form_books_once(client, app, host):
-    first, second = book(client), book(client)
+    key = form_key(client, "/ada/intro-call/book?start=" + TUESDAY_9.replace("+", "%2B"))
+    first, second = book(client, key=key), book(client, key=key)
+    assert first.status_code == second.status_code == 303
     assert first.location == second.location
     assert count_bookings(app) == 1
 
 
 def test_a_taken_slot_says_so_and_offers_fresh_times(client, app, host):
     book(client)
-    response = book(client, key="form-2", email="other@example.com", name="Other")
+    response = book(client, key="", email="other@example.com", name="Other")
     page = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "That time was just taken" in page
+    assert "This time is no longer available. If you booked it, check your email" in page
     assert TUESDAY_9.replace("+", "%2B") not in page
     assert len(slot_links(page)) == 15
     assert count_bookings(app) == 1
@@ -168,9 +171,9 @@ def test_invitee_reschedules_the_same_booking(client, app, host):
 
 def test_reschedule_onto_a_taken_time_is_refused(client, app, host):
     token = book(client).location.split("/booking/")[1].split("?")[0]
-    book(client, start="2026-11-24T15:00:00+00:00", key="k2", email="c@example.com")
+    book(client, start="2026-11-24T15:00:00+00:00", email="c@example.com")
     response = client.post(f"/booking/{token}/reschedule", data={"start": "2026-11-24T15:00:00+00:00", "tz": "UTC"})
-    assert response.status_code == 409 and "just taken" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "no longer available" in response.get_data(as_text=True)
 
 
 def test_host_sees_and_cancels_bookings_with_a_reason(client, app, host, auth):
@@ -199,19 +202,21 @@ def test_group_event_takes_up_to_its_seats(client, app):
     with app.app_context():
         add_event_type(add_user("ada"), seats=3)
     for n in range(3):
-        assert book(client, key=f"k{n}", email=f"p{n}@example.com").status_code == 303
+        assert book(client, email=f"p{n}@example.com").status_code == 303
     page = client.get("/ada/intro-call?tz=UTC&date=2026-11-24").get_data(as_text=True)
     assert TUESDAY_9.replace("+", "%2B") not in page
-    assert book(client, key="k4", email="p4@example.com").status_code == 409
+    assert book(client, key="", email="p4@example.com").status_code == 409
     assert count_bookings(app) == 3
 
 
-def test_same_invitee_booking_a_group_slot_twice_gets_one_seat(client, app):
+def test_a_group_slot_form_sent_twice_takes_one_seat(client, app):
     with app.app_context():
         add_event_type(add_user("ada"), seats=3)
-    first = book(client, key="a")
-    second = book(client, key="b")
+    key = form_key(client, "/ada/intro-call/book?start=" + TUESDAY_9.replace("+", "%2B"))
+    first, second = book(client, key=key), book(client, key=key)
     assert first.location == second.location and count_bookings(app) == 1
+    # Another form is another booking: whether an email holds a seat is never looked up.
+    assert book(client).location != first.location and count_bookings(app) == 2
 
 
 def count_queries(app, request) -> int:
@@ -275,3 +280,28 @@ def assert_ok(response) -> None:
 
 def assert_pending(response) -> None:
     assert "Zoom: pending" in response.get_data(as_text=True)
+
+
+def test_the_daily_limit_holds_on_a_25_hour_day(client, app):
+    """Fall back in New York (7 Nov 2027): a day's first and last slots are 24.5 real hours apart."""
+    from tests.conftest import hours_to_json, parse_hours
+
+    with app.app_context():
+        add_event_type(add_user("ada"), max_per_day=1, horizon_days=400,
+                       weekly_hours={str(d): hours_to_json(parse_hours("00:00-24:00")) for d in range(7)})
+    assert book(client, start="2027-11-07T04:00:00+00:00").status_code == 303  # 00:00 EDT
+    late = book(client, start="2027-11-08T04:30:00+00:00", email="c@example.com")  # 23:30 EST, same day
+    assert late.status_code in (409, 422)
+    assert count_bookings(app) == 1
+
+
+def test_an_existing_bookings_buffer_is_kept_by_other_event_types(client, app):
+    with app.app_context():
+        ada = add_user("ada")
+        add_event_type(ada)
+        add_event_type(ada, slug="deep-dive", title="Deep Dive", buffer_after_minutes=60)
+    response = book_form(client, "/ada/deep-dive/book", TUESDAY_9, name="Bea", email="bea@example.com", tz="UTC")
+    assert response.status_code == 303
+    times = re.findall(r'class="outline slot"[^>]*>(\d\d:\d\d)',
+                       client.get("/ada/intro-call?tz=UTC&date=2026-11-24").get_data(as_text=True))
+    assert times[0] == "15:30"  # 14:00 is booked; 14:30 and 15:00 sit in its 60-minute buffer

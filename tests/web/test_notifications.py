@@ -10,7 +10,7 @@ from sqlalchemy import select
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import EventType, Job
-from tests.conftest import add_event_type, add_user, calendar_of, connect_zoom, make_app
+from tests.conftest import add_event_type, add_user, book_form, calendar_of, connect_zoom, make_app
 
 WEDNESDAY_9 = "2026-11-25T14:00:00+00:00"  # 09:00 New York, 15:00 Berlin
 
@@ -26,8 +26,8 @@ def host(mail_app, clock):
 
 
 def book(client, start=WEDNESDAY_9, email="bea@example.com", **extra):
-    response = client.post("/ada/intro-call/book", data=dict(
-        name="Bea Invitee", email=email, notes="Agenda", start=start, tz="Europe/Berlin", key=email + start, **extra))
+    response = book_form(client, "/ada/intro-call/book", start, name="Bea Invitee", email=email, notes="Agenda",
+                         tz="Europe/Berlin", **extra)
     assert response.status_code == 303, response.get_data(as_text=True)
     return response.location.split("?")[0]
 
@@ -251,3 +251,70 @@ def test_add_to_calendar_links_and_ics_download(host, mail_app, sandbox):
 
     event = Calendar.from_ical(download.data).walk("VEVENT")[0]
     assert str(event["LOCATION"]) == next(iter(sandbox.state.meetings.values()))["join_url"]
+
+
+def test_the_downloadable_ics_is_published_not_an_invitation(host, mail_app, sandbox):
+    from icalendar import Calendar
+
+    download = host.get(book(host) + "/invite.ics")
+    assert str(Calendar.from_ical(download.data)["METHOD"]) == "PUBLISH"
+
+
+def test_after_retry_the_invitee_and_host_get_the_link_and_an_updated_invite(host, mail_app, smtp, sandbox, clock):
+    from linktime.conferencing.zoom.sandbox import Fault
+    from linktime.models import Meeting
+
+    sandbox.state.faults.append(Fault(kind="error", remaining=1000))
+    book(host)
+    with mail_app.app_context():  # Zoom stays down until LinkTime gives up on the meeting
+        job = db.session.scalar(select(Job).where(Job.kind == "meeting.sync"))
+        job.attempts, job.run_at = job.max_attempts - 1, datetime.now(UTC)
+        db.session.commit()
+    clock.shift(timedelta(seconds=31))
+    run_due(mail_app)
+    [confirmation] = smtp.to("bea@example.com")
+    assert "no video link" in text_of(confirmation) or "link will follow" in text_of(confirmation) \
+        or "Zoom (the link follows by email)" in text_of(confirmation)
+    with mail_app.app_context():
+        assert db.session.scalar(select(Meeting)).status == "failed"
+    sandbox.state.faults.clear()
+    booking_id = re.search(r"/bookings/(\d+)/meeting/retry", host.get("/bookings").get_data(as_text=True))[1]
+    host.post(f"/bookings/{booking_id}/meeting/retry")
+    run_due(mail_app)
+    join = next(iter(sandbox.state.meetings.values()))["join_url"]
+    follow_up = smtp.to("bea@example.com")[-1]
+    assert follow_up["Subject"].startswith("Your Zoom link:") and join in text_of(follow_up)
+    event = calendar_of(follow_up)[0].walk("VEVENT")[0]
+    assert str(event["LOCATION"]) == join and event["SEQUENCE"] > 0
+    assert smtp.to("ada@example.com")[-1]["Subject"].startswith("Zoom link ready:")
+
+
+def test_the_production_background_path_sends_both_confirmations(tmp_path, sandbox, smtp, clock):
+    """Not the inline shortcut: messages go to the background pool, as in a running server."""
+    from linktime.jobs.outbox import wait_for_background
+    from tests.conftest import book_form, close_app
+
+    app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,
+                   JOBS_INLINE=False)
+    try:
+        with app.app_context():
+            add_event_type(add_user("ada"))
+        response = book_form(app.test_client(), "/ada/intro-call/book", WEDNESDAY_9, name="Bea",
+                             email="bea@example.com", tz="Europe/Berlin")
+        assert response.status_code == 303
+        wait_for_background()
+        assert len(smtp.to("bea@example.com")) == 1 and len(smtp.to("ada@example.com")) == 1
+        with app.app_context():
+            assert {j.status for j in db.session.scalars(select(Job).where(Job.kind == "email.booking",
+                                                                           Job.run_at <= datetime.now(UTC)))} == {"done"}
+    finally:
+        close_app(app)
+
+
+def test_a_non_ascii_subject_keeps_its_spaces(host, mail_app, smtp, sandbox):
+    with mail_app.app_context():
+        db.session.scalar(select(EventType)).title = "Café, Ünïcödé Chat"
+        db.session.commit()
+    book(host)
+    [confirmation] = smtp.to("bea@example.com")
+    assert confirmation["Subject"].startswith("Confirmed: Café, Ünïcödé Chat with Ada — ")

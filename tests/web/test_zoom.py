@@ -25,8 +25,8 @@ TUESDAY_9 = "2026-11-24T14:00:00+00:00"  # 09:00 New York
 
 
 @pytest.fixture
-def host(zoom_app, zoom_client):
-    """Ada, signed in, with a Zoom-located Intro Call."""
+def host(zoom_app, zoom_client, clock):
+    """Ada, signed in (at the tests' fixed "now"), with a Zoom-located Intro Call."""
     with zoom_app.app_context():
         ada = add_user("ada")
         add_event_type(ada, location="zoom")
@@ -112,7 +112,7 @@ def test_booking_gets_a_meeting_the_sandbox_knows_then_moves_and_is_deleted(host
     assert meeting["join_url"] in page.replace("&amp;", "&")
     assert meeting["topic"] == "Intro Call with Bea" and meeting["start_time"] == "2026-11-24T14:00:00Z"
     assert meeting["settings"] == {"host_video": True, "participant_video": True, "waiting_room": False}
-    assert meeting["agenda"] == "Agenda please"
+    assert meeting["agenda"].startswith("Agenda please\n\nBooked with LinkTime (ref ")
     token = manage.rsplit("/", 1)[1]
 
     host.post(f"/booking/{token}/reschedule", data={"start": "2026-11-25T15:00:00+00:00", "tz": "UTC"})
@@ -279,6 +279,7 @@ def test_a_401_refreshes_once_and_retries(host, zoom_app, sandbox, clock):
 
 def test_ten_concurrent_creations_with_an_expired_token_refresh_exactly_once(host, zoom_app, sandbox, clock):
     from linktime.conferencing.zoom import service
+    from linktime.conferencing.base import MeetingDetails
     from linktime.conferencing.zoom.client import meeting_payload
 
     connect_zoom(host)
@@ -291,8 +292,8 @@ def test_ten_concurrent_creations_with_an_expired_token_refresh_exactly_once(hos
 
     def create(n):
         with zoom_app.app_context():
-            payload = meeting_payload(title="Race", invitee_name=str(n), start=NOW + timedelta(days=2),
-                                      duration_minutes=30, timezone="UTC")
+            payload = meeting_payload(MeetingDetails(topic=f"Race {n}", start=NOW + timedelta(days=2),
+                                                     duration_minutes=30, timezone="UTC", agenda="", marker=str(n)))
             barrier.wait()
             try:
                 results.append(service.call_zoom(connection_id, lambda api: api.create_meeting(payload)))

@@ -19,36 +19,68 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-# What we ask for, and nothing more (granular scopes; classic apps grant meeting:write/user:read).
-SCOPES = ("meeting:write:meeting", "meeting:update:meeting", "meeting:delete:meeting", "user:read:user")
-CLASSIC_EQUIVALENTS = {
-    "meeting:write:meeting": "meeting:write",
-    "meeting:update:meeting": "meeting:write",
-    "meeting:delete:meeting": "meeting:write",
-    "user:read:user": "user:read",
-}
+from linktime.conferencing import base
+
+# Every permission LinkTime asks Zoom for, with the words people read for it: the one source of the
+# consent screen, the Integrations card and the README (tests hold them to it).
+# "required" scopes are needed to work at all; without the list scope an uncertain create cannot
+# be checked, which connections made before LinkTime asked for it live with.
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    classic: str  # the classic (non-granular) scope that covers it
+    purpose: str
+    required: bool = True
+
+
+SCOPE_LIST = (
+    Scope("meeting:write:meeting", "meeting:write", "Create meetings for your bookings"),
+    Scope("meeting:update:meeting", "meeting:write", "Move meetings when a booking is rescheduled"),
+    Scope("meeting:delete:meeting", "meeting:write", "Delete meetings when a booking is cancelled"),
+    Scope("meeting:read:list_meetings", "meeting:read",
+          "List your upcoming meetings, only to find one LinkTime made when Zoom's answer was lost",
+          required=False),
+    Scope("user:read:user", "user:read", "View your email, to link your Zoom account"),
+)
+SCOPES = tuple(scope.name for scope in SCOPE_LIST)
+LIST_SCOPE = "meeting:read:list_meetings"
 TOPIC_LIMIT, AGENDA_LIMIT = 200, 2000
 
 
-class ZoomError(Exception):
+def scopes_markdown() -> str:
+    """The scope list as the README states it (a test keeps the README equal to this)."""
+    lines = [f"   - `{s.name}` — {s.purpose}{'' if s.required else ' (optional)'}" for s in SCOPE_LIST]
+    return "\n".join(lines)
+
+
+def granted(scopes: frozenset[str] | set[str], name: str) -> bool:
+    """Whether a granted scope string covers one of ours (a classic scope covers its granular ones)."""
+    scope = next(s for s in SCOPE_LIST if s.name == name)
+    return scope.name in scopes or scope.classic in scopes
+
+
+class ZoomError(base.ProviderError):
     def __init__(self, message: str, *, status: int | None = None, code: int | str | None = None):
         super().__init__(message)
         self.message, self.status, self.code = message, status, code
 
 
-class ZoomUnavailable(ZoomError):
-    """Zoom did not answer usefully (network, timeout, 5xx, garbage): try again later."""
+class ZoomUnavailable(ZoomError, base.Unavailable):
+    """Zoom did not answer usefully (network, timeout, 5xx, garbage): try again later.
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+    ``uncertain``: the request may have reached Zoom and acted (its answer was lost).
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = True, **kw):
         super().__init__(message, **kw)
-        self.retry_after = retry_after
+        self.retry_after, self.uncertain = retry_after, uncertain
 
 
-class ZoomRateLimited(ZoomUnavailable):
+class ZoomRateLimited(ZoomUnavailable, base.RateLimited):
     """429. ``daily`` means the 100-per-day meeting limit: it resets at 00:00 GMT."""
 
     def __init__(self, message: str, *, daily: bool = False, **kw):
-        super().__init__(message, **kw)
+        super().__init__(message, uncertain=False, **kw)
         self.daily = daily
 
 
@@ -56,15 +88,15 @@ class ZoomAuthError(ZoomError):
     """The access token was refused (401 / code 124): refresh it once and retry."""
 
 
-class ZoomGrantError(ZoomError):
+class ZoomGrantError(ZoomError, base.NeedsReconnect):
     """The refresh token or authorization code is dead (invalid_grant, revoked, expired)."""
 
 
-class ZoomNotFound(ZoomError):
+class ZoomNotFound(ZoomError, base.NotFound):
     """The meeting does not exist (404 / code 3001)."""
 
 
-class ZoomRequestError(ZoomError):
+class ZoomRequestError(ZoomError, base.Refused):
     """Zoom refused the request itself (bad redirect URL, client, scopes, plan, …)."""
 
 
@@ -96,9 +128,9 @@ class TokenSet:
     expires_at: datetime
     scopes: frozenset[str]
 
-    def missing_scopes(self) -> list[str]:
-        """Scopes we need that Zoom did not grant (a classic scope covers its granular ones)."""
-        return [s for s in SCOPES if s not in self.scopes and CLASSIC_EQUIVALENTS[s] not in self.scopes]
+    def missing_scopes(self, *, required_only: bool = False) -> list[str]:
+        """Scopes we ask for that Zoom did not grant (a classic scope covers its granular ones)."""
+        return [s.name for s in SCOPE_LIST if (s.required or not required_only) and not granted(self.scopes, s.name)]
 
 
 @dataclass(frozen=True)
@@ -106,13 +138,6 @@ class ZoomUser:
     id: str
     email: str
     account_id: str
-
-
-@dataclass(frozen=True)
-class CreatedMeeting:
-    id: str
-    join_url: str
-    password: str
 
 
 def _body(response: requests.Response) -> dict[str, Any]:
@@ -288,7 +313,10 @@ class ZoomAPI:
                 timeout=self.settings.timeout,
                 **kwargs,
             )
+        except requests.ConnectTimeout:
+            raise ZoomUnavailable("Zoom could not be reached: ConnectTimeout", uncertain=False) from None
         except requests.RequestException as exc:
+            # A read timeout or a reset after sending: Zoom may have acted on the request.
             raise ZoomUnavailable(f"Zoom could not be reached: {type(exc).__name__}") from None
         return raise_for_response(response)
 
@@ -298,11 +326,27 @@ class ZoomAPI:
             raise ZoomUnavailable("Zoom's answer about the user had no id or email")
         return ZoomUser(id=str(data["id"]), email=str(data["email"]), account_id=str(data.get("account_id", "")))
 
-    def create_meeting(self, payload: dict[str, Any]) -> CreatedMeeting:
+    def create_meeting(self, payload: dict[str, Any]) -> base.ExternalMeeting:
         data = self._call("POST", "/users/me/meetings", json=payload)
-        if not data.get("id") or not data.get("join_url"):
+        meeting = external_meeting(data)
+        if meeting is None:
             raise ZoomUnavailable("Zoom's answer about the new meeting had no id or join_url")
-        return CreatedMeeting(id=str(data["id"]), join_url=str(data["join_url"]), password=str(data.get("password") or ""))
+        return meeting
+
+    def upcoming_meetings(self, *, page_limit: int = 10) -> list[dict[str, Any]]:
+        """The user's upcoming scheduled meetings (GET /users/me/meetings, every page)."""
+        meetings: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"type": "upcoming", "page_size": 300}
+        for _ in range(page_limit):  # bounded, whatever Zoom's paging does
+            data = self._call("GET", "/users/me/meetings", params=params)
+            page = data.get("meetings")
+            if isinstance(page, list):
+                meetings += [m for m in page if isinstance(m, dict)]
+            token = data.get("next_page_token")
+            if not token:
+                break
+            params["next_page_token"] = token
+        return meetings
 
     def update_meeting(self, meeting_id: str, payload: dict[str, Any]) -> None:
         self._call("PATCH", f"/meetings/{meeting_id}", json=payload)
@@ -315,19 +359,46 @@ class ZoomAPI:
             pass
 
 
-def meeting_payload(*, title: str, invitee_name: str, start: datetime, duration_minutes: int,
-                    timezone: str, notes: str = "", attendees: int = 1) -> dict[str, Any]:
+def meeting_payload(details: base.MeetingDetails) -> dict[str, Any]:
     """The body of POST /users/me/meetings and PATCH /meetings/{id}.
 
+    The marker goes at the end of the agenda, where ``find_marked`` looks for it.
     https://developers.zoom.us/docs/api/meetings/#tag/meetings/POST/users/{userId}/meetings
     """
-    topic = f"{title} with {invitee_name}" if attendees == 1 else f"{title} ({attendees} attendees)"
+    tag = marker_line(details.marker)
+    notes = details.agenda[: AGENDA_LIMIT - len(tag) - 2]
     return {
-        "topic": topic[:TOPIC_LIMIT],
+        "topic": details.topic[:TOPIC_LIMIT],
         "type": 2,  # a scheduled meeting
-        "start_time": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "duration": duration_minutes,
-        "timezone": timezone,
-        "agenda": notes[:AGENDA_LIMIT],
+        "start_time": details.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration": details.duration_minutes,
+        "timezone": details.timezone,
+        "agenda": f"{notes}\n\n{tag}" if notes else tag,
         "settings": {"host_video": True, "participant_video": True, "waiting_room": False},
     }
+
+
+def external_meeting(data: dict[str, Any]) -> base.ExternalMeeting | None:
+    """A meeting as Zoom describes it (create answer or list entry), or None if it lacks the basics."""
+    if not data.get("id") or not data.get("join_url"):
+        return None
+    return base.ExternalMeeting(id=str(data["id"]), join_url=str(data["join_url"]), password=str(data.get("password") or ""))
+
+
+def marker_line(marker: str) -> str:
+    return f"Booked with LinkTime (ref {marker})"
+
+
+def find_marked(meetings: list[dict[str, Any]], details: base.MeetingDetails) -> dict[str, Any] | None:
+    """Our earlier attempt among listed meetings: its marker in the agenda, or — where the listing
+    leaves the agenda out — the same topic at the same start time."""
+    payload = meeting_payload(details)
+    for meeting in meetings:
+        agenda = meeting.get("agenda")
+        if isinstance(agenda, str) and marker_line(details.marker) in agenda:
+            return meeting
+    for meeting in meetings:
+        if "agenda" not in meeting and meeting.get("topic") == payload["topic"] \
+                and meeting.get("start_time") == payload["start_time"]:
+            return meeting
+    return None

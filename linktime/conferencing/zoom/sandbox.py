@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,8 +24,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import requests
-from flask import Flask, Response, abort, jsonify, redirect, render_template_string, request
+from flask import Flask, Response, abort, g, jsonify, redirect, render_template_string, request
 
+from linktime.conferencing.zoom.client import SCOPE_LIST, granted
 from linktime.config import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_WEBHOOK_SECRET
 
 CODE_LIFETIME = timedelta(minutes=5)
@@ -44,10 +46,28 @@ class Grant:
 
 @dataclass
 class Fault:
-    kind: str  # "error", "rate_limit", "daily_limit", "hang", "garbage"
+    """A misbehaviour for the next ``remaining`` matching requests.
+
+    Kinds: "error", "rate_limit", "daily_limit", "hang", "garbage" answer instead of acting;
+    "lost_answer" acts, then drops the connection before answering (the caller cannot know);
+    "hold" waits, before acting, until the test releases it (``arrived`` / ``release``).
+    ``method`` and ``path`` narrow which requests it hits (e.g. POST /v2/users/me/meetings).
+    """
+
+    kind: str
     remaining: int
     status: int = 503
     seconds: float = 15.0
+    method: str | None = None
+    path: str | None = None
+    arrived: threading.Event = field(default_factory=threading.Event, repr=False)
+    release: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (self.path is None or self.path == path)
+
+    def describe(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("arrived", "release")}
 
 
 class SandboxState:
@@ -80,6 +100,21 @@ class SandboxState:
             }
         return self.users[email]
 
+    def add_fault(self, kind: str, *, count: int = 1, **options) -> Fault:
+        fault = Fault(kind=kind, remaining=count, **options)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            if fault is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self.faults.remove(fault)
+            return fault
+
     def grant_for_access(self, token: str) -> Grant | None:
         for grant in self.grants:
             if grant.active and token in grant.access:
@@ -92,7 +127,7 @@ class SandboxState:
             "grants": [{"user_email": g.user_email, "active": g.active, "scopes": g.scopes} for g in self.grants],
             "revoked": list(self.revoked),
             "log": list(self.log),
-            "faults": [f.__dict__ for f in self.faults],
+            "faults": [f.describe() for f in self.faults],
             "clock": self.now().isoformat(),
         }
 
@@ -116,12 +151,7 @@ input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}li{margin:.3
      <button class="deny" name="decision" value="deny" type="submit">Deny</button></p>
 </form></body></html>"""
 
-SCOPE_WORDS = {
-    "meeting:write:meeting": "Create meetings",
-    "meeting:update:meeting": "Update meetings",
-    "meeting:delete:meeting": "Delete meetings",
-    "user:read:user": "View your email",
-}
+SCOPE_WORDS = {scope.name: scope.purpose for scope in SCOPE_LIST}
 
 
 def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = SANDBOX_CLIENT_SECRET,
@@ -151,12 +181,15 @@ def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = S
             return None
         with state.lock:
             state.log.append({"method": request.method, "path": request.path, "at": state.now().isoformat()})
-            fault = state.faults[0] if state.faults else None
-            if fault:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    state.faults.pop(0)
+        fault = state.take_fault(request.method, request.path)
         if fault is None:
+            return None
+        if fault.kind == "hold":
+            fault.arrived.set()
+            fault.release.wait(timeout=fault.seconds)
+            return None
+        if fault.kind == "lost_answer":
+            g.drop_answer = True
             return None
         if fault.kind == "hang":
             time.sleep(fault.seconds)
@@ -170,6 +203,15 @@ def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = S
         if fault.kind == "garbage":
             return Response("<?xml version='1.0'?><error>upstream</error>", status=fault.status, content_type="text/xml")
         return Response("", status=fault.status)
+
+    @app.after_request
+    def drop_the_answer(response: Response) -> Response:
+        """After acting: close the connection instead of answering, as a lost answer looks."""
+        if g.get("drop_answer"):
+            connection = request.environ.get("werkzeug.socket")
+            if connection is not None:
+                connection.shutdown(socket.SHUT_RDWR)
+        return response
 
     # ------------------------------------------------------------------ OAuth
     @app.route("/oauth/authorize", methods=["GET", "POST"])
@@ -253,7 +295,7 @@ def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = S
             grant = state.grant_for_access(token)
             if grant is None or grant.access[token] < state.now():
                 abort(api_error(124, "Invalid access token.", 401))
-            if scope and scope not in grant.scopes.split() and scope.split(":")[0] + ":write" not in grant.scopes.split():
+            if scope and not granted(frozenset(grant.scopes.split()), scope):
                 abort(api_error(4711, f"Invalid access token, does not contain scopes:[{scope}].", 400))
             return state.user(grant.user_email)
 
@@ -283,6 +325,23 @@ def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = S
             }
             state.meetings[meeting_id] = meeting
         return jsonify({k: v for k, v in meeting.items() if k != "deleted"}), 201
+
+    @app.get("/v2/users/me/meetings")
+    def list_meetings():
+        """Upcoming scheduled meetings, a page at a time (``next_page_token``)."""
+        user = bearer_user("meeting:read:list_meetings")
+        size = max(1, min(300, request.args.get("page_size", 30, type=int)))
+        offset = request.args.get("next_page_token", 0, type=int)
+        with state.lock:
+            now = state.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+            mine = [m for m in state.meetings.values()
+                    if m["host_email"] == user["email"] and not m["deleted"] and m["start_time"] >= now]
+        page = mine[offset:offset + size]
+        listed = [{k: m[k] for k in ("id", "uuid", "topic", "type", "start_time", "duration", "timezone",
+                                     "agenda", "join_url", "created_at")} for m in page]
+        more = offset + size < len(mine)
+        return jsonify({"page_size": size, "total_records": len(mine), "meetings": listed,
+                        "next_page_token": str(offset + size) if more else ""})
 
     def find_meeting(meeting_id: int, user: dict) -> dict:
         meeting = state.meetings.get(meeting_id)
@@ -324,11 +383,10 @@ def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = S
     @app.post("/sandbox/faults")
     def add_fault():
         body = request.get_json(silent=True) or request.form
-        fault = Fault(kind=body.get("kind", "error"), remaining=int(body.get("count", 1)),
-                      status=int(body.get("status", 503)), seconds=float(body.get("seconds", 15)))
-        with state.lock:
-            state.faults.append(fault)
-        return jsonify(fault.__dict__)
+        fault = state.add_fault(body.get("kind", "error"), count=int(body.get("count", 1)),
+                                status=int(body.get("status", 503)), seconds=float(body.get("seconds", 15)),
+                                method=body.get("method") or None, path=body.get("path") or None)
+        return jsonify(fault.describe())
 
     @app.post("/sandbox/faults/clear")
     def clear_faults():
@@ -388,7 +446,7 @@ def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = S
         return Response(
             "<!doctype html><title>Zoom sandbox</title><h1>Zoom sandbox</h1>"
             "<p>A Zoom look-alike for trying LinkTime. Control endpoints: POST /sandbox/faults "
-            "{kind: error|rate_limit|daily_limit|hang|garbage, count}, /sandbox/clock {advance}, "
+            "{kind: error|rate_limit|daily_limit|hang|garbage|lost_answer, count, method, path}, /sandbox/clock {advance}, "
             "/sandbox/expire-access-tokens, /sandbox/revoke-refresh-tokens, /sandbox/deauthorize {email}.</p>"
             f"<table border=1 cellpadding=4><tr><th>ID</th><th>Topic</th><th>Start</th><th>State</th></tr>{rows}</table>"
         )

@@ -14,15 +14,39 @@ from datetime import timedelta
 from typing import Callable, TypeVar
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 
 from linktime import audit
+from linktime.conferencing import base
 from linktime.conferencing.zoom.client import (
     ZoomAPI, ZoomAuthError, ZoomError, ZoomGrantError, ZoomOAuth, ZoomSettings, ZoomUnavailable,
 )
 from linktime.extensions import db
 from linktime.jobs.outbox import enqueue
-from linktime.models import ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
+from linktime.models import AuditEvent, ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
+
+FORGOTTEN = "a Zoom account"
+
+
+def _account(email: str) -> str:
+    """How activity entries name a connected account (until it is forgotten)."""
+    return f"the Zoom account {email}"
+
+
+def _forget(email: str) -> None:
+    """Take a disconnected account's email out of everything we keep (the promise: deleted)."""
+    for phrase in (_account(email), email):
+        db.session.execute(
+            update(AuditEvent).where(AuditEvent.detail.contains(phrase, autoescape=True))
+            .values(detail=func.replace(AuditEvent.detail, phrase, FORGOTTEN))
+        )
+
+
+def _purge_free_space() -> None:
+    """SQLite keeps deleted rows in free pages and the WAL: overwrite and truncate them now."""
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 T = TypeVar("T")
 REFRESH_MARGIN = timedelta(seconds=60)
@@ -41,7 +65,7 @@ class AccessDenied(Exception):
         self.error, self.description = error, description
 
 
-class NotConnected(Exception):
+class NotConnected(base.NotConnected):
     """The connection is gone (disconnected or deauthorized)."""
 
 
@@ -137,12 +161,13 @@ def finish_connect(user: User, *, state: str | None, code: str | None, error: st
         db.session.delete(previous)
         db.session.flush()
         if replaced:
-            audit.record(user.id, "zoom.disconnected", f"Replaced the Zoom account {previous.email} by {account.email}.")
+            audit.record(user.id, "zoom.disconnected", f"Replaced {FORGOTTEN} by {_account(account.email)}.")
+            _forget(previous.email)
     connection = ZoomConnection(user_id=owner_id, connected_by_id=user.id, zoom_user_id=account.id,
                                 email=account.email, expires_at=tokens.expires_at, scopes=" ".join(sorted(tokens.scopes)))
     connection.access_token = tokens.access_token
     connection.refresh_token = tokens.refresh_token
-    missing = tokens.missing_scopes()
+    missing = tokens.missing_scopes(required_only=True)
     if missing:
         connection.status = ConnectionStatus.NEEDS_ATTENTION.value
         connection.attention_reason = (
@@ -152,9 +177,19 @@ def finish_connect(user: User, *, state: str | None, code: str | None, error: st
         )
     db.session.add(connection)
     whose = "the team" if owner_id is None else "your bookings"
-    audit.record(user.id, "zoom.connected", f"Connected the Zoom account {account.email} for {whose}.")
+    audit.record(user.id, "zoom.connected", f"Connected {_account(account.email)} for {whose}.")
     db.session.commit()
+    if previous is not None and replaced:
+        _purge_free_space()
     return connection
+
+
+def hosts_served_by(connection: ZoomConnection) -> list[int]:
+    """The hosts whose meetings go on this connection (its owner, or everyone without their own)."""
+    if connection.user_id is not None:
+        return [connection.user_id]
+    own = select(ZoomConnection.user_id).where(ZoomConnection.user_id.is_not(None))
+    return list(db.session.scalars(select(User.id).where(User.id.not_in(own))))
 
 
 # ---------------------------------------------------------------------------- disconnect
@@ -178,8 +213,10 @@ def disconnect(connection: ZoomConnection, by: User) -> bool:
     email = connection.email
     db.session.delete(connection)
     audit.record(by.id, "zoom.disconnected",
-                 f"Disconnected the Zoom account {email}." + ("" if revoked else " Zoom could not be reached to revoke access."))
+                 f"Disconnected {FORGOTTEN}." + ("" if revoked else " Zoom could not be reached to revoke access."))
+    _forget(email)
     db.session.commit()
+    _purge_free_space()
     return revoked
 
 
@@ -188,9 +225,12 @@ def deauthorize(zoom_user_id: str) -> int:
     connections = list(db.session.scalars(select(ZoomConnection).where(ZoomConnection.zoom_user_id == zoom_user_id)))
     for connection in connections:
         audit.record(connection.connected_by_id, "zoom.deauthorized",
-                     f"The Zoom account {connection.email} removed LinkTime in the Zoom Marketplace; its tokens were deleted.")
+                     f"{FORGOTTEN.capitalize()} removed LinkTime in the Zoom Marketplace; its tokens and email were deleted.")
+        _forget(connection.email)
         db.session.delete(connection)
     db.session.commit()
+    if connections:
+        _purge_free_space()
     return len(connections)
 
 
@@ -264,7 +304,7 @@ def _refresh(connection_id: int, seen_version: int) -> tuple[str, int]:
         connection.token_version += 1
         connection.refresh_claimed_until = None
         connection.refreshed_at = now_utc()
-        audit.record(connection.connected_by_id, "zoom.refreshed", f"Renewed access to {connection.email}.")
+        audit.record(connection.connected_by_id, "zoom.refreshed", f"Renewed access to {_account(connection.email)}.")
         db.session.commit()
         return tokens.access_token, connection.token_version
 

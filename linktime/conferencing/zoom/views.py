@@ -9,8 +9,9 @@ import time
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from linktime.bookings import service as bookings_service
 from linktime.conferencing.zoom import service
-from linktime.conferencing.zoom.client import ZoomError, ZoomGrantError, ZoomRequestError, ZoomUnavailable
+from linktime.conferencing.zoom.client import SCOPE_LIST, ZoomError, ZoomGrantError, ZoomRequestError, ZoomUnavailable
 from linktime.extensions import csrf
 
 bp = Blueprint("zoom", __name__, url_prefix="/integrations/zoom")
@@ -33,6 +34,7 @@ def card_context(workspace: bool, notice: str | None = None) -> dict:
         connection=connection,
         pending=None if connection else service.pending(current_user, workspace),
         notice=notice,
+        scopes=SCOPE_LIST,
     )
 
 
@@ -106,8 +108,12 @@ def callback():
         return redirect(url_for("accounts.integrations"))
     if connection.needs_attention:
         flash(connection.attention_reason, "error")
-    else:
-        flash(f"Successfully connected to Zoom as {connection.email}.", "success")
+        return redirect(url_for("accounts.integrations"))
+    flash(f"Successfully connected to Zoom as {connection.email}.", "success")
+    resumed = bookings_service.resume_meetings(service.hosts_served_by(connection))
+    if resumed:
+        flash(f"{resumed} upcoming booking{'s' if resumed != 1 else ''} without a Zoom meeting "
+              f"{'get' if resumed != 1 else 'gets'} one now; the invitees are sent the link.", "info")
     return redirect(url_for("accounts.integrations"))
 
 
@@ -148,8 +154,11 @@ def webhook():
         return jsonify(error="invalid signature or stale timestamp"), 401
     try:
         event = json.loads(raw)
-        name, payload = event["event"], event.get("payload") or {}
-    except (ValueError, KeyError, TypeError):
+    except ValueError:
+        event = None
+    payload = event.get("payload") or {} if isinstance(event, dict) else None
+    name = event.get("event") if isinstance(event, dict) else None
+    if not isinstance(name, str) or not isinstance(payload, dict):
         return jsonify(error="malformed event"), 400
     if name == "endpoint.url_validation":
         plain = str(payload.get("plainToken", ""))
@@ -157,7 +166,7 @@ def webhook():
         return jsonify(plainToken=plain, encryptedToken=encrypted)
     if name == "app_deauthorized":
         user_id = payload.get("user_id")
-        if not user_id:
+        if not isinstance(user_id, (str, int)) or not user_id or len(str(user_id)) > 64:
             return jsonify(error="malformed event"), 400
         removed = service.deauthorize(str(user_id))
         return jsonify(deleted=removed)

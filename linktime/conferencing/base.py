@@ -1,0 +1,126 @@
+"""The conferencing boundary: one small provider interface, a registry, and neutral errors.
+
+A provider (Zoom today; Google Meet next) makes one outside meeting look like a booking wants it:
+create, update, delete, and ``find`` — its own earlier attempt, recognised by the marker it put in
+the meeting, so that a create whose answer was lost is adopted instead of made twice. The
+reconciler in ``conferencing/meetings.py`` decides *what* to do; a provider only knows *how*.
+Everything here is plain data, so the same code serves a web request and a background job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from linktime.models import Location
+
+
+@dataclass(frozen=True)
+class MeetingDetails:
+    """What the outside meeting should be: the desired state of one booked slot."""
+
+    topic: str
+    start: datetime
+    duration_minutes: int
+    timezone: str
+    agenda: str
+    marker: str  # unique to this meeting: found again in a listing of the host's meetings
+
+
+@dataclass(frozen=True)
+class ExternalMeeting:
+    id: str
+    join_url: str
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the reconciler needs to know of the account a meeting goes on."""
+
+    id: int
+    label: str  # "a Zoom account" — never the account's email
+    is_workspace: bool
+    usable: bool
+    problem: str = ""  # why it is not usable, in the host's words
+    can_find: bool = True  # granted the scope to list its meetings (to check an uncertain create)
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class Unavailable(ProviderError):
+    """No useful answer (network, timeout, 5xx): try again later.
+
+    ``uncertain`` means the request may have reached the provider and acted.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = True):
+        super().__init__(message)
+        self.retry_after, self.uncertain = retry_after, uncertain
+
+
+class RateLimited(Unavailable):
+    """Too many requests; nothing was done. ``daily``: the daily quota, reset at 00:00 GMT."""
+
+    def __init__(self, message: str, *, daily: bool = False, retry_after: float | None = None):
+        super().__init__(message, retry_after=retry_after, uncertain=False)
+        self.daily = daily
+
+
+class NotFound(ProviderError):
+    """The meeting does not exist (deleted at the provider, or expired)."""
+
+
+class NeedsReconnect(ProviderError):
+    """The grant is dead (revoked, expired, undecryptable): the host must connect again."""
+
+
+class NotConnected(ProviderError):
+    """The connection is gone (disconnected or deauthorized)."""
+
+    def __init__(self, message: str = "not connected"):
+        super().__init__(message)
+
+
+class Refused(ProviderError):
+    """The provider refused the request itself; retrying the same request cannot help."""
+
+
+class ConferencingProvider(Protocol):
+    location: Location
+
+    def connection_for(self, host_id: int) -> Connection | None: ...
+
+    def connection(self, connection_id: int) -> Connection | None: ...
+
+    def create(self, connection_id: int, details: MeetingDetails) -> ExternalMeeting: ...
+
+    def find(self, connection_id: int, details: MeetingDetails) -> ExternalMeeting | None: ...
+
+    def update(self, connection_id: int, meeting_id: str, details: MeetingDetails) -> None: ...
+
+    def delete(self, connection_id: int, meeting_id: str) -> None: ...
+
+
+PROVIDERS: dict[Location, ConferencingProvider] = {}
+
+
+def register(provider: ConferencingProvider) -> ConferencingProvider:
+    PROVIDERS[provider.location] = provider
+    return provider
+
+
+def provider_for(location: str | Location) -> ConferencingProvider | None:
+    """The provider that makes meetings for a location, or None (in person, phone, …)."""
+    try:
+        return PROVIDERS.get(Location(location))
+    except ValueError:
+        return None
+
+
+def makes_meetings(location: str | Location) -> bool:
+    return provider_for(location) is not None

@@ -1,0 +1,48 @@
+"""Zoom behind the conferencing interface: meetings on the host's connected Zoom account."""
+from __future__ import annotations
+
+from linktime.conferencing import base
+from linktime.conferencing.zoom import service
+from linktime.conferencing.zoom.client import LIST_SCOPE, external_meeting, find_marked, granted, meeting_payload
+from linktime.extensions import db
+from linktime.models import Location, ZoomConnection
+
+
+def _describe(connection: ZoomConnection) -> base.Connection:
+    return base.Connection(
+        id=connection.id,
+        label="the team's Zoom account" if connection.is_workspace else "a Zoom account",
+        is_workspace=connection.is_workspace,
+        usable=not connection.needs_attention,
+        problem="Zoom needs to be reconnected: " + connection.attention_reason if connection.needs_attention else "",
+        can_find=granted(frozenset(connection.scopes.split()), LIST_SCOPE),
+    )
+
+
+class ZoomProvider:
+    location = Location.ZOOM
+
+    def connection_for(self, host_id: int) -> base.Connection | None:
+        connection = service.connection_for(host_id)
+        return _describe(connection) if connection is not None else None
+
+    def connection(self, connection_id: int) -> base.Connection | None:
+        connection = db.session.get(ZoomConnection, connection_id)
+        return _describe(connection) if connection is not None else None
+
+    def create(self, connection_id: int, details: base.MeetingDetails) -> base.ExternalMeeting:
+        return service.call_zoom(connection_id, lambda api: api.create_meeting(meeting_payload(details)))
+
+    def find(self, connection_id: int, details: base.MeetingDetails) -> base.ExternalMeeting | None:
+        listed = service.call_zoom(connection_id, lambda api: api.upcoming_meetings())
+        found = find_marked(listed, details)
+        return external_meeting(found) if found is not None else None
+
+    def update(self, connection_id: int, meeting_id: str, details: base.MeetingDetails) -> None:
+        service.call_zoom(connection_id, lambda api: api.update_meeting(meeting_id, meeting_payload(details)))
+
+    def delete(self, connection_id: int, meeting_id: str) -> None:
+        service.call_zoom(connection_id, lambda api: api.delete_meeting(meeting_id))
+
+
+base.register(ZoomProvider())
