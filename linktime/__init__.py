@@ -9,12 +9,20 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from linktime.config import load_config
 from linktime.crypto import KeyRing
 from linktime.extensions import csrf, db, htmx, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RowIdConverter(IntegerConverter):
+    """A record id in a URL: 1 … 2**31 - 1, so an absurd number is a 404, not a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=2**31 - 1)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -57,6 +65,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     def load_user(user_id: str):
         return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
 
+    app.url_map.converters["id"] = RowIdConverter
     app.register_blueprint(accounts_bp)
     app.register_blueprint(event_types_bp)
     app.register_blueprint(zoom_bp)

@@ -44,8 +44,13 @@ def mail():
 @admin_required
 def message(name: str):
     """Open one message of the outbox."""
+    if len(name) > 200 or "/" in name or not name.endswith(".eml"):
+        abort(404)
     path = outbox_dir() / name
-    if "/" in name or not name.endswith(".eml") or not path.is_file():
+    try:
+        if not path.is_file():
+            abort(404)
+    except OSError:  # a name the file system refuses
         abort(404)
     return render_template("admin/message.html", message=_read(path))
 
@@ -60,7 +65,7 @@ def jobs():
     return render_template("admin/jobs.html", failed=failed, pending=pending)
 
 
-@bp.post("/jobs/<int:job_id>/retry")
+@bp.post("/jobs/<id:job_id>/retry")
 @admin_required
 def retry(job_id: int):
     """Try a failed job again now."""

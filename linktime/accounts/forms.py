@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from linktime.validators import single_line
+
 from linktime.formatting import all_timezones
 
 # Top-level paths of the app: a username may not shadow them in /<username> links.
@@ -37,7 +39,7 @@ def timezone_field(label: str = "Time zone") -> SelectField:
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=100)])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=100), single_line])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     username = StringField(
         "Username",

@@ -10,9 +10,11 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from linktime.validators import single_line
+
 
 class BookingForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=100)])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=100), single_line])
     email = EmailField(
         "Email", validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)]
     )

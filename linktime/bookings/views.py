@@ -265,7 +265,7 @@ def dashboard():
     return render_template("bookings/dashboard.html", bookings=bookings, tab=tab)
 
 
-@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@bp.route("/bookings/<id:booking_id>/cancel", methods=["GET", "POST"])
 @login_required
 def host_cancel(booking_id: int):
     """Cancel one of the host's bookings, with an optional reason."""
@@ -279,7 +279,7 @@ def host_cancel(booking_id: int):
     )
 
 
-@bp.post("/bookings/<int:booking_id>/meeting/retry")
+@bp.post("/bookings/<id:booking_id>/meeting/retry")
 @login_required
 def retry_meeting(booking_id: int):
     """Try again to create the Zoom meeting of one of the host's bookings."""

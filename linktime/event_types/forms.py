@@ -8,6 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from linktime.validators import single_line
+
 from linktime.models import LOCATION_LABELS, Location
 from linktime.scheduling.rules import WEEKDAYS, HoursError, parse_hours, parse_overrides
 
@@ -87,7 +89,7 @@ def minutes(label: str, *, low: int, high: int, default: int, description: str =
 
 
 class EventTypeForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=100)])
+    title = StringField("Title", validators=[DataRequired(), Length(max=100), single_line])
     slug = StringField(
         "URL slug",
         validators=[Optional(), Length(max=60)],

@@ -53,7 +53,7 @@ def create():
     return _edit_page(EventTypeForm(), None)
 
 
-@bp.route("/<int:event_type_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:event_type_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(event_type_id: int):
     """Edit an event type."""
@@ -64,7 +64,7 @@ def edit(event_type_id: int):
     return _edit_page(form, event_type)
 
 
-@bp.post("/<int:event_type_id>/active")
+@bp.post("/<id:event_type_id>/active")
 @login_required
 def set_active(event_type_id: int):
     """Activate or deactivate an event type's booking link."""
@@ -75,7 +75,7 @@ def set_active(event_type_id: int):
     return redirect(url_for("event_types.index"))
 
 
-@bp.post("/<int:event_type_id>/delete")
+@bp.post("/<id:event_type_id>/delete")
 @login_required
 def delete(event_type_id: int):
     """Delete an event type that has no upcoming bookings."""

@@ -34,7 +34,7 @@ HOST_RULES = host_rules()
 
 
 def url_for_rule(rule: Rule, ids: dict[str, int]) -> str:
-    return re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m[1]]), rule.rule)
+    return re.sub(r"<(?:(?:int|id):)?(\w+)>", lambda m: str(ids[m[1]]), rule.rule)
 
 
 @pytest.fixture
@@ -84,3 +84,18 @@ def test_another_host_gets_404_for_records_not_theirs(client, auth, records, rul
         body = response.get_data(as_text=True)
         assert "cy@example.com" not in body and "/ada/intro-call" not in body
         assert f"/event-types/{records['event_type_id']}/" not in body
+
+
+@pytest.mark.parametrize("path", ["/bookings/99999999999999999999/cancel", "/event-types/99999999999999999999/edit",
+                                  "/admin/mail/" + "x" * 300 + ".eml", "/ada/intro-call?date=99999-01-01",
+                                  "/ada/intro-call/book?start=9999-12-31T23:59:59-23:59",
+                                  "/ada/intro-call/book?start=0001-01-01T00:00:00%2B23:59"])
+def test_absurd_numbers_dates_and_names_are_4xx_not_500(client, app, auth, path):
+    with app.app_context():
+        add_event_type(add_user("ada"))
+    auth.login()
+    response = client.get(path)
+    # Refused (4xx), or — for a page's optional date — ignored; never an error page.
+    assert response.status_code < 500 and "Something went wrong" not in response.get_data(as_text=True)
+    if "date=" not in path:
+        assert response.status_code >= 400

@@ -305,3 +305,19 @@ def test_an_existing_bookings_buffer_is_kept_by_other_event_types(client, app):
     times = re.findall(r'class="outline slot"[^>]*>(\d\d:\d\d)',
                        client.get("/ada/intro-call?tz=UTC&date=2026-11-24").get_data(as_text=True))
     assert times[0] == "15:30"  # 14:00 is booked; 14:30 and 15:00 sit in its 60-minute buffer
+
+
+@pytest.mark.parametrize("name", ["Bea\nBcc: everyone@example.com", "Bea\r\nX", "Bea\u2028Invitee"])
+def test_line_breaks_in_a_name_are_refused_with_a_message(client, app, host, name):
+    response = book(client, name=name)
+    assert response.status_code == 422 and "one line" in response.get_data(as_text=True)
+    assert count_bookings(app) == 0
+
+
+def test_a_form_opened_for_a_time_not_offered_says_so_at_once(client, host):
+    taken_later = client.get("/ada/intro-call/book?start=2026-11-28T14:00:00%2B00:00")  # a Saturday
+    assert taken_later.status_code == 422 and "not available" in taken_later.get_data(as_text=True)
+    assert 'name="email"' not in taken_later.get_data(as_text=True)
+    book(client)
+    taken = client.get("/ada/intro-call/book?start=" + TUESDAY_9.replace("+", "%2B"))
+    assert taken.status_code == 409 and "no longer available" in taken.get_data(as_text=True)

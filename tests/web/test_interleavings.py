@@ -6,6 +6,7 @@ SMTP server, and the database under test (SQLite file or PostgreSQL).
 """
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import AuditEvent, Booking, Job, JobStatus, Meeting, MeetingStatus, ZoomConnection
-from tests.conftest import add_event_type, add_user, book_form, calendar_of, connect_zoom
+from tests.conftest import add_event_type, add_user, book_form, calendar_of, connect_zoom, form_key
 
 TUESDAY_9 = "2026-11-24T14:00:00+00:00"  # 09:00 New York
 WEDNESDAY_10 = "2026-11-25T15:00:00+00:00"
@@ -240,3 +241,30 @@ def test_a_lost_answer_then_cancel_deletes_what_zoom_made(ada, mail_app, sandbox
     settle(mail_app, clock)
     assert len(sandbox.state.meetings) == 1 and live_meetings(sandbox) == []
     assert the_meeting(mail_app).status == MeetingStatus.CANCELLED
+
+
+@pytest.mark.parametrize("key", ["", "forged.0123456789abcdef0123456789abcdef", "someone-elses"])
+def test_a_takeover_attempt_gets_nothing_of_the_victims_booking(ada, mail_app, sandbox, smtp, clock, key):
+    book(mail_app)  # the victim, Bea
+    victim = the_booking(mail_app)
+    if key == "someone-elses":  # a real key, issued to another browser's session
+        key = form_key(mail_app.test_client(), "/ada/intro-call/book?start=2026-11-24T16:00:00%2B00:00")
+        assert key
+    attacker = mail_app.test_client()
+    attempt = attacker.post("/ada/intro-call/book", data=dict(
+        name="Mallory", email="bea@example.com", start=TUESDAY_9, tz="UTC", key=key))
+    guess = attacker.post("/ada/intro-call/book", data=dict(
+        name="Mallory", email="nobody@example.com", start=TUESDAY_9, tz="UTC", key=key))
+    for response in (attempt, guess):
+        assert response.status_code == 409 and response.location is None
+        body = response.get_data(as_text=True)
+        assert victim.manage_token not in body and "Agenda" not in body and "/j/" not in body
+        assert "If you booked it, check your email" in body
+    # A wrong guess and the victim's email get the same page (bar the per-form key and CSRF token).
+    strip = lambda r: re.sub(r'value="[^"]{20,}"', "", r.get_data(as_text=True))  # noqa: E731
+    assert strip(attempt) == strip(guess)
+    # The link went to the victim only, once (the second ask is within ten minutes).
+    again = [m for m in smtp.messages if m["Subject"].startswith("Your booking link:")]
+    assert [m["To"] for m in again] == ["bea@example.com"]
+    assert victim.manage_token in again[0].get_body(("plain",)).get_content()
+    assert not [m for m in smtp.messages if "nobody@example.com" in m["To"]]

@@ -386,3 +386,34 @@ def raw_database_contents() -> bytes:
         rows = [connection.execute(text(f'SELECT t::text FROM "{table}" t')).scalars().all()
                 for table in inspect(connection).get_table_names()]
     return "\n".join(row for table in rows for row in table).encode()
+
+
+def instance_folder_contents(app) -> bytes:
+    return b"".join(p.read_bytes() for p in Path(app.instance_path).rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("how", ["disconnect", "deauthorize"])
+def test_after_disconnect_no_trace_of_the_zoom_email_remains(host, zoom_app, sandbox, clock, how):
+    email = "private.person@zoom-sandbox.test"
+    connect_zoom(host, email=email)
+    assert email in host.get("/settings/integrations").get_data(as_text=True)
+    book(host)  # meetings, activity entries, jobs
+    with zoom_app.app_context():
+        db.session.remove()
+        assert email.encode() in raw_database_contents()  # while connected it is kept, as promised
+    if how == "disconnect":
+        host.post("/integrations/zoom/disconnect", data={"workspace": "0"})
+    else:
+        user_id = sandbox.state.user(email)["id"]
+        with zoom_app.app_context():
+            from linktime.conferencing.zoom import service
+
+            assert service.deauthorize(user_id) == 1
+    activity = host.get("/settings/integrations").get_data(as_text=True)
+    assert email not in activity and "a Zoom account" in activity
+    with zoom_app.app_context():
+        db.session.remove()
+        raw = raw_database_contents()
+        db.engine.dispose()
+    assert email.encode() not in raw
+    assert email.encode() not in instance_folder_contents(zoom_app)

@@ -99,3 +99,18 @@ def test_without_a_secret_token_the_webhook_answers_503(tmp_path):
     assert app.config.get("ZOOM_WEBHOOK_SECRET_TOKEN") is None
     response = app.test_client().post("/integrations/zoom/webhook", data=b"{}")
     assert response.status_code == 503
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"app_deauthorized"', b"42", b'{"event": "app_deauthorized", "payload": []}',
+                                  b'{"event": ["x"]}', b'{"event": "app_deauthorized", "payload": {"user_id": {"a": 1}}}'])
+def test_a_payload_that_is_not_an_object_is_a_400(client, body):
+    import time
+
+    from linktime.conferencing.zoom.sandbox import sign
+    from linktime.config import SANDBOX_WEBHOOK_SECRET
+
+    stamp = str(int(time.time()))
+    response = client.post("/integrations/zoom/webhook", data=body, headers={
+        "x-zm-request-timestamp": stamp, "x-zm-signature": sign(SANDBOX_WEBHOOK_SECRET, stamp, body),
+        "Content-Type": "application/json"})
+    assert response.status_code == 400
