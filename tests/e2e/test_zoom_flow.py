@@ -52,7 +52,13 @@ def test_zoom_from_connect_to_disconnect(zoom_live, sandbox, new_context):
     app, server = zoom_live
     base = server.url
     host = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
-    host.on("dialog", lambda dialog: dialog.accept())
+    answers, asked = [], []  # what the host answers to the next confirm dialogs; what was asked
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept() if not answers or answers.pop(0) else dialog.dismiss()
+
+    host.on("dialog", answer)
     host.goto(f"{base}/login")
     host.get_by_label("Email").fill("ada@example.com")
     host.get_by_label("Password").fill("correct horse")
@@ -126,12 +132,26 @@ def test_zoom_from_connect_to_disconnect(zoom_live, sandbox, new_context):
     invitee.get_by_role("button", name="Cancel booking").click()
     invitee.get_by_role("button", name="Cancel booking").click()
     assert live_meetings(sandbox) == [] and sandbox.state.meetings[meeting["id"]]["deleted"]
+    assert "the Zoom meeting was deleted; its link no longer works" in invitee.locator("#where").inner_text()
+    screenshot(invitee, "zoom-05b-cancelled-page")
 
     # Disconnect (confirm prompt): row gone, revoke received, the card swaps in place.
     host.get_by_text("Settings", exact=True).click()
     host.get_by_role("link", name="Integrations").click()
+    # Answering Cancel to the question cancels: asked once, nothing sent, still connected.
+    asked.clear()
+    answers[:] = [False]
+    with host.expect_event("dialog"):
+        host.locator("#zoom-card-personal").get_by_role("button", name="Disconnect").click()
+    host.reload()
+    assert len(asked) == 1 and "Connected" in host.locator("#zoom-card-personal").inner_text()
+    with app.app_context():
+        assert db.session.scalar(select(ZoomConnection)) is not None
+        db.session.remove()
+    asked.clear()
     host.locator("#zoom-card-personal").get_by_role("button", name="Disconnect").click()
     host.wait_for_selector("#zoom-card-personal .flash-success")
+    assert len(asked) == 1  # asked once, not once by htmx and once by the page
     card_text = host.locator("#zoom-card-personal").inner_text()
     assert "Zoom is disconnected" in card_text and "Installed Apps" in card_text and "Not connected" in card_text
     screenshot(host, "zoom-06-disconnected")
