@@ -268,3 +268,13 @@ def test_a_takeover_attempt_gets_nothing_of_the_victims_booking(ada, mail_app, s
     assert [m["To"] for m in again] == ["bea@example.com"]
     assert victim.manage_token in again[0].get_body(("plain",)).get_content()
     assert not [m for m in smtp.messages if "nobody@example.com" in m["To"]]
+
+
+def test_a_connection_without_the_list_scope_is_told_to_reconnect(ada, mail_app):
+    assert "cannot be checked for a duplicate" not in ada.get("/settings/integrations").get_data(as_text=True)
+    with mail_app.app_context():
+        connection = db.session.scalar(select(ZoomConnection))
+        connection.scopes = "meeting:write user:read"  # classic scopes, from before
+        db.session.commit()
+    page = ada.get("/settings/integrations").get_data(as_text=True)
+    assert "cannot be checked for a duplicate" in page and "Needs attention" not in page
