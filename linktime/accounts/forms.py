@@ -7,9 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from linktime.validators import single_line
-
 from linktime.formatting import all_timezones
+from linktime.validators import single_line
 
 # Top-level paths of the app: a username may not shadow them in /<username> links.
 RESERVED_USERNAMES = frozenset(

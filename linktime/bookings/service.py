@@ -146,15 +146,11 @@ def host_transaction(host_id: int) -> Iterator[None]:
         raise
 
 
-def offered(event_type: EventType, start: datetime) -> bool | type[Exception]:
-    """True if ``start`` can be booked now, else SlotTaken or SlotUnavailable (read only)."""
+def check_offered(event_type: EventType, start: datetime) -> None:
+    """Raise SlotTaken or SlotUnavailable unless ``start`` can be booked now (reads only)."""
     if not event_type.active:
-        return SlotUnavailable
-    try:
-        _check_slot(event_type, start.astimezone(UTC))
-    except (SlotTaken, SlotUnavailable) as exc:
-        return type(exc)
-    return True
+        raise SlotUnavailable()
+    _check_slot(event_type, start.astimezone(UTC))
 
 
 def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None = None) -> Slot:

@@ -143,10 +143,12 @@ def book(username: str, slug: str):
     if start is None:
         return render_event_page(event_type, error=UNAVAILABLE, status=400)
     if request.method == "GET":
-        offered = service.offered(event_type, start)
-        if offered is not True:  # say so now, not after the invitee has filled in the form
-            return render_event_page(event_type, error=GONE if offered is service.SlotTaken else UNAVAILABLE,
-                                     status=409 if offered is service.SlotTaken else 422, day=_local_day(start, zone))
+        try:  # say so now, not after the invitee has filled in the form
+            service.check_offered(event_type, start)
+        except service.SlotTaken:
+            return render_event_page(event_type, error=GONE, status=409, day=_local_day(start, zone))
+        except service.SlotUnavailable:
+            return render_event_page(event_type, error=UNAVAILABLE, status=422, day=_local_day(start, zone))
         form.start.data = start.isoformat()
         form.tz.data = zone
         form.key.data = issue_form_key()

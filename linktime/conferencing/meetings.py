@@ -82,6 +82,17 @@ def _overlap_warning(meeting: Meeting, connection: base.Connection) -> str:
             "it can run one meeting at a time.")
 
 
+def _unusable(meeting: Meeting, connection: base.Connection | None, not_connected: str) -> bool:
+    """Mark a meeting that cannot be made on this connection (none, or needing a reconnect)."""
+    if connection is None:
+        meeting.status, meeting.last_error = MeetingStatus.NO_CONNECTION.value, not_connected
+    elif not connection.usable:
+        meeting.status, meeting.last_error = MeetingStatus.FAILED.value, connection.problem
+    else:
+        return False
+    return True
+
+
 def plan_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
     """In the booking transaction: give the booking its meeting, if its location makes one."""
     provider = base.provider_for(event_type.location)
@@ -93,13 +104,8 @@ def plan_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
     connection = provider.connection_for(booking.host_id)
     meeting = Meeting(host_id=booking.host_id, provider=provider.location.value, start=booking.start,
                       end=booking.end, connection_id=connection.id if connection else None)
-    label = provider.location.label
-    if connection is None:
-        meeting.status, meeting.synced_revision = MeetingStatus.NO_CONNECTION.value, 1
-        meeting.last_error = f"{label} was not connected when this booking was made."
-    elif not connection.usable:
-        meeting.status, meeting.synced_revision = MeetingStatus.FAILED.value, 1
-        meeting.last_error = connection.problem
+    if _unusable(meeting, connection, f"{provider.location.label} was not connected when this booking was made."):
+        meeting.synced_revision = meeting.desired_revision = 1  # nothing to do at the provider
     booking.meeting = meeting
     db.session.add(meeting)
     db.session.flush()
@@ -125,11 +131,12 @@ def move_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
     if meeting is None:
         return plan_meeting(booking, event_type)
     if _others(meeting, booking):
-        booking.meeting = None  # the others keep the old slot's meeting
+        booking.meeting = None  # the others keep the old slot's meeting, with one attendee fewer
         db.session.flush()
-        return release_meeting(booking) + plan_meeting(booking, event_type)
+        retitle = [_want(meeting, DesiredState.PRESENT)] if meeting.is_created else []
+        return retitle + plan_meeting(booking, event_type)
     meeting.start, meeting.end = booking.start, booking.end
-    if meeting.status == MeetingStatus.NO_CONNECTION or meeting.status == MeetingStatus.FAILED:
+    if meeting.status in (MeetingStatus.NO_CONNECTION, MeetingStatus.FAILED):
         return []  # nothing at the provider to move; Retry makes it at the new time
     return [_want(meeting, DesiredState.PRESENT)]
 
@@ -139,12 +146,7 @@ def retry_meeting(meeting: Meeting) -> list[Job | None]:
     provider = base.provider_for(meeting.provider)
     connection = provider.connection_for(meeting.host_id) if provider else None
     label = meeting.provider_kind.label
-    if connection is None:
-        meeting.status = MeetingStatus.NO_CONNECTION.value
-        meeting.last_error = f"{label} is not connected. Connect it in Settings → Integrations, then retry."
-        return []
-    if not connection.usable:
-        meeting.status, meeting.last_error = MeetingStatus.FAILED.value, connection.problem
+    if _unusable(meeting, connection, f"{label} is not connected. Connect it in Settings → Integrations, then retry."):
         return []
     meeting.connection_id, meeting.last_error = connection.id, ""
     meeting.status = MeetingStatus.PENDING.value

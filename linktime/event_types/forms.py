@@ -8,10 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from linktime.validators import single_line
-
 from linktime.models import LOCATION_LABELS, Location
 from linktime.scheduling.rules import WEEKDAYS, HoursError, parse_hours, parse_overrides
+from linktime.validators import single_line
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 DAY_FIELDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
-
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -235,7 +234,7 @@ def run_soon(jobs: Iterable[Job | None]) -> Future | None:
     future = _pool.submit(work)
     with _running_guard:
         _running.add(future)
-    future.add_done_callback(lambda done: _forget_future(done))
+    future.add_done_callback(_forget_future)
     return future
 
 

@@ -24,8 +24,7 @@ RECIPIENTS = ("invitee", "host")
 
 
 def _email(booking: Booking, kind: str, recipient: str, **extra) -> Job | None:
-    at = extra.pop("at", "")
-    key = f"email:{booking.uid}:{kind}:{recipient}:{booking.sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}{at}"
+    key = f"email:{booking.uid}:{kind}:{recipient}:{booking.sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}"
     return enqueue("email.booking", booking_id=booking.id, kind=kind, recipient=recipient, dedupe_key=key, **extra)
 
 
@@ -75,7 +74,7 @@ def queue_link_followups(meeting: Meeting) -> list[Job | None]:
 
 def queue_link_again(booking: Booking) -> Job | None:
     """Someone asked for this booking's taken slot: its link goes to its own address only."""
-    return _email(booking, "link_again", "invitee", at=now_utc().isoformat(timespec="minutes"))
+    return _email(booking, "link_again", "invitee")
 
 
 SUBJECTS = {

@@ -138,6 +138,20 @@ def test_group_slot_attendees_share_one_meeting(host, zoom_app, sandbox, clock):
     assert meeting["topic"] == "Intro Call (2 attendees)"
 
 
+def test_an_attendee_moving_out_of_a_group_slot_gets_a_meeting_and_the_old_one_is_retitled(
+        host, zoom_app, sandbox, clock):
+    with zoom_app.app_context():
+        db.session.scalar(select(EventType)).seats = 3
+        db.session.commit()
+    connect_zoom(host)
+    book(host, email="a@example.com", name="Al")
+    mover = book(host, email="b@example.com", name="Bo")
+    host.post(f"/booking/{mover.rsplit('/', 1)[1]}/reschedule", data={"start": "2026-11-25T15:00:00+00:00", "tz": "UTC"})
+    meetings = sorted(sandbox_meetings(sandbox), key=lambda m: m["start_time"])
+    assert [(m["start_time"], m["topic"]) for m in meetings] == [
+        ("2026-11-24T14:00:00Z", "Intro Call with Al"), ("2026-11-25T15:00:00Z", "Intro Call with Bo")]
+
+
 def test_host_cancel_deletes_the_meeting(host, zoom_app, sandbox, clock):
     connect_zoom(host)
     book(host)

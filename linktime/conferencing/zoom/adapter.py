@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linktime.conferencing import base
 from linktime.conferencing.zoom import service
-from linktime.conferencing.zoom.client import LIST_SCOPE, external_meeting, find_marked, granted, meeting_payload
+from linktime.conferencing.zoom.client import external_meeting, find_marked, meeting_payload
 from linktime.extensions import db
 from linktime.models import Location, ZoomConnection
 
@@ -15,7 +15,7 @@ def _describe(connection: ZoomConnection) -> base.Connection:
         is_workspace=connection.is_workspace,
         usable=not connection.needs_attention,
         problem="Zoom needs to be reconnected: " + connection.attention_reason if connection.needs_attention else "",
-        can_find=granted(frozenset(connection.scopes.split()), LIST_SCOPE),
+        can_find=service.can_list_meetings(connection),
     )
 
 

@@ -33,17 +33,17 @@ class Scope:
     required: bool = True
 
 
+LIST_SCOPE = "meeting:read:list_meetings"
 SCOPE_LIST = (
     Scope("meeting:write:meeting", "meeting:write", "Create meetings for your bookings"),
     Scope("meeting:update:meeting", "meeting:write", "Move meetings when a booking is rescheduled"),
     Scope("meeting:delete:meeting", "meeting:write", "Delete meetings when a booking is cancelled"),
-    Scope("meeting:read:list_meetings", "meeting:read",
+    Scope(LIST_SCOPE, "meeting:read",
           "List your upcoming meetings, only to find one LinkTime made when Zoom's answer was lost",
           required=False),
     Scope("user:read:user", "user:read", "View your email, to link your Zoom account"),
 )
 SCOPES = tuple(scope.name for scope in SCOPE_LIST)
-LIST_SCOPE = "meeting:read:list_meetings"
 TOPIC_LIMIT, AGENDA_LIMIT = 200, 2000
 
 
@@ -53,10 +53,14 @@ def scopes_markdown() -> str:
     return "\n".join(lines)
 
 
-def granted(scopes: frozenset[str] | set[str], name: str) -> bool:
-    """Whether a granted scope string covers one of ours (a classic scope covers its granular ones)."""
+def granted(scopes: str | frozenset[str], name: str) -> bool:
+    """Whether granted scopes (a set, or Zoom's space-separated string) cover one of ours.
+
+    A classic scope covers its granular ones.
+    """
+    held = set(scopes.split()) if isinstance(scopes, str) else scopes
     scope = next(s for s in SCOPE_LIST if s.name == name)
-    return scope.name in scopes or scope.classic in scopes
+    return scope.name in held or scope.classic in held
 
 
 class ZoomError(base.ProviderError):

@@ -295,7 +295,7 @@ def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = S
             grant = state.grant_for_access(token)
             if grant is None or grant.access[token] < state.now():
                 abort(api_error(124, "Invalid access token.", 401))
-            if scope and not granted(frozenset(grant.scopes.split()), scope):
+            if scope and not granted(grant.scopes, scope):
                 abort(api_error(4711, f"Invalid access token, does not contain scopes:[{scope}].", 400))
             return state.user(grant.user_email)
 

@@ -14,12 +14,12 @@ from datetime import timedelta
 from typing import Callable, TypeVar
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, update
 
 from linktime import audit
 from linktime.conferencing import base
 from linktime.conferencing.zoom.client import (
-    ZoomAPI, ZoomAuthError, ZoomError, ZoomGrantError, ZoomOAuth, ZoomSettings, ZoomUnavailable,
+    LIST_SCOPE, ZoomAPI, ZoomAuthError, ZoomError, ZoomGrantError, ZoomOAuth, ZoomSettings, ZoomUnavailable, granted,
 )
 from linktime.extensions import db
 from linktime.jobs.outbox import enqueue
@@ -95,6 +95,11 @@ def connection_for(host_id: int) -> ZoomConnection | None:
         .where(or_(ZoomConnection.user_id == host_id, ZoomConnection.user_id.is_(None)))
         .order_by(ZoomConnection.user_id.is_(None))  # own (False) before workspace (True)
     )
+
+
+def can_list_meetings(connection: ZoomConnection) -> bool:
+    """Granted the list scope, so an uncertain create can be checked (older connections lack it)."""
+    return granted(connection.scopes, LIST_SCOPE)
 
 
 def pending(user: User, workspace: bool) -> ZoomAuthorization | None:

@@ -11,7 +11,9 @@ from flask_login import current_user, login_required
 
 from linktime.bookings import service as bookings_service
 from linktime.conferencing.zoom import service
-from linktime.conferencing.zoom.client import LIST_SCOPE, SCOPE_LIST, ZoomError, granted, ZoomGrantError, ZoomRequestError, ZoomUnavailable
+from linktime.conferencing.zoom.client import (
+    SCOPE_LIST, ZoomError, ZoomGrantError, ZoomRequestError, ZoomUnavailable,
+)
 from linktime.extensions import csrf
 
 bp = Blueprint("zoom", __name__, url_prefix="/integrations/zoom")
@@ -35,7 +37,7 @@ def card_context(workspace: bool, notice: str | None = None) -> dict:
         pending=None if connection else service.pending(current_user, workspace),
         notice=notice,
         scopes=SCOPE_LIST,
-        can_list=connection is not None and granted(frozenset(connection.scopes.split()), LIST_SCOPE),
+        can_list=connection is not None and service.can_list_meetings(connection),
     )
 
 
