@@ -18,6 +18,12 @@ from linktime.extensions import csrf, db, htmx, login_manager, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def web_folder(name: str) -> Path:
+    """templates/ or static/: inside the installed package (a wheel), else the checkout's own."""
+    packaged = Path(__file__).resolve().parent / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
 class RowIdConverter(IntegerConverter):
     """A record id in a URL: 1 … 2**31 - 1, so an absurd number is a 404, not a database error."""
 
@@ -31,8 +37,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         __name__,
         instance_path=instance_path,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(web_folder("templates")),
+        static_folder=str(web_folder("static")),
     )
     load_config(app, test_config)
     # A missing or malformed key stops the start with a clear message, not a crash mid-request.

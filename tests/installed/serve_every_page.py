@@ -1,0 +1,70 @@
+"""Run by the installed-wheel test inside a fresh venv, from another directory.
+
+Builds the app from the installed package only, brings a SQLite file up with the shipped
+migrations, makes a host, an event type and a booking, then opens every GET page as a visitor
+and as the signed-in host. Prints one JSON object: {"package": path, "pages": {url: [status, bytes]}}.
+"""
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask_migrate import upgrade
+
+import linktime
+from linktime import create_app
+from linktime.bookings import service
+from linktime.extensions import db
+from linktime.models import EventType, User
+
+work = Path(sys.argv[1])
+app = create_app({
+    "TESTING": True, "SECRET_KEY": "installed", "WTF_CSRF_ENABLED": False, "SCHEDULER_ENABLED": False,
+    "ENCRYPTION_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    "SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'linktime.db'}",
+}, instance_path=str(work / "instance"))
+
+with app.app_context():
+    upgrade()
+    ada = User(name="Ada", email="ada@example.com", username="ada", timezone="UTC", is_admin=True)
+    ada.set_password("correct horse")
+    db.session.add(ada)
+    db.session.commit()
+    event_type = EventType(host_id=ada.id, title="Intro Call", slug="intro-call", min_notice_minutes=0,
+                           weekly_hours={str(d): [["00:00", "24:00"]] for d in range(7)}, date_overrides={})
+    db.session.add(event_type)
+    db.session.commit()
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    booking = service.book_slot(event_type, start, service.Invitee(name="Bea", email="bea@example.com", timezone="UTC"))
+    free = start + timedelta(hours=1)
+    ids = dict(token=booking.manage_token, booking_id=booking.id, event_type_id=event_type.id,
+               start=free.isoformat().replace("+", "%2B"))
+    mail = sorted((work / "instance" / "outbox").glob("*.eml"))[0].name
+
+public = ["/", "/login", "/signup", "/ada", "/ada/intro-call", "/ada/intro-call/book?start={start}",
+          "/booking/{token}", "/booking/{token}/invite.ics", "/booking/{token}/cancel",
+          "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js",
+          "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css"]
+host = ["/bookings", "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
+        "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
+        "/integrations/zoom/card", "/admin/mail", f"/admin/mail/{mail}", "/admin/jobs"]
+pages, opened = {}, set()
+client = app.test_client()
+router = app.url_map.bind("localhost")
+
+
+def open_page(url: str) -> None:
+    url = url.format(**ids)
+    response = client.get(url)
+    pages[url] = [response.status_code, len(response.data)]
+    opened.add(router.match(url.split("?")[0])[0])
+
+
+for url in public:
+    open_page(url)
+client.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
+for url in host:
+    open_page(url)
+every_get = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+print(json.dumps({"package": linktime.__file__, "templates": app.template_folder, "pages": pages,
+                  "not_opened": sorted(every_get - opened)}))
