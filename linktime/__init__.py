@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from linktime.config import load_config
-from linktime.crypto import KeyRing
+from linktime.crypto import KeyFile, KeyRing
 from linktime.extensions import csrf, db, htmx, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     load_config(app, test_config)
     # A missing or malformed key stops the start with a clear message, not a crash mid-request.
     app.extensions["linktime.keyring"] = KeyRing.from_config(app.config["ENCRYPTION_KEYS"])
+    if app.config.get("ENCRYPTION_KEYS_FILE"):  # generated into instance/: rotate-keys may rewrite it
+        app.extensions["linktime.keyfile"] = KeyFile(app.config["ENCRYPTION_KEYS_FILE"],
+                                                     app.extensions["linktime.keyring"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)

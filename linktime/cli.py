@@ -62,6 +62,7 @@ def register_key_commands(app: Flask) -> None:
 
         from flask import current_app
 
+        from linktime.config import write_private_atomically
         from linktime.crypto import KeyRing, generate_key
         from linktime.secrets_at_rest import reencrypt_all
 
@@ -73,10 +74,10 @@ def register_key_commands(app: Flask) -> None:
                     "ENCRYPTION_KEYS comes from your configuration, so LinkTime cannot change it. Put this new key "
                     f"first in ENCRYPTION_KEYS (keep the old ones after it), restart, then run rotate-keys again:\n{key}")
             keys = f"{generate_key()},{current_app.config['ENCRYPTION_KEYS']}"
-            Path(key_file).parent.mkdir(parents=True, exist_ok=True)
-            Path(key_file).write_text(keys)
+            write_private_atomically(Path(key_file), keys)
             current_app.config["ENCRYPTION_KEYS"] = keys
             current_app.extensions["linktime.keyring"] = KeyRing.from_config(keys)
+            # Running workers read the file again on their next use of a secret: no restart needed.
             click.echo(f"Added a new current key to {key_file}.")
         changed, unreadable = reencrypt_all()
         click.echo(f"Re-encrypted {changed} value(s) with the current key.")

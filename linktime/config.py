@@ -70,6 +70,16 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
+def write_private_atomically(path: Path, value: str) -> None:
+    """Replace a secret file in one step (readers see the old or the new, never half), mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    os.replace(temporary, path)
+
+
 def _instance_secret(path: Path, make: Callable[[], str]) -> str:
     """Read a generated secret from the instance folder, creating it on first start."""
     if path.exists():

@@ -78,10 +78,54 @@ class KeyRing:
             raise DecryptionError("not an encrypted value")
         if kid not in self.keys:
             raise DecryptionError(f"encrypted with key {kid}, which is not in ENCRYPTION_KEYS")
+        if len(raw) < 12 + 16:  # a nonce and a tag at the least: the value was cut short
+            raise DecryptionError("the value was altered or belongs to another record")
         try:
             return self.keys[kid].decrypt(raw[:12], raw[12:], context.encode()).decode()
-        except InvalidTag:
+        except (InvalidTag, ValueError):
             raise DecryptionError("the value was altered or belongs to another record") from None
 
     def is_current(self, blob: str) -> bool:
         return blob.startswith(f"{PREFIX}.{self.current}.")
+
+
+class KeyFile:
+    """The key ring read from the instance key file, read again whenever the file changes.
+
+    ``rotate-keys --new-key`` (another process) rewrites the file; running workers then decrypt
+    and encrypt with the new ring without a restart. A file that is momentarily unreadable or
+    malformed leaves the last good ring in use.
+    """
+
+    def __init__(self, path: str, ring: KeyRing):
+        self.path, self.ring = path, ring
+        self.seen = self._stamp()
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def current(self) -> KeyRing:
+        stamp = self._stamp()
+        if stamp is not None and stamp != self.seen:
+            try:
+                with open(self.path) as handle:
+                    self.ring = KeyRing.from_config(handle.read().strip())
+                self.seen = stamp
+            except (OSError, EncryptionConfigError):
+                pass  # keep the last good ring; the next call looks again
+        return self.ring
+
+
+def keyring() -> KeyRing:
+    """The app's key ring as it is now (from the key file, when LinkTime generated one)."""
+    from flask import current_app
+
+    extensions = current_app.extensions
+    key_file = extensions.get("linktime.keyfile")
+    if key_file is not None:
+        extensions["linktime.keyring"] = key_file.current()
+    return extensions["linktime.keyring"]

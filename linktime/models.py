@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from linktime.crypto import DecryptionError
+from linktime.crypto import DecryptionError, keyring
 from linktime.extensions import db
 from linktime.urls import public_url
 from linktime.scheduling import Availability, BookingRules
@@ -67,7 +67,7 @@ def sealed(column: str, doc: str) -> property:
         if blob is None:
             return None
         try:
-            return current_app.extensions["linktime.keyring"].decrypt(blob, context(row))
+            return keyring().decrypt(blob, context(row))
         except DecryptionError as exc:
             # A key missing from ENCRYPTION_KEYS must not break pages: the value reads as absent.
             current_app.logger.error("cannot decrypt %s of %s %s: %s", column, row.__tablename__, row.uid, exc)
@@ -76,7 +76,7 @@ def sealed(column: str, doc: str) -> property:
     def write(row, value: str | None) -> None:
         if row.uid is None:
             row.uid = new_uid()
-        blob = None if value is None else current_app.extensions["linktime.keyring"].encrypt(value, context(row))
+        blob = None if value is None else keyring().encrypt(value, context(row))
         setattr(row, column, blob)
 
     return property(read, write, doc=doc)

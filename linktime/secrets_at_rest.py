@@ -1,10 +1,9 @@
 """Every encrypted column, so that key rotation can reach them all."""
 from __future__ import annotations
 
-from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from linktime.crypto import DecryptionError
+from linktime.crypto import DecryptionError, keyring
 from linktime.extensions import db
 from linktime.models import Meeting, ZoomConnection, sealed_context
 
@@ -15,20 +14,38 @@ SEALED_COLUMNS = {
 
 
 def reencrypt_all() -> tuple[int, int]:
-    """Re-encrypt values not under the current key. Returns (re-encrypted, unreadable)."""
-    ring = current_app.extensions["linktime.keyring"]
+    """Re-encrypt values not under the current key. Returns (re-encrypted, unreadable).
+
+    Safe while workers run: each value is swapped only if it is still the one that was read
+    (compare-and-swap on the ciphertext, whose nonce is new on every write), so a token refreshed
+    meanwhile is never put back to its old value; a value that moved is read again.
+    """
     changed = unreadable = 0
     for model, columns in SEALED_COLUMNS.items():
-        for row in db.session.scalars(select(model)):
+        for row_id, uid in db.session.execute(select(model.id, model.uid)).all():
             for column in columns:
-                blob = getattr(row, column)
-                if blob is None or ring.is_current(blob):
-                    continue
-                context = sealed_context(model.__tablename__, column, row.uid)
-                try:
-                    setattr(row, column, ring.encrypt(ring.decrypt(blob, context), context))
-                    changed += 1
-                except DecryptionError:
-                    unreadable += 1
-    db.session.commit()
+                outcome = _reencrypt(model, row_id, uid, column)
+                changed += outcome == "changed"
+                unreadable += outcome == "unreadable"
     return changed, unreadable
+
+
+def _reencrypt(model, row_id: int, uid: str, column: str, attempts: int = 5) -> str:
+    ring, attribute = keyring(), getattr(model, column)
+    context = sealed_context(model.__tablename__, column, uid)
+    for _ in range(attempts):
+        blob = db.session.scalar(select(attribute).where(model.id == row_id))
+        db.session.commit()
+        if blob is None or ring.is_current(blob):
+            return "current"
+        try:
+            fresh = ring.encrypt(ring.decrypt(blob, context), context)
+        except DecryptionError:
+            return "unreadable"
+        swapped = db.session.execute(
+            update(model).where(model.id == row_id, attribute == blob).values({column: fresh})
+        ).rowcount
+        db.session.commit()
+        if swapped:
+            return "changed"
+    return "moved"  # written again and again meanwhile: by someone with the current key

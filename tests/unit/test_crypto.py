@@ -49,3 +49,14 @@ def test_rotation_old_values_open_with_the_old_key_new_ones_use_the_new():
 def test_bad_key_configuration_is_explained(value, message):
     with pytest.raises(EncryptionConfigError, match=message):
         KeyRing.from_config(value)
+
+
+@pytest.mark.parametrize("cut", [1, 5, 17, 27, 40])
+def test_a_truncated_value_is_a_decryption_error(cut):
+    ring = KeyRing.from_config(generate_key())
+    blob = ring.encrypt("a secret", "c")
+    prefix, kid, payload = blob.split(".", 2)
+    with pytest.raises(DecryptionError):
+        ring.decrypt(f"{prefix}.{kid}.{payload[:cut]}", "c")
+    with pytest.raises(DecryptionError):
+        ring.decrypt(blob[:-cut], "c")

@@ -9,6 +9,7 @@ from linktime.models import Location, ZoomConnection
 
 
 def _describe(connection: ZoomConnection) -> base.Connection:
+    service.recover_if_readable(connection)
     return base.Connection(
         id=connection.id,
         label="the team's Zoom account" if connection.is_workspace else "a Zoom account",

@@ -318,9 +318,23 @@ UNREADABLE = ("LinkTime cannot decrypt this connection's tokens: the key they we
               "ENCRYPTION_KEYS. Restore the key, or reconnect Zoom.")
 
 
+def recover_if_readable(connection: ZoomConnection) -> bool:
+    """A connection set aside only because a key was missing works again once the key is back."""
+    if not (connection.needs_attention and connection.attention_reason == UNREADABLE):
+        return False
+    if connection.access_token is None or connection.refresh_token is None:
+        return False
+    connection.status, connection.attention_reason = ConnectionStatus.CONNECTED.value, ""
+    connection.attention_notified_at = None
+    audit.record(connection.connected_by_id, "zoom.recovered",
+                 "LinkTime can read this Zoom connection's tokens again (its key is back); it works as before.")
+    return True
+
+
 def access_token(connection_id: int) -> tuple[str, int]:
     """A usable access token: the stored one, or a fresh one if it expires within 60 s."""
     connection = _load(connection_id)
+    recover_if_readable(connection)
     token, version, expires_at = connection.access_token, connection.token_version, connection.expires_at
     if token is None or connection.refresh_token is None:
         if not connection.needs_attention:

@@ -14,7 +14,7 @@ from linktime.conferencing.zoom import service
 from linktime.conferencing.zoom.client import (
     SCOPE_LIST, ZoomError, ZoomGrantError, ZoomRequestError, ZoomUnavailable,
 )
-from linktime.extensions import csrf
+from linktime.extensions import csrf, db
 
 bp = Blueprint("zoom", __name__, url_prefix="/integrations/zoom")
 
@@ -31,6 +31,8 @@ def _workspace_flag() -> bool:
 def card_context(workspace: bool, notice: str | None = None) -> dict:
     """What the Zoom status card shows: Not connected · Pending · Connected · Needs attention."""
     connection = service.workspace_connection() if workspace else service.own_connection(current_user)
+    if connection is not None and service.recover_if_readable(connection):
+        db.session.commit()
     return dict(
         workspace=workspace,
         connection=connection,
