@@ -2,6 +2,7 @@
 """Install LinkTime into ./.venv and run it, or run its tests.
 
     python3 manage.py run     install, bring the database up to date, serve on :5000
+                              (LINKTIME_HOST / LINKTIME_PORT move it; links and the sandbox follow)
     python3 manage.py test    install with the test extras and run the whole suite
 
 Only the Python standard library is used here, so this works on a fresh machine.
@@ -10,11 +11,14 @@ Extra arguments after `test` go to pytest (e.g. `python3 manage.py test -k booki
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import socket
 import subprocess
 import sys
 import venv
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -48,36 +52,73 @@ def flask(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([str(PYTHON), "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, **kwargs)
 
 
-def zoom_sandbox_url() -> str | None:
-    """The sandbox address when LinkTime is configured without a real Zoom app, else None."""
+def app_settings() -> dict:
+    """What the app makes of its configuration: BASE_URL, HOST, PORT and the Zoom sandbox."""
     probe = (
-        "from linktime import create_app; c = create_app().config; "
-        "print(c['ZOOM_SANDBOX_URL'] if c['ZOOM_SANDBOX'] else '')"
+        "import json; from linktime import create_app; c = create_app().config; "
+        "print(json.dumps({k: c[k] for k in ('BASE_URL', 'HOST', 'PORT', 'ZOOM_SANDBOX', 'ZOOM_SANDBOX_URL')}))"
     )
     env = {**os.environ, "LINKTIME_SCHEDULER_ENABLED": "false"}
     result = subprocess.run([str(PYTHON), "-c", probe], cwd=ROOT, env=env, check=True,
                             capture_output=True, text=True)
-    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else None
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port_from(host: str, port: int, *, avoid: int) -> int:
+    """``port`` if it is free, else the next free one above it (never ``avoid``)."""
+    for candidate in range(port, port + 100):
+        if candidate != avoid and port_is_free(host, candidate):
+            return candidate
+    raise SystemExit(f"No free port near {port} for the Zoom sandbox; set LINKTIME_ZOOM_SANDBOX_URL.")
+
+
+def listen_mismatch(base_url: str, host: str, port: int) -> str | None:
+    """A warning when BASE_URL does not point at where this server listens (links would break)."""
+    parts = urlsplit(base_url)
+    url_port = parts.port or (443 if parts.scheme == "https" else 80)
+    loopback = {"127.0.0.1", "localhost", "::1"}
+    same_host = (host in ("0.0.0.0", "::", "") or parts.hostname == host
+                 or (host in loopback and parts.hostname in loopback))
+    if same_host and url_port == port:
+        return None
+    return (f"BASE_URL is {base_url}, but LinkTime listens on {host}:{port}. Links in emails, redirects and "
+            "the Zoom redirect URL use BASE_URL: fine behind a reverse proxy that forwards it here, "
+            "otherwise unset BASE_URL or make it match.")
 
 
 def run() -> int:
     ensure_installed("")
     flask("db", "upgrade", check=True)
-    host = os.environ.get("LINKTIME_HOST", "127.0.0.1")
-    port = os.environ.get("LINKTIME_PORT", "5000")
-    sandbox = None
-    sandbox_url = zoom_sandbox_url()
-    if sandbox_url:
-        sandbox_port = sandbox_url.rsplit(":", 1)[-1].strip("/")
+    settings = app_settings()
+    host, port = str(settings["HOST"]), int(settings["PORT"])
+    env = dict(os.environ)
+    warning = listen_mismatch(settings["BASE_URL"], host, port)
+    if warning:
+        print(f"\nWarning: {warning}", flush=True)
+    sandbox = sandbox_url = None
+    if settings["ZOOM_SANDBOX"]:
+        wanted = urlsplit(settings["ZOOM_SANDBOX_URL"])
+        sandbox_port = free_port_from(wanted.hostname or "127.0.0.1", wanted.port or port + 1, avoid=port)
+        sandbox_url = f"http://{wanted.hostname}:{sandbox_port}"
+        env["LINKTIME_ZOOM_SANDBOX_URL"] = sandbox_url
         sandbox = subprocess.Popen([
-            str(PYTHON), "-m", "linktime.conferencing.zoom.sandbox", "--port", sandbox_port,
-            "--webhook-url", f"http://{host}:{port}/integrations/zoom/webhook",
-        ], cwd=ROOT)
-    print(f"\nLinkTime is running on http://{host}:{port}  (Ctrl+C to stop)", flush=True)
+            str(PYTHON), "-m", "linktime.conferencing.zoom.sandbox", "--host", wanted.hostname or "127.0.0.1",
+            "--port", str(sandbox_port), "--webhook-url", settings["BASE_URL"].rstrip("/") + "/integrations/zoom/webhook",
+        ], cwd=ROOT, env=env)
+    print(f"\nLinkTime is running on {settings['BASE_URL']}  (Ctrl+C to stop)", flush=True)
     if sandbox:
         print(f"Zoom sandbox (no Zoom account needed) on {sandbox_url}/sandbox\n", flush=True)
     try:
-        return flask("run", "--host", host, "--port", port, "--with-threads").returncode
+        return flask("run", "--host", host, "--port", str(port), "--with-threads", env=env).returncode
     except KeyboardInterrupt:
         return 0
     finally:

@@ -26,6 +26,19 @@ def register_cli(app: Flask) -> None:
             return
         run_forever(current_app._get_current_object(), interval)
 
+    @app.cli.command("doctor")
+    def doctor():
+        """Check this installation: database, keys, BASE_URL, Zoom app, webhook secret, mail."""
+        from linktime.doctor import run_checks
+
+        results = run_checks()
+        for result in results:
+            click.echo(result.line())
+        failed = [r for r in results if not r.ok]
+        click.echo(f"\n{len(results) - len(failed)} ok, {len(failed)} to fix.")
+        if failed:
+            raise SystemExit(1)
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--username", required=True)

@@ -20,7 +20,9 @@ SANDBOX_CLIENT_SECRET = "sandbox-secret"
 SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"
 
 DEFAULTS: dict[str, object] = {
-    "BASE_URL": "http://127.0.0.1:5000",
+    # Where `manage.py run` listens; BASE_URL and the Zoom sandbox follow unless set themselves.
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
     "ALLOW_SIGNUP": False,
     "SCHEDULER_ENABLED": True,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -32,7 +34,6 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "ZOOM_OAUTH_URL": "https://zoom.us",
     "ZOOM_API_URL": "https://api.zoom.us/v2",
-    "ZOOM_SANDBOX_URL": "http://127.0.0.1:5001",
     "ZOOM_TIMEOUT": 10,
 }
 
@@ -45,6 +46,13 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config.from_prefixed_env("LINKTIME")
     else:
         app.config.from_mapping(test_config)
+
+    # Unset BASE_URL: where this server listens (a wildcard address is reached on loopback).
+    host = str(app.config["HOST"])
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    app.config.setdefault("BASE_URL", f"http://{_url_host(reachable)}:{int(app.config['PORT'])}")
+    # The sandbox takes the port next to LinkTime's (manage.py moves it on if that one is taken).
+    app.config.setdefault("ZOOM_SANDBOX_URL", f"http://127.0.0.1:{int(app.config['PORT']) + 1}")
 
     instance = Path(app.instance_path)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'linktime.db'}")
@@ -68,6 +76,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def write_private_atomically(path: Path, value: str) -> None:

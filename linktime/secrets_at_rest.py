@@ -21,13 +21,34 @@ def reencrypt_all() -> tuple[int, int]:
     meanwhile is never put back to its old value; a value that moved is read again.
     """
     changed = unreadable = 0
+    for model, row_id, uid, column in _sealed_values():
+        outcome = _reencrypt(model, row_id, uid, column)
+        changed += outcome == "changed"
+        unreadable += outcome == "unreadable"
+    return changed, unreadable
+
+
+def unreadable_count() -> tuple[int, int]:
+    """(values that cannot be decrypted with the current keys, all stored values). Reads only."""
+    ring, unreadable, total = keyring(), 0, 0
+    for model, row_id, uid, column in _sealed_values():
+        blob = db.session.scalar(select(getattr(model, column)).where(model.id == row_id))
+        if blob is None:
+            continue
+        total += 1
+        try:
+            ring.decrypt(blob, sealed_context(model.__tablename__, column, uid))
+        except DecryptionError:
+            unreadable += 1
+    db.session.commit()
+    return unreadable, total
+
+
+def _sealed_values():
     for model, columns in SEALED_COLUMNS.items():
         for row_id, uid in db.session.execute(select(model.id, model.uid)).all():
             for column in columns:
-                outcome = _reencrypt(model, row_id, uid, column)
-                changed += outcome == "changed"
-                unreadable += outcome == "unreadable"
-    return changed, unreadable
+                yield model, row_id, uid, column
 
 
 def _reencrypt(model, row_id: int, uid: str, column: str, attempts: int = 5) -> str:

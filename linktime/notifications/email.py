@@ -48,20 +48,32 @@ def deliver(message: EmailMessage) -> None:
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
         (folder / name).write_bytes(bytes(message))
         return
-    port = int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 25))
     try:
-        if config.get("MAIL_USE_SSL"):
-            smtp = smtplib.SMTP_SSL(config["MAIL_SERVER"], port, timeout=20, context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(config["MAIL_SERVER"], port, timeout=20)
-        with smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        with smtp_session() as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"{type(exc).__name__}: {exc}") from None
+
+
+def smtp_session(timeout: float = 20) -> smtplib.SMTP:
+    """A connection to MAIL_SERVER, greeted (EHLO), with STARTTLS and login as configured."""
+    config = current_app.config
+    port = int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 25))
+    if config.get("MAIL_USE_SSL"):
+        smtp = smtplib.SMTP_SSL(config["MAIL_SERVER"], port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(config["MAIL_SERVER"], port, timeout=timeout)
+    try:
+        smtp.ehlo()
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
 
 
 @handler("email.zoom_attention")

@@ -38,3 +38,19 @@ def test_environment_beats_instance_config(tmp_path, monkeypatch):
     assert app.config["ALLOW_SIGNUP"] is True
     assert app.config["SECRET_KEY"] == "from-file"
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_host_and_port_move_base_url_the_zoom_redirect_and_the_sandbox(tmp_path, monkeypatch):
+    from linktime.conferencing.zoom.client import ZoomSettings
+
+    app = make(tmp_path, monkeypatch, env={"LINKTIME_HOST": "127.0.0.2", "LINKTIME_PORT": "5055"})
+    assert app.config["BASE_URL"] == "http://127.0.0.2:5055"
+    assert app.config["ZOOM_API_URL"] == "http://127.0.0.1:5056/v2"
+    assert ZoomSettings.from_config(app.config).redirect_uri == "http://127.0.0.2:5055/integrations/zoom/callback"
+    wildcard = make(tmp_path, monkeypatch, env={"LINKTIME_HOST": "0.0.0.0", "LINKTIME_PORT": "8000"})
+    assert wildcard.config["BASE_URL"] == "http://127.0.0.1:8000"
+
+
+def test_an_explicit_base_url_is_kept_whatever_the_port(tmp_path, monkeypatch):
+    app = make(tmp_path, monkeypatch, env={"LINKTIME_PORT": "5055", "LINKTIME_BASE_URL": "https://book.example.com"})
+    assert app.config["BASE_URL"] == "https://book.example.com"
