@@ -52,3 +52,33 @@ def test_exactly_one_of_twenty_concurrent_bookings_wins(live_server, live_app):
     with live_app.app_context():
         assert db.session.scalar(select(func.count(Booking.id))) == 1
         db.session.remove()
+
+
+def test_in_a_browser_a_taken_slot_says_so_and_shows_nothing_of_the_holder(live_server, live_app, new_context):
+    """Two people open the same time; the second, typing the first's email, learns nothing."""
+    import pytest
+
+    pytest.importorskip("playwright")
+    from tests.conftest import screenshot
+
+    with live_app.app_context():
+        add_event_type(add_user("ada"))
+    start = next_weekday_nine_ny()
+    url = f"{live_server.url}/ada/intro-call/book?start={start.replace('+', '%2B')}&tz=UTC"
+    first, second = (new_context(timezone_id="UTC", viewport={"width": 390, "height": 844}).new_page() for _ in range(2))
+    for page in (first, second):
+        page.goto(url)
+        page.get_by_role("button", name="Confirm booking").wait_for()
+    first.get_by_label("Your name").fill("Cleo")
+    first.get_by_label("Email").fill("cleo@example.com")
+    first.get_by_role("button", name="Confirm booking").click()
+    assert "You are scheduled" in first.locator("h1").inner_text()
+    second.get_by_label("Your name").fill("Mallory")
+    second.get_by_label("Email").fill("cleo@example.com")
+    second.get_by_role("button", name="Confirm booking").click()
+    second.wait_for_load_state("networkidle")
+    alert = second.locator("[role=alert]").inner_text()
+    assert "This time is no longer available. If you booked it, check your email" in alert
+    assert "Cleo" not in second.content() and "/booking/" not in second.content()
+    assert second.locator(".slot-list a.slot").count() > 0  # fresh times to pick from
+    screenshot(second, "race-taken-slot")
