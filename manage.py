@@ -114,7 +114,10 @@ def run() -> int:
             str(PYTHON), "-m", "linktime.conferencing.zoom.sandbox", "--host", wanted.hostname or "127.0.0.1",
             "--port", str(sandbox_port), "--webhook-url", settings["BASE_URL"].rstrip("/") + "/integrations/zoom/webhook",
         ], cwd=ROOT, env=env)
-    print(f"\nLinkTime is running on {settings['BASE_URL']}  (Ctrl+C to stop)", flush=True)
+    listening = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    print(f"\nLinkTime is running on {listening}  (Ctrl+C to stop)", flush=True)
+    if settings["BASE_URL"].rstrip("/") != listening:
+        print(f"Links, emails and the Zoom redirect URL use {settings['BASE_URL']}", flush=True)
     if sandbox:
         print(f"Zoom sandbox (no Zoom account needed) on {sandbox_url}/sandbox\n", flush=True)
     try:

@@ -152,6 +152,9 @@ def test_zoom_from_connect_to_disconnect(zoom_live, sandbox, new_context):
     host.locator("#zoom-card-personal").get_by_role("button", name="Disconnect").click()
     host.wait_for_selector("#zoom-card-personal .flash-success")
     assert len(asked) == 1  # asked once, not once by htmx and once by the page
+    # The activity list is swapped with the card: the account's email is gone from the screen too.
+    assert "ada@zoom-sandbox.test" not in host.locator("#recent-activity").inner_text()
+    assert "Disconnected a Zoom account" in host.locator("#recent-activity").inner_text()
     card_text = host.locator("#zoom-card-personal").inner_text()
     assert "Zoom is disconnected" in card_text and "Installed Apps" in card_text and "Not connected" in card_text
     screenshot(host, "zoom-06-disconnected")

@@ -9,6 +9,7 @@ import time
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from linktime import audit
 from linktime.bookings import service as bookings_service
 from linktime.conferencing.zoom import service
 from linktime.conferencing.zoom.client import (
@@ -132,8 +133,9 @@ def disconnect():
         return render_card(workspace) if request.htmx else redirect(url_for("accounts.integrations"))
     revoked = service.disconnect(connection, current_user)
     notice = "disconnected" if revoked else "disconnected-unrevoked"
-    if request.htmx:
-        return render_card(workspace, notice=notice)
+    if request.htmx:  # the card, and the activity list without the account's email any more
+        card, status = render_card(workspace, notice=notice)
+        return card + render_template("accounts/_activity.html", activity=audit.recent(current_user.id), oob=True), status
     flash("Zoom is disconnected and LinkTime’s tokens are deleted. Existing bookings keep their links.", "success")
     return redirect(url_for("accounts.integrations"))
 
