@@ -4,11 +4,13 @@ Every message has a text and an HTML part, rendered from templates/email/<name>.
 """
 from __future__ import annotations
 
+import base64
 import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.policy import EmailPolicy, default as default_policy
 from email.utils import formataddr, make_msgid
 from pathlib import Path
 
@@ -28,10 +30,48 @@ def outbox_dir() -> Path:
     return Path(current_app.instance_path) / "outbox"
 
 
+class EncodedHeader(str):
+    """A header value already encoded for the wire (RFC 2047): stored and written as it is."""
+
+
+class MailPolicy(EmailPolicy):
+    """The default policy, except that an EncodedHeader is not folded again.
+
+    The standard library's folding of encoded words drops spaces in some versions and lengths
+    (CPython issues 92081 and 144156: "가장 높은 산" arrives as "가장높은산"), so subjects are encoded here.
+    """
+
+    def header_store_parse(self, name, value):
+        if isinstance(value, EncodedHeader):
+            return name, value
+        return super().header_store_parse(name, value)
+
+
+MAIL_POLICY = MailPolicy(**{name: getattr(default_policy, name) for name in ("linesep", "max_line_length", "utf8")})
+# 39 bytes make a 64-character encoded word: with "Subject: " in front every line stays under 78,
+# so the policy writes the lines as they are instead of folding them again.
+WORD_BYTES = 39
+
+
+def encode_header(text: str) -> str:
+    """Short plain ASCII as it is; anything else as whole encoded words, spaces inside them."""
+    if text.isascii() and len(text) <= 60:  # fits on the Subject line: nothing to fold
+        return text
+    words, chunk = [], b""
+    for char in text:  # never split one character's bytes across two words
+        encoded = char.encode()
+        if len(chunk) + len(encoded) > WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return EncodedHeader("\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode()}?=" for w in words))
+
+
 def build(to: str, subject: str, template: str, **context) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or formataddr(("LinkTime", "no-reply@linktime.invalid"))
-    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["From"], message["To"], message["Subject"] = sender, to, encode_header(subject)
     message["Message-ID"] = make_msgid(domain="linktime")
     message["Date"] = datetime.now(UTC)
     message.set_content(render_template(f"email/{template}.txt", **context))
