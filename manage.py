@@ -55,8 +55,10 @@ def flask(*args: str, **kwargs) -> subprocess.CompletedProcess:
 def app_settings() -> dict:
     """What the app makes of its configuration: BASE_URL, HOST, PORT and the Zoom sandbox."""
     probe = (
-        "import json; from linktime import create_app; c = create_app().config; "
-        "print(json.dumps({k: c[k] for k in ('BASE_URL', 'HOST', 'PORT', 'ZOOM_SANDBOX', 'ZOOM_SANDBOX_URL')}))"
+        "import json; from linktime import create_app; "
+        "a = create_app(); c = a.config; "
+        "print(json.dumps({**{k: c[k] for k in ('BASE_URL', 'HOST', 'PORT', 'ZOOM_SANDBOX', 'ZOOM_SANDBOX_URL')}, "
+        "'INSTANCE': a.instance_path}))"
     )
     env = {**os.environ, "LINKTIME_SCHEDULER_ENABLED": "false"}
     result = subprocess.run([str(PYTHON), "-c", probe], cwd=ROOT, env=env, check=True,
@@ -113,6 +115,7 @@ def run() -> int:
         sandbox = subprocess.Popen([
             str(PYTHON), "-m", "linktime.conferencing.zoom.sandbox", "--host", wanted.hostname or "127.0.0.1",
             "--port", str(sandbox_port), "--webhook-url", settings["BASE_URL"].rstrip("/") + "/integrations/zoom/webhook",
+            "--instance", settings["INSTANCE"],
         ], cwd=ROOT, env=env)
     listening = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     print(f"\nLinkTime is running on {listening}  (Ctrl+C to stop)", flush=True)

@@ -1,6 +1,7 @@
 """LinkTime: self-hosted scheduling for small teams."""
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from linktime.config import load_config
@@ -41,6 +43,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         static_folder=str(web_folder("static")),
     )
     load_config(app, test_config)
+    make_private(Path(app.instance_path))
+    if int(app.config.get("PROXY_COUNT") or 0) > 0:  # behind that many trusted reverse proxies
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     # A missing or malformed key stops the start with a clear message, not a crash mid-request.
     app.extensions["linktime.keyring"] = KeyRing.from_config(app.config["ENCRYPTION_KEYS"])
     if app.config.get("ENCRYPTION_KEYS_FILE"):  # generated into instance/: rotate-keys may rewrite it
@@ -70,9 +76,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from linktime.event_types import bp as event_types_bp
     from linktime.formatting import register_template_helpers
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+    from linktime.accounts import mail  # noqa: F401  (registers its background jobs)
+    from linktime.accounts.sessions import load as load_session_user
+
+    login_manager.user_loader(load_session_user)
 
     app.url_map.converters["id"] = RowIdConverter
     app.register_blueprint(accounts_bp)
@@ -92,17 +99,52 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_cli(app)
     start_scheduler(app)
 
+    register_security_headers(app)
+    from linktime.logs import redact_secrets_in_access_logs
+
+    redact_secrets_in_access_logs()
+    return app
+
+
+# Pages whose address carries a capability (a booking's manage token, an invite, an address link).
+TOKEN_PAGES = {"bookings.manage", "bookings.invitee_cancel", "bookings.reschedule", "bookings.invite",
+               "accounts.signup", "accounts.confirm_email", "zoom.callback"}
+
+
+def content_security_policy(app: Flask) -> str:
+    """No inline script or style, nothing from elsewhere; forms may only lead here or to the OAuth pages."""
+    from urllib.parse import urlsplit
+
+    oauth = urlsplit(str(app.config["ZOOM_OAUTH_URL"]))
+    form_targets = " ".join(["'self'", f"{oauth.scheme}://{oauth.netloc}"])
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            f"form-action {form_targets}")
+
+
+def register_security_headers(app: Flask) -> None:
+    from flask_login import current_user
+
+    policy = content_security_policy(app)
+    https = str(app.config["BASE_URL"]).startswith("https://")
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", policy)
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
         if request.endpoint != "static":
             # Pages may answer htmx with a fragment: caches must keep the two apart.
             response.vary.add("HX-Request")
+            private = request.endpoint in TOKEN_PAGES or bool(request.args.get("reschedule"))
+            if private or current_user.is_authenticated:
+                # Nothing private is kept by the browser's or a proxy's cache, nor by the back button.
+                response.headers["Cache-Control"] = "no-store"
+                response.vary.add("Cookie")
         return response
-
-    return app
 
 
 def register_error_pages(app: Flask) -> None:
@@ -134,11 +176,31 @@ def register_error_pages(app: Flask) -> None:
         return render_template("error.html", code=500, title="Sorry", message=message), 500
 
 
+def make_private(instance: Path) -> None:
+    """The instance folder holds the database, keys and mail: only its owner may enter it."""
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for folder in (instance, instance / "outbox"):
+        try:
+            if folder.is_dir():
+                folder.chmod(0o700)
+        except OSError:  # not ours to change (a read-only mount): the operator's choice stands
+            pass
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL for concurrent readers, a busy timeout for writers, enforced foreign keys, secure delete."""
+    """WAL for concurrent readers, a busy timeout for writers, enforced foreign keys, secure delete.
+
+    The database file is made 0600; SQLite gives its -wal and -shm files the same mode.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
+        for _, name, path in cursor.execute("PRAGMA database_list").fetchall():
+            if name == "main" and path and os.path.exists(path):
+                try:
+                    os.chmod(path, 0o600)
+                except OSError:
+                    pass
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")

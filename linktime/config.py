@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from typing import Callable
@@ -14,10 +15,10 @@ from flask import Flask
 
 from linktime.crypto import generate_key
 
-# The built-in Zoom sandbox's own app credentials: public on purpose, it only runs on loopback.
+# The built-in Zoom sandbox's app id. Its client secret and webhook secret are generated once per
+# instance (instance/zoom_sandbox_*, mode 0600) and shared with the sandbox process from there, so
+# nobody can sign a deauthorization for someone else's instance.
 SANDBOX_CLIENT_ID = "linktime-sandbox"
-SANDBOX_CLIENT_SECRET = "sandbox-secret"
-SANDBOX_WEBHOOK_SECRET = "sandbox-webhook-secret"
 
 DEFAULTS: dict[str, object] = {
     # Where `manage.py run` listens; BASE_URL and the Zoom sandbox follow unless set themselves.
@@ -31,6 +32,19 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+    # Reverse proxies in front of LinkTime whose X-Forwarded-For/-Proto are trusted (0: none).
+    "PROXY_COUNT": 0,
+    # Throttling of sign-in, sign-up and public booking (tests may turn it off).
+    "RATELIMIT_ENABLED": True,
+    # Public booking: attempts per client address and per host each hour; new bookings per
+    # invitee email and host, and per host, in any 24 hours (Zoom allows 100 meeting creates a day).
+    "BOOKINGS_PER_ADDRESS_PER_HOUR": 10,
+    "BOOKINGS_PER_HOST_PER_HOUR": 120,
+    "BOOKINGS_PER_EMAIL_PER_DAY": 3,
+    "BOOKINGS_PER_HOST_PER_DAY": 50,
+    # How long a booking request waits for its Zoom meeting before the page polls for it instead.
+    "MEETING_WAIT_SECONDS": 2,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "ZOOM_OAUTH_URL": "https://zoom.us",
     "ZOOM_API_URL": "https://api.zoom.us/v2",
@@ -65,17 +79,28 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["ZOOM_SANDBOX"] = not app.config.get("ZOOM_CLIENT_ID")
     if app.config["ZOOM_SANDBOX"]:
         sandbox = str(app.config["ZOOM_SANDBOX_URL"]).rstrip("/")
+        client_secret, webhook_secret = sandbox_secrets(instance, app.config)
         app.config.update(
             ZOOM_CLIENT_ID=SANDBOX_CLIENT_ID,
-            ZOOM_CLIENT_SECRET=SANDBOX_CLIENT_SECRET,
+            ZOOM_CLIENT_SECRET=client_secret,
             ZOOM_OAUTH_URL=sandbox,
             ZOOM_API_URL=f"{sandbox}/v2",
         )
-        app.config.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", SANDBOX_WEBHOOK_SECRET)
+        app.config.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", webhook_secret)
     # Secure cookies whenever the public URL is https.
     if str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def sandbox_secrets(instance: Path, config: dict | None = None) -> tuple[str, str]:
+    """The Zoom sandbox's client secret and webhook secret: set in config, else this instance's own."""
+    config = config or {}
+    client = config.get("ZOOM_SANDBOX_CLIENT_SECRET") or _instance_secret(
+        instance / "zoom_sandbox_client_secret", lambda: secrets.token_urlsafe(32))
+    webhook = config.get("ZOOM_SANDBOX_WEBHOOK_SECRET") or _instance_secret(
+        instance / "zoom_sandbox_webhook_secret", lambda: secrets.token_urlsafe(32))
+    return client, webhook
 
 
 def _url_host(host: str) -> str:
@@ -84,7 +109,7 @@ def _url_host(host: str) -> str:
 
 def write_private_atomically(path: Path, value: str) -> None:
     """Replace a secret file in one step (readers see the old or the new, never half), mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -96,7 +121,7 @@ def _instance_secret(path: Path, make: Callable[[], str]) -> str:
     """Read a generated secret from the instance folder, creating it on first start."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = make()
     # O_EXCL: two workers starting together must agree on one secret.
     try:

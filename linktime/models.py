@@ -95,6 +95,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # Bumped at the start of every booking transaction: the row lock serialises a host's bookings.
     booking_seq: Mapped[int] = mapped_column(default=0)
+    # Part of every session's identity: raising it ends all of the user's sessions at once.
+    session_version: Mapped[int] = mapped_column(default=0)
 
     event_types: Mapped[list[EventType]] = relationship(
         back_populates="host", cascade="all, delete-orphan", order_by="EventType.created_at"
@@ -106,18 +108,31 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
+    def get_id(self) -> str:
+        """The login identity Flask-Login keeps in the session and the remember cookie."""
+        from linktime.accounts.sessions import identity
+
+        return identity(self)
+
     @property
     def public_url(self) -> str:
         return public_url("bookings.host_page", username=self.username)
 
 
 class Invite(db.Model):
-    """A single-use link an admin gives a new team member to sign up with."""
+    """A single-use sign-up link an admin sends a new team member's email address.
+
+    The link's token is not stored: it is a MAC of the invite's uid (see linktime.tokens).
+    """
 
     __tablename__ = "invites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    # Invites made before tokens were derived: the SHA-256 of their random token.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(
@@ -131,11 +146,50 @@ class Invite(db.Model):
 
     @property
     def usable(self) -> bool:
-        return self.used_at is None and self.expires_at > now_utc()
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now_utc()
+
+    @property
+    def token(self) -> str:
+        from linktime.tokens import link_token
+
+        return link_token("invite", self.uid)
 
     @property
     def url(self) -> str:
         return public_url("accounts.signup", invite=self.token)
+
+
+class FormerUsername(db.Model):
+    """A username a host used before a rename: its links redirect, and nobody else may take it."""
+
+    __tablename__ = "former_usernames"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class RevokedSession(db.Model):
+    """A signed-out session: its cookies stop working even if someone copied them."""
+
+    __tablename__ = "revoked_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)
+    # After this the session is too old to be accepted anyway, so the row can go.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RateLimit(db.Model):
+    """One throttled key (an address, an account, a host): its theoretical arrival time (GCRA)."""
+
+    __tablename__ = "rate_limits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Seconds since the epoch at which the key's allowance is fully back.
+    tat: Mapped[float] = mapped_column(index=True)
 
 
 class Location(StrEnum):
@@ -189,6 +243,8 @@ class EventType(db.Model):
     reminder_offsets: Mapped[list] = mapped_column(JSON, default=lambda: [1440, 60])
     remind_host: Mapped[bool] = mapped_column(default=False)
     sms_reminders: Mapped[bool] = mapped_column(default=False)
+    # ISO country codes ("GB, US") whose mobile numbers may get text reminders.
+    sms_countries: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     host: Mapped[User] = relationship(back_populates="event_types")
@@ -222,6 +278,10 @@ class EventType(db.Model):
         )
 
     @property
+    def sms_regions(self) -> list[str]:
+        return [code for code in (self.sms_countries or "").replace(",", " ").split() if code]
+
+    @property
     def public_url(self) -> str:
         return public_url("bookings.event_page", username=self.host.username, slug=self.slug)
 
@@ -238,6 +298,7 @@ class Booking(db.Model):
     __table_args__ = (
         Index("ix_bookings_host_start", "host_id", "start"),
         Index("ix_bookings_event_type_start", "event_type_id", "start"),
+        Index("ix_bookings_host_created", "host_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -264,8 +325,9 @@ class Booking(db.Model):
     # When someone last asked for the booking link of this slot to be sent again (bounded).
     link_resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=BookingStatus.CONFIRMED.value)
-    # The capability in the invitee's cancel / reschedule link.
-    manage_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    # The invitee's cancel / reschedule link carries a MAC of ``uid`` (linktime.tokens), not
+    # stored. Bookings made before that keep working through the SHA-256 of their old token.
+    manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # One per rendered booking form, so a double-submitted form books once.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)  # raised on every change (calendar invites)
@@ -293,6 +355,14 @@ class Booking(db.Model):
     def is_changeable(self) -> bool:
         """Confirmed and not over yet: it can still be cancelled or rescheduled."""
         return not self.is_cancelled and self.end > now_utc()
+
+    @property
+    def manage_token(self) -> str:
+        from linktime.tokens import link_token
+
+        if self.uid is None:
+            self.uid = new_uid()
+        return link_token("manage", self.uid)
 
     @property
     def manage_url(self) -> str:

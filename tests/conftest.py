@@ -27,6 +27,9 @@ PG_URL = os.environ.get("LINKTIME_TEST_DATABASE_URL")
 CHROMIUM = os.environ.get("LINKTIME_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 TEST_KEYS = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64
+# The sandbox's secrets in tests (an instance makes its own; tests start the sandbox themselves).
+SANDBOX_CLIENT_SECRET = "test-sandbox-client-secret"
+SANDBOX_WEBHOOK_SECRET = "test-sandbox-webhook-secret"
 
 
 def _database_uri(tmp_path: Path) -> str:
@@ -49,6 +52,8 @@ def make_app(tmp_path: Path, **overrides):
         "WTF_CSRF_ENABLED": False,
         "SCHEDULER_ENABLED": False,
         "BASE_URL": "http://127.0.0.1:5000",
+        "ZOOM_SANDBOX_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+        "ZOOM_SANDBOX_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET,
         **overrides,
     }
     app = create_app(config, instance_path=str(tmp_path / "instance"))
@@ -116,6 +121,25 @@ def book_form(client, path: str, start: str, *, key: str | None = None, **data):
     if key is None:
         key = form_key(client, f"{path}?start={start.replace('+', '%2B')}")
     return client.post(path, data={"start": start, "key": key, **data})
+
+
+def outbox_messages(app) -> list:
+    """The messages written to the app's local outbox (no MAIL_SERVER), oldest first."""
+    from email import message_from_bytes, policy
+
+    folder = Path(app.instance_path) / "outbox"
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.is_dir() else []
+    return [message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+
+
+def latest_link(app, containing: str) -> str:
+    """The path of the newest link in the outbox containing ``containing`` (made with BASE_URL)."""
+    for message in reversed(outbox_messages(app)):
+        text = message.get_body(("plain",)).get_content()
+        found = re.search(r"https?://[^/\s]+(\S*" + re.escape(containing) + r"\S*)", text)
+        if found:
+            return found.group(1)
+    raise AssertionError(f"no link with {containing!r} in the outbox")
 
 
 @dataclass
@@ -270,7 +294,7 @@ def sandbox():
     """The Zoom sandbox on its own port, over real HTTP."""
     from linktime.conferencing.zoom.sandbox import create_sandbox
 
-    server_app = create_sandbox()
+    server_app = create_sandbox(client_secret=SANDBOX_CLIENT_SECRET, webhook_secret=SANDBOX_WEBHOOK_SECRET)
     with LiveServer(server_app) as server:
         server.state = server_app.extensions["zoom_sandbox"]
         yield server

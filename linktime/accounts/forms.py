@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
@@ -28,6 +29,31 @@ def valid_username(form, field) -> None:
         raise ValidationError("That name is reserved; please choose another.")
 
 
+MIN_PASSWORD = 10
+
+
+def strong_password(form, field) -> None:
+    """At least 10 characters and hard to guess: not a common password, nor built from the account's own details."""
+    password = field.data or ""
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError(f"Use at least {MIN_PASSWORD} characters.")
+    from zxcvbn import zxcvbn
+
+    own = [str(getattr(form, name).data or "") for name in ("name", "email", "username") if hasattr(form, name)]
+    if current_user.is_authenticated:
+        own += [current_user.name, current_user.email, current_user.username]
+    # zxcvbn knows the 30,000 most common passwords, keyboard walks, repeats, dates and l33t.
+    verdict = zxcvbn(password[:72], user_inputs=[part for part in own if part])
+    if verdict["score"] < 2:
+        warning = verdict["feedback"].get("warning") or "This password is easy to guess."
+        raise ValidationError(f"{warning.rstrip('.')}. Add another word or two that are not about you.")
+
+
+def new_password_field(label: str) -> PasswordField:
+    return PasswordField(label, validators=[DataRequired(), Length(max=200), strong_password],
+                         description=f"At least {MIN_PASSWORD} characters; a few unrelated words work well.")
+
+
 def timezone_field(label: str = "Time zone") -> SelectField:
     return SelectField(
         label,
@@ -49,10 +75,7 @@ class ProfileForm(FlaskForm):
 
 
 class SignupForm(ProfileForm):
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired(), Length(min=8, max=200, message="Use at least 8 characters.")],
-    )
+    password = new_password_field("Password")
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "The passwords differ.")]
     )
@@ -66,11 +89,14 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(min=8, max=200, message="Use at least 8 characters.")],
-    )
+    password = new_password_field("New password")
     confirm = PasswordField(
         "Repeat new password",
         validators=[DataRequired(), EqualTo("password", "The passwords differ.")],
     )
+
+
+class AddressForm(FlaskForm):
+    """Open sign-up's first step, and an admin's invite: just an email address."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])

@@ -5,12 +5,18 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
-from linktime.accounts import bp, service
-from linktime.accounts.forms import LoginForm, PasswordForm, ProfileForm, SignupForm
+from linktime import throttle
+from linktime.accounts import bp, service, sessions
+from linktime.accounts.forms import AddressForm, LoginForm, PasswordForm, ProfileForm, SignupForm
 from linktime.extensions import db
 from linktime.formatting import is_timezone
+from linktime.throttle import Limit, Throttled
+
+LOGIN_PER_ACCOUNT = Limit("login-account", 10, 15 * 60, per_subject=True)
+LOGIN_PER_ADDRESS = Limit("login-address", 30, 15 * 60)
+SIGNUP_PER_ADDRESS = Limit("signup-address", 10, 60 * 60)
 
 
 def admin_required(view):
@@ -47,20 +53,24 @@ def index():
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    """Create an account: open for the first one, then by invite (or ALLOW_SIGNUP)."""
+    """Create an account: the first one, then by invite or a link sent to the address."""
     if current_user.is_authenticated:
         return redirect(url_for("bookings.dashboard"))
-    token = request.args.get("invite")
-    invite = service.find_invite(token)
-    if not service.signup_allowed(invite):
-        status = 404 if token else 403
-        return render_template("accounts/signup_closed.html", bad_invite=bool(token)), status
-    first = not service.has_users()
+    token, address_link = request.args.get("invite"), request.args.get("address")
+    mode, invite, fixed_email = service.signup_mode(token, address_link)
+    if mode == "closed":
+        bad_link = bool(token or address_link)
+        return render_template("accounts/signup_closed.html", bad_invite=bad_link), 404 if bad_link else 403
+    if mode == "ask":
+        return ask_for_address()
     form = SignupForm()
+    if fixed_email:
+        form.email.data = fixed_email
     if request.method == "GET" and is_timezone(request.args.get("tz")):
         form.timezone.data = request.args["tz"]
     if form.validate_on_submit():
         try:
+            _throttle(SIGNUP_PER_ADDRESS)
             user = service.register(
                 name=form.name.data,
                 email=form.email.data,
@@ -68,17 +78,42 @@ def signup():
                 timezone=form.timezone.data,
                 password=form.password.data,
                 invite_token=token,
+                address_link=address_link,
             )
+        except Throttled as exc:
+            form.form_errors.append(exc.message())
         except service.AccountTaken as exc:
             getattr(form, exc.field).errors.append(str(exc))
         except service.SignupClosed:
-            return render_template("accounts/signup_closed.html", bad_invite=True), 403
+            return render_template("accounts/signup_closed.html", bad_invite=True), 409
         else:
-            login_user(user)
+            sessions.sign_in(user)
             flash(f"Welcome to LinkTime, {user.name}! Create your first event type.", "success")
             return redirect(url_for("event_types.create"))
-    status = 422 if form.errors else 200
-    return render_template("accounts/signup.html", form=form, first=first, invite=invite), status
+    status = 429 if form.form_errors else 422 if form.errors else 200
+    return render_template("accounts/signup.html", form=form, first=mode == "first", invite=invite,
+                           email_fixed=bool(fixed_email)), status
+
+
+def ask_for_address():
+    """Open sign-up, step one: the address gets a link; the page says the same whoever owns it."""
+    form = AddressForm()
+    sent = None
+    if form.validate_on_submit():
+        try:
+            _throttle(SIGNUP_PER_ADDRESS)
+        except Throttled as exc:
+            form.email.errors.append(exc.message("requests"))
+        else:
+            service.request_signup_link(form.email.data)
+            sent = form.email.data.strip().lower()
+    status = 429 if form.errors and request.method == "POST" else 200
+    return render_template("accounts/signup_address.html", form=form, sent=sent), status
+
+
+def _throttle(*limits: Limit, subject: str | None = None) -> None:
+    for limit in limits:
+        throttle.hit(limit, subject if subject is not None and limit.per_subject else throttle.client_address())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -90,22 +125,41 @@ def login():
         return redirect(url_for("accounts.signup"))
     form = LoginForm()
     error = None
+    status = 200
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
-        if user is None:
-            error = "That email and password do not match an account."
+        try:
+            # Every attempt counts, right or wrong: a guesser gets 10 tries per account per 15 minutes.
+            _throttle(LOGIN_PER_ADDRESS, LOGIN_PER_ACCOUNT, subject=form.email.data.strip().lower())
+        except Throttled as exc:
+            error, status = exc.message(), 429
         else:
-            login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
-    status = 422 if (form.errors or error) else 200
+            user = service.authenticate(form.email.data, form.password.data)
+            if user is None:
+                error, status = "That email and password do not match an account.", 422
+            else:
+                sessions.sign_in(user, remember=form.remember.data)
+                return redirect(_safe_next(request.args.get("next")))
+    if form.errors:
+        status = 422
     return render_template("accounts/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out."""
-    logout_user()
+    """Sign out this browser (a copy of its cookies stops working too)."""
+    if current_user.is_authenticated:
+        sessions.sign_out(current_user)
     flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/settings/sessions/end")
+@login_required
+def sign_out_everywhere():
+    """End every session of this account, on every device, this one included."""
+    sessions.end_all_sessions(current_user)
+    logout_user()
+    flash("You are signed out on every device. Sign in again here.", "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -116,7 +170,7 @@ def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            service.update_profile(
+            confirming = service.update_profile(
                 current_user,
                 name=form.name.data,
                 email=form.email.data,
@@ -126,7 +180,11 @@ def profile():
         except service.AccountTaken as exc:
             getattr(form, exc.field).errors.append(str(exc))
         else:
-            flash("Profile saved.", "success")
+            if confirming:
+                flash(f"Profile saved. We sent a link to {form.email.data.strip().lower()}: "
+                      "your email changes when you open it.", "success")
+            else:
+                flash("Profile saved.", "success")
             return redirect(url_for("accounts.profile"))
     status = 422 if form.errors else 200
     return render_template(
@@ -134,10 +192,22 @@ def profile():
     ), status
 
 
+@bp.get("/settings/email/confirm")
+@login_required
+def confirm_email():
+    """Move the account to the address that received this link."""
+    if service.confirm_email_change(current_user, request.args.get("token")):
+        flash(f"Your email is now {current_user.email}.", "success")
+    else:
+        flash("This link is not valid any more (it expired, was used, or the address is not available). "
+              "Change your email again to get a new one.", "error")
+    return redirect(url_for("accounts.profile"))
+
+
 @bp.post("/settings/password")
 @login_required
 def change_password():
-    """Change the password after checking the current one."""
+    """Change the password after checking the current one; other sessions end."""
     form = PasswordForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current.data):
@@ -145,7 +215,8 @@ def change_password():
         else:
             current_user.set_password(form.password.data)
             db.session.commit()
-            flash("Password changed.", "success")
+            sessions.renew_after_password_change(current_user)
+            flash("Password changed. Every other device was signed out.", "success")
             return redirect(url_for("accounts.profile"))
     return render_template(
         "accounts/profile.html", form=ProfileForm(obj=current_user, formdata=None), password_form=form
@@ -172,13 +243,33 @@ def integrations():
 def team():
     """Show team members and open invites."""
     members, invites = service.team()
-    return render_template("accounts/team.html", members=members, invites=invites)
+    return render_template("accounts/team.html", members=members, invites=invites,
+                           invite_form=AddressForm(formdata=None))
 
 
 @bp.post("/team/invites")
 @admin_required
 def create_invite():
-    """Create a single-use sign-up link for a new team member."""
-    service.create_invite(current_user)
-    flash("Invite link created. Send it to your new team member; it works once, for 7 days.", "success")
-    return redirect(url_for("accounts.team"))
+    """Email a single-use sign-up link to a new team member."""
+    form = AddressForm()
+    if form.validate_on_submit():
+        try:
+            invite = service.create_invite(current_user, form.email.data)
+        except service.AccountTaken as exc:
+            form.email.errors.append(str(exc))
+        else:
+            flash(f"Invite sent to {invite.email}. The link works once, for 7 days.", "success")
+            return redirect(url_for("accounts.team"))
+    members, invites = service.team()
+    return render_template("accounts/team.html", members=members, invites=invites, invite_form=form), 422
+
+
+@bp.post("/team/invites/<id:invite_id>/revoke")
+@admin_required
+def revoke_invite(invite_id: int):
+    """Make an open invite link stop working."""
+    if service.revoke_invite(current_user, invite_id):
+        flash("Invite revoked: its link no longer works.", "success")
+    else:
+        flash("That invite was already used or revoked.", "info")
+    return redirect(url_for("accounts.team"), code=303)

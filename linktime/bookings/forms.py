@@ -25,7 +25,7 @@ class BookingForm(FlaskForm):
     phone = StringField(
         "Mobile number for a text reminder (optional)",
         validators=[Length(max=30)],
-        description="With country code, e.g. +44 7700 900123.",
+        description="A mobile number with its country code, e.g. +44 7400 123456.",
     )
     channel = SelectField("Send the reminder by", choices=[SelectChoice("sms", "SMS"), SelectChoice("whatsapp", "WhatsApp")],
                           default="sms")
@@ -33,14 +33,17 @@ class BookingForm(FlaskForm):
     tz = HiddenField()
     key = HiddenField()
 
+    # The countries whose mobile numbers may get texts: the event type's, set by the view.
+    sms_regions: list[str] = []
+
     def validate_phone(self, field) -> None:
-        from linktime.notifications.sms import normalise_phone
+        from linktime.notifications.sms import NotAMobile, normalise_phone
 
         if field.data and field.data.strip():
-            number = normalise_phone(field.data)
-            if number is None:
-                raise ValidationError("Enter the number with its country code, like +44 7700 900123.")
-            field.data = number
+            try:
+                field.data = normalise_phone(field.data.strip(), self.sms_regions)
+            except NotAMobile as exc:
+                raise ValidationError(str(exc)) from None
 
 
 FORM_BINDING = "booking_form_binding"

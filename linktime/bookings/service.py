@@ -14,17 +14,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
 from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db
-from linktime.jobs.outbox import run_now, run_soon
+from linktime.jobs.outbox import run_briefly, run_soon
 from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus, User, now_utc
 from linktime.scheduling import Busy, Slot, free_slots, is_bookable
+from linktime.tokens import digest, uid_of
 
 # Buffers are at most 12 h: bookings further than this from the window's local days cannot touch it.
 BUFFER_MARGIN = timedelta(hours=12)
@@ -36,6 +38,10 @@ class SlotTaken(Exception):
 
 class SlotUnavailable(Exception):
     """The time is not offered at all: past, too soon, too far ahead or outside the hours."""
+
+
+class BookingLimit(Exception):
+    """A cap on new bookings is reached (per invitee email and host, or per host, per day)."""
 
 
 class BookingClosed(Exception):
@@ -112,16 +118,13 @@ def month_view(event_type: EventType, zone: str, month: date | None, *, exclude:
     now = now_utc()
     this_month = now.astimezone(tz).date().replace(day=1)
     last_month = (now + event_type.rules.horizon).astimezone(tz).date().replace(day=1)
+    by_day: dict[date, list[Slot]] | None = None
     if month is None:
-        upcoming = slots_between(event_type, now, now + event_type.rules.horizon, exclude=exclude)
-        month = upcoming[0].start.astimezone(tz).date().replace(day=1) if upcoming else this_month
+        month, by_day = _first_month_with_times(event_type, tz, this_month, last_month, exclude)
     month = min(max(month.replace(day=1), this_month), last_month)
     following = (month + timedelta(days=32)).replace(day=1)
-    start = datetime.combine(month, time(0), tz).astimezone(UTC)
-    end = datetime.combine(following, time(0), tz).astimezone(UTC)
-    by_day: dict[date, list[Slot]] = {}
-    for slot in slots_between(event_type, start, end, exclude=exclude):
-        by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    if by_day is None:
+        by_day = _month_slots(event_type, tz, month, exclude)
     previous = (month - timedelta(days=1)).replace(day=1)
     return Month(
         first=month,
@@ -130,6 +133,42 @@ def month_view(event_type: EventType, zone: str, month: date | None, *, exclude:
         previous=previous if previous >= this_month else None,
         next=following if following <= last_month else None,
     )
+
+
+# Candidate start times one public request may examine, whatever the window and step: about
+# six months at 5-minute steps, the whole window at 30-minute steps (a month is at most 8,928).
+SLOT_BUDGET = 60_000
+
+
+def month_cost(event_type: EventType) -> int:
+    """An upper bound of the candidate starts in one month of this event type."""
+    return 31 * 1440 // max(5, event_type.increment_minutes)
+
+
+def _month_slots(event_type: EventType, tz: ZoneInfo, month: date, exclude: int | None) -> dict[date, list[Slot]]:
+    following = (month + timedelta(days=32)).replace(day=1)
+    start = datetime.combine(month, time(0), tz).astimezone(UTC)
+    end = datetime.combine(following, time(0), tz).astimezone(UTC)
+    by_day: dict[date, list[Slot]] = {}
+    for slot in slots_between(event_type, start, end, exclude=exclude):
+        by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    return by_day
+
+
+def _first_month_with_times(event_type: EventType, tz: ZoneInfo, this_month: date, last_month: date,
+                            exclude: int | None) -> tuple[date, dict[date, list[Slot]]]:
+    """Month by month from this one, stopping at the first with a free time or when the budget is spent.
+
+    When the budget runs out the page shows this month (the invitee can page on from there).
+    """
+    spent, month = 0, this_month
+    while month <= last_month and spent + month_cost(event_type) <= SLOT_BUDGET:
+        by_day = _month_slots(event_type, tz, month, exclude)
+        spent += month_cost(event_type)
+        if by_day:
+            return month, by_day
+        month = (month + timedelta(days=32)).replace(day=1)
+    return this_month, {}  # this month was looked at first, and had nothing
 
 
 @contextmanager
@@ -197,6 +236,7 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
             if existing is not None:
                 return existing
             slot = _check_slot(event_type, start)
+            _check_caps(event_type.host, invitee.email)
             booking = Booking(
                 host_id=event_type.host_id,
                 event_type_id=event_type.id,
@@ -226,9 +266,26 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
     except SlotTaken:
         resend_links(event_type, start)
         raise
-    run_now(jobs)  # the confirmation page shows the meeting link when the provider answers at once
+    run_briefly(jobs)  # the confirmation page shows the meeting link when the provider answers at once
     run_soon(messages)
     return booking
+
+
+def _check_caps(host: User, email: str) -> None:
+    """Bound what strangers can book: per invitee email and host, and per host, in 24 hours.
+
+    Runs under the host lock, so the counts are exact. Cancelled bookings count too: booking and
+    cancelling in a loop would otherwise burn the host's Zoom quota all the same.
+    """
+    config = current_app.config
+    since = now_utc() - timedelta(days=1)
+    recent = select(func.count()).select_from(Booking).where(Booking.host_id == host.id, Booking.created_at > since)
+    per_email = db.session.scalar(recent.where(Booking.invitee_email == email.strip().lower()))
+    if per_email >= int(config["BOOKINGS_PER_EMAIL_PER_DAY"]):
+        raise BookingLimit(f"This email address has reached the limit of bookings with {host.name} "
+                           "for today. Please try again tomorrow, or change one of your bookings instead.")
+    if db.session.scalar(recent) >= int(config["BOOKINGS_PER_HOST_PER_DAY"]):
+        raise BookingLimit(f"{host.name} cannot take more bookings today. Please try again tomorrow.")
 
 
 def resend_links(event_type: EventType, start: datetime) -> None:
@@ -275,7 +332,7 @@ def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
         db.session.flush()
         jobs = meetings.release_meeting(booking)
         messages = queue_cancelled(booking)
-    run_now(jobs)
+    run_briefly(jobs)
     run_soon(messages)
     return booking
 
@@ -294,7 +351,7 @@ def reschedule_booking(booking: Booking, start: datetime) -> Booking:
         db.session.flush()
         jobs = meetings.move_meeting(booking, event_type)
         messages = queue_rescheduled(booking, event_type)
-    run_now(jobs)
+    run_briefly(jobs)
     run_soon(messages)
     return booking
 
@@ -310,7 +367,7 @@ def retry_meeting(booking: Booking) -> Meeting | None:
         else:
             jobs = meetings.retry_meeting(booking.meeting)
         meeting_id = booking.meeting_id
-    run_now(jobs)
+    run_briefly(jobs)
     return db.session.get(Meeting, meeting_id, populate_existing=True) if meeting_id else None
 
 
@@ -333,9 +390,13 @@ def resume_meetings(host_ids: list[int]) -> int:
 
 
 def find_by_token(token: str) -> Booking | None:
+    """The booking a manage link names; a forged, foreign or malformed token finds nothing."""
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(Booking).where(Booking.manage_token == token))
+    uid = uid_of("manage", token)
+    if uid is not None:
+        return db.session.scalar(select(Booking).where(Booking.uid == uid))
+    return db.session.scalar(select(Booking).where(Booking.manage_token_hash == digest(token)))
 
 
 def host_bookings(host: User, tab: str, *, limit: int = 200) -> list[Booking]:

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from linktime import throttle
 from linktime.bookings import bp, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.extensions import db
 from linktime.formatting import format_when, is_timezone, local
 from linktime.models import Booking, EventType, MeetingStatus, User
 from linktime.notifications import ics, sms
+from linktime.throttle import Limit, Throttled
 
 TAKEN = ("This time is no longer available. If you booked it, check your email — "
          "we have sent your booking link there again.")
@@ -52,10 +54,22 @@ def viewer_zone(fallback: str) -> str:
     return zone if is_timezone(zone) else fallback
 
 
+def follow_rename(username: str) -> None:
+    """A host's former username leads to the same page under their current one (links keep working)."""
+    from linktime.accounts.service import former_owner
+
+    owner = former_owner(username.lower())
+    if owner is None:
+        abort(404)
+    rest = request.full_path.split("/", 2)[2] if request.path.count("/") > 1 else ""
+    target = f"/{owner.username}/{rest}" if rest else f"/{owner.username}"
+    abort(redirect(target.rstrip("?"), code=308))
+
+
 def get_host(username: str) -> User:
     host = db.session.scalar(select(User).where(User.username == username.lower()))
     if host is None:
-        abort(404)
+        follow_rename(username)
     return host
 
 
@@ -66,7 +80,11 @@ def get_public_event_type(username: str, slug: str) -> EventType:
         .join(User, EventType.host_id == User.id)
         .where(User.username == username.lower(), EventType.slug == slug.lower())
     )
-    if event_type is None or not event_type.active:
+    if event_type is None:
+        if db.session.scalar(select(User.id).where(User.username == username.lower())) is None:
+            follow_rename(username)
+        abort(404)
+    if not event_type.active:
         abort(404)
     return event_type
 
@@ -138,6 +156,7 @@ def book(username: str, slug: str):
     """Ask for the invitee's details and book the chosen time."""
     event_type = get_public_event_type(username, slug)
     form = BookingForm()
+    form.sms_regions = event_type.sms_regions
     start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
     zone = viewer_zone(event_type.host.timezone)
     if start is None:
@@ -154,7 +173,12 @@ def book(username: str, slug: str):
         form.key.data = issue_form_key()
     channels = sms.channels() if event_type.sms_reminders else []
     form.channel.choices = [c for c in form.channel.choices if c.value in channels] or form.channel.choices
+    error = None
     if request.method == "POST" and form.validate_on_submit():
+        try:
+            limit_booking_attempts(event_type.host_id)
+        except Throttled as exc:
+            return _book_page(form, event_type, start, zone, channels, exc.message("booking attempts"), 429)
         texting = bool(channels and form.phone.data)
         invitee = service.Invitee(
             name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or "",
@@ -166,11 +190,25 @@ def book(username: str, slug: str):
             return render_event_page(event_type, error=TAKEN, status=409, day=_local_day(start, zone))
         except service.SlotUnavailable:
             return render_event_page(event_type, error=UNAVAILABLE, status=422, day=_local_day(start, zone))
+        except service.BookingLimit as exc:
+            return _book_page(form, event_type, start, zone, channels, str(exc), 429)
         return redirect(url_for("bookings.manage", token=booking.manage_token, booked=1), code=303)
-    status = 422 if form.errors else 200
+    return _book_page(form, event_type, start, zone, channels, error, 422 if form.errors else 200)
+
+
+def limit_booking_attempts(host_id: int) -> None:
+    """Throttle booking POSTs per client address and per host (across processes); Throttled if over."""
+    config = current_app.config
+    throttle.hit(Limit("book-address", int(config["BOOKINGS_PER_ADDRESS_PER_HOUR"]), 3600),
+                 throttle.client_address())
+    throttle.hit(Limit("book-host", int(config["BOOKINGS_PER_HOST_PER_HOUR"]), 3600), str(host_id))
+
+
+def _book_page(form, event_type: EventType, start: datetime, zone: str, channels: list[str],
+               error: str | None, status: int):
     return render_template(
         "bookings/book.html", form=form, event_type=event_type, host=event_type.host, start=start, zone=zone,
-        texting=bool(channels),
+        texting=bool(channels), error=error,
     ), status
 
 

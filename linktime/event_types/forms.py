@@ -87,6 +87,10 @@ def minutes(label: str, *, low: int, high: int, default: int, description: str =
     )
 
 
+# Candidate start times in one booking window: a year of 5-minute steps.
+MAX_WINDOW_STARTS = 365 * 1440 // 5
+
+
 class EventTypeForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=100), single_line])
     slug = StringField(
@@ -147,10 +151,33 @@ class EventTypeForm(FlaskForm):
     )
     remind_host = BooleanField("Also remind me (the host)", default=False)
     sms_reminders = BooleanField("Offer SMS / WhatsApp reminders to invitees", default=False)
+    sms_countries = StringField(
+        "Countries for text reminders", validators=[Length(max=200)],
+        description="Two-letter codes, e.g. “US, GB”: only mobile numbers from these countries get texts.",
+    )
     active = BooleanField("Active (bookable through its link)", default=True)
 
     day_fields = DAY_FIELDS
     weekday_names = WEEKDAYS
+
+    def validate_horizon_days(self, field) -> None:
+        """A window is at most a year of 5-minute steps (longer steps allow longer windows)."""
+        step = self.increment_minutes.data
+        if field.data and step and field.data * 1440 / step > MAX_WINDOW_STARTS:
+            longest = int(MAX_WINDOW_STARTS * step / 1440)
+            raise ValidationError(f"With start times every {step} minutes, the window can be at most "
+                                  f"{longest} days. Use longer steps or a shorter window.")
+
+    def validate_sms_countries(self, field) -> None:
+        from linktime.notifications.sms import parse_regions
+
+        try:
+            codes = parse_regions(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if self.sms_reminders.data and not codes:
+            raise ValidationError("List at least one country, e.g. US, GB.")
+        field.data = ", ".join(codes)
 
     def validate_slug(self, field) -> None:
         if field.data:

@@ -93,6 +93,7 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     event_type.reminder_offsets = parse_offsets(form.reminders.data)
     event_type.remind_host = bool(form.remind_host.data)
     event_type.sms_reminders = bool(form.sms_reminders.data)
+    event_type.sms_countries = form.sms_countries.data or ""
     event_type.active = bool(form.active.data)
     if creating:
         db.session.add(event_type)

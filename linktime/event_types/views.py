@@ -50,7 +50,10 @@ def _edit_page(form: EventTypeForm, event_type: EventType | None):
 @login_required
 def create():
     """Create an event type."""
-    return _edit_page(EventTypeForm(), None)
+    form = EventTypeForm()
+    if request.method == "GET":  # texts to the host's own country, to begin with
+        form.sms_countries.data = sms.region_of_zone(current_user.timezone)
+    return _edit_page(form, None)
 
 
 @bp.route("/<id:event_type_id>/edit", methods=["GET", "POST"])

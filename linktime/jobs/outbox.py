@@ -238,6 +238,21 @@ def run_soon(jobs: Iterable[Job | None]) -> Future | None:
     return future
 
 
+def run_briefly(jobs: Iterable[Job | None]) -> None:
+    """Run freshly committed jobs, waiting for them at most MEETING_WAIT_SECONDS (about 2 s).
+
+    A booking request thus shows a meeting link the provider gives at once, and is never held
+    for a slow provider: what has not finished goes on in the background (and the page polls).
+    """
+    app = current_app._get_current_object()
+    if app.config.get("JOBS_INLINE", app.testing):
+        run_now(jobs)
+        return
+    future = run_soon(jobs)
+    if future is not None:
+        wait([future], timeout=float(app.config.get("MEETING_WAIT_SECONDS", 2)))
+
+
 def _forget_future(future: Future) -> None:
     with _running_guard:
         _running.discard(future)

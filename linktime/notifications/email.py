@@ -5,6 +5,7 @@ Every message has a text and an HTML part, rendered from templates/email/<name>.
 from __future__ import annotations
 
 import base64
+import os
 import smtplib
 import ssl
 import uuid
@@ -84,9 +85,12 @@ def deliver(message: EmailMessage) -> None:
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         folder = outbox_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
-        (folder / name).write_bytes(bytes(message))
+        # Messages hold join links and passcodes: readable by LinkTime's own user only.
+        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bytes(message))
         return
     try:
         with smtp_session() as smtp:

@@ -6,13 +6,15 @@ and its inbound webhook tells us, so LinkTime stops queueing messages to that nu
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from datetime import datetime
+from importlib import resources
+from typing import Iterable
 
+import phonenumbers
 import requests
+from phonenumbers import PhoneNumberType
+from twilio.request_validator import RequestValidator
 from flask import current_app
 from sqlalchemy import delete, select
 
@@ -21,16 +23,52 @@ from linktime.formatting import format_when
 from linktime.jobs.outbox import GiveUp, Retry, handler
 from linktime.models import Booking, SmsOptOut, now_utc
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
 UNSUBSCRIBED = 21610  # Twilio: "Attempt to send to unsubscribed recipient"
 
 
-def normalise_phone(text: str) -> str | None:
-    """'+1 (415) 555-0100' → '+14155550100'; None unless it is a valid E.164 number."""
-    compact = re.sub(r"[\s().-]", "", text or "")
-    return compact if E164.match(compact) else None
+class NotAMobile(ValueError):
+    """The number is not a mobile number in one of the countries the host allows."""
+
+
+def normalise_phone(text: str, regions: Iterable[str] = ()) -> str:
+    """'+1 415 555 0100' → '+14155550100' for a valid mobile number in ``regions`` (ISO codes).
+
+    Only mobile numbers: a premium-rate or shared-cost number never gets a text from us.
+    """
+    allowed = sorted({region.upper() for region in regions})
+    if not text or len(text) > 30:
+        raise NotAMobile("Enter the number with its country code, like +44 7700 900123.")
+    try:
+        number = phonenumbers.parse(text, allowed[0] if len(allowed) == 1 else None)
+    except phonenumbers.NumberParseException:
+        raise NotAMobile("Enter the number with its country code, like +44 7700 900123.") from None
+    mobile = phonenumbers.number_type(number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    if not phonenumbers.is_valid_number(number) or not mobile:
+        raise NotAMobile("That is not a mobile number. Enter a mobile number with its country code.")
+    if phonenumbers.region_code_for_number(number) not in allowed:
+        raise NotAMobile(f"Text reminders go only to mobile numbers in {', '.join(allowed) or 'no country yet'}.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def parse_regions(text: str) -> list[str]:
+    """'us, GB de' → ['DE', 'GB', 'US']; ValueError naming a code phonenumbers does not know."""
+    codes = sorted({code.upper() for code in re.split(r"[\s,;]+", text or "") if code})
+    unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ValueError(f"Unknown country code: {', '.join(unknown)}. Use two-letter codes like US, GB, DE.")
+    return codes
+
+
+def region_of_zone(zone: str) -> str:
+    """The country of a time zone (America/New_York → US), from tzdata's zone table; '' if none."""
+    table = resources.files("tzdata").joinpath("zoneinfo", "zone1970.tab").read_text()
+    for line in table.splitlines():
+        fields = line.split("\t")
+        if not line.startswith("#") and len(fields) >= 3 and fields[2] == zone:
+            return fields[0].split(",")[0]
+    return ""
 
 
 def configured(channel: str | None = None) -> bool:
@@ -64,11 +102,9 @@ def record_reply(phone: str, body: str) -> None:
 
 
 def valid_signature(url: str, params: dict[str, str], signature: str) -> bool:
-    """Twilio's X-Twilio-Signature: HMAC-SHA1 of the URL followed by the sorted POST fields."""
-    token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
-    payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
-    expected = base64.b64encode(hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()).decode()
-    return hmac.compare_digest(expected, signature or "")
+    """Twilio's X-Twilio-Signature, checked by the twilio package's own validator."""
+    validator = RequestValidator(current_app.config.get("TWILIO_AUTH_TOKEN") or "")
+    return bool(signature) and validator.validate(url, params, signature)
 
 
 def send(to: str, body: str, channel: str) -> str:

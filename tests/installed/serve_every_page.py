@@ -43,11 +43,11 @@ with app.app_context():
 
 public = ["/", "/login", "/signup", "/ada", "/ada/intro-call", "/ada/intro-call/book?start={start}",
           "/booking/{token}", "/booking/{token}/invite.ics", "/booking/{token}/cancel",
-          "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js",
+          "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js", "/static/add-zone.js",
           "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css"]
 host = ["/bookings", "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
         "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
-        "/integrations/zoom/card", "/admin/mail", f"/admin/mail/{mail}", "/admin/jobs"]
+        "/integrations/zoom/card", "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", "/admin/jobs"]
 pages, opened = {}, set()
 client = app.test_client()
 router = app.url_map.bind("localhost")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # What a page answers when it is working: "/" sends a signed-in host on, sign-up is closed
-# once the team has an admin (it says so), Zoom's callback without Zoom's state explains itself.
-EXPECTED = {"/": 302, "/signup": 403}
+# once the team has an admin (it says so), an email confirmation without its token goes back to
+# the profile with a message.
+EXPECTED = {"/": 302, "/signup": 403, "/settings/email/confirm": 302}
 
 
 def test_a_built_wheel_in_a_fresh_venv_serves_every_page(tmp_path):

@@ -42,7 +42,7 @@ def records(app):
     """Ada (admin) owns an event type and a booking; Bob is another host, a plain member."""
     from datetime import UTC, datetime, timedelta
 
-    from linktime.models import Booking, Job
+    from linktime.models import Booking, Invite, Job
 
     with app.app_context():
         ada = add_user("ada")
@@ -55,8 +55,11 @@ def records(app):
         db.session.add(booking)
         job = Job(kind="email.booking", payload={}, status="failed")
         db.session.add(job)
+        invite = Invite(created_by_id=ada.id, email="new@example.com")
+        db.session.add(invite)
         db.session.commit()
-        return {"event_type_id": event_type.id, "booking_id": booking.id, "job_id": job.id, "name": "x.eml"}
+        return {"event_type_id": event_type.id, "booking_id": booking.id, "job_id": job.id, "name": "x.eml",
+                "invite_id": invite.id}
 
 
 def test_every_host_route_is_covered():

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.models import Invite, User
-from tests.conftest import add_user
+from tests.conftest import add_user, close_app, latest_link
 
 SIGNUP = dict(name="Ada Lovelace", email="Ada@Example.com", username="ada", timezone="Europe/London",
               password="correct horse", confirm="correct horse")
@@ -35,20 +35,21 @@ def test_after_the_first_account_signup_needs_an_invite(client, app):
 
 def test_invite_link_signs_up_a_member_once(client, app):
     client.post("/signup", data=SIGNUP)
-    client.post("/team/invites")
+    client.post("/team/invites", data={"email": "Grace@example.com"})
     page = client.get("/team").get_data(as_text=True)
     link = re.search(r'value="(http://127.0.0.1:5000/signup\?invite=[^"]+)"', page)[1]
     path = link.removeprefix("http://127.0.0.1:5000")
     client.post("/logout")
     assert "invited you" in client.get(path).get_data(as_text=True)
-    data = {**SIGNUP, "email": "grace@example.com", "username": "grace"}
+    # The address is the invited one, whatever the form says.
+    data = {**SIGNUP, "email": "someone-else@example.com", "username": "grace"}
     assert client.post(path, data=data).location == "/event-types/new"
     client.post("/logout")
     reused = client.get(path)
     assert reused.status_code == 404 and "not valid" in reused.get_data(as_text=True)
     with app.app_context():
         grace = db.session.scalar(select(User).where(User.username == "grace"))
-        assert grace is not None and not grace.is_admin
+        assert grace is not None and not grace.is_admin and grace.email == "grace@example.com"
         assert db.session.scalar(select(Invite)).used_by_id == grace.id
 
 
@@ -59,8 +60,18 @@ def test_allow_signup_opens_registration(tmp_path):
     client = app.test_client()
     client.post("/signup", data=SIGNUP)
     client.post("/logout")
-    response = client.post("/signup", data={**SIGNUP, "email": "x@example.com", "username": "x"})
-    assert response.status_code == 302
+    asked = client.post("/signup", data={"email": "X@example.com"})
+    assert "We sent a message to <strong>x@example.com</strong>" in asked.get_data(as_text=True)
+    link = latest_link(app, "/signup?address=")
+    response = client.post(link, data={**SIGNUP, "email": "ignored@example.com", "username": "x"})
+    assert response.location == "/event-types/new"
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.username == "x")) == "x@example.com"
+    client.post("/logout")
+    # The link made its account; a second use cannot make another.
+    again = client.post(link, data={**SIGNUP, "username": "x2"})
+    assert again.status_code == 422 and "cannot be used" in again.get_data(as_text=True)
+    close_app(app)
 
 
 @pytest.mark.parametrize("field,value,message", [
@@ -70,7 +81,10 @@ def test_allow_signup_opens_registration(tmp_path):
     ("username", "x" * 41, "1–40"),
     ("name", "", "This field is required"),
     ("name", "n" * 101, "longer than 100"),
-    ("password", "short", "at least 8"),
+    ("password", "short", "at least 10"),
+    ("password", "aaaaaaaaaaaa", "easy to guess"),
+    ("password", "password1234", "common password"),
+    ("password", "ada lovelace1", "not about you"),
     ("confirm", "different", "passwords differ"),
     ("timezone", "Mars/Olympus", "Not a valid choice"),
 ])
@@ -89,12 +103,12 @@ def test_duplicate_email_or_username_is_refused(client, app):
     assert response.status_code == 403  # sign-up is closed now; an admin must invite
     with app.app_context():
         admin = db.session.scalar(select(User))
-        invite = Invite(created_by_id=admin.id)
+        invite = Invite(created_by_id=admin.id)  # an invite from before invites named an address
         db.session.add(invite)
         db.session.commit()
         token = invite.token
     response = client.post(f"/signup?invite={token}", data={**SIGNUP, "email": "ada@example.com", "username": "new"})
-    assert "already exists" in response.get_data(as_text=True)
+    assert "cannot be used here" in response.get_data(as_text=True)
     response = client.post(f"/signup?invite={token}", data={**SIGNUP, "email": "new@example.com", "username": "ada"})
     assert "taken" in response.get_data(as_text=True)
 
@@ -145,11 +159,11 @@ def test_change_password_checks_the_current_one(client, app, auth):
     with app.app_context():
         add_user("ada")
     auth.login()
-    wrong = client.post("/settings/password", data={"current": "nope", "password": "new password", "confirm": "new password"})
+    wrong = client.post("/settings/password", data={"current": "nope", "password": "violet canyon drum", "confirm": "violet canyon drum"})
     assert "not your current password" in wrong.get_data(as_text=True)
-    client.post("/settings/password", data={"current": "correct horse", "password": "new password", "confirm": "new password"})
+    client.post("/settings/password", data={"current": "correct horse", "password": "violet canyon drum", "confirm": "violet canyon drum"})
     auth.logout()
-    assert auth.login(password="new password").location == "/bookings"
+    assert auth.login(password="violet canyon drum").location == "/bookings"
 
 
 def test_team_page_lists_members_for_admins_only(client, app, auth):

@@ -40,7 +40,7 @@ def test_a_healthy_installation_passes_every_check(installation):
     assert result.exit_code == 0, result.output
     assert set(lines) == {"database", "keys", "base", "zoom", "webhook", "mail"}
     assert all(line.startswith("ok") for line in lines.values())
-    assert "at the latest migration (5b2f0c7d9e41)" in lines["database"]
+    assert "at the latest migration (8c41d2a7f3b0)" in lines["database"]
     assert "all 2 stored secret(s) open" in lines["keys"]
     assert "/integrations/zoom/callback" in lines["zoom"] and "answers EHLO" in lines["mail"]
     assert "6 ok, 0 to fix." in result.output

@@ -9,11 +9,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from linktime.config import SANDBOX_WEBHOOK_SECRET
 from linktime.conferencing.zoom.sandbox import sign
 from linktime.extensions import db
 from linktime.models import AuditEvent, ZoomConnection
-from tests.conftest import add_user, connect_zoom, make_app
+from tests.conftest import SANDBOX_WEBHOOK_SECRET, add_user, connect_zoom, make_app
 
 
 @pytest.fixture
@@ -107,8 +106,7 @@ def test_a_payload_that_is_not_an_object_is_a_400(client, body):
     import time
 
     from linktime.conferencing.zoom.sandbox import sign
-    from linktime.config import SANDBOX_WEBHOOK_SECRET
-
+    
     stamp = str(int(time.time()))
     response = client.post("/integrations/zoom/webhook", data=body, headers={
         "x-zm-request-timestamp": stamp, "x-zm-signature": sign(SANDBOX_WEBHOOK_SECRET, stamp, body),

@@ -27,7 +27,7 @@ import requests
 from flask import Flask, Response, abort, g, jsonify, redirect, render_template_string, request
 
 from linktime.conferencing.zoom.client import SCOPE_LIST, granted
-from linktime.config import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SANDBOX_WEBHOOK_SECRET
+from linktime.config import SANDBOX_CLIENT_ID, sandbox_secrets
 
 CODE_LIFETIME = timedelta(minutes=5)
 ACCESS_LIFETIME = timedelta(hours=1)
@@ -154,8 +154,8 @@ input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}li{margin:.3
 SCOPE_WORDS = {scope.name: scope.purpose for scope in SCOPE_LIST}
 
 
-def create_sandbox(*, client_id: str = SANDBOX_CLIENT_ID, client_secret: str = SANDBOX_CLIENT_SECRET,
-                   webhook_secret: str = SANDBOX_WEBHOOK_SECRET, webhook_url: str | None = None) -> Flask:
+def create_sandbox(*, client_secret: str, webhook_secret: str, client_id: str = SANDBOX_CLIENT_ID,
+                   webhook_url: str | None = None) -> Flask:
     app = Flask(__name__)
     state = SandboxState(webhook_secret)
     app.extensions["zoom_sandbox"] = state
@@ -474,11 +474,17 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
     parser.add_argument("--webhook-url", default="http://127.0.0.1:5000/integrations/zoom/webhook")
+    parser.add_argument("--instance", required=True,
+                        help="LinkTime's instance folder: the sandbox's secrets are read (or made) there")
     args = parser.parse_args()
+    from pathlib import Path
+
     from werkzeug.serving import run_simple
 
+    client_secret, webhook_secret = sandbox_secrets(Path(args.instance))
     print(f"Zoom sandbox on http://{args.host}:{args.port}/sandbox", flush=True)
-    run_simple(args.host, args.port, create_sandbox(webhook_url=args.webhook_url), threaded=True)
+    app = create_sandbox(client_secret=client_secret, webhook_secret=webhook_secret, webhook_url=args.webhook_url)
+    run_simple(args.host, args.port, app, threaded=True)
 
 
 if __name__ == "__main__":

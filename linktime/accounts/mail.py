@@ -1,0 +1,58 @@
+"""Account emails: invites, open sign-up links, email-change confirmations.
+
+Each job names what it is about (an invite, an address, a user) and the link is made when the
+message is sent, so no working link is ever stored in the job table.
+"""
+from __future__ import annotations
+
+from linktime.extensions import db
+from linktime.jobs.outbox import Retry, handler
+from linktime.models import Invite, User
+from linktime.notifications.email import MailError, build, deliver
+from linktime.urls import public_url
+
+
+def _send(to: str, subject: str, paragraphs: list[str], action: tuple[str, str] | None) -> None:
+    message = build(to, subject, "account", paragraphs=paragraphs,
+                    action_label=action[0] if action else None, action_url=action[1] if action else None)
+    try:
+        deliver(message)
+    except MailError as exc:
+        raise Retry(str(exc)) from None
+
+
+@handler("email.account")
+def send_account_email(kind: str, invite_id: int | None = None, email: str | None = None,
+                       user_id: int | None = None) -> None:
+    from linktime.accounts.service import address_token, email_in_use
+
+    if kind == "invite":
+        invite = db.session.get(Invite, invite_id)
+        if invite is None or not invite.usable or not invite.email:
+            return  # revoked or used before the message went out
+        _send(invite.email, f"{invite.created_by.name} invited you to LinkTime",
+              [f"{invite.created_by.name} invited you to join their team on LinkTime, where you can "
+               "publish your availability and let people book time with you.",
+               f"The link works once and until {invite.expires_at:%d %B %Y} (UTC)."],
+              ("Create your account", invite.url))
+    elif kind == "signup":
+        if email_in_use(email):
+            _send(email, "You already have a LinkTime account",
+                  ["Someone (probably you) asked to create a LinkTime account for this address. "
+                   "It already has one, so nothing was created.",
+                   "Sign in with it instead; if that was not you, you can ignore this message."],
+                  ("Sign in", public_url("accounts.login")))
+        else:
+            _send(email, "Finish creating your LinkTime account",
+                  ["Open this link within 24 hours to choose your username and password.",
+                   "If you did not ask for an account, ignore this message: nothing is created without it."],
+                  ("Create your account", public_url("accounts.signup", address=address_token("signup", email=email))))
+    elif kind == "email_change":
+        user = db.session.get(User, user_id)
+        if user is None:
+            return
+        token = address_token("email-change", user=user.id, email=email, version=user.session_version)
+        _send(email, "Confirm your new LinkTime email address",
+              [f"{user.name} asked to use this address for their LinkTime account.",
+               "Open this link within 24 hours, signed in, to confirm. If it was not you, ignore this message."],
+              ("Confirm this address", public_url("accounts.confirm_email", token=token)))

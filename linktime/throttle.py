@@ -1,0 +1,94 @@
+"""Rate limits that hold across worker processes: one row per key in the database.
+
+Each key follows the generic cell rate algorithm (GCRA): ``tat`` is the time at which the key's
+allowance is fully back. A request costs ``period / limit`` seconds; it is allowed while that
+leaves ``tat`` no more than ``period`` ahead of now. One conditional UPDATE decides, so two
+processes can never both take the last allowance, on SQLite and PostgreSQL alike. The check runs
+on its own connection and commits at once, whatever the request's own transaction does later.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass
+
+from flask import current_app, request
+from sqlalchemy import case, delete, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from linktime.extensions import db
+from linktime.models import RateLimit
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` requests per ``period`` seconds for one key (all at once is fine)."""
+
+    name: str
+    count: int
+    period: float
+    # Keyed by what the request names (an account's email, a host), not by the client's address.
+    per_subject: bool = False
+
+    @property
+    def cost(self) -> float:
+        return self.period / self.count
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: float):
+        super().__init__(f"try again in {retry_after:.0f} s")
+        self.retry_after = max(1.0, retry_after)
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
+
+    def message(self, what: str = "attempts") -> str:
+        unit = "minute" if self.minutes == 1 else "minutes"
+        return f"Too many {what}. Please try again in {self.minutes} {unit}."
+
+
+def limited_key(limit: Limit, subject: str) -> str:
+    """The stored key: the limit's name and a digest of the subject (an address or an email)."""
+    return f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
+
+
+def hit(limit: Limit, subject: str, *, now: float | None = None) -> None:
+    """Spend one request of ``subject``'s allowance, or raise Throttled (nothing spent)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    now = time.time() if now is None else now
+    key = limited_key(limit, subject)
+    start = case((RateLimit.tat > now, RateLimit.tat), else_=literal(now))
+    for _ in range(2):  # a second pass when another process created the row meanwhile
+        with db.engine.begin() as connection:
+            allowed = connection.execute(
+                update(RateLimit)
+                .where(RateLimit.key == key, start + limit.cost - limit.period <= now)
+                .values(tat=start + limit.cost)
+            ).rowcount
+            if allowed:
+                return
+            tat = connection.scalar(select(RateLimit.tat).where(RateLimit.key == key))
+        if tat is not None:
+            raise Throttled(tat + limit.cost - limit.period - now)
+        try:
+            with db.engine.begin() as connection:
+                # Keys whose allowance is fully back hold nothing: the table stays as small as the traffic.
+                connection.execute(delete(RateLimit).where(RateLimit.tat < now - 1))
+                connection.execute(insert(RateLimit).values(key=key, tat=now + limit.cost))
+            return
+        except IntegrityError:
+            continue
+
+
+def client_address() -> str:
+    """The requesting address (behind PROXY_COUNT trusted proxies, the one they report)."""
+    return request.remote_addr or "unknown"
+
+
+def reset(limit: Limit, subject: str) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(delete(RateLimit).where(RateLimit.key == limited_key(limit, subject)))
