@@ -100,6 +100,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     start_scheduler(app)
 
     register_security_headers(app)
+    refuse_nul_bytes(app)
     from linktime.logs import redact_secrets_in_access_logs
 
     redact_secrets_in_access_logs()
@@ -145,6 +146,20 @@ def register_security_headers(app: Flask) -> None:
                 response.headers["Cache-Control"] = "no-store"
                 response.vary.add("Cookie")
         return response
+
+
+def refuse_nul_bytes(app: Flask) -> None:
+    """No text we store or compare may hold a NUL (PostgreSQL refuses them): say so, up front."""
+
+    @app.before_request
+    def no_nul_bytes():
+        fields = [request.path, *request.args.keys(), *request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields += [*request.form.keys(), *request.form.values()]
+        if any("\x00" in field for field in fields):
+            message = "The request contained characters that are not allowed (NUL). Go back and check what you typed."
+            return render_template("error.html", code=400, title="Not understood", message=message), 400
+        return None
 
 
 def register_error_pages(app: Flask) -> None:

@@ -49,15 +49,20 @@ def register_cli(app: Flask) -> None:
     def create_user(email, username, name, timezone, password, admin):
         """Create an account without the web sign-up (e.g. when sign-up is closed)."""
         from linktime.accounts.forms import RESERVED_USERNAMES, USERNAME_PATTERN
-        from linktime.accounts.service import AccountTaken, create_user as create
+        from linktime.accounts.service import AccountTaken, create_user as create, email_in_use
 
         username = username.strip().lower()
         if not USERNAME_PATTERN.match(username) or username in RESERVED_USERNAMES:
             raise click.BadParameter("lowercase letters, digits and hyphens; not reserved", param_hint="--username")
         if not is_timezone(timezone):
             raise click.BadParameter(f"unknown time zone {timezone!r}", param_hint="--timezone")
-        if len(password) < 8:
-            raise click.BadParameter("at least 8 characters", param_hint="--password")
+        from linktime.accounts.forms import password_problem
+
+        problem = password_problem(password, [email, username, name])
+        if problem:
+            raise click.BadParameter(problem, param_hint="--password")
+        if email_in_use(email):  # the operator may know: this is not a public form
+            raise click.BadParameter("an account with this email exists", param_hint="--email")
         try:
             user = create(name=name, email=email, username=username, timezone=timezone,
                           password=password, admin=admin)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import re
 
-_QUERY_SECRETS = re.compile(r"([?&](?:code|state|token|invite|address|reschedule)=)[^&\s\"]+")
+# ``next`` too: a sign-in redirect carries the page asked for, query string and all, encoded.
+_QUERY_SECRETS = re.compile(r"([?&](?:code|state|token|invite|address|reschedule|next)=)[^&\s\"]+")
 _PATH_SECRETS = re.compile(r"(/booking/)[^/\s?\"]+")
 
 

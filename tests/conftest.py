@@ -266,18 +266,27 @@ def browser():
 
 @pytest.fixture
 def new_context(browser):
-    """Make browser contexts (a person each: own cookies, own time zone); closed afterwards."""
-    contexts = []
+    """Make browser contexts (a person each: own cookies, own time zone); closed afterwards.
+
+    Every page is watched for Content-Security-Policy violations: any one fails the test.
+    """
+    contexts, violations = [], []
+
+    def watch(page) -> None:
+        page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text else None)
 
     def make(**options):
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
+        context.on("page", watch)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert violations == [], violations
 
 
 def screenshot(page, name: str) -> None:

@@ -32,21 +32,27 @@ def valid_username(form, field) -> None:
 MIN_PASSWORD = 10
 
 
-def strong_password(form, field) -> None:
-    """At least 10 characters and hard to guess: not a common password, nor built from the account's own details."""
-    password = field.data or ""
+def password_problem(password: str, own: list[str]) -> str | None:
+    """Why ``password`` is too weak, or None: under 10 characters, common, or built from ``own`` details."""
     if len(password) < MIN_PASSWORD:
-        raise ValidationError(f"Use at least {MIN_PASSWORD} characters.")
+        return f"Use at least {MIN_PASSWORD} characters."
     from zxcvbn import zxcvbn
 
-    own = [str(getattr(form, name).data or "") for name in ("name", "email", "username") if hasattr(form, name)]
-    if current_user.is_authenticated:
-        own += [current_user.name, current_user.email, current_user.username]
     # zxcvbn knows the 30,000 most common passwords, keyboard walks, repeats, dates and l33t.
     verdict = zxcvbn(password[:72], user_inputs=[part for part in own if part])
     if verdict["score"] < 2:
         warning = verdict["feedback"].get("warning") or "This password is easy to guess."
-        raise ValidationError(f"{warning.rstrip('.')}. Add another word or two that are not about you.")
+        return f"{warning.rstrip('.')}. Add another word or two that are not about you."
+    return None
+
+
+def strong_password(form, field) -> None:
+    own = [str(getattr(form, name).data or "") for name in ("name", "email", "username") if hasattr(form, name)]
+    if current_user.is_authenticated:
+        own += [current_user.name, current_user.email, current_user.username]
+    problem = password_problem(field.data or "", own)
+    if problem:
+        raise ValidationError(problem)
 
 
 def new_password_field(label: str) -> PasswordField:

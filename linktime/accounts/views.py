@@ -98,16 +98,18 @@ def signup():
 def ask_for_address():
     """Open sign-up, step one: the address gets a link; the page says the same whoever owns it."""
     form = AddressForm()
-    sent = None
+    sent, status = None, 200
     if form.validate_on_submit():
         try:
             _throttle(SIGNUP_PER_ADDRESS)
         except Throttled as exc:
             form.email.errors.append(exc.message("requests"))
+            status = 429
         else:
             service.request_signup_link(form.email.data)
             sent = form.email.data.strip().lower()
-    status = 429 if form.errors and request.method == "POST" else 200
+    elif form.errors:
+        status = 422
     return render_template("accounts/signup_address.html", form=form, sent=sent), status
 
 

@@ -304,3 +304,12 @@ def test_a_renamed_host_keeps_their_links_and_nobody_can_take_the_old_name(app, 
                                               timezone="America/New_York"))
     assert visitor.get("/ada/intro-call").status_code == 200
     assert visitor.get("/ada-l/intro-call").location == "/ada/intro-call"
+
+
+def test_the_command_line_holds_passwords_to_the_same_rule(app, runner):
+    args = ["create-user", "--email", "ada@example.com", "--username", "ada", "--name", "Ada"]
+    weak = runner.invoke(args=[*args, "--password", "password1234"])
+    assert weak.exit_code != 0 and "common password" in weak.output
+    assert runner.invoke(args=[*args, "--password", "violet canyon drum"]).exit_code == 0
+    again = runner.invoke(args=[*args, "--username", "ada2", "--password", "violet canyon drum"])
+    assert again.exit_code != 0 and "an account with this email exists" in again.output

@@ -1,0 +1,177 @@
+"""The public booking pages as a stranger uses them: floods, caps, bounded work, a slow Zoom."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from linktime.extensions import db
+from linktime.jobs.outbox import wait_for_background
+from linktime.models import Booking, EventType, MeetingStatus
+from tests.conftest import add_event_type, add_user, book_form, close_app, connect_zoom, make_app
+
+PATH = "/ada/intro-call/book"
+TUESDAY = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 09:00 in New York
+
+
+def slot(n: int) -> str:
+    """The n-th half-hour slot of Tuesday and Wednesday, 09:00–17:00 New York."""
+    day, index = divmod(n, 16)
+    return (TUESDAY + timedelta(days=day, minutes=30 * index)).isoformat()
+
+
+def book(client, n: int, email: str, address: str = "203.0.113.1"):
+    client.environ_base["REMOTE_ADDR"] = address
+    return book_form(client, PATH, slot(n), name="Someone", email=email, tz="UTC")
+
+
+def bookings(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Booking.id)))
+
+
+@pytest.fixture
+def ada(app, clock):
+    with app.app_context():
+        add_event_type(add_user("ada"))
+
+
+def test_a_flood_from_one_address_is_stopped_with_a_clear_message(app, ada):
+    flooder = app.test_client()
+    statuses = [book(flooder, n, f"invented{n}@example.com").status_code for n in range(11)]
+    assert statuses == [303] * 10 + [429]
+    page = book(flooder, 11, "another@example.com")
+    assert page.status_code == 429
+    assert "Too many booking attempts. Please try again in 6 minutes." in page.get_data(as_text=True)
+    assert bookings(app) == 10
+    # Someone else, elsewhere, still books.
+    assert book(app.test_client(), 12, "bea@example.com", address="198.51.100.9").status_code == 303
+
+
+def test_one_email_books_a_host_at_most_three_times_a_day(app, ada, clock):
+    answers = [book(app.test_client(), n, "bea@example.com", address=f"198.51.100.{n}") for n in range(3)]
+    assert [a.status_code for a in answers] == [303, 303, 303]
+    # Cancelled bookings still count: booking and cancelling in a loop is no way round it.
+    cancel = answers[0].location.split("?")[0] + "/cancel"
+    assert app.test_client().post(cancel, data={"reason": ""}).status_code == 303
+    fourth = book(app.test_client(), 3, "BEA@example.com", address="198.51.100.3")
+    assert fourth.status_code == 429
+    assert "reached the limit of bookings with Ada for today" in fourth.get_data(as_text=True)
+    clock.shift(timedelta(hours=24, minutes=1))
+    assert book(app.test_client(), 5, "bea@example.com", address="198.51.100.50").status_code == 303
+
+
+def test_a_host_takes_at_most_their_daily_cap(tmp_path, clock):
+    app = make_app(tmp_path, BOOKINGS_PER_HOST_PER_DAY=5)
+    with app.app_context():
+        add_event_type(add_user("ada"))
+    answers = [book(app.test_client(), n, f"p{n}@example.com", address=f"198.51.100.{n}") for n in range(6)]
+    assert [a.status_code for a in answers] == [303] * 5 + [429]
+    assert "Ada cannot take more bookings today" in answers[5].get_data(as_text=True)
+    assert bookings(app) == 5
+    close_app(app)
+
+
+def test_the_booking_post_is_throttled_per_host(tmp_path, clock):
+    app = make_app(tmp_path, BOOKINGS_PER_HOST_PER_HOUR=3)
+    with app.app_context():
+        add_event_type(add_user("ada"))
+    answers = [book(app.test_client(), n, f"p{n}@example.com", address=f"198.51.100.{n}") for n in range(4)]
+    assert [a.status_code for a in answers] == [303, 303, 303, 429]
+    close_app(app)
+
+
+def test_a_taken_slot_costs_an_attempt_too(app, ada):
+    first = app.test_client()
+    assert book(first, 0, "bea@example.com", address="198.51.100.1").status_code == 303
+    prober = app.test_client()
+    statuses = [book(prober, 0, f"guess{n}@example.com").status_code for n in range(11)]
+    assert statuses == [409] * 10 + [429]
+
+
+# ---------------------------------------------------------------- bounded work
+
+
+def test_a_730_day_window_at_5_minute_steps_is_searched_within_a_fixed_budget(app, clock, monkeypatch):
+    from linktime.bookings.service import SLOT_BUDGET
+    from linktime.scheduling import slots
+
+    with app.app_context():
+        ada = add_user("ada")
+        every_day = {str(d): [["00:00", "24:00"]] for d in range(7)}
+        busy = add_event_type(ada, slug="busy")
+        add_event_type(ada, slug="wide", horizon_days=730, increment_minutes=5, weekly_hours=every_day)
+        # One booking covering the whole window: every candidate is looked at, none is free.
+        start = datetime(2026, 11, 23, 6, tzinfo=UTC)
+        db.session.add(Booking(host_id=ada.id, event_type_id=busy.id, title="Away", location="none", start=start,
+                               end=start + timedelta(days=740), invitee_name="x", invitee_email="x@example.com",
+                               invitee_timezone="UTC"))
+        db.session.commit()
+    examined = []
+    real = slots._candidates
+
+    def counting(*args):
+        for candidate in real(*args):
+            examined.append(candidate)
+            yield candidate
+
+    monkeypatch.setattr(slots, "_candidates", counting)
+    response = app.test_client().get("/ada/wide?tz=UTC")
+    assert response.status_code == 200
+    assert 0 < len(examined) <= SLOT_BUDGET + 31 * 288  # the search, then the month shown
+    assert len(examined) < 730 * 288 / 3  # what searching the whole window would cost
+    assert "No free times this month. Try the next month." in response.get_data(as_text=True)
+
+
+def test_the_first_month_with_times_is_found_month_by_month(app, clock):
+    with app.app_context():
+        ada = add_user("ada")
+        # Free only from February: the page opens on February, having stopped there.
+        offs = {(datetime(2026, 11, 23) + timedelta(days=d)).date().isoformat(): [] for d in range(75)}
+        add_event_type(ada, slug="later", horizon_days=200, date_overrides=offs)
+    page = app.test_client().get("/ada/later?tz=America/New_York").get_data(as_text=True)
+    assert "February 2027" in page
+
+
+def test_the_form_refuses_a_window_too_wide_for_its_step(app, auth):
+    from tests.web.test_event_types import FORM
+
+    with app.app_context():
+        add_user("ada")
+    auth.login()
+    response = auth.client.post("/event-types/new", data={**FORM, "slug": "wide", "horizon_days": "730",
+                                                          "increment_minutes": "5"})
+    assert response.status_code == 422
+    assert "With start times every 5 minutes, the window can be at most 365 days" in response.get_data(as_text=True)
+    ok = auth.client.post("/event-types/new", data={**FORM, "slug": "wide", "horizon_days": "730",
+                                                    "increment_minutes": "15"})
+    assert ok.status_code == 302
+
+
+# ---------------------------------------------------------------- a slow Zoom
+
+
+def test_a_slow_zoom_does_not_hold_the_booking_request(tmp_path, sandbox, clock):
+    app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, JOBS_INLINE=False, MEETING_WAIT_SECONDS=0.2)
+    with app.app_context():
+        add_event_type(add_user("ada"), location="zoom")
+    host = app.test_client()
+    host.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
+    connect_zoom(host)
+    hold = sandbox.state.add_fault("hold", seconds=30, method="POST", path="/v2/users/me/meetings")
+    try:
+        response = book(app.test_client(), 0, "bea@example.com")
+        # Answered while Zoom still holds the create: the request did not wait for it.
+        assert response.status_code == 303 and hold.arrived.is_set() and not hold.release.is_set()
+        page = app.test_client().get(response.location).get_data(as_text=True)
+        assert "your Zoom link is being created" in page
+    finally:
+        hold.release.set()
+    wait_for_background()
+    with app.app_context():
+        booking = db.session.scalar(select(Booking))
+        assert booking.meeting.status == MeetingStatus.CREATED
+        manage = booking.manage_url.split("5000", 1)[1]
+    assert "/j/" in app.test_client().get(manage).get_data(as_text=True)
+    close_app(app)

@@ -1,0 +1,98 @@
+"""Throttling holds across processes: two gunicorn workers share one allowance per account."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import TEST_KEYS, _database_uri, add_user, close_app, make_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WORKER_APP = '''
+import json, os
+from linktime import create_app
+
+app = create_app(json.loads(os.environ["TEST_CONFIG"]), instance_path=os.environ["TEST_INSTANCE"])
+
+
+def application(environ, start_response):
+    def tagged(status, headers, exc_info=None):
+        return start_response(status, headers + [("X-Worker", str(os.getpid()))], exc_info)
+    return app(environ, tagged)
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def two_workers(tmp_path):
+    app = make_app(tmp_path)  # the schema, and Ada
+    with app.app_context():
+        add_user("ada")
+    close_app(app)
+    (tmp_path / "worker_app.py").write_text(WORKER_APP)
+    config = {"SECRET_KEY": "test-secret", "ENCRYPTION_KEYS": TEST_KEYS, "WTF_CSRF_ENABLED": False,
+              "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path), "SCHEDULER_ENABLED": False,
+              "ZOOM_SANDBOX_CLIENT_SECRET": "x", "ZOOM_SANDBOX_WEBHOOK_SECRET": "y"}
+    port = free_port()
+    env = {**os.environ, "TEST_CONFIG": json.dumps(config), "TEST_INSTANCE": str(tmp_path / "instance"),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                               "worker_app:application"], cwd=tmp_path, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{url}/login", timeout=5)
+                break
+            except requests.ConnectionError:
+                if server.poll() is not None:
+                    raise AssertionError(server.stderr.read().decode())
+                time.sleep(0.05)  # waiting for a process to listen, not for a race
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def attempt_pair(url: str, password: str) -> list[tuple[int, str]]:
+    """Two sign-in attempts at the same moment, so that both workers are busy at once."""
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def attempt() -> None:
+        barrier.wait(timeout=10)
+        response = requests.post(f"{url}/login", data={"email": "ada@example.com", "password": password},
+                                 headers={"Connection": "close"}, allow_redirects=False, timeout=30)
+        answers.append((response.status_code, response.headers["X-Worker"]))
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_sign_in_throttling_holds_across_two_gunicorn_workers(two_workers):
+    wrong = [answer for _ in range(5) for answer in attempt_pair(two_workers, "wrong password")]
+    assert [status for status, _ in wrong] == [422] * 10
+    assert len({worker for _, worker in wrong}) == 2, "both workers took guesses"
+    # The eleventh try is refused by whichever worker answers it, even with the right password.
+    refused = [answer for _ in range(3) for answer in attempt_pair(two_workers, "correct horse")]
+    assert [status for status, _ in refused] == [429] * 6
+    assert len({worker for _, worker in refused}) == 2, "both workers refused"
