@@ -3,8 +3,8 @@
 Each key follows the generic cell rate algorithm (GCRA): ``tat`` is the time at which the key's
 allowance is fully back. A request costs ``period / limit`` seconds; it is allowed while that
 leaves ``tat`` no more than ``period`` ahead of now. One conditional UPDATE decides, so two
-processes can never both take the last allowance, on SQLite and PostgreSQL alike. The check runs
-on its own connection and commits at once, whatever the request's own transaction does later.
+processes can never both take the last allowance, on SQLite and PostgreSQL alike. The check
+commits at once, before the request changes anything, so it holds whatever the request does later.
 """
 from __future__ import annotations
 
@@ -56,32 +56,44 @@ def limited_key(limit: Limit, subject: str) -> str:
 
 
 def hit(limit: Limit, subject: str, *, now: float | None = None) -> None:
-    """Spend one request of ``subject``'s allowance, or raise Throttled (nothing spent)."""
+    """Spend one request of ``subject``'s allowance, or raise Throttled (nothing spent).
+
+    Call it first thing in a view, before any change: it commits the session (one connection per
+    request, so a flood cannot exhaust the pool waiting for a second one).
+    """
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     now = time.time() if now is None else now
     key = limited_key(limit, subject)
     start = case((RateLimit.tat > now, RateLimit.tat), else_=literal(now))
-    for _ in range(2):  # a second pass when another process created the row meanwhile
-        with db.engine.begin() as connection:
-            allowed = connection.execute(
-                update(RateLimit)
-                .where(RateLimit.key == key, start + limit.cost - limit.period <= now)
-                .values(tat=start + limit.cost)
-            ).rowcount
-            if allowed:
-                return
-            tat = connection.scalar(select(RateLimit.tat).where(RateLimit.key == key))
+    session = db.session
+    for _ in range(3):  # more passes when another process created the row meanwhile
+        allowed = session.execute(
+            update(RateLimit)
+            .where(RateLimit.key == key, start + limit.cost - limit.period <= now)
+            .values(tat=start + limit.cost)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if allowed:
+            session.commit()
+            return
+        tat = session.scalar(select(RateLimit.tat).where(RateLimit.key == key))
+        session.commit()
         if tat is not None:
-            raise Throttled(tat + limit.cost - limit.period - now)
+            wait = max(tat, now) + limit.cost - limit.period - now
+            if wait > 0:
+                raise Throttled(wait)
+            continue  # the row appeared after our UPDATE looked: spend from it on the next pass
         try:
-            with db.engine.begin() as connection:
-                # Keys whose allowance is fully back hold nothing: the table stays as small as the traffic.
-                connection.execute(delete(RateLimit).where(RateLimit.tat < now - 1))
-                connection.execute(insert(RateLimit).values(key=key, tat=now + limit.cost))
+            # Keys whose allowance is fully back hold nothing: the table stays as small as the traffic.
+            session.execute(delete(RateLimit).where(RateLimit.tat < now - 1)
+                            .execution_options(synchronize_session=False))
+            session.execute(insert(RateLimit).values(key=key, tat=now + limit.cost))
+            session.commit()
             return
         except IntegrityError:
-            continue
+            session.rollback()
+    # Still racing after three passes (rare): let this one through rather than refuse it wrongly.
 
 
 def client_address() -> str:
@@ -89,6 +101,3 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def reset(limit: Limit, subject: str) -> None:
-    with db.engine.begin() as connection:
-        connection.execute(delete(RateLimit).where(RateLimit.key == limited_key(limit, subject)))
