@@ -51,7 +51,7 @@ def two_workers(tmp_path):
     env = {**os.environ, "TEST_CONFIG": json.dumps(config), "TEST_INSTANCE": str(tmp_path / "instance"),
            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                               "worker_app:application"], cwd=tmp_path, env=env,
+                               "--access-logfile", str(tmp_path / "access.log"), "worker_app:application"], cwd=tmp_path, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -63,7 +63,7 @@ def two_workers(tmp_path):
                 if server.poll() is not None:
                     raise AssertionError(server.stderr.read().decode())
                 time.sleep(0.05)  # waiting for a process to listen, not for a race
-        yield url
+        yield url, tmp_path / "access.log"
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -89,6 +89,7 @@ def attempt_pair(url: str, password: str) -> list[tuple[int, str]]:
 
 
 def test_sign_in_throttling_holds_across_two_gunicorn_workers(two_workers):
+    two_workers, _ = two_workers
     wrong = [answer for _ in range(5) for answer in attempt_pair(two_workers, "wrong password")]
     assert [status for status, _ in wrong] == [422] * 10
     assert len({worker for _, worker in wrong}) == 2, "both workers took guesses"
@@ -98,3 +99,16 @@ def test_sign_in_throttling_holds_across_two_gunicorn_workers(two_workers):
         refused += attempt_pair(two_workers, "correct horse")
     assert {status for status, _ in refused} == {429}
     assert len({worker for _, worker in refused}) == 2, "both workers refused"
+
+
+def test_gunicorn_access_log_masks_tokens_and_codes(two_workers):
+    url, log = two_workers
+    requests.get(f"{url}/booking/SECRETBOOKINGTOKEN/cancel", timeout=10)
+    requests.get(f"{url}/integrations/zoom/callback?code=SECRETCODE&state=SECRETSTATE", timeout=10)
+    for _ in range(100):  # gunicorn writes the line after answering
+        if log.exists() and "/integrations/zoom/callback" in log.read_text():
+            break
+        time.sleep(0.05)
+    text = log.read_text()
+    assert "/booking/[token]/cancel" in text and "code=[redacted]" in text
+    assert "SECRET" not in text
