@@ -43,6 +43,8 @@ DEFAULTS: dict[str, object] = {
     "BOOKINGS_PER_HOST_PER_HOUR": 120,
     "BOOKINGS_PER_EMAIL_PER_DAY": 3,
     "BOOKINGS_PER_HOST_PER_DAY": 50,
+    # Done jobs are deleted after this many days (failed ones stay until an admin retries them).
+    "JOB_RETENTION_DAYS": 14,
     # How long a booking request waits for its Zoom meeting before the page polls for it instead.
     "MEETING_WAIT_SECONDS": 2,
     "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -30,6 +30,9 @@ from linktime.tokens import digest, uid_of
 
 # Buffers are at most 12 h: bookings further than this from the window's local days cannot touch it.
 BUFFER_MARGIN = timedelta(hours=12)
+# A booking lasts at most 12 h (the event-type form's limit): so a booking overlapping the window
+# starts at most this long before it, and the query is bounded on both sides by (host_id, start).
+LONGEST_BOOKING = timedelta(minutes=720)
 
 
 class SlotTaken(Exception):
@@ -81,6 +84,7 @@ def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC
             Booking.host_id == host_id,
             Booking.status == BookingStatus.CONFIRMED,
             Booking.start < until,
+            Booking.start >= since - LONGEST_BOOKING,
             Booking.end > since,
             Booking.id != (exclude or -1),
         )

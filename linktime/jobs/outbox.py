@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from linktime.extensions import db
 from linktime.models import Job, JobStatus, now_utc
@@ -263,6 +263,17 @@ def wait_for_background(timeout: float = 30) -> None:
     with _running_guard:
         pending = list(_running)
     wait(pending, timeout=timeout)
+
+
+def prune_done(batch: int = 1000) -> int:
+    """Delete done jobs older than JOB_RETENTION_DAYS (a batch per call); failed ones stay for admins."""
+    days = float(current_app.config.get("JOB_RETENTION_DAYS", 14))
+    cutoff = now_utc() - timedelta(days=days)
+    old = select(Job.id).where(Job.status == JobStatus.DONE, Job.run_at < cutoff).limit(batch)
+    removed = db.session.execute(delete(Job).where(Job.id.in_(old))
+                                 .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return removed
 
 
 def retry_failed(job: Job) -> None:

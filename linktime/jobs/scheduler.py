@@ -17,12 +17,13 @@ TICK_SECONDS = 5
 
 
 def tick(app: Flask) -> None:
-    """One dispatcher pass; errors are logged, the next tick tries again."""
+    """One dispatcher pass, then old done jobs pruned; errors are logged, the next tick tries again."""
     with app.app_context():
-        from linktime.jobs.outbox import dispatch
+        from linktime.jobs.outbox import dispatch, prune_done
 
         try:
             dispatch()
+            prune_done()
         except Exception:
             log.exception("job dispatcher tick failed")
             db.session.rollback()

@@ -321,3 +321,21 @@ def test_a_form_opened_for_a_time_not_offered_says_so_at_once(client, host):
     book(client)
     taken = client.get("/ada/intro-call/book?start=" + TUESDAY_9.replace("+", "%2B"))
     assert taken.status_code == 409 and "no longer available" in taken.get_data(as_text=True)
+
+
+def test_a_twelve_hour_booking_still_blocks_the_next_morning(app, clock):
+    """Busy times are read from (host, start) bounded on both sides: the longest booking still counts."""
+    from linktime.bookings.service import busy_times
+
+    with app.app_context():
+        ada = add_user("ada")
+        add_event_type(ada)
+        start = datetime(2026, 11, 24, 2, 30, tzinfo=UTC)  # 21:30 in New York, lasting 12 hours
+        db.session.add(Booking(host_id=ada.id, title="Overnight", location="none", start=start,
+                               end=start + timedelta(hours=12), invitee_name="n", invitee_email="n@example.com",
+                               invitee_timezone="UTC"))
+        db.session.commit()
+        window = datetime(2026, 11, 24, 14, tzinfo=UTC), datetime(2026, 11, 24, 15, tzinfo=UTC)
+        assert [b.start for b in busy_times(ada.id, *window, zone="UTC")] == [start]
+    page = app.test_client().get("/ada/intro-call?tz=UTC&date=2026-11-24").get_data(as_text=True)
+    assert "14:00" not in page and "14:30" in page

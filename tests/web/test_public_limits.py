@@ -100,13 +100,15 @@ def test_a_730_day_window_at_5_minute_steps_is_searched_within_a_fixed_budget(ap
     with app.app_context():
         ada = add_user("ada")
         every_day = {str(d): [["00:00", "24:00"]] for d in range(7)}
-        busy = add_event_type(ada, slug="busy")
-        add_event_type(ada, slug="wide", horizon_days=730, increment_minutes=5, weekly_hours=every_day)
-        # One booking covering the whole window: every candidate is looked at, none is free.
-        start = datetime(2026, 11, 23, 6, tzinfo=UTC)
-        db.session.add(Booking(host_id=ada.id, event_type_id=busy.id, title="Away", location="none", start=start,
-                               end=start + timedelta(days=740), invitee_name="x", invitee_email="x@example.com",
-                               invitee_timezone="UTC"))
+        wide = add_event_type(ada, slug="wide", horizon_days=730, increment_minutes=5, weekly_hours=every_day,
+                              max_per_day=1)
+        # Every day's one booking is taken: every candidate is looked at, none is free.
+        first = datetime(2026, 11, 23, 23, tzinfo=UTC)
+        db.session.add_all([
+            Booking(host_id=ada.id, event_type_id=wide.id, title="Taken", location="none",
+                    start=first + timedelta(days=day), end=first + timedelta(days=day, minutes=30),
+                    invitee_name="x", invitee_email=f"x{day}@example.com", invitee_timezone="UTC")
+            for day in range(-1, 732)])
         db.session.commit()
     examined = []
     real = slots._candidates

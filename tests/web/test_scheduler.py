@@ -45,3 +45,23 @@ def test_a_tick_runs_the_due_jobs(app):
     tick(app)
     with app.app_context():
         assert RAN[-1] == 7 and db.session.scalar(db.select(Job.status)) == "done"
+
+
+def test_a_tick_prunes_done_jobs_older_than_the_retention(app, clock):
+    from datetime import timedelta
+
+    from linktime.models import JobStatus, now_utc
+
+    with app.app_context():
+        old, recent = now_utc() - timedelta(days=15), now_utc() - timedelta(days=13)
+        db.session.add_all([
+            Job(kind="test.record", payload={"n": 1}, status=JobStatus.DONE, run_at=old),
+            Job(kind="test.record", payload={"n": 2}, status=JobStatus.DONE, run_at=recent),
+            Job(kind="test.record", payload={"n": 3}, status=JobStatus.FAILED, run_at=old),
+            Job(kind="test.record", payload={"n": 4}, status=JobStatus.PENDING, run_at=now_utc() + timedelta(days=1)),
+        ])
+        db.session.commit()
+    tick(app)
+    with app.app_context():
+        left = sorted(job.payload["n"] for job in db.session.scalars(db.select(Job)))
+    assert left == [2, 3, 4]
