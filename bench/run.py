@@ -1,0 +1,282 @@
+"""LinkTime's benchmark suite: booking pages against a bare-Flask ceiling, contention, footprint.
+
+    .venv/bin/python bench/run.py                       # SQLite, 1,000 bookings
+    .venv/bin/python bench/run.py --bookings 10000      # more history
+    .venv/bin/python bench/run.py --database postgresql+psycopg://linktime:…@127.0.0.1/linktime_bench
+
+Needs `wrk` (Debian/Ubuntu: `apt install wrk`) and the test extras (gunicorn, aiosmtpd), which
+`python3 manage.py test` installs. The data is made through LinkTime's own services in a
+temporary folder (or the empty PostgreSQL database given); both servers run under the same
+gunicorn configuration and are measured in turn, round after round, by wrk on the same machine.
+The ceiling serves, from memory, the very bytes LinkTime answered for each URL.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+KEYS = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+CEILING = '''
+import json, os
+from flask import Flask, Response, request
+
+PAGES = json.load(open(os.environ["BENCH_PAGES"]))
+app = Flask(__name__)
+
+
+@app.route("/<path:path>")
+def page(path):
+    body = PAGES.get(request.full_path.rstrip("?") + ("|hx" if request.headers.get("HX-Request") else ""))
+    if body is None:
+        return "not captured", 404
+    return Response(body, content_type="text/html; charset=utf-8")
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def settings(database: str, instance: Path) -> dict:
+    return {"SECRET_KEY": "bench-secret", "ENCRYPTION_KEYS": KEYS, "SQLALCHEMY_DATABASE_URI": database,
+            "SCHEDULER_ENABLED": False, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+            "BOOKINGS_PER_EMAIL_PER_DAY": 10**6, "BOOKINGS_PER_HOST_PER_DAY": 10**6,
+            "ZOOM_SANDBOX_CLIENT_SECRET": "bench", "ZOOM_SANDBOX_WEBHOOK_SECRET": "bench",
+            "INSTANCE": str(instance)}
+
+
+def make_data(config: dict, bookings: int) -> dict:
+    """A host, an event type open every day, and ``bookings`` bookings made by book_slot."""
+    from linktime import create_app
+    from linktime.bookings import service
+    from linktime.extensions import db
+    from linktime.models import EventType, User
+    from sqlalchemy import text
+
+    app = create_app({k: v for k, v in config.items() if k != "INSTANCE"}, instance_path=config["INSTANCE"])
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+        db.create_all()
+        host = User(name="Bench Host", email="host@example.com", username="host", timezone="UTC",
+                    is_admin=True)
+        host.set_password("bench password words")
+        db.session.add(host)
+        db.session.commit()
+        every_day = {str(d): [["08:00", "20:00"]] for d in range(7)}
+        # Bookings fill the days from tomorrow on, 24 a day; the benchmarked month lies beyond them.
+        days = bookings // 24 + 45
+        event_type = EventType(host_id=host.id, title="Intro Call", slug="intro-call", duration_minutes=30,
+                               increment_minutes=30, weekly_hours=every_day, date_overrides={},
+                               min_notice_minutes=0, horizon_days=days + 60, location="none")
+        db.session.add(event_type)
+        db.session.commit()
+        # Jobs the bookings queue stay queued: the benchmark measures pages, not mail.
+        service.run_briefly = service.run_soon = lambda jobs: None
+        first = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        for n in range(bookings):
+            day, index = divmod(n, 24)
+            start = first + timedelta(days=day, minutes=30 * index)
+            service.book_slot(event_type, start, service.Invitee(
+                name=f"Invitee {n}", email=f"invitee{n}@example.com", timezone="UTC"))
+        month = (date.today() + timedelta(days=bookings // 24 + 3)).replace(day=1)
+        free_day = month + timedelta(days=14)
+        race_day = (datetime.now(UTC) + timedelta(days=days + 5)).replace(hour=8, minute=0, second=0, microsecond=0)
+        db.session.remove()
+        db.engine.dispose()
+    return {"month": month.strftime("%Y-%m"), "day": free_day.isoformat(), "race_day": race_day.isoformat()}
+
+
+def start_server(module_dir: Path, target: str, env: dict, workers: int) -> tuple[subprocess.Popen, str, float]:
+    port = free_port()
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", target],
+        cwd=module_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            requests.get(f"{url}/login", timeout=5)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                raise SystemExit(process.stderr.read().decode())
+            time.sleep(0.02)
+    return process, url, time.perf_counter() - began
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def worker_rss_mb(process: subprocess.Popen) -> list[float]:
+    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status)[1]) / 1024)
+    return sizes
+
+
+def wrk(url: str, *, htmx: bool, seconds: int, connections: int) -> float:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if htmx:
+        command += ["-H", "HX-Request: true"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise SystemExit(f"wrk saw errors on {url}:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])
+
+
+def sql_per_request(config: dict, paths: list[tuple[str, bool]]) -> dict[str, int]:
+    from sqlalchemy import event
+
+    from linktime import create_app
+    from linktime.extensions import db
+
+    app = create_app({k: v for k, v in config.items() if k != "INSTANCE"}, instance_path=config["INSTANCE"])
+    counts = {}
+    with app.app_context():
+        statements = []
+        listener = lambda *args: statements.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        client = app.test_client()
+        for path, htmx in paths:
+            client.get(path, headers={"HX-Request": "true"} if htmx else {})  # warm
+            statements.clear()
+            client.get(path, headers={"HX-Request": "true"} if htmx else {})
+            counts[path + (" (htmx)" if htmx else "")] = len(statements)
+        event.remove(db.engine, "before_cursor_execute", listener)
+        db.engine.dispose()
+    return counts
+
+
+def race(url: str, race_day: str, racers: int = 200, slots: int = 50) -> dict:
+    """``racers`` booking POSTs at once on ``slots`` one-seat slots."""
+    start = datetime.fromisoformat(race_day)
+    barrier = threading.Barrier(racers)
+
+    def one(n: int) -> tuple[int, float]:
+        day, index = divmod(n % slots, 24)  # 24 half-hour slots a day, 08:00–20:00
+        when = (start + timedelta(days=day, minutes=30 * index)).isoformat()
+        barrier.wait(timeout=60)
+        began = time.perf_counter()
+        response = requests.post(f"{url}/host/intro-call/book", data={
+            "start": when, "tz": "UTC", "name": f"Racer {n}", "email": f"racer{n}@example.com"},
+            allow_redirects=False, timeout=120)
+        return response.status_code, time.perf_counter() - began
+
+    with ThreadPoolExecutor(racers) as pool:
+        results = list(pool.map(one, range(racers)))
+    times = sorted(seconds for _, seconds in results)
+    codes = [code for code, _ in results]
+    return {"booked": codes.count(303), "taken": codes.count(409), "errors": len([c for c in codes if c >= 500]),
+            "other": len([c for c in codes if c not in (303, 409) and c < 500]),
+            "p50": times[len(times) // 2], "p95": times[int(len(times) * 0.95) - 1]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", help="an empty PostgreSQL database URL (default: a SQLite file)")
+    parser.add_argument("--bookings", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder with the data")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt install wrk (Debian/Ubuntu), brew install wrk (macOS)")
+
+    work = Path(tempfile.mkdtemp(prefix="linktime-bench-"))
+    instance = work / "instance"
+    database = args.database or f"sqlite:///{work / 'bench.db'}"
+    config = settings(database, instance)
+    print(f"Setting up {args.bookings} bookings on {database.split(':')[0]} …", flush=True)
+    facts = make_data(config, args.bookings)
+    paths = [(f"/host/intro-call?tz=UTC", False),
+             (f"/host/intro-call?tz=UTC&date={facts['day']}", True),
+             (f"/host/intro-call?tz=UTC&month={facts['month']}", True)]
+    names = ["booking page", "day partial (htmx)", "month partial (htmx)"]
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LINKTIME_SCHEDULER_ENABLED": "false"}
+    env.update({f"LINKTIME_{k}": json.dumps(v) if not isinstance(v, str) else v
+                for k, v in config.items() if k != "INSTANCE"})
+    (work / "app_entry.py").write_text(
+        "from linktime import create_app\n"
+        f"app = create_app(instance_path={str(instance)!r})\n")
+    linktime, linktime_url, startup = start_server(work, "app_entry:app", env, args.workers)
+    pages = {}
+    for path, htmx in paths:
+        response = requests.get(linktime_url + path, headers={"HX-Request": "true"} if htmx else {}, timeout=30)
+        response.raise_for_status()
+        pages[path + ("|hx" if htmx else "")] = response.text
+    (work / "pages.json").write_text(json.dumps(pages))
+    (work / "ceiling.py").write_text(CEILING)
+    ceiling, ceiling_url, _ = start_server(work, "ceiling:app", {**env, "BENCH_PAGES": str(work / "pages.json")},
+                                           args.workers)
+
+    ratios: dict[str, list[float]] = {name: [] for name in names}
+    rates: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    try:
+        for round_number in range(args.rounds):
+            print(f"Round {round_number + 1} of {args.rounds} …", flush=True)
+            for name, (path, htmx) in zip(names, paths):
+                ours = wrk(linktime_url + path, htmx=htmx, seconds=args.seconds, connections=args.connections)
+                bare = wrk(ceiling_url + path, htmx=htmx, seconds=args.seconds, connections=args.connections)
+                ratios[name].append(ours / bare)
+                rates[name].append((ours, bare))
+        rss = worker_rss_mb(linktime)
+        contention = race(linktime_url, facts["race_day"])
+    finally:
+        stop(ceiling)
+        stop(linktime)
+    statements = sql_per_request(config, paths)
+
+    print()
+    print(f"{'what':24} {'LinkTime req/s':>16} {'ceiling req/s':>15} {'ratio median':>13} {'ratio min':>10}")
+    for name in names:
+        ours = statistics.median(r[0] for r in rates[name])
+        bare = statistics.median(r[1] for r in rates[name])
+        print(f"{name:24} {ours:16.0f} {bare:15.0f} {statistics.median(ratios[name]):12.0%} "
+              f"{min(ratios[name]):10.0%}")
+    print()
+    for (path, count) in statements.items():
+        print(f"SQL statements  {count:3d}  {path}")
+    print(f"worker RSS      {', '.join(f'{mb:.0f} MB' for mb in rss)} (after the run)")
+    print(f"start-up        {startup:.2f} s to the first answer ({args.workers} workers)")
+    print(f"200 POSTs on 50 slots: {contention['booked']} booked, {contention['taken']} told 'taken', "
+          f"{contention['errors']} errors, {contention['other']} other; "
+          f"p50 {contention['p50']:.2f} s, p95 {contention['p95']:.2f} s")
+    print(f"\nmachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+          + (f"; data kept in {work}" if args.keep else ""))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""The benchmark suite still runs end to end (tiny settings: this checks it works, not how fast)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_benchmark_runs_and_prints_its_table():
+    if not shutil.which("wrk"):
+        if os.environ.get("LINKTIME_REQUIRE_BROWSER") == "1":  # CI installs wrk with Chromium
+            pytest.fail("wrk is required here (apt install wrk)")
+        pytest.skip("wrk is not installed (apt install wrk)")
+    result = subprocess.run([sys.executable, "bench/run.py", "--bookings", "30", "--rounds", "1", "--seconds", "1",
+                             "--connections", "4"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for line in ("booking page", "day partial (htmx)", "month partial (htmx)", "SQL statements", "worker RSS"):
+        assert line in out
+    assert "50 booked" in out and " 0 errors" in out
