@@ -110,6 +110,7 @@ class Month:
     """One month of the booking calendar, in the invitee's time zone."""
 
     first: date
+    end: datetime  # the instant the month ends, in the invitee's zone
     weeks: list[list[date]]
     slots_by_day: dict[date, list[Slot]]
     previous: date | None
@@ -132,6 +133,7 @@ def month_view(event_type: EventType, zone: str, month: date | None, *, exclude:
     previous = (month - timedelta(days=1)).replace(day=1)
     return Month(
         first=month,
+        end=datetime.combine(following, time(0), tz).astimezone(UTC),
         weeks=calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month),
         slots_by_day=by_day,
         previous=previous if previous >= this_month else None,

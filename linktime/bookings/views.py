@@ -5,10 +5,11 @@ from datetime import UTC, date, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 
 from linktime import throttle
-from linktime.bookings import bp, service
+from linktime.bookings import bp, page_cache, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.extensions import db
 from linktime.formatting import format_when, is_timezone, local
@@ -106,29 +107,40 @@ def get_host_booking(booking_id: int) -> Booking:
 
 def render_event_page(event_type: EventType, *, error: str | None = None, status: int = 200,
                       rescheduling: Booking | None = None, day: date | None = None):
-    """The booking page: calendar of the month and the chosen day's times."""
+    """The booking page: calendar of the month and the chosen day's times.
+
+    The calendar is rendered once and kept (see page_cache) until availability can change;
+    pages with a message or for a reschedule are rendered for their one request.
+    """
     zone = viewer_zone(rescheduling.invitee_timezone if rescheduling else event_type.host.timezone)
     month_asked = parse_month(request.args.get("month"))
-    day = day or parse_day(request.args.get("date"))
-    month = service.month_view(
-        event_type, zone, (day.replace(day=1) if day else month_asked),
-        exclude=rescheduling.id if rescheduling else None,
-    )
-    if day is None or day.replace(day=1) != month.first:
-        day = next(iter(sorted(month.slots_by_day)), None) if not month_asked else None
-    context = dict(
-        event_type=event_type,
-        host=event_type.host,
-        zone=zone,
-        month=month,
-        day=day,
-        slots=month.slots_by_day.get(day, []) if day else [],
-        error=error,
-        rescheduling=rescheduling,
-        today=datetime.now(UTC).date(),
-    )
-    template = "bookings/_scheduler.html" if request.htmx and not request.htmx.boosted else "bookings/event.html"
-    return render_template(template, **context), status
+    day_asked = day or parse_day(request.args.get("date"))
+
+    def render() -> tuple[str, datetime]:
+        chosen = day_asked
+        month = service.month_view(
+            event_type, zone, (chosen.replace(day=1) if chosen else month_asked),
+            exclude=rescheduling.id if rescheduling else None,
+        )
+        if chosen is None or chosen.replace(day=1) != month.first:
+            chosen = next(iter(sorted(month.slots_by_day)), None) if not month_asked else None
+        html = render_template(
+            "bookings/_scheduler.html", event_type=event_type, host=event_type.host, zone=zone, month=month,
+            day=chosen, slots=month.slots_by_day.get(chosen, []) if chosen else [], error=error,
+            rescheduling=rescheduling,
+        )
+        starts = [slot.start for slots in month.slots_by_day.values() for slot in slots]
+        return html, page_cache.valid_until(event_type, zone, starts, month.end)
+
+    if error or rescheduling:
+        scheduler = render()[0]
+    else:
+        key = page_cache.calendar_key(event_type, zone, month_asked, day_asked)
+        scheduler = page_cache.page_cache().get_or_render(key, render)
+    if request.htmx and not request.htmx.boosted:
+        return scheduler, status
+    return render_template("bookings/event.html", event_type=event_type, host=event_type.host, zone=zone,
+                           rescheduling=rescheduling, scheduler=Markup(scheduler)), status
 
 
 @bp.get("/<username>")

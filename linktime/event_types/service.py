@@ -1,7 +1,7 @@
 """Creating, editing, deactivating and deleting event types."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from linktime.event_types.forms import DAY_FIELDS, EventTypeForm, format_offsets, parse_offsets, slugify
 from linktime.extensions import db
@@ -97,12 +97,22 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     event_type.active = bool(form.active.data)
     if creating:
         db.session.add(event_type)
+    availability_changed(host.id)
     db.session.commit()
     return event_type
 
 
+def availability_changed(host_id: int) -> None:
+    """Raise the host's booking_seq: every cached booking calendar of the host is out of date.
+
+    Any event type's hours or buffers can change what the host's other event types offer.
+    """
+    db.session.execute(update(User).where(User.id == host_id).values(booking_seq=User.booking_seq + 1))
+
+
 def set_active(event_type: EventType, active: bool) -> None:
     event_type.active = active
+    availability_changed(event_type.host_id)
     db.session.commit()
 
 
@@ -121,5 +131,6 @@ def delete_event_type(event_type: EventType) -> None:
     count = upcoming_count(event_type)
     if count:
         raise HasUpcomingBookings(count)
+    availability_changed(event_type.host_id)
     db.session.delete(event_type)
     db.session.commit()

@@ -233,6 +233,8 @@ def count_queries(app, request) -> int:
 
 
 def test_public_page_costs_a_constant_number_of_queries(client, app, host):
+    from linktime.event_types.service import availability_changed
+
     def queries_for_page() -> int:
         return count_queries(app, lambda: assert_ok(client.get("/ada/intro-call?tz=UTC&month=2026-12")))
 
@@ -245,8 +247,10 @@ def test_public_page_costs_a_constant_number_of_queries(client, app, host):
             db.session.add(Booking(host_id=et.host_id, event_type_id=et.id, title="x", location="none",
                                    start=start, end=start + timedelta(minutes=30), invitee_name="n",
                                    invitee_email=f"{day}@example.com", invitee_timezone="UTC"))
+        availability_changed(et.host_id)  # as book_slot's host lock does: the cached calendar is stale
         db.session.commit()
     assert queries_for_page() == empty
+    assert queries_for_page() == 2  # then it is served from the cache: the host and the event type
 
 
 def test_dashboard_costs_a_constant_number_of_queries(client, app, host, auth):

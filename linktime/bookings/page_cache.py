@@ -1,0 +1,90 @@
+"""Rendered booking calendars, kept per process until availability can change.
+
+A rendered calendar (the month, the chosen day's times and the zone picker) is stored under a key
+that names everything it was made from:
+
+- the host's ``booking_seq``, raised under the host lock by every booking, cancellation and
+  reschedule and by every change to the host's event types, so each worker sees a change the
+  moment it is committed, whichever worker made it;
+- the host's time zone, name and username, the event type's slug, and what the invitee asked for
+  (zone, month, day, page or fragment);
+
+and it is kept only until the first instant at which the passing of time could change it: the
+first shown time running into the minimum notice, a new time entering the booking window, or a
+midnight in the invitee's zone (today's date and the first and last months move).
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from threading import Lock
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from linktime.models import EventType, now_utc
+from linktime.scheduling.slots import _candidates
+
+CAPACITY = 512
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    valid_until: datetime
+
+
+class PageCache:
+    def __init__(self, capacity: int = CAPACITY):
+        self.capacity = capacity
+        self.entries: OrderedDict[tuple, Rendered] = OrderedDict()
+        self.lock = Lock()
+
+    def get_or_render(self, key: tuple, render: Callable[[], tuple[str, datetime]]) -> str:
+        now = now_utc()
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None and now < found.valid_until:
+                self.entries.move_to_end(key)
+                return found.html
+        html, valid_until = render()
+        with self.lock:
+            self.entries[key] = Rendered(html, valid_until)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.capacity:
+                self.entries.popitem(last=False)
+        return html
+
+
+def page_cache() -> PageCache:
+    cache = current_app.extensions.get("linktime.page_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("linktime.page_cache", PageCache())
+    return cache
+
+
+def calendar_key(event_type: EventType, *parts) -> tuple:
+    host = event_type.host
+    return (event_type.id, host.booking_seq, host.timezone, host.name, host.username, event_type.slug, *parts)
+
+
+def _next_midnight(moment: datetime, zone: ZoneInfo) -> datetime:
+    local = moment.astimezone(zone)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), zone).astimezone(moment.tzinfo)
+
+
+def valid_until(event_type: EventType, zone: str, shown_starts: list[datetime], window_end: datetime) -> datetime:
+    """The first instant at which the calendar rendered now, for a window ending at ``window_end``, may differ."""
+    now = now_utc()
+    rules, tz = event_type.rules, ZoneInfo(zone)
+    edge = now + rules.horizon
+    moments = [_next_midnight(now, tz), _next_midnight(edge, tz) - rules.horizon]
+    if shown_starts:  # the first time shown disappears when it runs into the minimum notice
+        moments.append(min(shown_starts) - rules.min_notice)
+    if window_end > edge:  # the next start beyond the window enters it
+        upcoming = next((c for c in _candidates(event_type.availability, rules, edge, window_end) if c > edge), None)
+        if upcoming is not None:
+            moments.append(upcoming - rules.horizon)
+    return max(now, min(moments))
