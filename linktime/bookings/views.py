@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from linktime import throttle
 from linktime.bookings import bp, page_cache, service
@@ -79,6 +80,7 @@ def get_public_event_type(username: str, slug: str) -> EventType:
     event_type = db.session.scalar(
         select(EventType)
         .join(User, EventType.host_id == User.id)
+        .options(contains_eager(EventType.host))  # one query: the cached calendar's key needs the host
         .where(User.username == username.lower(), EventType.slug == slug.lower())
     )
     if event_type is None:
