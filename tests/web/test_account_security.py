@@ -171,7 +171,7 @@ def test_the_profile_never_says_whether_an_email_has_an_account(app, ada):
     for email in ("bob@example.com", "fresh@example.com"):
         response = client.post("/settings/profile", data=dict(
             name="Ada", email=email, username="ada", timezone="America/New_York"), follow_redirects=True)
-        answers.append(response.get_data(as_text=True).replace(email, "EMAIL"))
+        answers.append(strip_tokens(response.get_data(as_text=True).replace(email, "EMAIL")))
     assert answers[0] == answers[1] and "your email changes when you open it" in answers[0]
     with app.app_context():
         assert db.session.scalar(select(User.email).where(User.username == "ada")) == "ada@example.com"
