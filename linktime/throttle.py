@@ -28,8 +28,6 @@ class Limit:
     name: str
     count: int
     period: float
-    # Keyed by what the request names (an account's email, a host), not by the client's address.
-    per_subject: bool = False
 
     @property
     def cost(self) -> float:

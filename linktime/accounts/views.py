@@ -14,7 +14,7 @@ from linktime.extensions import db
 from linktime.formatting import is_timezone
 from linktime.throttle import Limit, Throttled
 
-LOGIN_PER_ACCOUNT = Limit("login-account", 10, 15 * 60, per_subject=True)
+LOGIN_PER_ACCOUNT = Limit("login-account", 10, 15 * 60)
 LOGIN_PER_ADDRESS = Limit("login-address", 30, 15 * 60)
 SIGNUP_PER_ADDRESS = Limit("signup-address", 10, 60 * 60)
 
@@ -70,7 +70,7 @@ def signup():
         form.timezone.data = request.args["tz"]
     if form.validate_on_submit():
         try:
-            _throttle(SIGNUP_PER_ADDRESS)
+            throttle.hit(SIGNUP_PER_ADDRESS, throttle.client_address())
             user = service.register(
                 name=form.name.data,
                 email=form.email.data,
@@ -101,7 +101,7 @@ def ask_for_address():
     sent, status = None, 200
     if form.validate_on_submit():
         try:
-            _throttle(SIGNUP_PER_ADDRESS)
+            throttle.hit(SIGNUP_PER_ADDRESS, throttle.client_address())
         except Throttled as exc:
             form.email.errors.append(exc.message("requests"))
             status = 429
@@ -111,11 +111,6 @@ def ask_for_address():
     elif form.errors:
         status = 422
     return render_template("accounts/signup_address.html", form=form, sent=sent), status
-
-
-def _throttle(*limits: Limit, subject: str | None = None) -> None:
-    for limit in limits:
-        throttle.hit(limit, subject if subject is not None and limit.per_subject else throttle.client_address())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -131,7 +126,8 @@ def login():
     if form.validate_on_submit():
         try:
             # Every attempt counts, right or wrong: a guesser gets 10 tries per account per 15 minutes.
-            _throttle(LOGIN_PER_ADDRESS, LOGIN_PER_ACCOUNT, subject=form.email.data.strip().lower())
+            throttle.hit(LOGIN_PER_ADDRESS, throttle.client_address())
+            throttle.hit(LOGIN_PER_ACCOUNT, form.email.data.strip().lower())
         except Throttled as exc:
             error, status = exc.message(), 429
         else:

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from linktime.models import EventType, now_utc
-from linktime.scheduling.slots import _candidates
+from linktime.scheduling import first_start_after
 
 CAPACITY = 512
 
@@ -59,10 +59,9 @@ class PageCache:
 
 
 def page_cache() -> PageCache:
+    """This worker's cache (one per app, so two apps in one process never share entries)."""
     cache = current_app.extensions.get("linktime.page_cache")
-    if cache is None:
-        cache = current_app.extensions.setdefault("linktime.page_cache", PageCache())
-    return cache
+    return cache if cache is not None else current_app.extensions.setdefault("linktime.page_cache", PageCache())
 
 
 def calendar_key(event_type: EventType, *parts) -> tuple:
@@ -84,7 +83,7 @@ def valid_until(event_type: EventType, zone: str, shown_starts: list[datetime], 
     if shown_starts:  # the first time shown disappears when it runs into the minimum notice
         moments.append(min(shown_starts) - rules.min_notice)
     if window_end > edge:  # the next start beyond the window enters it
-        upcoming = next((c for c in _candidates(event_type.availability, rules, edge, window_end) if c > edge), None)
+        upcoming = first_start_after(event_type.availability, rules, edge, window_end)
         if upcoming is not None:
             moments.append(upcoming - rules.horizon)
     return max(now, min(moments))

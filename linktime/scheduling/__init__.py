@@ -13,7 +13,7 @@ from linktime.scheduling.rules import (
     parse_overrides,
     format_overrides,
 )
-from linktime.scheduling.slots import free_slots, is_bookable
+from linktime.scheduling.slots import first_start_after, free_slots, is_bookable
 
 __all__ = [
     "Availability",
@@ -22,6 +22,7 @@ __all__ = [
     "Slot",
     "WorkingHours",
     "format_hours",
+    "first_start_after",
     "format_overrides",
     "free_slots",
     "is_bookable",

@@ -41,6 +41,12 @@ def _candidates(
         day += timedelta(days=1)
 
 
+def first_start_after(availability: Availability, rules: BookingRules, moment: datetime,
+                      end: datetime) -> datetime | None:
+    """The first candidate start later than ``moment`` and before ``end`` (busy time aside), or None."""
+    return next((start for start in _candidates(availability, rules, moment, end) if moment < start < end), None)
+
+
 class _Blockers:
     """Answers "does anything but this group slot overlap [a, b)?" in O(log n)."""
 
