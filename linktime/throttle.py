@@ -5,6 +5,10 @@ allowance is fully back. A request costs ``period / limit`` seconds; it is allow
 leaves ``tat`` no more than ``period`` ahead of now. One conditional UPDATE decides, so two
 processes can never both take the last allowance, on SQLite and PostgreSQL alike. The check
 commits at once, before the request changes anything, so it holds whatever the request does later.
+
+Requests arriving together read the clock a little apart, and the one that read it first may write
+last. ``Limit.slack`` absorbs that skew, so simultaneous requests are each counted once and none is
+refused for a few microseconds; it is at most half a request's cost, so it never grants one more.
 """
 from __future__ import annotations
 
@@ -32,6 +36,11 @@ class Limit:
     @property
     def cost(self) -> float:
         return self.period / self.count
+
+    @property
+    def slack(self) -> float:
+        """How far apart two requests' clocks may be read and still count as simultaneous."""
+        return min(1.0, self.cost / 2)
 
 
 class Throttled(Exception):
@@ -64,11 +73,12 @@ def hit(limit: Limit, subject: str, *, now: float | None = None) -> None:
     now = time.time() if now is None else now
     key = limited_key(limit, subject)
     start = case((RateLimit.tat > now, RateLimit.tat), else_=literal(now))
+    latest = now + limit.slack  # the latest allowed start: see Limit.slack
     session = db.session
     for _ in range(3):  # more passes when another process created the row meanwhile
         allowed = session.execute(
             update(RateLimit)
-            .where(RateLimit.key == key, start + limit.cost - limit.period <= now)
+            .where(RateLimit.key == key, start + limit.cost - limit.period <= latest)
             .values(tat=start + limit.cost)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -79,7 +89,7 @@ def hit(limit: Limit, subject: str, *, now: float | None = None) -> None:
         session.commit()
         if tat is not None:
             wait = max(tat, now) + limit.cost - limit.period - now
-            if wait > 0:
+            if wait > limit.slack:
                 raise Throttled(wait)
             continue  # the row appeared after our UPDATE looked: spend from it on the next pass
         try:

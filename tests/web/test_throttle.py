@@ -48,3 +48,14 @@ def test_the_allowance_comes_back_gradually(app):
         with pytest.raises(Throttled):
             hit(limit, "a", now=1150.0)
         hit(limit, "b", now=1150.0)  # another subject has its own allowance
+
+
+def test_a_request_that_read_the_clock_first_but_wrote_last_is_still_counted(app):
+    """Simultaneous requests read the clock microseconds apart and may reach the table in any order."""
+    limit = Limit("test", 5, 3600)
+    with app.app_context():
+        for _ in range(4):
+            hit(limit, "a", now=1000.0002)
+        hit(limit, "a", now=1000.0)  # the fifth of five: allowed, though its clock is the oldest
+        with pytest.raises(Throttled):
+            hit(limit, "a", now=1000.0003)
