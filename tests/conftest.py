@@ -268,13 +268,20 @@ def browser():
 def new_context(browser):
     """Make browser contexts (a person each: own cookies, own time zone); closed afterwards.
 
-    Every page is watched for Content-Security-Policy violations: any one fails the test.
+    Every page is watched for Content-Security-Policy violations and for a part of the page (a
+    stylesheet, script, image or the icon) that fails to load: any one fails the test.
     """
     contexts, violations = [], []
+    parts = {"stylesheet", "script", "image", "font", "other"}
+
+    def broken_part(response) -> None:
+        if response.status >= 400 and response.request.resource_type in parts:
+            violations.append(f"{response.status} for {response.url}")
 
     def watch(page) -> None:
         page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
                 if message.type == "error" and "Content Security Policy" in message.text else None)
+        page.on("response", broken_part)
 
     def make(**options):
         context = browser.new_context(**options)

@@ -234,3 +234,14 @@ def test_private_pages_are_not_stored_and_https_gets_hsts(tmp_path, clock):
     plain = make_app(tmp_path / "plain")
     assert "Strict-Transport-Security" not in plain.test_client().get("/login").headers
     close_app(plain)
+
+
+def test_every_page_names_an_icon_that_is_served(client):
+    """Browsers ask for an icon on every page: without one, each visit logs a 404."""
+    import re
+
+    page = client.get("/login", follow_redirects=True).get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon, "no icon in the page head"
+    response = client.get(icon[1])
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
