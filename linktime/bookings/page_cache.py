@@ -12,6 +12,13 @@ that names everything it was made from:
 and it is kept only until the first instant at which the passing of time could change it: the
 first shown time running into the minimum notice, a new time entering the booking window, or a
 midnight in the invitee's zone (today's date and the first and last months move).
+
+A visitor who is not signed in is shown the same bytes as every other such visitor, so for them
+the whole answer is kept too, under the same key read by one light query (``public_stamp``): a
+repeated visit loads no records and renders nothing.
+
+The cache holds at most CAPACITY characters, least recently used out first, so what it costs a
+worker stays bounded whatever addresses strangers ask for.
 """
 from __future__ import annotations
 
@@ -23,11 +30,13 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import bindparam, select
 
-from linktime.models import EventType, now_utc
+from linktime.extensions import db
+from linktime.models import EventType, User, now_utc
 from linktime.scheduling import first_start_after
 
-CAPACITY = 512
+CAPACITY = 8_000_000  # characters: about 170 booking pages with their time-zone picker
 
 
 @dataclass(frozen=True)
@@ -39,23 +48,25 @@ class Rendered:
 class PageCache:
     def __init__(self, capacity: int = CAPACITY):
         self.capacity = capacity
+        self.size = 0
         self.entries: OrderedDict[tuple, Rendered] = OrderedDict()
         self.lock = Lock()
 
-    def get_or_render(self, key: tuple, render: Callable[[], tuple[str, datetime]]) -> str:
+    def get_or_render(self, key: tuple, render: Callable[[], Rendered]) -> Rendered:
         now = now_utc()
         with self.lock:
             found = self.entries.get(key)
             if found is not None and now < found.valid_until:
                 self.entries.move_to_end(key)
-                return found.html
-        html, valid_until = render()
+                return found
+        rendered = render()
         with self.lock:
-            self.entries[key] = Rendered(html, valid_until)
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.capacity:
-                self.entries.popitem(last=False)
-        return html
+            replaced = self.entries.pop(key, None)
+            self.size += len(rendered.html) - (len(replaced.html) if replaced else 0)
+            self.entries[key] = rendered
+            while self.size > self.capacity and len(self.entries) > 1:
+                self.size -= len(self.entries.popitem(last=False)[1].html)
+        return rendered
 
 
 def page_cache() -> PageCache:
@@ -67,6 +78,25 @@ def page_cache() -> PageCache:
 def calendar_key(event_type: EventType, *parts) -> tuple:
     host = event_type.host
     return (event_type.id, host.booking_seq, host.timezone, host.name, host.username, event_type.slug, *parts)
+
+
+_STAMP = (
+    select(EventType.id, User.booking_seq, User.timezone, User.name, User.username, EventType.slug)
+    .join(User, EventType.host_id == User.id)
+    .where(User.username == bindparam("username"), EventType.slug == bindparam("slug"),
+           EventType.active.is_(True))
+)
+
+
+def public_stamp(username: str, slug: str) -> tuple | None:
+    """What ``calendar_key`` reads of an active event type, by its public address, without loading it.
+
+    None when there is no such active event type (the full path then says 404 or follows a rename).
+    """
+    # A connection of its own, not the ORM session: plain columns need none of its bookkeeping.
+    with db.engine.connect() as connection:
+        row = connection.execute(_STAMP, {"username": username.lower(), "slug": slug.lower()}).first()
+    return tuple(row) if row is not None else None
 
 
 def _next_midnight(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -109,16 +109,23 @@ def get_host_booking(booking_id: int) -> Booking:
 
 def render_event_page(event_type: EventType, *, error: str | None = None, status: int = 200,
                       rescheduling: Booking | None = None, day: date | None = None):
-    """The booking page: calendar of the month and the chosen day's times.
+    """The booking page: calendar of the month and the chosen day's times."""
+    return whole_event_page(event_type, error=error, rescheduling=rescheduling, day=day).html, status
 
-    The calendar is rendered once and kept (see page_cache) until availability can change;
-    pages with a message or for a reschedule are rendered for their one request.
+
+def whole_event_page(event_type: EventType, *, error: str | None = None, rescheduling: Booking | None = None,
+                     day: date | None = None) -> page_cache.Rendered:
+    """The booking page (or, for htmx, its calendar alone), and until when it holds.
+
+    The calendar is rendered once and kept (see page_cache) until availability can change, and a
+    message ("no longer available") is shown above it, so the loser of a race for a time is answered
+    from the cache; calendars for a reschedule are rendered for their one request.
     """
     zone = viewer_zone(rescheduling.invitee_timezone if rescheduling else event_type.host.timezone)
     month_asked = parse_month(request.args.get("month"))
     day_asked = day or parse_day(request.args.get("date"))
 
-    def render() -> tuple[str, datetime]:
+    def render() -> page_cache.Rendered:
         chosen = day_asked
         month = service.month_view(
             event_type, zone, (chosen.replace(day=1) if chosen else month_asked),
@@ -128,21 +135,29 @@ def render_event_page(event_type: EventType, *, error: str | None = None, status
             chosen = next(iter(sorted(month.slots_by_day)), None) if not month_asked else None
         html = render_template(
             "bookings/_scheduler.html", event_type=event_type, host=event_type.host, zone=zone, month=month,
-            day=chosen, slots=month.slots_by_day.get(chosen, []) if chosen else [], error=error,
-            rescheduling=rescheduling,
+            day=chosen, slots=month.slots_by_day.get(chosen, []) if chosen else [], rescheduling=rescheduling,
         )
         starts = [slot.start for slots in month.slots_by_day.values() for slot in slots]
-        return html, page_cache.valid_until(event_type, zone, starts, month.end)
+        return page_cache.Rendered(html, page_cache.valid_until(event_type, zone, starts, month.end))
 
-    if error or rescheduling:
-        scheduler = render()[0]
+    if rescheduling:
+        calendar = render()
     else:
         key = page_cache.calendar_key(event_type, zone, month_asked, day_asked)
-        scheduler = page_cache.page_cache().get_or_render(key, render)
+        calendar = page_cache.page_cache().get_or_render(key, render)
     if request.htmx and not request.htmx.boosted:
-        return scheduler, status
-    return render_template("bookings/event.html", event_type=event_type, host=event_type.host, zone=zone,
-                           rescheduling=rescheduling, scheduler=Markup(scheduler)), status
+        if error:
+            message = render_template("bookings/_error.html", error=error)
+            return page_cache.Rendered(message + calendar.html, calendar.valid_until)
+        return calendar
+    html = render_template("bookings/event.html", event_type=event_type, host=event_type.host, zone=zone,
+                           rescheduling=rescheduling, error=error, scheduler=Markup(calendar.html))
+    return page_cache.Rendered(html, calendar.valid_until)
+
+
+def seen_alike_by_everyone() -> bool:
+    """Whether this visit gets the bytes every visitor gets: signed out, no message waiting for them."""
+    return not current_user.is_authenticated and "_flashes" not in session
 
 
 @bp.get("/<username>")
@@ -156,6 +171,14 @@ def host_page(username: str):
 @bp.get("/<username>/<slug>")
 def event_page(username: str, slug: str):
     """Show free times of an event type in the invitee's time zone."""
+    if not request.args.get("reschedule") and seen_alike_by_everyone():
+        stamp = page_cache.public_stamp(username, slug)
+        if stamp is not None:
+            asked = (viewer_zone(stamp[2]), "tz" in request.args, parse_month(request.args.get("month")),
+                     parse_day(request.args.get("date")), bool(request.htmx and not request.htmx.boosted))
+            rendered = page_cache.page_cache().get_or_render(
+                ("whole", *stamp, *asked), lambda: whole_event_page(get_public_event_type(username, slug)))
+            return rendered.html
     event_type = get_public_event_type(username, slug)
     rescheduling = None
     if request.args.get("reschedule"):

@@ -64,9 +64,13 @@ def test_sign_up_publish_book_from_another_zone_and_cancel(live_server, new_cont
 
     # An invitee in Tokyo opens the link: times appear in Tokyo time.
     invitee = new_context(timezone_id=INVITEE_ZONE, viewport={"width": 390, "height": 844}).new_page()
+    documents = []
+    invitee.on("request", lambda r: documents.append(r.url) if r.resource_type == "document" else None)
     invitee.goto(link)
     invitee.wait_for_url(re.compile(r"tz=Asia%2FTokyo|tz=Asia/Tokyo"))
     assert invitee.locator("#tz").input_value() == INVITEE_ZONE
+    assert invitee.locator("#scheduler").is_visible()
+    assert documents == [link]  # the zone came in place: the page was not loaded a second time
     tokyo_today = datetime.now(ZoneInfo(INVITEE_ZONE)).date()
     for _ in range(3):
         days = [d for d in invitee.locator("a.day.available").evaluate_all("els => els.map(e => e.dataset.date)")

@@ -39,5 +39,18 @@ def test_post_without_token_is_refused_with_a_clear_page(csrf_client, path):
 
 
 def test_htmx_requests_carry_the_token_in_a_header(csrf_client):
-    page = csrf_client.get("/login").get_data(as_text=True)
+    import re
+
+    login = csrf_client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login)[1]
+    csrf_client.post("/login", data={"email": "ada@example.com", "password": "correct horse", "csrf_token": token})
+    page = csrf_client.get("/settings/integrations").get_data(as_text=True)
     assert 'hx-headers=\'{"X-CSRFToken": "' in page
+
+
+def test_a_public_booking_page_sets_no_cookie(csrf_client):
+    """It has no form to protect, so every visitor gets the same bytes (and a cache can serve them)."""
+    for path in ("/ada/intro-call", "/ada/intro-call?tz=UTC"):
+        response = csrf_client.get(path)
+        assert response.status_code == 200 and "Set-Cookie" not in response.headers
+        assert "X-CSRFToken" not in response.get_data(as_text=True)

@@ -101,3 +101,42 @@ def test_a_host_time_zone_change_shows_at_once(workers):
     signed_in(a).post("/settings/profile", data=dict(name="Ada", email="ada@example.com", username="ada",
                                                      timezone="Europe/London"))
     assert times(b)[0] == "09:00"
+
+
+def test_a_signed_in_host_and_a_stranger_never_share_a_cached_page(workers):
+    a, _ = workers
+    stranger = a.test_client()
+    assert "Sign out" not in stranger.get(TUESDAY).get_data(as_text=True)  # now kept for strangers
+    host = signed_in(a)
+    own = host.get(TUESDAY).get_data(as_text=True)
+    assert "Sign out" in own and "X-CSRFToken" in own
+    again = stranger.get(TUESDAY)
+    assert "Sign out" not in again.get_data(as_text=True) and "X-CSRFToken" not in again.get_data(as_text=True)
+    assert "Set-Cookie" not in again.headers
+
+
+def test_a_visitor_with_a_message_waiting_gets_it(workers):
+    a, _ = workers
+    a.test_client().get(TUESDAY)  # kept for visitors without a message
+    visitor = a.test_client()
+    with visitor.session_transaction() as session:
+        session["_flashes"] = [("info", "Your booking was cancelled.")]
+    assert "Your booking was cancelled." in visitor.get(TUESDAY).get_data(as_text=True)
+    assert "Your booking was cancelled." not in visitor.get(TUESDAY).get_data(as_text=True)  # shown once
+
+
+def test_the_cache_keeps_to_its_size_whatever_strangers_ask_for(clock):
+    from datetime import timedelta
+
+    from linktime.bookings.page_cache import PageCache, Rendered
+    from linktime.models import now_utc
+
+    cache = PageCache(capacity=10_000)
+    later = now_utc() + timedelta(hours=1)
+    for n in range(100):
+        cache.get_or_render(("page", n), lambda: Rendered("x" * 1_000, later))
+    assert cache.size <= 10_000 and len(cache.entries) == 10
+    assert cache.size == sum(len(entry.html) for entry in cache.entries.values())
+    calls = []
+    cache.get_or_render(("page", 99), lambda: calls.append(1) or Rendered("y", later))
+    assert calls == []  # the most recent ones are kept
