@@ -199,7 +199,7 @@ def check_offered(event_type: EventType, start: datetime) -> None:
 
 
 def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None = None) -> Slot:
-    """The free slot at ``start``, or SlotTaken / SlotUnavailable. Call in host_transaction()."""
+    """The free slot at ``start``, or SlotTaken / SlotUnavailable; decisive only in host_transaction()."""
     now = now_utc()
     slot = is_bookable(
         start,
@@ -236,6 +236,16 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
     if not event_type.active:
         raise SlotUnavailable()
     start = start.astimezone(UTC)
+    existing = _by_key(key)
+    if existing is not None:
+        return existing
+    try:
+        # Read first, without the host lock: a time already gone is answered without queueing behind
+        # the other requests for it. Only the check under the lock below decides a booking.
+        _check_slot(event_type, start)
+    except SlotTaken:
+        resend_links(event_type, start)
+        raise
     try:
         with host_transaction(event_type.host_id):
             existing = _by_key(key)
@@ -301,18 +311,20 @@ def resend_links(event_type: EventType, start: datetime) -> None:
     link goes only to the address that holds the booking.
     """
     now = now_utc()
+    due = or_(Booking.link_resent_at.is_(None), Booking.link_resent_at < now - LINK_RESEND_INTERVAL)
+    # Read first: while the links were sent lately, a flood of requests for the time writes nothing.
     holders = list(db.session.scalars(select(Booking.id).where(
         Booking.event_type_id == event_type.id, Booking.start == start,
-        Booking.status == BookingStatus.CONFIRMED,
+        Booking.status == BookingStatus.CONFIRMED, due,
     )))
+    if not holders:
+        return
     jobs = []
     for booking_id in holders:
-        due = db.session.execute(
-            update(Booking).where(Booking.id == booking_id, or_(
-                Booking.link_resent_at.is_(None), Booking.link_resent_at < now - LINK_RESEND_INTERVAL))
-            .values(link_resent_at=now)
+        claimed = db.session.execute(
+            update(Booking).where(Booking.id == booking_id, due).values(link_resent_at=now)
         ).rowcount
-        if due:
+        if claimed:
             jobs.append(queue_link_again(db.session.get(Booking, booking_id)))
     db.session.commit()
     run_soon(jobs)

@@ -219,8 +219,8 @@ def test_a_group_slot_form_sent_twice_takes_one_seat(client, app):
     assert book(client).location != first.location and count_bookings(app) == 2
 
 
-def count_queries(app, request) -> int:
-    """How many SQL statements one request costs."""
+def statements_of(app, request) -> list[str]:
+    """The SQL statements one request runs."""
     statements = []
     with app.app_context():
         listener = lambda *args: statements.append(args[2])  # noqa: E731
@@ -229,7 +229,12 @@ def count_queries(app, request) -> int:
             request()
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
-    return len(statements)
+    return statements
+
+
+def count_queries(app, request) -> int:
+    """How many SQL statements one request costs."""
+    return len(statements_of(app, request))
 
 
 def test_public_page_costs_a_constant_number_of_queries(client, app, host):

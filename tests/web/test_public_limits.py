@@ -90,6 +90,24 @@ def test_a_taken_slot_costs_an_attempt_too(app, ada):
     assert statuses == [409] * 10 + [429]
 
 
+def test_a_taken_time_is_answered_without_the_host_lock(app, ada):
+    """Losers of a race are answered by reading: only their throttle count is written (and, once in
+    ten minutes, the holder's link-resent mark), so they never queue behind the host's lock."""
+    from tests.web.test_booking import statements_of
+
+    assert book(app.test_client(), 0, "bea@example.com", address="198.51.100.1").status_code == 303
+    assert book(app.test_client(), 0, "first-loser@example.com").status_code == 409  # resends Bea's link
+
+    def writes(statements: list[str]) -> list[str]:
+        return [s for s in statements if s.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")
+                and "rate_limits" not in s]
+
+    later = statements_of(app, lambda: book(app.test_client(), 0, "loser@example.com", address="203.0.113.9"))
+    assert writes(later) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Booking.id))) == 1
+
+
 # ---------------------------------------------------------------- bounded work
 
 
