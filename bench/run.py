@@ -199,6 +199,68 @@ def race(url: str, race_day: str, racers: int = 200, slots: int = 50) -> dict:
             "p50": times[len(times) // 2], "p95": times[int(len(times) * 0.95) - 1]}
 
 
+class Sink:
+    """aiosmtpd on loopback that counts what it receives (Message-ID and recipient: exactly once?)."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.ids: list[str] = []
+        sink = self
+
+        class Count:
+            async def handle_DATA(self, server, session, envelope):
+                found = re.search(rb"^Message-ID: *(\S+)", envelope.content, re.M | re.I)
+                # Host and invitee copies of one notice share a Message-ID: one message, two recipients.
+                sink.ids.append(f"{found[1].decode() if found else ''} {','.join(envelope.rcpt_tos)}")
+                return "250 OK"
+
+        self.port = free_port()
+        self.controller = Controller(Count(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def mail(config: dict) -> dict:
+    """Send every due job (the bookings' confirmations and the reminders already due) through the
+    dispatcher into an SMTP sink, then as many messages of the same size by raw smtplib over one
+    connection into the same sink."""
+    import smtplib
+
+    from linktime import create_app
+    from linktime.extensions import db
+    from linktime.jobs.outbox import dispatch
+    from linktime.models import Job, JobStatus, now_utc
+    from sqlalchemy import func, select
+
+    sink = Sink()
+    try:
+        app = create_app({**{k: v for k, v in config.items() if k != "INSTANCE"},
+                          "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink.port}, instance_path=config["INSTANCE"])
+        with app.app_context():
+            due = db.session.scalar(select(func.count(Job.id)).where(
+                Job.status == JobStatus.PENDING, Job.run_at <= now_utc(), Job.kind == "email.booking"))
+            began = time.perf_counter()
+            while dispatch():
+                pass
+            ours = time.perf_counter() - began
+            failed = db.session.scalar(select(func.count(Job.id)).where(Job.status == JobStatus.FAILED))
+            db.session.remove()
+            db.engine.dispose()
+        sent, ids = len(sink.ids), set(sink.ids)
+        sample = b"Subject: x\r\n\r\n" + (b"x" * 74 + b"\r\n") * 80  # about the size of a confirmation with its invite
+        began = time.perf_counter()
+        with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
+            for _ in range(max(1, sent)):
+                smtp.sendmail("bench@example.com", ["to@example.com"], sample)
+        raw = time.perf_counter() - began
+    finally:
+        sink.stop()
+    return {"due": due, "sent": sent, "distinct": len(ids), "failed": failed, "ours": ours, "raw": raw}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database", help="an empty PostgreSQL database URL (default: a SQLite file)")
@@ -222,6 +284,9 @@ def main() -> None:
              (f"/host/intro-call?tz=UTC&date={facts['day']}", True),
              (f"/host/intro-call?tz=UTC&month={facts['month']}", True)]
     names = ["booking page", "day partial (htmx)", "month partial (htmx)"]
+
+    print("Sending the due mail …", flush=True)
+    mailed = mail(config)
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "LINKTIME_SCHEDULER_ENABLED": "false"}
     env.update({f"LINKTIME_{k}": json.dumps(v) if not isinstance(v, str) else v
@@ -272,6 +337,9 @@ def main() -> None:
     print(f"200 POSTs on 50 slots: {contention['booked']} booked, {contention['taken']} told 'taken', "
           f"{contention['errors']} errors, {contention['other']} other; "
           f"p50 {contention['p50']:.2f} s, p95 {contention['p95']:.2f} s")
+    print(f"mail: {mailed['due']} due booking emails -> {mailed['sent']} received ({mailed['distinct']} distinct, "
+          f"{mailed['failed']} failed) in {mailed['ours']:.1f} s = {mailed['sent'] / mailed['ours']:.0f}/s; "
+          f"raw smtplib {mailed['sent'] / mailed['raw']:.0f}/s; ratio {mailed['raw'] / mailed['ours']:.0%}")
     print(f"\nmachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
           + (f"; data kept in {work}" if args.keep else ""))
     if not args.keep:

@@ -363,7 +363,9 @@ class SMTPServer:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.messages: list = []
+        self.peers: list = []  # the client address and port each message came from: one per connection
         self.delay = delay
+        self.hang_up_after_each = False  # close the connection right after answering each message
         self.controller = None
 
     def start(self) -> "SMTPServer":
@@ -379,6 +381,9 @@ class SMTPServer:
                 if server.delay:
                     await asyncio.sleep(server.delay)
                 server.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+                server.peers.append(session.peer)
+                if server.hang_up_after_each:  # runs after the 250 is written: the message was taken
+                    asyncio.get_running_loop().call_soon(smtp.transport.close)
                 return "250 OK"
 
         self.controller = Controller(Collect(), hostname="127.0.0.1", port=self.port)

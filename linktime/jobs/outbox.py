@@ -10,7 +10,10 @@ import logging
 import random
 import secrets
 import threading
+import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
@@ -36,6 +39,22 @@ Handler = Callable[..., None]
 HANDLERS: dict[str, Handler] = {}
 # Called with the job's payload and last error when a job is marked failed for good.
 GIVE_UP_HOOKS: dict[str, Callable[..., None]] = {}
+# Entered once around each runner's run of several jobs: what makes a batch cheap (one SMTP
+# connection for all its messages) is kept for the batch; see around_batches.
+BATCH_CONTEXTS: list[Callable[[], AbstractContextManager]] = []
+
+
+def around_batches(factory: Callable[[], AbstractContextManager]) -> Callable[[], AbstractContextManager]:
+    """Register a context that a runner enters once around the jobs it runs together."""
+    BATCH_CONTEXTS.append(factory)
+    return factory
+
+
+def _batch() -> ExitStack:
+    stack = ExitStack()
+    for factory in BATCH_CONTEXTS:
+        stack.enter_context(factory())
+    return stack
 
 
 class Retry(Exception):
@@ -173,22 +192,75 @@ def run_job(job_id: int) -> Outcome | None:
     return _finish(job_id, token, error=error)
 
 
-def due_jobs(limit: int) -> list[int]:
+def due_jobs(limit: int) -> list[list[int]]:
+    """Up to ``limit`` due jobs, oldest first, in lanes: the jobs of one booking or meeting share a
+    lane and keep their order; lanes may run side by side."""
     now = now_utc()
-    ids = list(db.session.scalars(
-        select(Job.id)
+    rows = db.session.execute(
+        select(Job.id, Job.payload)
         .where(Job.status == JobStatus.PENDING, Job.run_at <= now,
                or_(Job.claimed_until.is_(None), Job.claimed_until < now))
-        .order_by(Job.run_at)
+        .order_by(Job.run_at, Job.id)
         .limit(limit)
-    ))
+    ).all()
     db.session.commit()
-    return ids
+    lanes: dict[object, list[int]] = {}
+    for job_id, payload in rows:
+        payload = payload if isinstance(payload, dict) else {}
+        subject = next((f"{name}:{payload[name]}" for name in ("booking_id", "meeting_id") if name in payload), job_id)
+        lanes.setdefault(subject, []).append(job_id)
+    return list(lanes.values())
 
 
-def dispatch(limit: int = 50) -> list[Outcome]:
-    """Run the jobs that are due (one batch)."""
-    return [outcome for job_id in due_jobs(limit) if (outcome := run_job(job_id)) is not None]
+def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
+    """Run due jobs until none are left or ``seconds`` have passed, JOB_THREADS lanes at a time.
+
+    Each runner thread keeps its batch (one SMTP connection) for all the jobs it runs.
+    """
+    app = current_app._get_current_object()
+    threads = max(1, int(app.config.get("JOB_THREADS", 4)))
+    deadline = time.monotonic() + seconds
+    outcomes: list[Outcome] = []
+    while True:
+        lanes = due_jobs(limit)
+        if not lanes:
+            break
+        waiting = deque(lanes)
+
+        def runner() -> None:
+            with app.app_context(), _batch():
+                try:
+                    while True:
+                        try:
+                            lane = waiting.popleft()
+                        except IndexError:
+                            return
+                        for job_id in lane:
+                            outcome = _run_guarded(job_id)
+                            if outcome is not None:
+                                outcomes.append(outcome)
+                finally:
+                    db.session.remove()
+
+        if threads == 1 or len(lanes) == 1:
+            runner()
+        else:
+            with ThreadPoolExecutor(min(threads, len(lanes)), thread_name_prefix="linktime-dispatch") as pool:
+                for _ in range(min(threads, len(lanes))):
+                    pool.submit(runner)
+        if sum(len(lane) for lane in lanes) < limit or time.monotonic() > deadline:
+            break
+    return outcomes
+
+
+def _run_guarded(job_id: int) -> Outcome | None:
+    """run_job, with a failure of the runner itself (not of the job) logged and left to a later pass."""
+    try:
+        return run_job(job_id)
+    except Exception:
+        db.session.rollback()
+        log.exception("running job %s failed; the dispatcher will retry it", job_id)
+        return None
 
 
 def run_now(jobs: Iterable[Job | None]) -> None:
@@ -197,12 +269,10 @@ def run_now(jobs: Iterable[Job | None]) -> None:
     The change that queued them is already committed: whatever happens here, the dispatcher
     retries what is left, and the request still succeeds.
     """
-    for job_id in [j.id for j in jobs if j is not None]:
-        try:
-            run_job(job_id)
-        except Exception:
-            db.session.rollback()
-            log.exception("running job %s right away failed; the dispatcher will retry it", job_id)
+    ids = [j.id for j in jobs if j is not None]
+    with _batch():
+        for job_id in ids:
+            _run_guarded(job_id)
 
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="linktime-jobs")

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
+from sqlalchemy import update
 
 from linktime.extensions import db
 from linktime.formatting import format_duration, format_span
@@ -65,10 +66,16 @@ def queue_link_followups(meeting: Meeting) -> list[Job | None]:
     jobs: list[Job | None] = []
     for booking in meeting.bookings:
         if booking.link_to_follow and not booking.is_cancelled:
-            booking.link_to_follow = False
-            booking.sequence = Booking.sequence + 1  # the invite changes: it now carries the link
-            db.session.flush()
-            jobs += [_email(booking, "link", r) for r in RECIPIENTS]
+            # Taken by one conditional UPDATE: the meeting's sync and the message that set the flag
+            # may both get here, and only one of them may send the link.
+            taken = db.session.execute(
+                update(Booking).where(Booking.id == booking.id, Booking.link_to_follow.is_(True))
+                .values(link_to_follow=False, sequence=Booking.sequence + 1)  # the invite now carries the link
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if taken:
+                db.session.expire(booking, ["link_to_follow", "sequence"])
+                jobs += [_email(booking, "link", r) for r in RECIPIENTS]
     return jobs
 
 
@@ -154,12 +161,16 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
             return  # moved (new reminders were queued), or already begun
     if kind == "confirmed" and _waiting_for_link(booking):
         raise Retry("waiting for the meeting link", at=now_utc() + timedelta(seconds=5), counts=False)
-    if kind in ("confirmed", "rescheduled") and makes_meetings(booking.location) and ics.join_url(booking) is None \
-            and booking.meeting is not None and booking.meeting.desired_state == DesiredState.PRESENT:
+    # Written from one reading of the booking: whether this message carries the link is decided here.
+    without_link = kind in ("confirmed", "rescheduled") and makes_meetings(booking.location) \
+        and ics.join_url(booking) is None and booking.meeting is not None \
+        and booking.meeting.desired_state == DesiredState.PRESENT
+    message = booking_message(booking, kind, recipient, offset=offset)
+    if without_link:
         booking.link_to_follow = True  # whenever the meeting is made (now, by Retry, or on reconnect)
         db.session.commit()
     try:
-        deliver(booking_message(booking, kind, recipient, offset=offset))
+        deliver(message)
     except MailError as exc:
         raise Retry(str(exc)) from None
     meeting = booking.meeting

@@ -8,7 +8,9 @@ import base64
 import os
 import smtplib
 import ssl
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import EmailPolicy, default as default_policy
@@ -18,7 +20,7 @@ from pathlib import Path
 from flask import current_app, render_template
 
 from linktime.extensions import db
-from linktime.jobs.outbox import Retry, handler
+from linktime.jobs.outbox import Retry, around_batches, handler
 from linktime.models import User
 from linktime.urls import public_url
 
@@ -92,11 +94,65 @@ def deliver(message: EmailMessage) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(bytes(message))
         return
+    if getattr(_batch, "open", False):
+        _send_in_batch(message)
+        return
     try:
         with smtp_session() as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"{type(exc).__name__}: {exc}") from None
+
+
+# This thread's batch: one SMTP connection, opened for its first message, for all its messages.
+_batch = threading.local()
+
+
+@around_batches
+@contextmanager
+def one_connection_per_batch():
+    """Messages sent by this thread within the block share one SMTP connection."""
+    if getattr(_batch, "open", False):  # already inside a batch: it keeps its connection
+        yield
+        return
+    _batch.open, _batch.smtp = True, None
+    try:
+        yield
+    finally:
+        _batch.open = False
+        _close_batch_connection(polite=True)
+
+
+def _close_batch_connection(*, polite: bool = False) -> None:
+    smtp, _batch.smtp = getattr(_batch, "smtp", None), None
+    if smtp is None:
+        return
+    try:
+        smtp.quit() if polite else smtp.close()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _send_in_batch(message: EmailMessage) -> None:
+    for attempt in (1, 2):
+        reused = _batch.smtp is not None
+        try:
+            if not reused:
+                _batch.smtp = smtp_session()
+            _batch.smtp.send_message(message)
+            return
+        except smtplib.SMTPServerDisconnected as exc:
+            _close_batch_connection()
+            # A server may close a connection that sat idle: before it took the message (its reply
+            # to MAIL FROM never came), so sending again on a new connection sends it once.
+            if reused and attempt == 1:
+                continue
+            raise MailError(f"{type(exc).__name__}: {exc}") from None
+        except smtplib.SMTPRecipientsRefused as exc:  # the connection is fine: only this message failed
+            raise MailError(f"{type(exc).__name__}: {exc}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            _close_batch_connection()
+            raise MailError(f"{type(exc).__name__}: {exc}") from None
 
 
 def smtp_session(timeout: float = 20) -> smtplib.SMTP:

@@ -24,3 +24,7 @@ def test_the_benchmark_runs_and_prints_its_table():
     for line in ("booking page", "day partial (htmx)", "month partial (htmx)", "SQL statements", "worker RSS"):
         assert line in out
     assert "50 booked" in out and " 0 errors" in out
+    import re
+
+    mailed = re.search(r"mail: (\d+) due booking emails -> (\d+) received \((\d+) distinct, 0 failed\)", out)
+    assert mailed and int(mailed[1]) >= 60 and mailed[1] == mailed[2] == mailed[3], out  # each exactly once

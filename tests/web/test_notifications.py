@@ -318,3 +318,37 @@ def test_a_non_ascii_subject_keeps_its_spaces(host, mail_app, smtp, sandbox):
     book(host)
     [confirmation] = smtp.to("bea@example.com")
     assert confirmation["Subject"].startswith("Confirmed: Café, Ünïcödé Chat with Ada — ")
+
+
+def queue_notices(app, count: int) -> None:
+    """``count`` plain notices to the host, queued as the app queues mail."""
+    from linktime.jobs.outbox import enqueue
+    from linktime.models import User
+
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        for n in range(count):
+            enqueue("email.zoom_attention", user_id=user.id, reason=f"notice {n}")
+        db.session.commit()
+
+
+def test_a_batch_of_messages_goes_over_one_connection_per_runner(mail_app, smtp, clock):
+    with mail_app.app_context():
+        add_user("ada")
+    queue_notices(mail_app, 30)
+    outcomes = run_due(mail_app)
+    assert len(outcomes) == 30 and all(o.status == "done" for o in outcomes)
+    reasons = sorted(text_of(m).split("notice ")[1].split()[0] for m in smtp.messages)
+    assert reasons == sorted(str(n) for n in range(30))  # each message exactly once
+    assert 1 <= len(set(smtp.peers)) <= mail_app.config.get("JOB_THREADS", 4)
+
+
+def test_a_connection_the_server_closed_is_opened_again_and_nothing_is_sent_twice(mail_app, smtp, clock):
+    mail_app.config["JOB_THREADS"] = 1
+    with mail_app.app_context():
+        add_user("ada")
+    smtp.hang_up_after_each = True  # as a server does with a connection left idle
+    queue_notices(mail_app, 5)
+    outcomes = run_due(mail_app)
+    assert [o.status for o in outcomes] == ["done"] * 5
+    assert len(smtp.messages) == 5 and len(set(smtp.peers)) == 5
