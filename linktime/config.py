@@ -45,6 +45,8 @@ DEFAULTS: dict[str, object] = {
     "BOOKINGS_PER_HOST_PER_DAY": 50,
     # Done jobs are deleted after this many days (failed ones stay until an admin retries them).
     "JOB_RETENTION_DAYS": 14,
+    # Jobs a dispatcher runs side by side (each thread keeps one SMTP connection).
+    "JOB_THREADS": 4,
     # How long a booking request waits for its Zoom meeting before the page polls for it instead.
     "MEETING_WAIT_SECONDS": 2,
     "MAX_CONTENT_LENGTH": 1024 * 1024,

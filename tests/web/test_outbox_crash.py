@@ -76,5 +76,6 @@ def test_sigkill_mid_batch_then_restart_delivers_every_message(tmp_path):
     ids = [m["Message-ID"].strip() for m in smtp.messages]
     duplicates = len(ids) - len(set(ids))
     print(f"\ndelivered {len(set(ids))} messages; {duplicates} duplicate(s) after one SIGKILL")
-    # At most the one message that was on the wire when the process died is sent twice.
-    assert set(ids) == expected and duplicates <= 1
+    # At most the messages that were on the wire when the process died are sent twice: one per
+    # runner thread of the dispatcher (JOB_THREADS, 4 by default).
+    assert set(ids) == expected and duplicates <= 4
