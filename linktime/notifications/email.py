@@ -94,7 +94,7 @@ def deliver(message: EmailMessage) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(bytes(message))
         return
-    if getattr(_batch, "open", False):
+    if getattr(_sending, "open", False):
         _send_in_batch(message)
         return
     try:
@@ -105,26 +105,26 @@ def deliver(message: EmailMessage) -> None:
 
 
 # This thread's batch: one SMTP connection, opened for its first message, for all its messages.
-_batch = threading.local()
+_sending = threading.local()
 
 
 @around_batches
 @contextmanager
 def one_connection_per_batch():
     """Messages sent by this thread within the block share one SMTP connection."""
-    if getattr(_batch, "open", False):  # already inside a batch: it keeps its connection
+    if getattr(_sending, "open", False):  # already inside a batch: it keeps its connection
         yield
         return
-    _batch.open, _batch.smtp = True, None
+    _sending.open, _sending.smtp = True, None
     try:
         yield
     finally:
-        _batch.open = False
+        _sending.open = False
         _close_batch_connection(polite=True)
 
 
 def _close_batch_connection(*, polite: bool = False) -> None:
-    smtp, _batch.smtp = getattr(_batch, "smtp", None), None
+    smtp, _sending.smtp = getattr(_sending, "smtp", None), None
     if smtp is None:
         return
     try:
@@ -135,16 +135,17 @@ def _close_batch_connection(*, polite: bool = False) -> None:
 
 def _send_in_batch(message: EmailMessage) -> None:
     for attempt in (1, 2):
-        reused = _batch.smtp is not None
+        reused = _sending.smtp is not None
         try:
             if not reused:
-                _batch.smtp = smtp_session()
-            _batch.smtp.send_message(message)
+                _sending.smtp = smtp_session()
+            _sending.smtp.send_message(message)
             return
         except smtplib.SMTPServerDisconnected as exc:
             _close_batch_connection()
-            # A server may close a connection that sat idle: before it took the message (its reply
-            # to MAIL FROM never came), so sending again on a new connection sends it once.
+            # Servers close connections that sat idle; smtplib then fails at MAIL FROM, before the
+            # message went out, so one more try on a new connection is the usual cure. (A hang-up
+            # after the message went out is a resend either way: the job's retry would send it too.)
             if reused and attempt == 1:
                 continue
             raise MailError(f"{type(exc).__name__}: {exc}") from None

@@ -279,3 +279,42 @@ def test_a_connection_without_the_list_scope_is_told_to_reconnect(ada, mail_app)
         db.session.commit()
     page = ada.get("/settings/integrations").get_data(as_text=True)
     assert "cannot be checked for a duplicate" in page and "Needs attention" not in page
+
+
+def test_a_meeting_made_while_its_confirmation_is_written_sends_the_link_once(ada, mail_app, sandbox, smtp, clock,
+                                                                              monkeypatch):
+    """The confirmation decides, from one reading, that it goes without the link; the meeting is
+    made right then (forced by a hook, in another thread): the link then follows exactly once."""
+    from linktime.jobs.outbox import run_job
+    from linktime.notifications import booking_messages
+
+    sandbox.state.add_fault("error", **CREATE)  # the first create fails: the meeting is still to be made
+    book(mail_app)
+    clock.shift(timedelta(minutes=2))  # the confirmation no longer waits for the link; the retry is due
+    with mail_app.app_context():
+        pending = list(db.session.scalars(select(Job).where(Job.status == JobStatus.PENDING)))
+        [sync] = [job.id for job in pending if job.kind == "meeting.sync"]
+        [confirmation] = [job.id for job in pending if job.kind == "email.booking"
+                          and job.payload.get("kind") == "confirmed" and job.payload.get("recipient") == "invitee"]
+
+    def run_sync() -> None:
+        with mail_app.app_context():
+            run_job(sync)
+            db.session.remove()
+
+    written = booking_messages.booking_message
+
+    def meeting_made_meanwhile(*args, **kwargs):
+        monkeypatch.setattr(booking_messages, "booking_message", written)  # only this once
+        Background(run_sync).finish()
+        return written(*args, **kwargs)
+
+    monkeypatch.setattr(booking_messages, "booking_message", meeting_made_meanwhile)
+    with mail_app.app_context():
+        run_job(confirmation)
+    settle(mail_app, clock)
+    [meeting] = sandbox.state.meetings.values()
+    to_bea = smtp.to("bea@example.com")
+    with_link = [m for m in to_bea if meeting["join_url"] in m.get_body(("plain",)).get_content()]
+    assert meeting["join_url"] not in to_bea[0].get_body(("plain",)).get_content()  # the confirmation
+    assert len(with_link) == 1
