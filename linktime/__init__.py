@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from linktime.bookings import bp as bookings_bp
     from linktime.cli import register_cli
     from linktime.conferencing.zoom.views import bp as zoom_bp
+    from linktime.jobs.outbox import track_requests
     from linktime.jobs.scheduler import start_scheduler
     from linktime.event_types import bp as event_types_bp
     from linktime.formatting import register_template_helpers
@@ -98,6 +99,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_error_pages(app)
     register_cli(app)
     start_scheduler(app)
+    track_requests(app)
 
     register_security_headers(app)
     refuse_nul_bytes(app)

@@ -6,6 +6,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import Flask
+from markupsafe import Markup, escape
 
 
 @lru_cache(maxsize=1)
@@ -17,6 +18,23 @@ def all_timezones() -> tuple[str, ...]:
         if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
     }
     return tuple(sorted(names | {"UTC"}))
+
+
+@lru_cache(maxsize=1)
+def _zone_options() -> str:
+    return "".join(f'<option value="{name}">{name.replace("_", " ")}</option>' for name in all_timezones())
+
+
+def zone_options(selected: str) -> Markup:
+    """The <option>s of every zone, ``selected`` chosen (listed first when it is an alias).
+
+    Written once per process: the list is the same on every booking page.
+    """
+    options = _zone_options()
+    chosen = f'<option value="{escape(selected)}">'
+    if chosen in options:
+        return Markup(options.replace(chosen, chosen[:-1] + " selected>", 1))
+    return Markup(f'<option value="{escape(selected)}" selected>{escape(selected)}</option>' + options)
 
 
 @lru_cache(maxsize=1)
@@ -68,3 +86,4 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "day")
     app.add_template_filter(format_duration, "duration")
     app.add_template_global(all_timezones)
+    app.add_template_global(zone_options)

@@ -295,12 +295,14 @@ def _check_caps(host: User, email: str) -> None:
     """
     config = current_app.config
     since = now_utc() - timedelta(days=1)
-    recent = select(func.count()).select_from(Booking).where(Booking.host_id == host.id, Booking.created_at > since)
-    per_email = db.session.scalar(recent.where(Booking.invitee_email == email.strip().lower()))
+    per_host, per_email = db.session.execute(
+        select(func.count(), func.count().filter(Booking.invitee_email == email.strip().lower()))
+        .select_from(Booking).where(Booking.host_id == host.id, Booking.created_at > since)
+    ).one()
     if per_email >= int(config["BOOKINGS_PER_EMAIL_PER_DAY"]):
         raise BookingLimit(f"This email address has reached the limit of bookings with {host.name} "
                            "for today. Please try again tomorrow, or change one of your bookings instead.")
-    if db.session.scalar(recent) >= int(config["BOOKINGS_PER_HOST_PER_DAY"]):
+    if per_host >= int(config["BOOKINGS_PER_HOST_PER_DAY"]):
         raise BookingLimit(f"{host.name} cannot take more bookings today. Please try again tomorrow.")
 
 

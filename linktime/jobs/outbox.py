@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import delete, or_, select, update
 
 from linktime.extensions import db
@@ -83,13 +83,15 @@ def handler(kind: str, *, on_give_up: Callable[..., None] | None = None) -> Call
     return register
 
 
-def enqueue(kind: str, /, *, run_at: datetime | None = None, dedupe_key: str | None = None, **payload) -> Job | None:
+def enqueue(kind: str, /, *, run_at: datetime | None = None, dedupe_key: str | None = None, new: bool = False,
+            **payload) -> Job | None:
     """Add a job to the current transaction; a waiting job with the same dedupe key stands for it.
 
     A job that a runner has claimed is never merged into: it may be past the point where it would
-    see this change. It gives up its key, and a new job is queued behind it.
+    see this change. It gives up its key, and a new job is queued behind it. ``new``: the key names
+    something made in this transaction, so no job can hold it yet (nothing to look up).
     """
-    if dedupe_key is not None:
+    if dedupe_key is not None and not new:
         now = now_utc()
         pending = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
         if pending is not None and (pending.claimed_until is None or pending.claimed_until < now):
@@ -110,21 +112,68 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
-def _claim(job_id: int) -> str | None:
-    """Take a due job for this runner; returns the claim's token, or None if it is not ours."""
+@dataclass
+class Claim:
+    """A job taken by this runner: what it is, and the token that lets only us record its outcome."""
+
+    job_id: int
+    token: str
+    kind: str
+    payload: dict
+    attempts: int  # counting this one
+    max_attempts: int
+    until: datetime  # when the claim lapses and another runner may take the job
+
+
+# A runner claims this many jobs in one statement (and one commit), then runs them in turn.
+CHUNK = 8
+
+
+def _claim_many(job_ids: list[int]) -> dict[int, Claim]:
+    """Take the due ones of ``job_ids`` for this runner, in one statement that also reads them."""
     now, token = now_utc(), secrets.token_hex(16)
-    claimed = db.session.execute(
+    until = now + lease()
+    rows = db.session.execute(
         update(Job)
         .where(
-            Job.id == job_id,
+            Job.id.in_(job_ids),
             Job.status == JobStatus.PENDING,
             Job.run_at <= now,
             or_(Job.claimed_until.is_(None), Job.claimed_until < now),
         )
-        .values(claimed_until=now + lease(), claim_token=token, attempts=Job.attempts + 1)
+        .values(claimed_until=until, claim_token=token, attempts=Job.attempts + 1)
+        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return {job_id: Claim(job_id, token, kind, dict(payload or {}), attempts, max_attempts, until)
+            for job_id, kind, payload, attempts, max_attempts in rows}
+
+
+def _claim(job_id: int) -> Claim | None:
+    """Take one due job for this runner; None if it is not ours."""
+    return _claim_many([job_id]).get(job_id)
+
+
+def _renewed(claim: Claim) -> Claim | None:
+    """The claim, held for another lease when half of it has passed (None if it was lost meanwhile).
+
+    Jobs claimed together run one after another: the last of them must not be taken over by
+    another runner while this one is still busy with the first.
+    """
+    now = now_utc()
+    if now < claim.until - lease() / 2:
+        return claim
+    until = now + lease()
+    kept = db.session.execute(
+        update(Job).where(Job.id == claim.job_id, Job.claim_token == claim.token).values(claimed_until=until)
+        .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
-    return token if claimed == 1 else None
+    if not kept:
+        return None
+    claim.until = until
+    return claim
 
 
 @dataclass
@@ -135,61 +184,57 @@ class Outcome:
     error: str = ""
 
 
-def _finish(job_id: int, token: str, *, error: Exception | None) -> Outcome | None:
-    """Record how the run went — only while this runner still holds the claim (its token)."""
-    job = db.session.get(Job, job_id, populate_existing=True)
-    if job is None or job.claim_token != token:
-        db.session.rollback()
-        log.warning("job %s outlived its claim; its outcome is left to the runner that took it over", job_id)
-        return None
-    kind, payload = job.kind, dict(job.payload or {})
-    attempts = job.attempts - (1 if isinstance(error, Retry) and not error.counts else 0)
+def _finish(claim: Claim, *, error: Exception | None) -> Outcome | None:
+    """Record how the run went — only while this runner still holds the claim (its token).
+
+    On success this commits the handler's own changes with it: one transaction.
+    """
+    attempts = claim.attempts - (1 if isinstance(error, Retry) and not error.counts else 0)
     values: dict = dict(attempts=attempts, claimed_until=None, claim_token=None)
     if error is None:
         values.update(status=JobStatus.DONE.value, last_error="", dedupe_key=None)
-    elif isinstance(error, GiveUp) or attempts >= job.max_attempts:
+    elif isinstance(error, GiveUp) or attempts >= claim.max_attempts:
         values.update(status=JobStatus.FAILED.value, dedupe_key=None, last_error=str(error)[:2000])
     else:
         values.update(last_error=str(error)[:2000],
                       run_at=error.at if isinstance(error, Retry) and error.at else now_utc() + backoff(attempts))
     recorded = db.session.execute(
-        update(Job).where(Job.id == job_id, Job.claim_token == token).values(**values)
+        update(Job).where(Job.id == claim.job_id, Job.claim_token == claim.token).values(**values)
+        .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
     if recorded != 1:
+        log.warning("job %s outlived its claim; its outcome is left to the runner that took it over", claim.job_id)
         return None
-    outcome = Outcome(job_id, kind, values.get("status", JobStatus.PENDING.value), values["last_error"])
+    outcome = Outcome(claim.job_id, claim.kind, values.get("status", JobStatus.PENDING.value), values["last_error"])
     if outcome.status == JobStatus.FAILED and outcome.kind in GIVE_UP_HOOKS:
         try:
-            GIVE_UP_HOOKS[outcome.kind](error=outcome.error, **payload)
+            GIVE_UP_HOOKS[outcome.kind](error=outcome.error, **claim.payload)
             db.session.commit()
         except Exception:
             db.session.rollback()
-            log.exception("give-up hook of job %s failed", job_id)
+            log.exception("give-up hook of job %s failed", claim.job_id)
     return outcome
 
 
 def run_job(job_id: int) -> Outcome | None:
     """Claim and run one job now; None if another runner has it or it is not due."""
-    token = _claim(job_id)
-    if token is None:
-        return None
-    job = db.session.get(Job, job_id)
-    kind, payload = job.kind, dict(job.payload or {})
-    db.session.commit()  # no transaction stays open while the handler works
-    function = HANDLERS.get(kind)
-    try:
+    claim = _claim(job_id)
+    return None if claim is None else _run_claimed(claim)
+
+
+def _run_claimed(claim: Claim) -> Outcome | None:
+    function = HANDLERS.get(claim.kind)
+    try:  # no transaction is open while the handler works (the claim is committed)
         if function is None:
-            raise GiveUp(f"no handler for job kind {kind!r}")
-        function(**payload)
-        db.session.commit()
-        error = None
+            raise GiveUp(f"no handler for job kind {claim.kind!r}")
+        function(**claim.payload)
+        return _finish(claim, error=None)  # the handler's changes and the outcome, committed together
     except Exception as exc:  # a handler's failure is recorded, never lost
         db.session.rollback()
         if not isinstance(exc, (Retry, GiveUp)):
-            log.warning("job %s (%s) failed: %s", job_id, kind, exc, exc_info=True)
-        error = exc
-    return _finish(job_id, token, error=error)
+            log.warning("job %s (%s) failed: %s", claim.job_id, claim.kind, exc, exc_info=True)
+        return _finish(claim, error=exc)
 
 
 def due_jobs(limit: int) -> list[list[int]]:
@@ -230,13 +275,11 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
         def runner() -> None:
             with app.app_context(), _batch():
                 try:
-                    while True:
-                        try:
-                            lane = waiting.popleft()
-                        except IndexError:
-                            return
-                        for job_id in lane:
-                            outcome = _run_guarded(job_id)
+                    while chunk := _next_chunk(waiting):
+                        claims = _guarded(_claim_many, [job_id for lane in chunk for job_id in lane]) or {}
+                        for job_id in (job_id for lane in chunk for job_id in lane if job_id in claims):
+                            claim = _guarded(_renewed, claims[job_id])
+                            outcome = claim and _guarded(_run_claimed, claim)
                             if outcome is not None:
                                 outcomes.append(outcome)
                 finally:
@@ -253,14 +296,31 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
     return outcomes
 
 
-def _run_guarded(job_id: int) -> Outcome | None:
-    """run_job, with a failure of the runner itself (not of the job) logged and left to a later pass."""
+def _next_chunk(waiting: deque) -> list[list[int]]:
+    """Whole lanes from the queue, about CHUNK jobs in all (threads share the queue)."""
+    chunk: list[list[int]] = []
+    while sum(len(lane) for lane in chunk) < CHUNK:
+        try:
+            chunk.append(waiting.popleft())
+        except IndexError:
+            break
+    return chunk
+
+
+def _guarded(function, *args):
+    """A runner's step, with a failure of the runner itself (not of a job) logged and left to a
+    later pass: a claim that was taken lapses, and the job is run again."""
     try:
-        return run_job(job_id)
+        return function(*args)
     except Exception:
         db.session.rollback()
-        log.exception("running job %s failed; the dispatcher will retry it", job_id)
+        log.exception("the dispatcher's %s failed; a later pass retries", function.__name__)
         return None
+
+
+def _run_guarded(job_id: int) -> Outcome | None:
+    """run_job, with a failure of the runner itself (not of the job) logged and left to a later pass."""
+    return _guarded(run_job, job_id)
 
 
 def run_now(jobs: Iterable[Job | None]) -> None:
@@ -269,39 +329,104 @@ def run_now(jobs: Iterable[Job | None]) -> None:
     The change that queued them is already committed: whatever happens here, the dispatcher
     retries what is left, and the request still succeeds.
     """
-    ids = [j.id for j in jobs if j is not None]
+    _run_ids([j.id for j in jobs if j is not None])
+
+
+def _run_ids(ids: list[int], *, start_by: float = 0.0) -> None:
+    """Claim ``ids`` (one statement) and run them; each waits for the process to be idle until ``start_by``."""
+    if not ids:
+        return
+    in_flight.wait_until_idle(start_by)
     with _batch():
+        claims = _guarded(_claim_many, ids) or {}
         for job_id in ids:
-            _run_guarded(job_id)
+            if job_id in claims:
+                in_flight.wait_until_idle(start_by)
+                claim = _guarded(_renewed, claims[job_id])
+                if claim is not None:
+                    _guarded(_run_claimed, claim)
 
 
-_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="linktime-jobs")
+class InFlight:
+    """The requests this process is answering right now: its background work gives way to them."""
+
+    QUIET = 0.1  # seconds without a request before background work counts the process as idle
+
+    def __init__(self):
+        self.count = 0
+        self.last_left = 0.0
+        self.changed = threading.Condition()
+
+    def enter(self) -> None:
+        with self.changed:
+            self.count += 1
+        g.linktime_in_flight = True
+
+    def leave(self, _error: BaseException | None = None) -> None:
+        if not g.pop("linktime_in_flight", False):
+            return
+        with self.changed:
+            self.count -= 1
+            self.last_left = time.monotonic()
+            self.changed.notify_all()
+
+    def wait_until_idle(self, deadline: float) -> None:
+        """Until no request has been in flight for QUIET seconds, or the monotonic ``deadline``.
+
+        A worker answering a burst is free only for an instant between two requests: work that
+        started then would compete with the next one.
+        """
+        with self.changed:
+            while (now := time.monotonic()) < deadline:
+                quiet_for = now - self.last_left
+                if self.count == 0 and quiet_for >= self.QUIET:
+                    return
+                self.changed.wait(min(deadline - now, self.QUIET - quiet_for if self.count == 0 else deadline - now))
+
+
+in_flight = InFlight()
+# Messages handed to the background by a request start once no request is in flight, or this
+# many seconds after, whichever is first: under a burst of bookings the answers go out first.
+GIVE_WAY_SECONDS = 2.0
+
+
+def track_requests(app) -> None:
+    app.before_request(in_flight.enter)
+    app.teardown_request(in_flight.leave)
+
+
+# Work a request waits for never queues behind work that is giving way to requests.
+_pools = {False: ThreadPoolExecutor(max_workers=2, thread_name_prefix="linktime-jobs-now"),
+          True: ThreadPoolExecutor(max_workers=2, thread_name_prefix="linktime-jobs")}
 _running: set[Future] = set()
 _running_guard = threading.Lock()
 
 
-def run_soon(jobs: Iterable[Job | None]) -> Future | None:
+def run_soon(jobs: Iterable[Job | None], *, give_way: bool = True) -> Future | None:
     """Run freshly committed jobs right away in the background, without delaying the response.
 
-    With JOBS_INLINE (the default under TESTING) they run in the request instead, so that what a
-    test asserts has happened. Whatever happens to the thread, the dispatcher still has the jobs.
+    They give way to the requests this process is answering (GIVE_WAY_SECONDS at most), unless
+    a request waits for them (run_briefly). With JOBS_INLINE (the default under TESTING) they run
+    in the request instead, so that what a test asserts has happened. Whatever happens to the
+    thread, the dispatcher still has the jobs.
     """
     ids = [j.id for j in jobs if j is not None]
     if not ids:
         return None
     app = current_app._get_current_object()
     if app.config.get("JOBS_INLINE", app.testing):
-        run_now(db.session.get(Job, i) for i in ids)
+        _run_ids(ids)
         return None
+    start_by = time.monotonic() + (GIVE_WAY_SECONDS if give_way else 0)
 
     def work() -> None:
         with app.app_context():
             try:
-                run_now(db.session.get(Job, i) for i in ids)
+                _run_ids(ids, start_by=start_by)
             finally:
                 db.session.remove()
 
-    future = _pool.submit(work)
+    future = _pools[give_way].submit(work)
     with _running_guard:
         _running.add(future)
     future.add_done_callback(_forget_future)
@@ -318,7 +443,7 @@ def run_briefly(jobs: Iterable[Job | None]) -> None:
     if app.config.get("JOBS_INLINE", app.testing):
         run_now(jobs)
         return
-    future = run_soon(jobs)
+    future = run_soon(jobs, give_way=False)
     if future is not None:
         wait([future], timeout=float(app.config.get("MEETING_WAIT_SECONDS", 2)))
 

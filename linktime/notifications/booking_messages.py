@@ -7,7 +7,6 @@ and quietly drop out when the booking was cancelled or moved (the move queues ne
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import update
@@ -18,18 +17,19 @@ from linktime.jobs.outbox import Retry, enqueue, handler
 from linktime.conferencing.base import makes_meetings
 from linktime.models import Booking, DesiredState, EventType, Job, Meeting, MeetingStatus, now_utc
 from linktime.notifications import ics, sms
-from linktime.notifications.email import MailError, build, deliver
+from linktime.notifications.email import Mail, MailError, build, deliver
 from linktime.urls import public_url
 
 RECIPIENTS = ("invitee", "host")
 
 
-def _email(booking: Booking, kind: str, recipient: str, **extra) -> Job | None:
+def _email(booking: Booking, kind: str, recipient: str, *, new: bool = False, **extra) -> Job | None:
     key = f"email:{booking.uid}:{kind}:{recipient}:{booking.sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}"
-    return enqueue("email.booking", booking_id=booking.id, kind=kind, recipient=recipient, dedupe_key=key, **extra)
+    return enqueue("email.booking", booking_id=booking.id, kind=kind, recipient=recipient, dedupe_key=key, new=new,
+                   **extra)
 
 
-def _reminders(booking: Booking, event_type: EventType) -> list[Job | None]:
+def _reminders(booking: Booking, event_type: EventType, *, new: bool = False) -> list[Job | None]:
     """Reminders at the event type's offsets; none for a time already past."""
     jobs: list[Job | None] = []
     now, start = now_utc(), booking.start.isoformat()
@@ -40,17 +40,18 @@ def _reminders(booking: Booking, event_type: EventType) -> list[Job | None]:
         recipients = RECIPIENTS if event_type.remind_host else ("invitee",)
         for recipient in recipients:
             jobs.append(enqueue("email.booking", run_at=due, booking_id=booking.id, kind="reminder",
-                                recipient=recipient, offset=int(offset), for_start=start,
+                                recipient=recipient, offset=int(offset), for_start=start, new=new,
                                 dedupe_key=f"reminder:{booking.uid}:{recipient}:{offset}:{start}"))
         if event_type.sms_reminders and booking.invitee_phone and sms.configured():
             jobs.append(enqueue("sms.reminder", run_at=due, booking_id=booking.id, offset=int(offset),
-                                for_start=start, dedupe_key=f"sms:{booking.uid}:{offset}:{start}"))
+                                for_start=start, new=new, dedupe_key=f"sms:{booking.uid}:{offset}:{start}"))
     return jobs
 
 
 def queue_booked(booking: Booking, event_type: EventType) -> list[Job | None]:
+    """A booking made in this transaction: its messages' keys are its own and new."""
     db.session.flush()
-    return [_email(booking, "confirmed", r) for r in RECIPIENTS] + _reminders(booking, event_type)
+    return [_email(booking, "confirmed", r, new=True) for r in RECIPIENTS] + _reminders(booking, event_type, new=True)
 
 
 def queue_rescheduled(booking: Booking, event_type: EventType) -> list[Job | None]:
@@ -102,7 +103,7 @@ ONLY_WHILE_CONFIRMED = {"confirmed", "rescheduled", "reminder", "link", "link_ag
 WITH_INVITE = {"confirmed": "REQUEST", "rescheduled": "REQUEST", "link": "REQUEST", "cancelled": "CANCEL"}
 
 
-def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None) -> EmailMessage:
+def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None) -> Mail:
     """The email for one recipient, from the booking's current state."""
     to_host = recipient == "host"
     zone = booking.host.timezone if to_host else booking.invitee_timezone
@@ -120,18 +121,12 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     )
     to = booking.host.email if to_host else booking.invitee_email
     message = build(to, subject, "booking", **context)
-    del message["Message-ID"]
     # Stable across retries, so a message sent twice after a crash is recognisable as one.
-    message["Message-ID"] = f"<{booking.uid}.{kind}.{recipient}.{booking.sequence}.{offset or 0}@linktime>"
+    message.message_id = f"<{booking.uid}.{kind}.{recipient}.{booking.sequence}.{offset or 0}@linktime>"
     if kind in WITH_INVITE:
-        attach_invite(message, ics.invite(booking, cancel=kind == "cancelled"), WITH_INVITE[kind])
+        # As Gmail and Outlook expect: a text/calendar alternative with method=, plus an .ics file.
+        message.invite, message.method = ics.invite(booking, cancel=kind == "cancelled"), WITH_INVITE[kind]
     return message
-
-
-def attach_invite(message: EmailMessage, invite: bytes, method: str) -> None:
-    """As Gmail and Outlook expect: a text/calendar alternative with method=, plus an .ics file."""
-    message.add_alternative(invite, maintype="text", subtype="calendar", params={"method": method, "charset": "UTF-8"})
-    message.add_attachment(invite, maintype="application", subtype="ics", filename="invite.ics")
 
 
 def _meeting_pending(booking: Booking) -> bool:
