@@ -27,6 +27,7 @@ DEFAULTS: dict[str, object] = {
     "ALLOW_SIGNUP": False,
     "SCHEDULER_ENABLED": True,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLITE_SYNCHRONOUS": "NORMAL",  # FULL: every commit flushed to disk (see README)
     "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -15,11 +15,12 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from flask import current_app, g
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, inspect, or_, select, update
 
 from linktime.extensions import db
 from linktime.models import Job, JobStatus, now_utc
@@ -198,10 +199,9 @@ def _finish(claim: Claim, *, error: Exception | None) -> Outcome | None:
     else:
         values.update(last_error=str(error)[:2000],
                       run_at=error.at if isinstance(error, Retry) and error.at else now_utc() + backoff(attempts))
-    recorded = db.session.execute(
-        update(Job).where(Job.id == claim.job_id, Job.claim_token == claim.token).values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    recorded = db.session.execute(_recording(frozenset(values)), {
+        "job_id": claim.job_id, "token": claim.token, **{f"new_{name}": value for name, value in values.items()}
+    }).rowcount
     db.session.commit()
     if recorded != 1:
         log.warning("job %s outlived its claim; its outcome is left to the runner that took it over", claim.job_id)
@@ -215,6 +215,15 @@ def _finish(claim: Claim, *, error: Exception | None) -> Outcome | None:
             db.session.rollback()
             log.exception("give-up hook of job %s failed", claim.job_id)
     return outcome
+
+
+@lru_cache(maxsize=8)
+def _recording(columns: frozenset[str]):
+    """UPDATE jobs SET <columns> WHERE id and claim token match: built once per set of columns
+    (an outcome is recorded for every job, and building the statement cost more than running it)."""
+    jobs = Job.__table__
+    return (update(jobs).where(jobs.c.id == bindparam("job_id"), jobs.c.claim_token == bindparam("token"))
+            .values({name: bindparam(f"new_{name}") for name in columns}))
 
 
 def run_job(job_id: int) -> Outcome | None:
@@ -271,6 +280,9 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
         if not lanes:
             break
         waiting = deque(lanes)
+        # Other dispatchers read the same due jobs: starting at a random lane, each mostly claims
+        # work nobody else is claiming (a lane's own order is kept).
+        waiting.rotate(random.randrange(len(lanes)))
 
         def runner() -> None:
             with app.app_context(), _batch():
@@ -329,7 +341,13 @@ def run_now(jobs: Iterable[Job | None]) -> None:
     The change that queued them is already committed: whatever happens here, the dispatcher
     retries what is left, and the request still succeeds.
     """
-    _run_ids([j.id for j in jobs if j is not None])
+    _run_ids(job_ids(jobs))
+
+
+def job_ids(jobs: Iterable[Job | None]) -> list[int]:
+    """The ids of committed jobs, read from the session's identity map: the commit expired the
+    objects, and reading ``job.id`` would load each one again."""
+    return [(inspect(job).identity or (job.id,))[0] for job in jobs if job is not None]
 
 
 def _run_ids(ids: list[int], *, start_by: float = 0.0) -> None:
@@ -410,7 +428,7 @@ def run_soon(jobs: Iterable[Job | None], *, give_way: bool = True) -> Future | N
     in the request instead, so that what a test asserts has happened. Whatever happens to the
     thread, the dispatcher still has the jobs.
     """
-    ids = [j.id for j in jobs if j is not None]
+    ids = job_ids(jobs)
     if not ids:
         return None
     app = current_app._get_current_object()

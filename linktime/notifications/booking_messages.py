@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
 from linktime.extensions import db
 from linktime.formatting import format_duration, format_span
@@ -147,7 +148,7 @@ def _waiting_for_link(booking: Booking) -> bool:
 def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int | None = None,
                        for_start: str | None = None) -> None:
     """Write the message from the booking as it is now, and send it (unless its reason passed)."""
-    booking = db.session.get(Booking, booking_id)
+    booking = db.session.get(Booking, booking_id, options=[joinedload(Booking.host), joinedload(Booking.meeting)])
     if booking is None or (booking.is_cancelled and kind in ONLY_WHILE_CONFIRMED):
         return  # a confirmation or reminder for a booking cancelled since: not sent
     if kind == "reminder":

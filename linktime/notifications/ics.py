@@ -1,6 +1,8 @@
 """Calendar invitations (RFC 5545 / iTIP): one stable UID per booking, SEQUENCE raised on change."""
 from __future__ import annotations
 
+from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from icalendar import Calendar, Event, vCalAddress
@@ -54,29 +56,46 @@ def description(booking: Booking) -> str:
 
 def invite(booking: Booking, *, cancel: bool = False, method: str | None = None) -> bytes:
     """An iTIP invitation: METHOD:REQUEST for a new or changed booking, METHOD:CANCEL for a
-    cancelled one. ``method="PUBLISH"`` is the downloadable file (no reply is expected)."""
+    cancelled one. ``method="PUBLISH"`` is the downloadable file (no reply is expected).
+
+    The host's and the invitee's copies of a message carry the same invitation: it is written
+    once for both (within the minute, and only while everything it says is the same).
+    """
+    host = booking.host
+    return _invite(
+        method or ("CANCEL" if cancel else "REQUEST"), uid(booking), booking.sequence,
+        now_utc().replace(second=0, microsecond=0), booking.start, booking.end,
+        f"{booking.title}: {host.name} and {booking.invitee_name}", where(booking),
+        join_url(booking) or booking.manage_url, description(booking), host.email, host.name,
+        booking.invitee_email, booking.invitee_name, "CANCELLED" if cancel else "CONFIRMED",
+    )
+
+
+@lru_cache(maxsize=64)
+def _invite(method: str, event_uid: str, sequence: int, stamp: datetime, start: datetime, end: datetime,
+            summary: str, location: str, url: str, text: str, host_email: str, host_name: str,
+            invitee_email: str, invitee_name: str, status: str) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//LinkTime//Scheduling//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", method or ("CANCEL" if cancel else "REQUEST"))
+    calendar.add("method", method)
     event = Event()
-    event.add("uid", uid(booking))
-    event.add("sequence", booking.sequence)
-    event.add("dtstamp", now_utc())
-    event.add("dtstart", booking.start)
-    event.add("dtend", booking.end)
-    event.add("summary", f"{booking.title}: {booking.host.name} and {booking.invitee_name}")
-    event.add("location", where(booking))
-    event.add("url", join_url(booking) or booking.manage_url)
-    event.add("description", description(booking))
-    organizer = vCalAddress(f"mailto:{booking.host.email}")
-    organizer.params["cn"] = booking.host.name
+    event.add("uid", event_uid)
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    event.add("location", location)
+    event.add("url", url)
+    event.add("description", text)
+    organizer = vCalAddress(f"mailto:{host_email}")
+    organizer.params["cn"] = host_name
     event.add("organizer", organizer)
-    attendee = vCalAddress(f"mailto:{booking.invitee_email}")
-    attendee.params.update({"cn": booking.invitee_name, "role": "REQ-PARTICIPANT",
-                            "partstat": "ACCEPTED", "rsvp": "FALSE"})
+    attendee = vCalAddress(f"mailto:{invitee_email}")
+    attendee.params.update({"cn": invitee_name, "role": "REQ-PARTICIPANT", "partstat": "ACCEPTED", "rsvp": "FALSE"})
     event.add("attendee", attendee)
-    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    event.add("status", status)
     calendar.add_component(event)
     return calendar.to_ical()
 

@@ -28,3 +28,5 @@ def test_the_benchmark_runs_and_prints_its_table():
 
     mailed = re.search(r"mail: (\d+) due booking emails -> (\d+) received \((\d+) distinct, 0 failed\)", out)
     assert mailed and int(mailed[1]) >= 60 and mailed[1] == mailed[2] == mailed[3], out  # each exactly once
+    reminders = re.search(r"reminders: (\d+) due at one moment -> (\d+) received \((\d+) distinct\)", out)
+    assert reminders and int(reminders[1]) >= 60 and reminders[1] == reminders[2] == reminders[3], out

@@ -54,3 +54,25 @@ def test_host_and_port_move_base_url_the_zoom_redirect_and_the_sandbox(tmp_path,
 def test_an_explicit_base_url_is_kept_whatever_the_port(tmp_path, monkeypatch):
     app = make(tmp_path, monkeypatch, env={"LINKTIME_PORT": "5055", "LINKTIME_BASE_URL": "https://book.example.com"})
     assert app.config["BASE_URL"] == "https://book.example.com"
+
+
+def test_sqlite_flushes_at_checkpoints_unless_told_to_flush_every_commit(tmp_path, monkeypatch):
+    import pytest
+    from sqlalchemy import text
+
+    from linktime import create_app
+    from linktime.extensions import db
+
+    def level(env):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        app = create_app(instance_path=str(tmp_path))
+        with app.app_context():
+            found = db.session.execute(text("PRAGMA synchronous")).scalar()
+            db.engine.dispose()
+        return found
+
+    assert level({}) == 1  # NORMAL
+    assert level({"LINKTIME_SQLITE_SYNCHRONOUS": "full"}) == 2  # FULL
+    with pytest.raises(RuntimeError, match="SQLITE_SYNCHRONOUS must be one of NORMAL, FULL, EXTRA"):
+        level({"LINKTIME_SQLITE_SYNCHRONOUS": "off"})
