@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from linktime.config import load_config
 from linktime.crypto import KeyFile, KeyRing
-from linktime.extensions import csrf, db, htmx, login_manager, migrate
+from linktime.extensions import csrf, db, htmx, init_migrations, login_manager
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_synchronous(app.config["SQLITE_SYNCHRONOUS"]))
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    init_migrations(app)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)

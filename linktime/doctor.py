@@ -30,6 +30,9 @@ def database() -> Check:
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
+    from linktime.extensions import init_migrations
+
+    init_migrations(current_app, always=True)
     migrate = current_app.extensions["migrate"].migrate
     heads = set(ScriptDirectory.from_config(migrate.get_config()).get_heads())
     try:

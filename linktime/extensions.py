@@ -1,6 +1,10 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -20,7 +24,39 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+
+
+def init_migrations(app: Flask, *, always: bool = False) -> None:
+    """Flask-Migrate, loaded where migrations happen.
+
+    Importing it brings in Alembic (about a tenth of a second at every worker's start), and a
+    serving worker never migrates: until a `flask db …` command (or code that imports
+    flask_migrate) asks for it, `db` is a stand-in that loads it then.
+    """
+    if "migrate" in app.extensions:
+        return
+    if always or "flask_migrate" in sys.modules:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+        return
+    app.cli.add_command(_MigrationsOnDemand(app))
+
+
+class _MigrationsOnDemand(click.Group):
+    """`flask db …` before Flask-Migrate is loaded: when the command line is read, it loads it and
+    takes on its `db` group (options, subcommands and what the group itself does)."""
+
+    def __init__(self, app: Flask):
+        super().__init__("db", help="Perform database migrations (Flask-Migrate).")
+        self.app = app
+
+    def parse_args(self, ctx, args):
+        init_migrations(self.app, always=True)
+        loaded = self.app.cli.commands["db"]
+        self.params, self.callback, self.commands = loaded.params, loaded.callback, loaded.commands
+        self.help = loaded.help
+        return super().parse_args(ctx, args)

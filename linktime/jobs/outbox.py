@@ -127,7 +127,7 @@ class Claim:
 
 
 # A runner claims this many jobs in one statement (and one commit), then runs them in turn.
-CHUNK = 8
+CHUNK = 16
 
 
 def _claim_many(job_ids: list[int]) -> dict[int, Claim]:

@@ -36,3 +36,28 @@ def test_cli_upgrade_on_a_fresh_sqlite_file(tmp_path, monkeypatch):
     with app.app_context():
         assert {"users", "event_types", "bookings", "invites"} <= set(inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+def test_a_serving_process_does_not_load_alembic_and_flask_db_still_migrates(tmp_path):
+    """Workers start without Flask-Migrate and Alembic; `flask --app wsgi db upgrade` loads them."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "LINKTIME_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'served.db'}",
+           "LINKTIME_SECRET_KEY": "x", "LINKTIME_SCHEDULER_ENABLED": "false"}
+    loaded = subprocess.run([sys.executable, "-c", "import sys, wsgi; print(sorted(m for m in sys.modules "
+                             "if m.split('.')[0] in ('alembic', 'flask_migrate')))"],
+                            cwd=root, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"
+    flask = Path(sys.executable).with_name("flask")
+    done = subprocess.run([str(flask), "--app", "wsgi", "db", "upgrade"], cwd=root, env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "served.db") as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"users", "event_types", "bookings", "jobs"} <= tables

@@ -13,11 +13,12 @@ from __future__ import annotations
 import email.utils
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
+
+if TYPE_CHECKING:  # Authlib is loaded when a token is asked for, not at every worker's start
+    from authlib.integrations.requests_client import OAuth2Session
 
 from linktime.conferencing import base
 
@@ -217,6 +218,8 @@ class ZoomOAuth:
         self.settings = settings
 
     def _session(self) -> OAuth2Session:
+        from authlib.integrations.requests_client import OAuth2Session
+
         session = OAuth2Session(
             self.settings.client_id,
             self.settings.client_secret,
@@ -274,6 +277,8 @@ class ZoomOAuth:
         raise_for_response(response)
 
     def _token_call(self, call, previous_refresh: str | None = None) -> TokenSet:
+        from authlib.integrations.base_client.errors import OAuthError
+
         self.last_response = None
         try:
             with self._session() as session:
