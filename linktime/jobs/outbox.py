@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from flask import current_app, g
 from sqlalchemy import bindparam, delete, inspect, or_, select, update
@@ -185,7 +185,7 @@ class Outcome:
     error: str = ""
 
 
-def _finish(claim: Claim, *, error: Exception | None) -> Outcome | None:
+def _finish(claim: Claim, *, error: Exception | None, keep_reads: bool = False) -> Outcome | None:
     """Record how the run went — only while this runner still holds the claim (its token).
 
     On success this commits the handler's own changes with it: one transaction.
@@ -202,7 +202,15 @@ def _finish(claim: Claim, *, error: Exception | None) -> Outcome | None:
     recorded = db.session.execute(_recording(frozenset(values)), {
         "job_id": claim.job_id, "token": claim.token, **{f"new_{name}": value for name, value in values.items()}
     }).rowcount
-    db.session.commit()
+    session = db.session()  # this thread's session itself (the scoped proxy does not pass attributes on)
+    session.expire_on_commit = not keep_reads
+    reads = session.info.pop("linktime.reads", [])
+    if keep_reads:  # the session holds what it loaded weakly: keep it alive for the next job
+        session.info["linktime.kept_reads"] = reads
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
     if recorded != 1:
         log.warning("job %s outlived its claim; its outcome is left to the runner that took it over", claim.job_id)
         return None
@@ -232,13 +240,33 @@ def run_job(job_id: int) -> Outcome | None:
     return None if claim is None else _run_claimed(claim)
 
 
-def _run_claimed(claim: Claim) -> Outcome | None:
+# Kinds whose consecutive jobs about the same subject may use what the first one read: the host's
+# and the invitee's copies of one notice, sent a few milliseconds apart, read the same booking.
+SHARED_READS = {"email.booking": "booking_id"}
+
+
+def share_read(record) -> None:
+    """Called by a SHARED_READS handler with what it read, for the next job about the same subject."""
+    db.session().info.setdefault("linktime.reads", []).append(record)
+
+
+def _reads_carry_over(claim: Claim, following: Claim | None) -> bool:
+    subject = SHARED_READS.get(claim.kind)
+    return (following is not None and subject is not None and following.kind == claim.kind
+            and following.payload.get(subject) == claim.payload.get(subject) is not None)
+
+
+def _run_claimed(claim: Claim, keep_reads: bool = False) -> Outcome | None:
+    """Run a claimed job and record its outcome; ``keep_reads``: the objects it loaded stay loaded
+    for the next job (its twin), instead of being read again after the commit."""
     function = HANDLERS.get(claim.kind)
+    kept = db.session().info.pop("linktime.kept_reads", None)  # noqa: F841  (alive while this job runs)
     try:  # no transaction is open while the handler works (the claim is committed)
         if function is None:
             raise GiveUp(f"no handler for job kind {claim.kind!r}")
         function(**claim.payload)
-        return _finish(claim, error=None)  # the handler's changes and the outcome, committed together
+        # The handler's changes and the outcome, committed together.
+        return _finish(claim, error=None, keep_reads=keep_reads)
     except Exception as exc:  # a handler's failure is recorded, never lost
         db.session.rollback()
         if not isinstance(exc, (Retry, GiveUp)):
@@ -289,11 +317,8 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
                 try:
                     while chunk := _next_chunk(waiting):
                         claims = _guarded(_claim_many, [job_id for lane in chunk for job_id in lane]) or {}
-                        for job_id in (job_id for lane in chunk for job_id in lane if job_id in claims):
-                            claim = _guarded(_renewed, claims[job_id])
-                            outcome = claim and _guarded(_run_claimed, claim)
-                            if outcome is not None:
-                                outcomes.append(outcome)
+                        outcomes.extend(_run_in_turn(
+                            [claims[job_id] for lane in chunk for job_id in lane if job_id in claims]))
                 finally:
                     db.session.remove()
 
@@ -306,6 +331,18 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
         if sum(len(lane) for lane in lanes) < limit or time.monotonic() > deadline:
             break
     return outcomes
+
+
+def _run_in_turn(claims: list[Claim], before_each: Callable[[], None] | None = None) -> Iterator[Outcome]:
+    """Run claimed jobs one after another (a claim held long is renewed first); each job's twin,
+    next in line, uses what it read."""
+    for claim, following in zip(claims, [*claims[1:], None]):
+        if before_each is not None:
+            before_each()
+        claim = _guarded(_renewed, claim)
+        outcome = claim and _guarded(_run_claimed, claim, _reads_carry_over(claim, following))
+        if outcome is not None:
+            yield outcome
 
 
 def _next_chunk(waiting: deque) -> list[list[int]]:
@@ -357,12 +394,9 @@ def _run_ids(ids: list[int], *, start_by: float = 0.0) -> None:
     in_flight.wait_until_idle(start_by)
     with _batch():
         claims = _guarded(_claim_many, ids) or {}
-        for job_id in ids:
-            if job_id in claims:
-                in_flight.wait_until_idle(start_by)
-                claim = _guarded(_renewed, claims[job_id])
-                if claim is not None:
-                    _guarded(_run_claimed, claim)
+        for _ in _run_in_turn([claims[job_id] for job_id in ids if job_id in claims],
+                              before_each=lambda: in_flight.wait_until_idle(start_by)):
+            pass
 
 
 class InFlight:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from linktime.extensions import db
 from linktime.formatting import format_duration, format_span
-from linktime.jobs.outbox import Retry, enqueue, handler
+from linktime.jobs.outbox import Retry, enqueue, handler, share_read
 from linktime.conferencing.base import makes_meetings
 from linktime.models import Booking, DesiredState, EventType, Job, Meeting, MeetingStatus, now_utc
 from linktime.notifications import ics, sms
@@ -149,6 +149,7 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
                        for_start: str | None = None) -> None:
     """Write the message from the booking as it is now, and send it (unless its reason passed)."""
     booking = db.session.get(Booking, booking_id, options=[joinedload(Booking.host), joinedload(Booking.meeting)])
+    share_read(booking)  # the other recipient's copy, sent next, reads the same booking
     if booking is None or (booking.is_cancelled and kind in ONLY_WHILE_CONFIRMED):
         return  # a confirmation or reminder for a booking cancelled since: not sent
     if kind == "reminder":

@@ -352,3 +352,41 @@ def test_a_connection_the_server_closed_is_opened_again_and_nothing_is_sent_twic
     outcomes = run_due(mail_app)
     assert [o.status for o in outcomes] == ["done"] * 5
     assert len(smtp.messages) == 5 and len(set(smtp.peers)) == 5
+
+
+def test_the_two_copies_of_a_notice_read_the_booking_once(mail_app, smtp, clock):
+    """The invitee's and the host's reminder, run one after the other, share one reading of the
+    booking; a job about another booking reads its own."""
+    from sqlalchemy import event
+
+    from linktime.jobs.outbox import enqueue
+    from linktime.models import Booking
+
+    mail_app.config["JOB_THREADS"] = 1
+    client = mail_app.test_client()
+    with mail_app.app_context():
+        add_event_type(add_user("ada"))
+    book(client)
+    book(client, start="2026-11-25T15:00:00+00:00", email="cy@example.com")
+    with mail_app.app_context():
+        first, second = db.session.scalars(select(Booking).order_by(Booking.id)).all()
+        for booking, recipients in ((first, ("invitee", "host")), (second, ("invitee",))):
+            for recipient in recipients:
+                enqueue("email.booking", booking_id=booking.id, kind="reminder", recipient=recipient, offset=60,
+                        for_start=booking.start.isoformat())
+        db.session.commit()
+        reads: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith("SELECT") and "FROM bookings" in statement:
+                reads.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            smtp.messages.clear()
+            outcomes = dispatch()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert [o.status for o in outcomes] == ["done"] * 3
+    assert sorted(m["To"] for m in smtp.messages) == ["ada@example.com", "bea@example.com", "cy@example.com"]
+    assert len(reads) == 2  # one per booking, not one per message
