@@ -71,8 +71,8 @@ def make_data(config: dict, bookings: int) -> dict:
     from linktime import create_app
     from linktime.bookings import service
     from linktime.extensions import db
-    from linktime.models import EventType, User
-    from sqlalchemy import text
+    from linktime.models import Booking, EventType, User
+    from sqlalchemy import select, text, update
 
     app = create_app({k: v for k, v in config.items() if k != "INSTANCE"}, instance_path=config["INSTANCE"])
     with app.app_context():
@@ -102,6 +102,12 @@ def make_data(config: dict, bookings: int) -> dict:
             start = first + timedelta(days=day, minutes=30 * index)
             service.book_slot(event_type, start, service.Invitee(
                 name=f"Invitee {n}", email=f"invitee{n}@example.com", timezone="UTC"))
+        # As a real history is: booked over the days before, 40 a day (a host takes 50 a day at most).
+        now = datetime.now(UTC)
+        db.session.execute(update(Booking), [{"id": booking_id, "created_at": now - timedelta(days=1 + i // 40)}
+                                             for i, booking_id in enumerate(db.session.scalars(
+                                                 select(Booking.id).order_by(Booking.id.desc())))])
+        db.session.commit()
         month = (date.today() + timedelta(days=bookings // 24 + 3)).replace(day=1)
         free_day = month + timedelta(days=14)
         race_day = (datetime.now(UTC) + timedelta(days=days + 5)).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -387,8 +393,13 @@ def mail(config: dict, dispatchers: int) -> dict:
             db.session.remove()
             db.engine.dispose()
     finally:
+        for process in processes:  # end of input: each finishes and closes its database cleanly
+            process.stdin.close()
         for process in processes:
-            process.kill()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
         sink.stop()
     return {"due": due, "sent": sent, "distinct": distinct, "failed": failed, "ours": ours, "raw": raw,
             "size": size, "dispatchers": dispatchers, "reminders": reminders, "reminders_sent": reminders_sent,
