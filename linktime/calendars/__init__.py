@@ -1,0 +1,1 @@
+"""Connected calendars: CalDAV now; Google and Outlook to come."""

@@ -1,0 +1,234 @@
+"""CalDAV (RFC 4791, discovery as RFC 6764): the one module that talks to CalDAV servers.
+
+Nextcloud, Fastmail, iCloud and Radicale all speak it. What LinkTime needs of a server:
+
+- which calendars the account has (discovery: the well-known URL, the principal, the calendar
+  home, its calendar collections);
+- the busy times of a calendar in a window (a calendar-query REPORT; recurring events are
+  expanded here, so servers that cannot expand work too);
+- its own events written and removed, at ``{calendar}/{uid}.ics``.
+
+Every failure is one of three errors a host can act on: the server cannot be reached, it refused
+the username and password, or it is not a CalDAV server. Servers are the user's choice, so their
+XML is parsed with defusedxml (no entity expansion) and their answers are bounded in size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+import requests
+from defusedxml import ElementTree
+
+DAV, CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
+MAX_ANSWER = 20 * 1024 * 1024  # bytes of one answer: a calendar's events in a window, generously
+
+
+class CalDAVError(Exception):
+    """Something the host can act on, said in their words."""
+
+
+class Unreachable(CalDAVError):
+    pass
+
+
+class WrongPassword(CalDAVError):
+    pass
+
+
+class NotCalDAV(CalDAVError):
+    pass
+
+
+@dataclass(frozen=True)
+class RemoteCalendar:
+    url: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BusyTime:
+    start: datetime  # UTC
+    end: datetime
+
+
+def _tag(namespace: str, name: str) -> str:
+    return f"{{{namespace}}}{name}"
+
+
+PROPFIND = """<?xml version="1.0" encoding="utf-8"?>
+<d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop>{props}</d:prop></d:propfind>"""
+
+CALENDAR_QUERY = """<?xml version="1.0" encoding="utf-8"?>
+<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+  <d:prop><c:calendar-data/></d:prop>
+  <c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VEVENT">
+    <c:time-range start="{start}" end="{end}"/>
+  </c:comp-filter></c:comp-filter></c:filter>
+</c:calendar-query>"""
+
+
+class CalDAVClient:
+    """One account on one server, reached with a username and an (app) password."""
+
+    def __init__(self, url: str, username: str, password: str, *, timeout: float = 10,
+                 session: requests.Session | None = None):
+        self.url = url if url.endswith("/") else url + "/"
+        self.auth = (username, password)
+        self.timeout = timeout
+        self.http = session or requests.Session()
+
+    # ------------------------------------------------------------------ requests
+
+    def _request(self, method: str, url: str, *, body: str | bytes | None = None,
+                 headers: dict | None = None, ok: tuple[int, ...] = (207,)) -> bytes:
+        """One request's answer body, redirects followed by hand (PROPFIND must stay PROPFIND),
+        errors turned ours."""
+        for _ in range(5):
+            try:
+                response = self.http.request(method, url, data=body, headers=headers or {}, auth=self.auth,
+                                             timeout=self.timeout, allow_redirects=False, stream=True)
+            except requests.RequestException as exc:
+                raise Unreachable(f"{urlsplit(url).netloc} could not be reached ({type(exc).__name__})") from None
+            if response.status_code in (301, 302, 303, 307, 308) and "Location" in response.headers:
+                url = urljoin(url, response.headers["Location"])
+                response.close()
+                continue
+            break
+        else:
+            raise NotCalDAV(f"{urlsplit(url).netloc} redirected too many times")
+        if response.status_code in (401, 403):
+            response.close()
+            raise WrongPassword(f"{urlsplit(url).netloc} refused this username and password")
+        content = response.raw.read(MAX_ANSWER + 1, decode_content=True)
+        response.close()
+        if len(content) > MAX_ANSWER:
+            raise NotCalDAV(f"{urlsplit(url).netloc} answered with more than {MAX_ANSWER // 2**20} MB")
+        if response.status_code not in ok:
+            raise NotCalDAV(f"{urlsplit(url).netloc} is not a CalDAV server "
+                            f"(it answered {response.status_code} to {method})")
+        return content
+
+    def _multistatus(self, method: str, url: str, body: str, depth: str) -> list[tuple[str, object]]:
+        """(href, propstat element with status 200) for each response of a 207 Multi-Status."""
+        content = self._request(method, url, body=body.encode(),
+                                headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"})
+        try:
+            root = ElementTree.fromstring(content)
+        except ElementTree.ParseError:
+            raise NotCalDAV(f"{urlsplit(url).netloc} is not a CalDAV server (its answer is not XML)") from None
+        found = []
+        for item in root.iter(_tag(DAV, "response")):
+            href = item.findtext(_tag(DAV, "href"), default="").strip()
+            for propstat in item.iter(_tag(DAV, "propstat")):
+                if " 200 " in (propstat.findtext(_tag(DAV, "status"), default="") + " "):
+                    found.append((urljoin(url, href), propstat.find(_tag(DAV, "prop"))))
+        return found
+
+    def _href_of(self, url: str, namespace: str, name: str) -> str | None:
+        props = PROPFIND.format(props=f'<{"d" if namespace == DAV else "c"}:{name}/>')
+        for _, prop in self._multistatus("PROPFIND", url, props, "0"):
+            href = prop.find(f"{_tag(namespace, name)}/{_tag(DAV, 'href')}")
+            if href is not None and href.text:
+                return urljoin(url, href.text.strip())
+        return None
+
+    # ------------------------------------------------------------------ discovery
+
+    def discover(self) -> list[RemoteCalendar]:
+        """The account's calendars that hold events."""
+        try:
+            principal = self._href_of(self.url, DAV, "current-user-principal")
+        except NotCalDAV:
+            principal = None
+        if principal is None:  # a bare server address: ask where CalDAV lives (RFC 6764)
+            principal = self._href_of(urljoin(self.url, "/.well-known/caldav"), DAV, "current-user-principal")
+        if principal is None:
+            raise NotCalDAV(f"{urlsplit(self.url).netloc} is not a CalDAV server (no principal)")
+        home = self._href_of(principal, CALDAV, "calendar-home-set")
+        if home is None:
+            raise NotCalDAV(f"{urlsplit(self.url).netloc} has no calendars for this account")
+        props = "<d:resourcetype/><d:displayname/><c:supported-calendar-component-set/>"
+        calendars = []
+        for href, prop in self._multistatus("PROPFIND", home, PROPFIND.format(props=props), "1"):
+            kind = prop.find(_tag(DAV, "resourcetype"))
+            if kind is None or kind.find(_tag(CALDAV, "calendar")) is None:
+                continue
+            components = prop.find(_tag(CALDAV, "supported-calendar-component-set"))
+            if components is not None and len(components) and not any(
+                    c.get("name") == "VEVENT" for c in components):
+                continue
+            name = (prop.findtext(_tag(DAV, "displayname")) or "").strip() or urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1]
+            calendars.append(RemoteCalendar(url=href if href.endswith("/") else href + "/", name=name))
+        return calendars
+
+    # ------------------------------------------------------------------ busy times
+
+    def busy(self, calendar_url: str, start: datetime, end: datetime, *, zone: str = "UTC") -> list[BusyTime]:
+        """What blocks [start, end): events not marked free (TRANSP:TRANSPARENT) nor cancelled,
+        recurring ones expanded; all-day and floating times are read in ``zone`` (the host's)."""
+        import recurring_ical_events
+        from icalendar import Calendar
+
+        stamp = "%Y%m%dT%H%M%SZ"
+        body = CALENDAR_QUERY.format(start=start.astimezone(UTC).strftime(stamp),
+                                     end=end.astimezone(UTC).strftime(stamp))
+        tz = ZoneInfo(zone)
+        busy = []
+        for _, prop in self._multistatus("REPORT", calendar_url, body, "1"):
+            data = prop.findtext(_tag(CALDAV, "calendar-data"))
+            if not data:
+                continue
+            try:
+                calendar = Calendar.from_ical(data)
+                occurrences = recurring_ical_events.of(calendar).between(start, end)
+            except Exception:  # one unreadable event does not hide the others
+                continue
+            for event in occurrences:
+                if str(event.get("TRANSP", "")).upper() == "TRANSPARENT":
+                    continue
+                if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                    continue
+                begins, ends = _instant(event.get("DTSTART"), tz), _instant(event.get("DTEND"), tz)
+                if begins is None:
+                    continue
+                if ends is None:
+                    duration = event.get("DURATION")
+                    ends = begins + (duration.dt if duration is not None else
+                                     timedelta(days=1) if _is_date(event.get("DTSTART")) else timedelta(0))
+                if ends > start and begins < end:
+                    busy.append(BusyTime(begins, ends))
+        return sorted(busy, key=lambda b: (b.start, b.end))
+
+    # ------------------------------------------------------------------ LinkTime's own events
+
+    def put_event(self, calendar_url: str, uid: str, ics: bytes) -> None:
+        """Write the event for a booking (a VCALENDAR without METHOD), created or replaced."""
+        self._request("PUT", self._event_url(calendar_url, uid), body=ics,
+                      headers={"Content-Type": "text/calendar; charset=utf-8"}, ok=(200, 201, 204))
+
+    def delete_event(self, calendar_url: str, uid: str) -> None:
+        """Remove it; already gone is done."""
+        self._request("DELETE", self._event_url(calendar_url, uid), ok=(200, 204, 404, 410))
+
+    @staticmethod
+    def _event_url(calendar_url: str, uid: str) -> str:
+        safe = "".join(c if c.isalnum() or c in "-_.@" else "-" for c in uid)
+        return urljoin(calendar_url if calendar_url.endswith("/") else calendar_url + "/", f"{safe}.ics")
+
+
+def _is_date(prop) -> bool:
+    return prop is not None and isinstance(prop.dt, date) and not isinstance(prop.dt, datetime)
+
+
+def _instant(prop, zone: ZoneInfo) -> datetime | None:
+    if prop is None:
+        return None
+    value = prop.dt
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
+    if isinstance(value, date):  # an all-day event: the whole local day of the host
+        return datetime.combine(value, time(0), zone).astimezone(UTC)
+    return None

@@ -1,0 +1,155 @@
+"""The CalDAV client against a real CalDAV server (Radicale, started here on loopback)."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from linktime.calendars.caldav import CalDAVClient, NotCalDAV, Unreachable, WrongPassword
+
+PASSWORD = "app-password-1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory):
+    """Radicale with one user, ada, whose password is PASSWORD."""
+    folder = tmp_path_factory.mktemp("radicale")
+    (folder / "users").write_text(f"ada:{PASSWORD}\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}",
+         "--storage-filesystem-folder", str(folder / "collections"), "--auth-type", "htpasswd",
+         "--auth-htpasswd-filename", str(folder / "users"), "--auth-htpasswd-encryption", "plain",
+         "--logging-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(url, timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode())
+            time.sleep(0.05)
+    for name, title in (("work", "Work"), ("home", "Home")):
+        made = requests.request("MKCALENDAR", f"{url}/ada/{name}/", auth=("ada", PASSWORD), data=f"""<?xml version="1.0"?>
+<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop>
+<d:displayname>{title}</d:displayname></d:prop></d:set></c:mkcalendar>""")
+        assert made.status_code == 201, made.text
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def put(url: str, name: str, body: str) -> None:
+    stored = requests.put(f"{url}/ada/work/{name}.ics", data=body.encode(), auth=("ada", PASSWORD),
+                          headers={"Content-Type": "text/calendar; charset=utf-8"})
+    assert stored.status_code in (201, 204), stored.text
+
+
+def event(uid: str, lines: str) -> str:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+            f"UID:{uid}\r\nDTSTAMP:20261101T000000Z\r\n{lines.strip()}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+BERLIN = """BEGIN:VTIMEZONE\r
+TZID:Europe/Berlin\r
+BEGIN:STANDARD\r
+DTSTART:19701025T030000\r
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r
+TZOFFSETFROM:+0200\r
+TZOFFSETTO:+0100\r
+END:STANDARD\r
+BEGIN:DAYLIGHT\r
+DTSTART:19700329T020000\r
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r
+TZOFFSETFROM:+0100\r
+TZOFFSETTO:+0200\r
+END:DAYLIGHT\r
+END:VTIMEZONE\r
+"""
+
+
+def test_discovery_from_the_server_address_finds_the_calendars(radicale):
+    calendars = CalDAVClient(radicale, "ada", PASSWORD).discover()
+    assert sorted(c.name for c in calendars) == ["Home", "Work"]
+    assert all(c.url.startswith(radicale) and c.url.endswith("/") for c in calendars)
+
+
+def test_busy_times_follow_what_a_host_would_expect(radicale):
+    put(radicale, "meeting", event("meeting", "DTSTART:20261124T150000Z\r\nDTEND:20261124T160000Z\r\nSUMMARY:Meeting"))
+    put(radicale, "free", event("free", "DTSTART:20261124T170000Z\r\nDTEND:20261124T180000Z\r\nTRANSP:TRANSPARENT"))
+    put(radicale, "cancelled", event("cancelled", "DTSTART:20261124T180000Z\r\nDTEND:20261124T190000Z\r\n"
+                                                  "STATUS:CANCELLED"))
+    put(radicale, "weekly", event("weekly", "DTSTART:20261103T090000Z\r\nDTEND:20261103T093000Z\r\n"
+                                            "RRULE:FREQ=WEEKLY;COUNT=10"))
+    berlin = event("berlin", "DTSTART;TZID=Europe/Berlin:20261125T100000\r\nDTEND;TZID=Europe/Berlin:20261125T110000")
+    put(radicale, "berlin", berlin.replace("BEGIN:VEVENT", BERLIN + "BEGIN:VEVENT"))
+    put(radicale, "holiday", event("holiday", "DTSTART;VALUE=DATE:20261126\r\nDTEND;VALUE=DATE:20261127"))
+
+    client = CalDAVClient(radicale, "ada", PASSWORD)
+    work = next(c for c in client.discover() if c.name == "Work")
+    start, end = datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC)
+    busy = [(b.start, b.end) for b in client.busy(work.url, start, end, zone="America/New_York")]
+    at = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
+    assert busy == [
+        (at(2026, 11, 24, 9), at(2026, 11, 24, 9, 30)),  # the weekly one, this week's occurrence
+        (at(2026, 11, 24, 15), at(2026, 11, 24, 16)),  # the meeting; free and cancelled ones do not block
+        (at(2026, 11, 25, 9), at(2026, 11, 25, 10)),  # 10:00 in Berlin
+        (at(2026, 11, 26, 5), at(2026, 11, 27, 5)),  # all day, in the host's New York
+    ]
+
+
+def test_own_events_are_written_moved_and_removed(radicale):
+    client = CalDAVClient(radicale, "ada", PASSWORD)
+    home = next(c for c in client.discover() if c.name == "Home")
+    window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC))
+    client.put_event(home.url, "booking-1@linktime",
+                     event("booking-1@linktime", "DTSTART:20261201T100000Z\r\nDTEND:20261201T103000Z").encode())
+    assert [b.start.hour for b in client.busy(home.url, *window)] == [10]
+    client.put_event(home.url, "booking-1@linktime",  # moved: the same UID, written again
+                     event("booking-1@linktime", "DTSTART:20261201T140000Z\r\nDTEND:20261201T143000Z").encode())
+    assert [b.start.hour for b in client.busy(home.url, *window)] == [14]
+    client.delete_event(home.url, "booking-1@linktime")
+    client.delete_event(home.url, "booking-1@linktime")  # already gone: done
+    assert client.busy(home.url, *window) == []
+
+
+def test_each_failure_is_said_in_words_a_host_can_act_on(radicale):
+    with pytest.raises(WrongPassword, match="refused this username and password"):
+        CalDAVClient(radicale, "ada", "wrong").discover()
+    with pytest.raises(Unreachable, match="could not be reached"):
+        CalDAVClient(f"http://127.0.0.1:{free_port()}", "ada", PASSWORD, timeout=2).discover()
+
+
+def test_a_web_server_that_is_not_caldav_is_named_as_such(tmp_path):
+    from http.server import HTTPServer, SimpleHTTPRequestHandler
+    from threading import Thread
+
+    class Site(SimpleHTTPRequestHandler):  # an ordinary website: no PROPFIND, no DAV
+        def __init__(self, *args):
+            super().__init__(*args, directory=str(tmp_path))
+
+        def log_message(self, *args):
+            pass
+
+    (tmp_path / "index.html").write_text("<html>hello</html>")
+    server = HTTPServer(("127.0.0.1", 0), Site)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(NotCalDAV, match="is not a CalDAV server"):
+            CalDAVClient(f"http://127.0.0.1:{server.server_port}/", "ada", PASSWORD).discover()
+    finally:
+        server.shutdown()
+        server.server_close()
