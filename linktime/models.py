@@ -502,6 +502,68 @@ class Meeting(db.Model):
         return self.synced_revision >= self.desired_revision
 
 
+class CalendarProvider(StrEnum):
+    GOOGLE = "google"
+    OUTLOOK = "outlook"
+    CALDAV = "caldav"
+
+    @property
+    def label(self) -> str:
+        return {"google": "Google Calendar", "outlook": "Outlook Calendar", "caldav": "CalDAV"}[self.value]
+
+
+class CalendarConnection(db.Model):
+    """A calendar account a host connected.
+
+    What is stored: the account's name (an email, or a username at a CalDAV server), the CalDAV
+    server's address, and the secret (OAuth tokens, or a CalDAV app password), encrypted. Of the
+    calendars themselves only their names and which ones the host chose are kept.
+    """
+
+    __tablename__ = "calendar_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    account: Mapped[str] = mapped_column(String(254))
+    server_url: Mapped[str] = mapped_column(String(2000), default="")
+    secret_enc: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=ConnectionStatus.CONNECTED.value)
+    attention_reason: Mapped[str] = mapped_column(Text, default="")
+    # Since when its busy times could not be read (the dashboard says so); None while they can.
+    read_failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    user: Mapped[User] = relationship()
+    calendars: Mapped[list[ConnectedCalendar]] = relationship(
+        back_populates="connection", cascade="all, delete-orphan", order_by="ConnectedCalendar.name")
+
+    secret = sealed("secret_enc", "The app password or the OAuth tokens (JSON), in clear.")
+
+    @property
+    def provider_kind(self) -> CalendarProvider:
+        return CalendarProvider(self.provider)
+
+
+class ConnectedCalendar(db.Model):
+    """One calendar of a connected account: checked for conflicts or not, and whether new bookings
+    are written into it (one destination per host)."""
+
+    __tablename__ = "connected_calendars"
+    __table_args__ = (UniqueConstraint("connection_id", "remote_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("calendar_connections.id", ondelete="CASCADE"),
+                                               index=True)
+    remote_id: Mapped[str] = mapped_column(String(2000))  # the calendar's id or URL at the provider
+    name: Mapped[str] = mapped_column(String(200))
+    check_conflicts: Mapped[bool] = mapped_column(default=True)
+    is_destination: Mapped[bool] = mapped_column(default=False)
+
+    connection: Mapped[CalendarConnection] = relationship(back_populates="calendars")
+
+
 class JobStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"

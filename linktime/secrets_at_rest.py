@@ -5,11 +5,12 @@ from sqlalchemy import select, update
 
 from linktime.crypto import DecryptionError, keyring
 from linktime.extensions import db
-from linktime.models import Meeting, ZoomConnection, sealed_context
+from linktime.models import CalendarConnection, Meeting, ZoomConnection, sealed_context
 
 SEALED_COLUMNS = {
     ZoomConnection: ("access_token_enc", "refresh_token_enc"),
     Meeting: ("join_url_enc", "password_enc"),
+    CalendarConnection: ("secret_enc",),
 }
 
 

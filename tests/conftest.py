@@ -9,12 +9,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -423,3 +428,46 @@ def calendar_of(message):
         if part.get_content_type() == "text/calendar":
             return Calendar.from_ical(part.get_content()), part["Content-Type"]
     return None, None
+
+
+# ---------------------------------------------------------------- CalDAV server
+
+RADICALE_PASSWORD = "app-password-1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory):
+    """A real CalDAV server (Radicale) on loopback, with one user, ada, whose app password is
+    RADICALE_PASSWORD, and two calendars: Work and Home."""
+    folder = tmp_path_factory.mktemp("radicale")
+    (folder / "users").write_text(f"ada:{RADICALE_PASSWORD}\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}",
+         "--storage-filesystem-folder", str(folder / "collections"), "--auth-type", "htpasswd",
+         "--auth-htpasswd-filename", str(folder / "users"), "--auth-htpasswd-encryption", "plain",
+         "--logging-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(url, timeout=1)
+            break
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                raise RuntimeError(process.stderr.read().decode())
+            time.sleep(0.05)
+    for name, title in (("work", "Work"), ("home", "Home")):
+        made = requests.request("MKCALENDAR", f"{url}/ada/{name}/", auth=("ada", RADICALE_PASSWORD), data=f"""<?xml version="1.0"?>
+<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop>
+<d:displayname>{title}</d:displayname></d:prop></d:set></c:mkcalendar>""")
+        assert made.status_code == 201, made.text
+    yield url
+    process.terminate()
+    process.wait(timeout=10)

@@ -1,55 +1,13 @@
 """The CalDAV client against a real CalDAV server (Radicale, started here on loopback)."""
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from linktime.calendars.caldav import CalDAVClient, NotCalDAV, Unreachable, WrongPassword
-
-PASSWORD = "app-password-1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory):
-    """Radicale with one user, ada, whose password is PASSWORD."""
-    folder = tmp_path_factory.mktemp("radicale")
-    (folder / "users").write_text(f"ada:{PASSWORD}\n")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "radicale", "--server-hosts", f"127.0.0.1:{port}",
-         "--storage-filesystem-folder", str(folder / "collections"), "--auth-type", "htpasswd",
-         "--auth-htpasswd-filename", str(folder / "users"), "--auth-htpasswd-encryption", "plain",
-         "--logging-level", "error"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            requests.get(url, timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode())
-            time.sleep(0.05)
-    for name, title in (("work", "Work"), ("home", "Home")):
-        made = requests.request("MKCALENDAR", f"{url}/ada/{name}/", auth=("ada", PASSWORD), data=f"""<?xml version="1.0"?>
-<c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop>
-<d:displayname>{title}</d:displayname></d:prop></d:set></c:mkcalendar>""")
-        assert made.status_code == 201, made.text
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+from tests.conftest import RADICALE_PASSWORD as PASSWORD, free_port
 
 
 def put(url: str, name: str, body: str) -> None:

@@ -1,0 +1,54 @@
+"""Connecting a CalDAV account: its calendars kept, its app password encrypted, all of it
+forgotten on disconnect."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from linktime.calendars import service
+from linktime.calendars.caldav import CalDAVError, WrongPassword
+from linktime.extensions import db
+from linktime.models import CalendarConnection, ConnectedCalendar
+from tests.conftest import RADICALE_PASSWORD, add_user
+
+
+def stored() -> tuple[int, int]:
+    return (db.session.scalar(select(func.count(CalendarConnection.id))),
+            db.session.scalar(select(func.count(ConnectedCalendar.id))))
+
+
+def test_an_account_is_kept_with_its_calendars_and_its_password_sealed(app, radicale):
+    with app.app_context():
+        ada = add_user("ada")
+        connection = service.connect_caldav(ada, radicale, "ada", RADICALE_PASSWORD)
+        assert connection.account == f"ada at {radicale.removeprefix('http://')}"
+        assert sorted(c.name for c in connection.calendars) == ["Home", "Work"]
+        assert all(c.check_conflicts for c in connection.calendars)
+        assert [c.is_destination for c in connection.calendars].count(True) == 1  # the first one found
+        assert RADICALE_PASSWORD not in connection.secret_enc and connection.secret == RADICALE_PASSWORD
+        # A second account: its calendars are checked too, but the destination stays where it is.
+        again = service.connect_caldav(ada, radicale + "/", "ada", RADICALE_PASSWORD)
+        assert not any(c.is_destination for c in again.calendars)
+        # What LinkTime keeps lets it read the account again.
+        assert sorted(c.name for c in service.caldav_client(again).discover()) == ["Home", "Work"]
+
+
+@pytest.mark.parametrize("url,username,password,error,message", [
+    ("cloud.example.com", "ada", "x", CalDAVError, "starting with https://"),
+    ("https://cloud.example.com", "", "x", CalDAVError, "username and the app password"),
+    (None, "ada", "wrong", WrongPassword, "refused this username and password"),
+])
+def test_nothing_is_kept_when_the_account_cannot_be_used(app, radicale, url, username, password, error, message):
+    with app.app_context():
+        ada = add_user("ada")
+        with pytest.raises(error, match=message):
+            service.connect_caldav(ada, url or radicale, username, password)
+        assert stored() == (0, 0)
+
+
+def test_disconnect_forgets_the_account_and_its_calendars_at_once(app, radicale):
+    with app.app_context():
+        connection = service.connect_caldav(add_user("ada"), radicale, "ada", RADICALE_PASSWORD)
+        assert stored() == (1, 2)
+        service.disconnect(connection)
+        assert stored() == (0, 0)
