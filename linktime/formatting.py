@@ -85,5 +85,4 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_span, "span")
     app.add_template_filter(format_date, "day")
     app.add_template_filter(format_duration, "duration")
-    app.add_template_global(all_timezones)
     app.add_template_global(zone_options)

@@ -367,11 +367,6 @@ def _guarded(function, *args):
         return None
 
 
-def _run_guarded(job_id: int) -> Outcome | None:
-    """run_job, with a failure of the runner itself (not of the job) logged and left to a later pass."""
-    return _guarded(run_job, job_id)
-
-
 def run_now(jobs: Iterable[Job | None]) -> None:
     """Run freshly committed jobs in this request, instead of waiting for the next tick.
 
@@ -433,7 +428,10 @@ class InFlight:
                 quiet_for = now - self.last_left
                 if self.count == 0 and quiet_for >= self.QUIET:
                     return
-                self.changed.wait(min(deadline - now, self.QUIET - quiet_for if self.count == 0 else deadline - now))
+                timeout = deadline - now
+                if self.count == 0:  # idle, but not yet for long enough
+                    timeout = min(timeout, self.QUIET - quiet_for)
+                self.changed.wait(timeout)
 
 
 in_flight = InFlight()

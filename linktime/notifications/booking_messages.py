@@ -149,9 +149,9 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
                        for_start: str | None = None) -> None:
     """Write the message from the booking as it is now, and send it (unless its reason passed)."""
     booking = db.session.get(Booking, booking_id, options=[joinedload(Booking.host), joinedload(Booking.meeting)])
-    share_read(booking)  # the other recipient's copy, sent next, reads the same booking
     if booking is None or (booking.is_cancelled and kind in ONLY_WHILE_CONFIRMED):
         return  # a confirmation or reminder for a booking cancelled since: not sent
+    share_read(booking)  # the other recipient's copy, sent next, reads the same booking
     if kind == "reminder":
         planned = datetime.fromisoformat(for_start) if for_start else booking.start
         if booking.start != planned or booking.start <= now_utc():
