@@ -69,6 +69,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.login_message_category = "info"
 
     from linktime import models
+    from linktime.calendars import events  # noqa: F401  (registers its background jobs)
     from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
     from linktime.conferencing.zoom import adapter  # noqa: F401  (registers Zoom as a provider)
     from linktime.notifications import email  # noqa: F401  (registers its background jobs)
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from linktime.bookings import bp as bookings_bp
     from linktime.cli import register_cli
     from linktime.conferencing.zoom.views import bp as zoom_bp
+    from linktime.calendars.views import bp as calendars_bp
     from linktime.jobs.outbox import track_requests
     from linktime.jobs.scheduler import start_scheduler
     from linktime.event_types import bp as event_types_bp
@@ -92,6 +94,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(accounts_bp)
     app.register_blueprint(event_types_bp)
     app.register_blueprint(zoom_bp)
+    app.register_blueprint(calendars_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(twilio_bp)
     # Last: it owns the catch-all /<username>/<slug> public URLs.

@@ -342,6 +342,7 @@ class Booking(db.Model):
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     event_type: Mapped[EventType | None] = relationship()
     meeting: Mapped[Meeting | None] = relationship(back_populates="bookings")
+    calendar_event: Mapped[CalendarEvent | None] = relationship(back_populates="booking", passive_deletes=True)
 
     @property
     def is_cancelled(self) -> bool:
@@ -562,6 +563,51 @@ class ConnectedCalendar(db.Model):
     is_destination: Mapped[bool] = mapped_column(default=False)
 
     connection: Mapped[CalendarConnection] = relationship(back_populates="calendars")
+
+
+class EventStatus(StrEnum):
+    PENDING = "pending"  # being written, moved or removed
+    WRITTEN = "written"
+    REMOVED = "removed"
+    FAILED = "failed"  # see last_error
+
+
+class CalendarEvent(db.Model):
+    """LinkTime's event for one booking in the host's destination calendar.
+
+    Reconciled like a meeting: the booking service sets the desired state and raises
+    ``desired_revision`` under the host lock; the sync job writes the event (under a key chosen by
+    LinkTime: a retried write never makes a second one) and records ``synced_revision``. Only this
+    event is ever written to a host's calendar; nothing of it is stored but where it went.
+    """
+
+    __tablename__ = "calendar_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), unique=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # None once that calendar's account is disconnected: the event stays there, out of reach.
+    calendar_id: Mapped[int | None] = mapped_column(ForeignKey("connected_calendars.id", ondelete="SET NULL"),
+                                                    index=True)
+    remote_id: Mapped[str | None] = mapped_column(String(2000))  # the provider's id for it, once written
+    status: Mapped[str] = mapped_column(String(20), default=EventStatus.PENDING.value)
+    desired_state: Mapped[str] = mapped_column(String(10), default=DesiredState.PRESENT.value)
+    desired_revision: Mapped[int] = mapped_column(default=1)
+    synced_revision: Mapped[int] = mapped_column(default=0)
+    # Set before a write goes out: a removal must then ask the calendar even without an id.
+    write_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sync_token: Mapped[str | None] = mapped_column(String(32))
+    sync_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    booking: Mapped[Booking] = relationship(back_populates="calendar_event")
+    calendar: Mapped[ConnectedCalendar | None] = relationship()
+
+    @property
+    def in_sync(self) -> bool:
+        return self.synced_revision >= self.desired_revision
 
 
 class JobStatus(StrEnum):

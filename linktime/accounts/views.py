@@ -224,8 +224,13 @@ def change_password():
 @bp.get("/settings/integrations")
 @login_required
 def integrations():
-    """List integrations by category, with Zoom's status and the recent activity."""
+    """List integrations by category, with Zoom's and the calendars' status and the recent activity."""
+    return integrations_page()
+
+
+def integrations_page(calendars: dict | None = None) -> str:
     from linktime.audit import recent
+    from linktime.calendars.views import section_context
     from linktime.conferencing.zoom.views import card_context
 
     return render_template(
@@ -233,6 +238,7 @@ def integrations():
         zoom_personal=card_context(False),
         zoom_workspace=card_context(True) if current_user.is_admin else None,
         activity=recent(current_user.id),
+        **(calendars or section_context()),
     )
 
 

@@ -10,8 +10,9 @@ that names everything it was made from:
   (zone, month, day, page or fragment);
 
 and it is kept only until the first instant at which the passing of time could change it: the
-first shown time running into the minimum notice, a new time entering the booking window, or a
-midnight in the invitee's zone (today's date and the first and last months move).
+first shown time running into the minimum notice, a new time entering the booking window, a
+midnight in the invitee's zone (today's date and the first and last months move), or the reading
+of the host's calendars it was made from being renewed (see calendars/busy.py).
 
 A visitor who is not signed in is shown the same bytes as every other such visitor, so for them
 the whole answer is kept too, under the same key read by one light query (``public_stamp``): a
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import bindparam, select
 
+from linktime.calendars.busy import known_until
 from linktime.extensions import db
 from linktime.models import EventType, User, now_utc
 from linktime.scheduling import first_start_after
@@ -116,4 +118,6 @@ def valid_until(event_type: EventType, zone: str, shown_starts: list[datetime], 
         upcoming = first_start_after(event_type.availability, rules, edge, window_end)
         if upcoming is not None:
             moments.append(upcoming - rules.horizon)
+    if (read_until := known_until()) is not None:  # the host's calendars are read again
+        moments.append(read_until)
     return max(now, min(moments))

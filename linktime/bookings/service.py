@@ -19,13 +19,16 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
+from linktime.calendars.base import BusyTime
+from linktime.calendars import events
+from linktime.calendars.busy import outside_busy, renew
 from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db
 from linktime.jobs.outbox import run_briefly, run_soon
 from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus, User, now_utc
-from linktime.scheduling import Busy, Slot, free_slots, is_bookable
+from linktime.scheduling import Busy, Slot, free_slots, is_bookable, subtract
 from linktime.tokens import digest, uid_of
 
 # Buffers are at most 12 h: bookings further than this from the window's local days cannot touch it.
@@ -73,11 +76,16 @@ def _day_bounds(start: datetime, end: datetime, zone: str) -> tuple[datetime, da
 
 
 def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC",
-               exclude: int | None = None) -> list[Busy]:
-    """The host's confirmed bookings near [start, end), with their own buffers, for the core."""
+               exclude: int | None = None, outside: list[BusyTime] | None = None) -> list[Busy]:
+    """What takes the host's time near [start, end), for the core: their confirmed bookings, with
+    their own buffers, and the busy times of the calendars they check for conflicts.
+
+    ``outside``: the calendars' busy times already read for this window (fresh, for a booking);
+    None reads them (kept readings, for a page).
+    """
     since, until = _day_bounds(start, end, zone)
     rows = db.session.execute(
-        select(Booking.start, Booking.end, Booking.event_type_id,
+        select(Booking.id, Booking.start, Booking.end, Booking.event_type_id,
                EventType.buffer_before_minutes, EventType.buffer_after_minutes)
         .outerjoin(EventType, EventType.id == Booking.event_type_id)
         .where(
@@ -86,11 +94,23 @@ def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC
             Booking.start < until,
             Booking.start >= since - LONGEST_BOOKING,
             Booking.end > since,
-            Booking.id != (exclude or -1),
         )
-    )
-    return [Busy(start=s, end=e, event_type_id=et, buffer_before=timedelta(minutes=before or 0),
-                 buffer_after=timedelta(minutes=after or 0)) for s, e, et, before, after in rows]
+    ).all()
+    busy = [Busy(start=s, end=e, event_type_id=et, buffer_before=timedelta(minutes=before or 0),
+                 buffer_after=timedelta(minutes=after or 0))
+            for booking_id, s, e, et, before, after in rows if booking_id != exclude]
+    if outside is None:
+        outside = outside_busy(host_id, since, until, zone=zone)
+    # The calendars hold LinkTime's own events for these bookings too: known already, seats and all.
+    own = [(s.astimezone(UTC), e.astimezone(UTC)) for _, s, e, *_ in rows]
+    busy += [Busy(start=s, end=e) for s, e in subtract([(b.start, b.end) for b in outside], own)]
+    return busy
+
+
+def outside_window(event_type: EventType, start: datetime) -> list[BusyTime]:
+    """The checked calendars' busy times around one slot, read fresh (for a booking, before its lock)."""
+    since, until = _day_bounds(start, start + event_type.rules.duration, event_type.host.timezone)
+    return outside_busy(event_type.host_id, since, until, zone=event_type.host.timezone, fresh=True)
 
 
 def slots_between(event_type: EventType, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Slot]:
@@ -198,7 +218,8 @@ def check_offered(event_type: EventType, start: datetime) -> None:
     _check_slot(event_type, start.astimezone(UTC))
 
 
-def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None = None) -> Slot:
+def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None = None,
+                outside: list[BusyTime] | None = None) -> Slot:
     """The free slot at ``start``, or SlotTaken / SlotUnavailable; decisive only in host_transaction()."""
     now = now_utc()
     slot = is_bookable(
@@ -206,7 +227,7 @@ def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None =
         event_type.availability,
         event_type.rules,
         busy_times(event_type.host_id, start, start + event_type.rules.duration, zone=event_type.host.timezone,
-                   exclude=exclude),
+                   exclude=exclude, outside=outside),
         now=now,
         event_type_id=event_type.id,
     )
@@ -243,15 +264,16 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
         # Read first, without the host lock: a time already gone is answered without queueing behind
         # the other requests for it. Only the check under the lock below decides a booking.
         _check_slot(event_type, start)
+        outside = outside_window(event_type, start)  # no calendar is read under the lock
     except SlotTaken:
-        resend_links(event_type, start)
+        _taken(event_type, start)
         raise
     try:
         with host_transaction(event_type.host_id):
             existing = _by_key(key)
             if existing is not None:
                 return existing
-            slot = _check_slot(event_type, start)
+            slot = _check_slot(event_type, start, outside=outside)
             _check_caps(event_type.host, invitee.email)
             booking = Booking(
                 host_id=event_type.host_id,
@@ -272,7 +294,7 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
             db.session.add(booking)
             db.session.flush()
             jobs = meetings.plan_meeting(booking, event_type)
-            messages = queue_booked(booking, event_type)
+            messages = queue_booked(booking, event_type) + events.plan_event(booking)
     except IntegrityError:
         # The same form submitted twice at the same instant: the other request won.
         existing = _by_key(key)
@@ -280,11 +302,23 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
             raise
         return existing
     except SlotTaken:
-        resend_links(event_type, start)
+        _taken(event_type, start)
         raise
     run_briefly(jobs)  # the confirmation page shows the meeting link when the provider answers at once
     run_soon(messages)
     return booking
+
+
+def _taken(event_type: EventType, start: datetime, *, exclude: int | None = None) -> None:
+    """After SlotTaken. Taken by an event in the host's calendars: the pages that still offer the
+    time are renewed. Taken by a booking: its holders are sent their link again."""
+    try:
+        _check_slot(event_type, start, exclude=exclude, outside=[])
+    except (SlotTaken, SlotUnavailable):
+        if exclude is None:
+            resend_links(event_type, start)
+    else:
+        renew(event_type.host_id)
 
 
 def _check_caps(host: User, email: str) -> None:
@@ -351,7 +385,7 @@ def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
         booking.sequence = Booking.sequence + 1  # in SQL: strictly increasing whatever was read
         db.session.flush()
         jobs = meetings.release_meeting(booking)
-        messages = queue_cancelled(booking)
+        messages = queue_cancelled(booking) + events.release_event(booking)
     run_briefly(jobs)
     run_soon(messages)
     return booking
@@ -360,17 +394,22 @@ def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
 def reschedule_booking(booking: Booking, start: datetime) -> Booking:
     """Move a booking to another free time of its event type."""
     start = start.astimezone(UTC)
-    with host_transaction(booking.host_id):
-        booking = _changeable(booking.id)
-        event_type = booking.event_type
-        if event_type is None or not event_type.active:
-            raise SlotUnavailable()
-        slot = _check_slot(event_type, start, exclude=booking.id)
-        booking.start, booking.end = slot.start, slot.end
-        booking.sequence = Booking.sequence + 1
-        db.session.flush()
-        jobs = meetings.move_meeting(booking, event_type)
-        messages = queue_rescheduled(booking, event_type)
+    outside = outside_window(booking.event_type, start) if booking.event_type else []
+    try:
+        with host_transaction(booking.host_id):
+            booking = _changeable(booking.id)
+            event_type = booking.event_type
+            if event_type is None or not event_type.active:
+                raise SlotUnavailable()
+            slot = _check_slot(event_type, start, exclude=booking.id, outside=outside)
+            booking.start, booking.end = slot.start, slot.end
+            booking.sequence = Booking.sequence + 1
+            db.session.flush()
+            jobs = meetings.move_meeting(booking, event_type)
+            messages = queue_rescheduled(booking, event_type) + events.follow_booking(booking)
+    except SlotTaken:
+        _taken(booking.event_type, start, exclude=booking.id)
+        raise
     run_briefly(jobs)
     run_soon(messages)
     return booking
@@ -433,5 +472,6 @@ def host_bookings(host: User, tab: str, *, limit: int = 200) -> list[Booking]:
         query = query.where(Booking.status == BookingStatus.CONFIRMED, Booking.end > now).order_by(
             Booking.start
         )
-    # Meetings in one extra query, not one per row.
-    return list(db.session.scalars(query.options(selectinload(Booking.meeting)).limit(limit)))
+    # Meetings and calendar events in one extra query each, not one per row.
+    return list(db.session.scalars(
+        query.options(selectinload(Booking.meeting), selectinload(Booking.calendar_event)).limit(limit)))

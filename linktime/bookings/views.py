@@ -14,7 +14,7 @@ from linktime.bookings import bp, page_cache, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.extensions import db
 from linktime.formatting import format_when, is_timezone, local
-from linktime.models import Booking, EventType, MeetingStatus, User
+from linktime.models import Booking, EventType, MeetingStatus, User, now_utc
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
 
@@ -339,7 +339,10 @@ def dashboard():
     if tab not in {"upcoming", "past", "cancelled"}:
         tab = "upcoming"
     bookings = service.host_bookings(current_user, tab)
-    return render_template("bookings/dashboard.html", bookings=bookings, tab=tab)
+    from linktime.calendars.service import troubled_connections
+
+    return render_template("bookings/dashboard.html", bookings=bookings, tab=tab,
+                           troubled=troubled_connections(current_user), now=now_utc())
 
 
 @bp.route("/bookings/<id:booking_id>/cancel", methods=["GET", "POST"])

@@ -4,23 +4,47 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from linktime.calendars.caldav import CalDAVClient, CalDAVError, NotCalDAV
+from linktime.calendars.base import CalendarClient, RemoteCalendar
+from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
 from linktime.extensions import db
-from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, User
+from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
 
 
-def caldav_client(connection: CalendarConnection) -> CalDAVClient:
+def client_for(connection: CalendarConnection, *, timeout: float = 10) -> CalendarClient:
+    """The client that reaches this account, with its credentials."""
     username = connection.account.split(" at ", 1)[0]
-    return CalDAVClient(connection.server_url, username, connection.secret or "")
+    return CalDAVClient(connection.server_url, username, connection.secret or "", timeout=timeout)
+
+
+def _renew_pages(user_id: int) -> None:
+    """What the host's calendars block changed: every worker renders their booking pages again."""
+    db.session.execute(update(User).where(User.id == user_id).values(booking_seq=User.booking_seq + 1))
+
+
+def connections(user: User) -> list[CalendarConnection]:
+    return list(db.session.scalars(select(CalendarConnection).where(CalendarConnection.user_id == user.id)
+                                   .order_by(CalendarConnection.connected_at, CalendarConnection.id)))
+
+
+def troubled_connections(user: User) -> list[CalendarConnection]:
+    """The host's accounts that need attention or could not be read lately (the dashboard says so)."""
+    return [c for c in connections(user) if c.status == ConnectionStatus.NEEDS_ATTENTION or c.read_failed_since]
+
+
+def own_connection(user: User, connection_id: int) -> CalendarConnection | None:
+    """One of the host's accounts; anyone else's is None."""
+    connection = db.session.get(CalendarConnection, connection_id)
+    return connection if connection is not None and connection.user_id == user.id else None
 
 
 def connect_caldav(user: User, url: str, username: str, password: str) -> CalendarConnection:
     """Check the account (its calendars are found, or CalDAVError says why) and keep it.
 
     Every calendar found is checked for conflicts; the first becomes the destination of new
-    bookings when the host has none yet. The host changes both on the integrations page.
+    bookings when the host has none yet. The host changes both on the integrations page. The same
+    account connected again (a new app password) keeps the choices made about its calendars.
     """
     url, username = url.strip(), username.strip()
     parts = urlsplit(url)
@@ -28,24 +52,66 @@ def connect_caldav(user: User, url: str, username: str, password: str) -> Calend
         raise CalDAVError("Enter the server's address, starting with https:// (for example https://cloud.example.com).")
     if not username or not password:
         raise CalDAVError("Enter the username and the app password the server gave you.")
+    if len(url) > 2000 or len(username) > 200 or len(password) > 1000:
+        raise CalDAVError("That address, username or password is too long.")
     found = CalDAVClient(url, username, password).discover()
     if not found:
         raise NotCalDAV(f"{parts.netloc} has no calendars for events in this account.")
-    connection = CalendarConnection(user_id=user.id, provider=CalendarProvider.CALDAV.value,
-                                    account=f"{username} at {parts.netloc}", server_url=url)
-    connection.secret = password
-    has_destination = db.session.scalar(
-        select(ConnectedCalendar.id).join(CalendarConnection)
-        .where(CalendarConnection.user_id == user.id, ConnectedCalendar.is_destination.is_(True))) is not None
-    for n, remote in enumerate(found):
-        connection.calendars.append(ConnectedCalendar(remote_id=remote.url, name=remote.name[:200],
-                                                      is_destination=not has_destination and n == 0))
-    db.session.add(connection)
+    account = f"{username} at {parts.netloc}"
+    connection = db.session.scalar(select(CalendarConnection).where(
+        CalendarConnection.user_id == user.id, CalendarConnection.provider == CalendarProvider.CALDAV.value,
+        CalendarConnection.account == account))
+    if connection is None:
+        connection = CalendarConnection(user_id=user.id, provider=CalendarProvider.CALDAV.value, account=account)
+        db.session.add(connection)
+    connection.server_url, connection.secret = url, password
+    connection.status, connection.attention_reason = ConnectionStatus.CONNECTED.value, ""
+    connection.read_failed_since = None
+    _keep_calendars(user, connection, found)
+    _renew_pages(user.id)
     db.session.commit()
     return connection
 
 
+def _keep_calendars(user: User, connection: CalendarConnection, found: list[RemoteCalendar]) -> None:
+    """The account's calendars as found now: new ones checked, gone ones dropped, choices kept."""
+    known = {calendar.remote_id: calendar for calendar in connection.calendars}
+    for remote in found:
+        if remote.url in known:
+            known.pop(remote.url).name = remote.name[:200]
+        else:
+            connection.calendars.append(ConnectedCalendar(remote_id=remote.url, name=remote.name[:200]))
+    for gone in known.values():
+        connection.calendars.remove(gone)
+    db.session.flush()
+    if destination_of(user) is None:
+        connection.calendars[0].is_destination = True
+
+
+def destination_of(user: User) -> ConnectedCalendar | None:
+    return db.session.scalar(
+        select(ConnectedCalendar).join(CalendarConnection)
+        .where(CalendarConnection.user_id == user.id, ConnectedCalendar.is_destination.is_(True)).limit(1))
+
+
+def choose(user: User, checked: set[int], destination: int | None) -> None:
+    """Which of the host's calendars are checked for conflicts, and which one new bookings go to
+    (None: none). Ids of calendars that are not the host's are ignored."""
+    for connection in connections(user):
+        for calendar in connection.calendars:
+            calendar.check_conflicts = calendar.id in checked
+            calendar.is_destination = calendar.id == destination
+    _renew_pages(user.id)
+    db.session.commit()
+
+
 def disconnect(connection: CalendarConnection) -> None:
-    """Forget the account: its secret, its calendars and the choices made about them, at once."""
+    """Forget the account: its secret, its calendars and the choices made about them, at once.
+
+    LinkTime's events already written there stay (with their links); new bookings are written to
+    no calendar until the host picks another destination.
+    """
+    user_id = connection.user_id
     db.session.delete(connection)
+    _renew_pages(user_id)
     db.session.commit()

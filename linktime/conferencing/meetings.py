@@ -12,16 +12,17 @@ the provider for the meeting carrying our marker and adopts it, so one booking n
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from linktime import audit
+from linktime.calendars import events
 from linktime.conferencing import base
 from linktime.extensions import db
 from linktime.formatting import format_when
-from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler, lease
+from linktime.jobs import claims
+from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
 from linktime.notifications.booking_messages import queue_link_followups
 from linktime.models import (
     Booking, BookingStatus, DesiredState, EventType, Job, Meeting, MeetingStatus, User, now_utc,
@@ -29,8 +30,6 @@ from linktime.models import (
 
 log = logging.getLogger(__name__)
 SYNC = "meeting.sync"
-MAX_PASSES = 4  # a booking changing faster than this is picked up by the next run
-BUSY_WAIT = timedelta(seconds=2)  # how soon a sync waiting for another one tries again
 
 
 # ---------------------------------------------------------------------------- planning (host lock)
@@ -156,35 +155,6 @@ def retry_meeting(meeting: Meeting) -> list[Job | None]:
 # ---------------------------------------------------------------------------- the sync job
 
 
-def _claim(meeting_id: int) -> str | None:
-    """Take this meeting's sync for one runner (across processes); None if another has it."""
-    token, now = secrets.token_hex(16), now_utc()
-    taken = db.session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting_id,
-               or_(Meeting.sync_claimed_until.is_(None), Meeting.sync_claimed_until < now))
-        .values(sync_token=token, sync_claimed_until=now + lease())
-    ).rowcount
-    db.session.commit()
-    return token if taken == 1 else None
-
-
-def _release(meeting_id: int, token: str) -> None:
-    db.session.rollback()
-    db.session.execute(update(Meeting).where(Meeting.id == meeting_id, Meeting.sync_token == token)
-                       .values(sync_token=None, sync_claimed_until=None))
-    db.session.commit()
-
-
-def _held(meeting_id: int, token: str) -> Meeting | None:
-    """The meeting, fresh from the database, if this runner still holds its sync."""
-    meeting = db.session.get(Meeting, meeting_id, populate_existing=True)
-    if meeting is None or meeting.sync_token != token:
-        log.warning("sync of meeting %s lost its claim; its result is left to the new holder", meeting_id)
-        return None
-    return meeting
-
-
 def _details(meeting: Meeting, zone: str) -> base.MeetingDetails:
     attendees = [b for b in meeting.bookings if b.status == BookingStatus.CONFIRMED] or list(meeting.bookings)
     topic, agenda = "", ""
@@ -220,24 +190,12 @@ def _fail(meeting: Meeting, message: str) -> None:
 @handler(SYNC, on_give_up=on_sync_gave_up)
 def sync_meeting(meeting_id: int) -> None:
     """Bring one meeting to its desired state, going round while the booking changes meanwhile."""
-    token = _claim(meeting_id)
-    if token is None:
-        if db.session.get(Meeting, meeting_id) is None:
-            return
-        # Another run has it; it will see this change too, but this job stays until it is in sync.
-        raise Retry("another sync of this meeting is running", at=now_utc() + BUSY_WAIT, counts=False)
-    try:
-        for _ in range(MAX_PASSES):
-            if not _sync_once(meeting_id, token):
-                return
-        raise Retry("the booking kept changing while its meeting was synced", counts=False)
-    finally:
-        _release(meeting_id, token)
+    claims.sync(Meeting, meeting_id, _sync_once, "meeting")
 
 
 def _sync_once(meeting_id: int, token: str) -> bool:
     """One pass. True when the desired revision moved during it, so another pass is due."""
-    meeting = _held(meeting_id, token)
+    meeting = claims.held(Meeting, meeting_id, token)
     if meeting is None or meeting.in_sync:
         db.session.commit()
         return False
@@ -270,7 +228,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
         raise Retry(exc.message, at=at) from None
     except base.ProviderError as exc:  # reconnect needed, or refused: retrying cannot help
         message = f"{label} needs to be reconnected: {exc.message}" if isinstance(exc, base.NeedsReconnect) else exc.message
-        if (meeting := _held(meeting_id, token)) is not None:
+        if (meeting := claims.held(Meeting, meeting_id, token)) is not None:
             meeting.create_sent_at = None  # a refused create did nothing
             if meeting.desired_state == DesiredState.PRESENT:
                 _fail(meeting, message)
@@ -337,7 +295,7 @@ def _make_present(meeting_id, token, provider, connection, external_id, create_w
 def _note(meeting_id: int, token: str, message: str, *, sent: bool | None, unverified: bool = False) -> None:
     """Record progress that must survive a crash: an error, or that a create is about to go out."""
     db.session.rollback()
-    meeting = _held(meeting_id, token)
+    meeting = claims.held(Meeting, meeting_id, token)
     if meeting is not None:
         if message:
             meeting.last_error = message
@@ -351,7 +309,7 @@ def _note(meeting_id: int, token: str, message: str, *, sent: bool | None, unver
 
 def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
     """Write what this pass reached; True when the booking changed meanwhile (go again)."""
-    meeting = _held(meeting_id, token)
+    meeting = claims.held(Meeting, meeting_id, token)
     if meeting is None:
         db.session.commit()
         return False
@@ -364,6 +322,8 @@ def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
     if meeting.is_created:
         for booking in meeting.bookings:
             db.session.refresh(booking)  # see a confirmation that went out meanwhile
+            if "join_url" in values:  # a new link: the host's calendar event says it too
+                events.follow_booking(booking)
         queue_link_followups(meeting)
     db.session.commit()
     return not meeting.in_sync

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from icalendar import Calendar, Event, vCalAddress
 
+from linktime.calendars.base import EventDetails
 from linktime.conferencing.base import makes_meetings
 from linktime.models import Booking, Location, now_utc
 
@@ -38,7 +39,8 @@ def where(booking: Booking) -> str:
     }.get(booking.location_kind, "")
 
 
-def description(booking: Booking) -> str:
+def description(booking: Booking, *, manage: str | None = None) -> str:
+    """The event's text; ``manage`` is where its reader changes it (the invitee's link by default)."""
     lines = [f"{booking.title} with {booking.host.name} and {booking.invitee_name}."]
     link = join_url(booking)
     if link:
@@ -50,7 +52,7 @@ def description(booking: Booking) -> str:
         lines += ["", f"Where: {where(booking)}"]
     if booking.notes:
         lines += ["", f"Notes: {booking.notes}"]
-    lines += ["", f"Change or cancel: {booking.manage_url}"]
+    lines += ["", f"Change or cancel: {manage or booking.manage_url}"]
     return "\n".join(lines)
 
 
@@ -78,7 +80,8 @@ def _invite(method: str, event_uid: str, sequence: int, stamp: datetime, start: 
     calendar = Calendar()
     calendar.add("prodid", "-//LinkTime//Scheduling//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", method)
+    if method:  # a calendar object stored on a server carries none
+        calendar.add("method", method)
     event = Event()
     event.add("uid", event_uid)
     event.add("sequence", sequence)
@@ -98,6 +101,15 @@ def _invite(method: str, event_uid: str, sequence: int, stamp: datetime, start: 
     event.add("status", status)
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def event_file(details: EventDetails) -> bytes:
+    """The host's calendar copy of a booking, as a CalDAV server stores it (no METHOD)."""
+    invitee = details.attendees[0]
+    return _invite("", details.uid, details.sequence, now_utc().replace(second=0, microsecond=0),
+                   details.start, details.end, details.summary, details.location, details.url,
+                   details.description, details.organizer.email, details.organizer.name,
+                   invitee.email, invitee.name, "CONFIRMED")
 
 
 def _stamp(moment) -> str:

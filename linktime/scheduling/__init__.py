@@ -13,7 +13,7 @@ from linktime.scheduling.rules import (
     parse_overrides,
     format_overrides,
 )
-from linktime.scheduling.slots import first_start_after, free_slots, is_bookable
+from linktime.scheduling.slots import first_start_after, free_slots, is_bookable, subtract
 
 __all__ = [
     "Availability",
@@ -28,4 +28,5 @@ __all__ = [
     "is_bookable",
     "parse_hours",
     "parse_overrides",
+    "subtract",
 ]

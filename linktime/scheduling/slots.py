@@ -8,7 +8,7 @@ same instant, which are seats taken in a group slot.
 """
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Iterable, Iterator, Sequence
@@ -165,3 +165,37 @@ def is_bookable(
         if slot.start == start:
             return slot
     return None
+
+
+def subtract(intervals: Iterable[tuple[datetime, datetime]],
+             holes: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The parts of ``intervals`` outside every hole, sorted.
+
+    O((n + m) log(n + m)) plus the pieces cut: each interval looks only at the holes it meets.
+
+    Used for busy times read from a host's calendars, which include the events LinkTime wrote
+    there for the host's own bookings: those are already known, seats and all, so the same time
+    is taken out of what the calendars say.
+    """
+    cuts: list[tuple[datetime, datetime]] = []  # the holes merged: disjoint, so ends rise with starts
+    for hole_start, hole_end in sorted(holes):
+        if cuts and hole_start <= cuts[-1][1]:
+            cuts[-1] = (cuts[-1][0], max(cuts[-1][1], hole_end))
+        else:
+            cuts.append((hole_start, hole_end))
+    ends = [hole_end for _, hole_end in cuts]
+    result: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(intervals):
+        i = bisect_right(ends, start)  # the first hole ending after this start
+        while i < len(cuts) and cuts[i][0] < end:
+            hole_start, hole_end = cuts[i]
+            i += 1
+            if hole_start > start:
+                result.append((start, hole_start))
+            start = max(start, hole_end)
+            if start >= end:
+                break
+        if start < end:
+            result.append((start, end))
+    result.sort()  # overlapping intervals can leave pieces out of order
+    return result

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from linktime.calendars.caldav import CalDAVClient, NotCalDAV, Unreachable, WrongPassword
+from linktime.calendars.base import EventDetails, Person
+from linktime.calendars.caldav.client import CalDAVClient, NotCalDAV, Unreachable, WrongPassword
 from tests.conftest import RADICALE_PASSWORD as PASSWORD, free_port
 
 
@@ -69,15 +70,21 @@ def test_busy_times_follow_what_a_host_would_expect(radicale):
     ]
 
 
+def _details(uid: str, start: datetime) -> EventDetails:
+    return EventDetails(uid=uid, sequence=0, summary="Intro: Ada and Bo", start=start,
+                        end=start + timedelta(minutes=30), timezone="UTC", location="https://zoom.example/j/1",
+                        description="Join: https://zoom.example/j/1", url="https://zoom.example/j/1",
+                        organizer=Person("ada@example.com", "Ada"), attendees=(Person("bo@example.com", "Bo"),))
+
+
 def test_own_events_are_written_moved_and_removed(radicale):
     client = CalDAVClient(radicale, "ada", PASSWORD)
     home = next(c for c in client.discover() if c.name == "Home")
     window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC))
-    client.put_event(home.url, "booking-1@linktime",
-                     event("booking-1@linktime", "DTSTART:20261201T100000Z\r\nDTEND:20261201T103000Z").encode())
+    client.put_event(home.url, _details("booking-1@linktime", datetime(2026, 12, 1, 10, tzinfo=UTC)))
     assert [b.start.hour for b in client.busy(home.url, *window)] == [10]
-    client.put_event(home.url, "booking-1@linktime",  # moved: the same UID, written again
-                     event("booking-1@linktime", "DTSTART:20261201T140000Z\r\nDTEND:20261201T143000Z").encode())
+    # moved: the same UID, written again
+    client.put_event(home.url, _details("booking-1@linktime", datetime(2026, 12, 1, 14, tzinfo=UTC)))
     assert [b.start.hour for b in client.busy(home.url, *window)] == [14]
     client.delete_event(home.url, "booking-1@linktime")
     client.delete_event(home.url, "booking-1@linktime")  # already gone: done
@@ -111,3 +118,15 @@ def test_a_web_server_that_is_not_caldav_is_named_as_such(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://0.0.0.0:80/",
+                                 "http://224.0.0.1/"])
+def test_addresses_no_calendar_server_has_are_refused_before_any_request(url):
+    with pytest.raises(NotCalDAV, match="not an address LinkTime connects to"):
+        CalDAVClient(url, "ada", "x", timeout=1).discover()
+
+
+def test_an_unknown_host_name_is_said_plainly():
+    with pytest.raises(Unreachable, match="could not be found"):
+        CalDAVClient("https://no-such-host.invalid/", "ada", "x", timeout=1).discover()

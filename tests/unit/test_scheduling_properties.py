@@ -121,3 +121,22 @@ def test_booking_every_offered_seat_never_oversells(scenario):
         busy.append(Busy(slot.start, slot.end, EVENT))
         booked[slot.start] += 1
     assert all(count <= rules.seats for count in booked.values())
+
+
+def test_subtract_leaves_exactly_the_time_outside_every_hole():
+    """Against counting minutes one by one, over many random cases (overlapping, touching, nested)."""
+    import random
+
+    from linktime.scheduling import subtract
+
+    rng = random.Random(7)
+    base = datetime(2026, 11, 24, tzinfo=UTC)
+    at = lambda minute: base + timedelta(minutes=minute)  # noqa: E731
+    for _ in range(2000):
+        spans = [(a := rng.randint(0, 60), a + rng.randint(1, 20)) for _ in range(rng.randint(0, 6))]
+        holes = [(a := rng.randint(0, 60), a + rng.randint(1, 20)) for _ in range(rng.randint(0, 6))]
+        expected = {m for a, b in spans for m in range(a, b) if not any(x <= m < y for x, y in holes)}
+        result = subtract([(at(a), at(b)) for a, b in spans], [(at(a), at(b)) for a, b in holes])
+        assert all(start < end for start, end in result) and result == sorted(result)
+        assert {m for start, end in result
+                for m in range((start - base) // timedelta(minutes=1), (end - base) // timedelta(minutes=1))} == expected

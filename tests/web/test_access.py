@@ -42,7 +42,7 @@ def records(app):
     """Ada (admin) owns an event type and a booking; Bob is another host, a plain member."""
     from datetime import UTC, datetime, timedelta
 
-    from linktime.models import Booking, Invite, Job
+    from linktime.models import Booking, CalendarConnection, Invite, Job
 
     with app.app_context():
         ada = add_user("ada")
@@ -57,9 +57,13 @@ def records(app):
         db.session.add(job)
         invite = Invite(created_by_id=ada.id, email="new@example.com")
         db.session.add(invite)
+        calendars = CalendarConnection(user_id=ada.id, provider="caldav", account="ada at dav.example",
+                                       server_url="https://dav.example/")
+        calendars.secret = "app-password"
+        db.session.add(calendars)
         db.session.commit()
         return {"event_type_id": event_type.id, "booking_id": booking.id, "job_id": job.id, "name": "x.eml",
-                "invite_id": invite.id}
+                "invite_id": invite.id, "connection_id": calendars.id}
 
 
 def test_every_host_route_is_covered():

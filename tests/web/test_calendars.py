@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from linktime.calendars import service
-from linktime.calendars.caldav import CalDAVError, WrongPassword
+from linktime.calendars.caldav.client import CalDAVError, WrongPassword
 from linktime.extensions import db
 from linktime.models import CalendarConnection, ConnectedCalendar
 from tests.conftest import RADICALE_PASSWORD, add_user
@@ -26,11 +26,16 @@ def test_an_account_is_kept_with_its_calendars_and_its_password_sealed(app, radi
         assert all(c.check_conflicts for c in connection.calendars)
         assert [c.is_destination for c in connection.calendars].count(True) == 1  # the first one found
         assert RADICALE_PASSWORD not in connection.secret_enc and connection.secret == RADICALE_PASSWORD
-        # A second account: its calendars are checked too, but the destination stays where it is.
+        # The same account connected again (a new app password, say) is the same connection, with
+        # the choices made about its calendars kept.
+        work = next(c for c in connection.calendars if c.name == "Work")
+        service.choose(ada, {work.id}, work.id)
         again = service.connect_caldav(ada, radicale + "/", "ada", RADICALE_PASSWORD)
-        assert not any(c.is_destination for c in again.calendars)
+        assert again.id == connection.id and stored() == (1, 2)
+        assert [(c.name, c.check_conflicts, c.is_destination) for c in again.calendars] == [
+            ("Home", False, False), ("Work", True, True)]
         # What LinkTime keeps lets it read the account again.
-        assert sorted(c.name for c in service.caldav_client(again).discover()) == ["Home", "Work"]
+        assert sorted(c.name for c in service.client_for(again).discover()) == ["Home", "Work"]
 
 
 @pytest.mark.parametrize("url,username,password,error,message", [

@@ -10,6 +10,7 @@ POSTS = ["/signup", "/login", "/logout", "/settings/profile", "/settings/passwor
          "/event-types/new", "/event-types/1/edit", "/event-types/1/active", "/event-types/1/delete",
          "/ada/intro-call/book", "/bookings/1/cancel", "/bookings/1/meeting/retry",
          "/integrations/zoom/connect", "/integrations/zoom/cancel", "/integrations/zoom/disconnect",
+         "/integrations/caldav/connect", "/integrations/calendars/choose", "/integrations/calendars/1/disconnect",
          "/admin/jobs/1/retry"]
 
 

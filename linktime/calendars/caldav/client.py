@@ -14,7 +14,8 @@ XML is parsed with defusedxml (no entity expansion) and their answers are bounde
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+import socket
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -22,36 +23,15 @@ from zoneinfo import ZoneInfo
 import requests
 from defusedxml import ElementTree
 
+from linktime.calendars.base import (
+    BusyTime, CalendarError, EventDetails, NotCalDAV, RemoteCalendar, Unreachable, WrongPassword,
+)
+
 DAV, CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
 MAX_ANSWER = 20 * 1024 * 1024  # bytes of one answer: a calendar's events in a window, generously
 
 
-class CalDAVError(Exception):
-    """Something the host can act on, said in their words."""
-
-
-class Unreachable(CalDAVError):
-    pass
-
-
-class WrongPassword(CalDAVError):
-    pass
-
-
-class NotCalDAV(CalDAVError):
-    pass
-
-
-@dataclass(frozen=True)
-class RemoteCalendar:
-    url: str
-    name: str
-
-
-@dataclass(frozen=True)
-class BusyTime:
-    start: datetime  # UTC
-    end: datetime
+CalDAVError = CalendarError
 
 
 def _tag(namespace: str, name: str) -> str:
@@ -79,6 +59,7 @@ class CalDAVClient:
         self.auth = (username, password)
         self.timeout = timeout
         self.http = session or requests.Session()
+        self.checked: set[str] = set()  # host names whose addresses were checked
 
     # ------------------------------------------------------------------ requests
 
@@ -87,6 +68,7 @@ class CalDAVClient:
         """One request's answer body, redirects followed by hand (PROPFIND must stay PROPFIND),
         errors turned ours."""
         for _ in range(5):
+            self._check_address(url)
             try:
                 response = self.http.request(method, url, data=body, headers=headers or {}, auth=self.auth,
                                              timeout=self.timeout, allow_redirects=False, stream=True)
@@ -110,6 +92,23 @@ class CalDAVClient:
             raise NotCalDAV(f"{urlsplit(url).netloc} is not a CalDAV server "
                             f"(it answered {response.status_code} to {method})")
         return content
+
+    def _check_address(self, url: str) -> None:
+        """Refuse addresses no calendar server has: link-local (cloud metadata services live
+        there), multicast, unspecified. Servers on this machine or the local network are allowed:
+        self-hosted calendars often are (see the README's Security section)."""
+        host = urlsplit(url).hostname or ""
+        if host in self.checked:
+            return
+        try:
+            addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        except (OSError, UnicodeError):
+            raise Unreachable(f"{host} could not be found") from None
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+                raise NotCalDAV(f"{host} is not an address LinkTime connects to")
+        self.checked.add(host)
 
     def _multistatus(self, method: str, url: str, body: str, depth: str) -> list[tuple[str, object]]:
         """(href, propstat element with status 200) for each response of a 207 Multi-Status."""
@@ -204,12 +203,16 @@ class CalDAVClient:
 
     # ------------------------------------------------------------------ LinkTime's own events
 
-    def put_event(self, calendar_url: str, uid: str, ics: bytes) -> None:
-        """Write the event for a booking (a VCALENDAR without METHOD), created or replaced."""
-        self._request("PUT", self._event_url(calendar_url, uid), body=ics,
-                      headers={"Content-Type": "text/calendar; charset=utf-8"}, ok=(200, 201, 204))
+    def put_event(self, calendar_url: str, details: EventDetails, remote_id: str | None = None) -> str:
+        """Write the event for a booking (a VCALENDAR without METHOD) at its UID, created or replaced."""
+        from linktime.notifications.ics import event_file
 
-    def delete_event(self, calendar_url: str, uid: str) -> None:
+        url = self._event_url(calendar_url, details.uid)
+        self._request("PUT", url, body=event_file(details),
+                      headers={"Content-Type": "text/calendar; charset=utf-8"}, ok=(200, 201, 204))
+        return url
+
+    def delete_event(self, calendar_url: str, uid: str, remote_id: str | None = None) -> None:
         """Remove it; already gone is done."""
         self._request("DELETE", self._event_url(calendar_url, uid), ok=(200, 204, 404, 410))
 

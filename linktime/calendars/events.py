@@ -1,0 +1,187 @@
+"""The event reconciler: each booking's event in the host's destination calendar follows it.
+
+The same shape as the meeting reconciler (``conferencing/meetings.py``): in the booking's
+transaction, under the host lock, the booking service says what the event should be — present,
+with the booking's current details, or absent — and raises its ``desired_revision``; the job
+``calendar_event.sync`` writes that to the calendar and records the revision it reached, going
+round again when the booking changed during a call. Writes are keyed by the booking's invite UID
+(a CalDAV resource name, a Google event id, an Outlook transaction id), so a retried write — its
+answer lost — replaces the event instead of making a second one.
+
+The event is read from the booking when it is written, so it always says the current time and
+meeting link (a Zoom link made after the booking is written in by another pass).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from linktime.calendars.base import CalendarError, EventDetails, Person, Unreachable, WrongPassword
+from linktime.extensions import db
+from linktime.jobs import claims
+from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
+from linktime.models import (
+    Booking, BookingStatus, CalendarConnection, CalendarEvent, ConnectedCalendar, ConnectionStatus,
+    DesiredState, EventStatus, Job, now_utc,
+)
+from linktime.notifications import ics
+from linktime.urls import public_url
+
+log = logging.getLogger(__name__)
+SYNC = "calendar_event.sync"
+
+
+# ---------------------------------------------------------------------------- planning (host lock)
+
+
+def _sync_job(event: CalendarEvent) -> Job | None:
+    return enqueue(SYNC, event_id=event.id, dedupe_key=f"calendar-event-sync:{event.id}")
+
+
+def _want(event: CalendarEvent, state: DesiredState) -> Job | None:
+    event.desired_state = state.value
+    event.desired_revision = CalendarEvent.desired_revision + 1  # in SQL: never lost to a stale read
+    event.status = EventStatus.PENDING.value
+    db.session.flush()
+    return _sync_job(event)
+
+
+def destination(host_id: int) -> ConnectedCalendar | None:
+    """The calendar the host chose for new bookings, if any."""
+    return db.session.scalar(
+        select(ConnectedCalendar).join(ConnectedCalendar.connection)
+        .where(CalendarConnection.user_id == host_id, ConnectedCalendar.is_destination.is_(True)).limit(1))
+
+
+def plan_event(booking: Booking) -> list[Job | None]:
+    """In the booking transaction: the booking's event in the destination calendar, if there is one."""
+    calendar = destination(booking.host_id)
+    if calendar is None:
+        return []
+    event = CalendarEvent(host_id=booking.host_id, calendar_id=calendar.id)
+    booking.calendar_event = event
+    db.session.add(event)
+    db.session.flush()
+    return [_sync_job(event)]
+
+
+def release_event(booking: Booking) -> list[Job | None]:
+    """In the cancel transaction: the event goes."""
+    event = booking.calendar_event
+    if event is None or event.desired_state == DesiredState.ABSENT:
+        return []
+    return [_want(event, DesiredState.ABSENT)]
+
+
+def follow_booking(booking: Booking) -> list[Job | None]:
+    """After a reschedule, or a change to what the event says (a meeting link made): written again."""
+    event = booking.calendar_event
+    if event is None:
+        return plan_event(booking) if booking.status == BookingStatus.CONFIRMED else []
+    if event.desired_state == DesiredState.ABSENT:
+        return []
+    return [_want(event, DesiredState.PRESENT)]
+
+
+# ---------------------------------------------------------------------------- the sync job
+
+
+def details_for(booking: Booking) -> EventDetails:
+    host = booking.host
+    manage = public_url("bookings.dashboard")
+    return EventDetails(
+        uid=ics.uid(booking), sequence=booking.sequence,
+        summary=f"{booking.title}: {host.name} and {booking.invitee_name}",
+        start=booking.start, end=booking.end, timezone=host.timezone, location=ics.where(booking),
+        description=ics.description(booking, manage=manage), url=ics.join_url(booking) or manage,
+        organizer=Person(host.email, host.name), attendees=(Person(booking.invitee_email, booking.invitee_name),),
+    )
+
+
+def on_sync_gave_up(event_id: int, error: str) -> None:
+    event = db.session.get(CalendarEvent, event_id)
+    if event is not None and event.status == EventStatus.PENDING:
+        event.status, event.last_error = EventStatus.FAILED.value, error or "the calendar could not be reached."
+
+
+@handler(SYNC, on_give_up=on_sync_gave_up)
+def sync_event(event_id: int) -> None:
+    """Bring one booking's event to its desired state, going round while the booking changes."""
+    claims.sync(CalendarEvent, event_id, _sync_once, "calendar event")
+
+
+def _sync_once(event_id: int, token: str) -> bool:
+    """One pass. True when the desired revision moved during it, so another pass is due."""
+    event = claims.held(CalendarEvent, event_id, token)
+    if event is None or event.in_sync:
+        db.session.commit()
+        return False
+    revision, present = event.desired_revision, event.desired_state == DesiredState.PRESENT
+    calendar = event.calendar
+    sent_before = event.remote_id is not None or event.write_sent_at is not None
+    if calendar is None:  # its account was disconnected: what is there stays there
+        if present:
+            record = dict(status=EventStatus.WRITTEN.value if event.remote_id else EventStatus.FAILED.value,
+                          last_error="The calendar was disconnected, so this event can no longer be changed there.")
+        else:
+            record = dict(status=EventStatus.REMOVED.value,
+                          last_error="The calendar was disconnected, so the event was left in it." if sent_before else "")
+        return _record(event_id, token, revision, record)
+    if not present and not sent_before:
+        return _record(event_id, token, revision, dict(status=EventStatus.REMOVED.value, last_error=""))
+    from linktime.calendars.service import client_for
+
+    connection = calendar.connection
+    client, calendar_remote, remote_id = client_for(connection), calendar.remote_id, event.remote_id
+    details = details_for(event.booking)
+    event.attempts += 1
+    if present:
+        event.write_sent_at = now_utc()
+    db.session.commit()  # no transaction stays open during the calendar's calls
+    try:
+        if present:
+            record = dict(status=EventStatus.WRITTEN.value, last_error="",
+                          remote_id=client.put_event(calendar_remote, details, remote_id))
+        else:
+            client.delete_event(calendar_remote, details.uid, remote_id)
+            record = dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None)
+    except Unreachable as exc:
+        _note(event_id, token, exc.message)
+        raise Retry(exc.message, at=now_utc() + timedelta(seconds=exc.retry_after)
+                    if exc.retry_after is not None else None) from None
+    except CalendarError as exc:  # a refused password or a broken server: retrying cannot help
+        if (event := claims.held(CalendarEvent, event_id, token)) is not None:
+            event.status, event.last_error = EventStatus.FAILED.value, exc.message
+            event.synced_revision = max(event.synced_revision, revision)
+            if isinstance(exc, WrongPassword):
+                _needs_attention(connection.id, exc.message)
+        db.session.commit()
+        raise GiveUp(exc.message) from None
+    return _record(event_id, token, revision, record)
+
+
+def _needs_attention(connection_id: int, reason: str) -> None:
+    connection = db.session.get(CalendarConnection, connection_id)
+    if connection is not None:
+        connection.status, connection.attention_reason = ConnectionStatus.NEEDS_ATTENTION.value, reason
+
+
+def _note(event_id: int, token: str, message: str) -> None:
+    db.session.rollback()
+    if (event := claims.held(CalendarEvent, event_id, token)) is not None:
+        event.last_error = message
+    db.session.commit()
+
+
+def _record(event_id: int, token: str, revision: int, values: dict) -> bool:
+    event = claims.held(CalendarEvent, event_id, token)
+    if event is None:
+        db.session.commit()
+        return False
+    for name, value in values.items():
+        setattr(event, name, value)
+    event.synced_revision = max(event.synced_revision, revision)
+    db.session.commit()
+    return not event.in_sync

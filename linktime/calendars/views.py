@@ -1,0 +1,81 @@
+"""Settings → Integrations → Calendars: connect a CalDAV account, choose calendars, disconnect."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from linktime import throttle
+from linktime.calendars import service
+from linktime.calendars.base import CalendarError
+from linktime.calendars.forms import CalDAVForm
+from linktime.throttle import Limit, Throttled
+
+bp = Blueprint("calendars", __name__, url_prefix="/integrations")
+
+# Each attempt reaches the address typed in: enough for typos, too few to map a network with.
+CONNECT_PER_HOST = Limit("caldav-connect", 10, 15 * 60)
+
+
+def section_context(form: CalDAVForm | None = None, error: str | None = None, notice: str | None = None) -> dict:
+    return dict(connections=service.connections(current_user), caldav_form=form or CalDAVForm(formdata=None),
+                caldav_error=error, calendars_notice=notice)
+
+
+def _section(status: int = 200, **context):
+    """The Calendars section (htmx swaps it in place), or the whole Integrations page without JS."""
+    if request.htmx:
+        return render_template("calendars/_section.html", **section_context(**context)), status
+    from linktime.accounts.views import integrations_page
+
+    return integrations_page(calendars=section_context(**context)), status
+
+
+def _done(notice: str):
+    """After a change: the section with the notice (htmx), or back to the page with it flashed."""
+    if request.htmx:
+        return _section(notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("accounts.integrations"), code=303)
+
+
+@bp.post("/caldav/connect")
+@login_required
+def connect_caldav():
+    form = CalDAVForm()
+    if not form.validate_on_submit():
+        return _section(422, form=form)
+    try:
+        throttle.hit(CONNECT_PER_HOST, str(current_user.id))
+        connection = service.connect_caldav(current_user, form.url.data, form.username.data, form.password.data)
+    except Throttled as exc:
+        return _section(429, form=form, error=exc.message("connection attempts"))
+    except CalendarError as exc:
+        return _section(422, form=form, error=exc.message if exc.message.endswith(".") else f"{exc.message}.")
+    names = ", ".join(calendar.name for calendar in connection.calendars)
+    notice = f"Connected {connection.account}: {names}."
+    return _done(notice)
+
+
+@bp.post("/calendars/choose")
+@login_required
+def choose():
+    def ids(values: list[str]) -> set[int]:
+        return {int(value) for value in values[:500] if value.isdigit() and len(value) < 12}
+
+    destination = ids(request.form.getlist("destination"))
+    service.choose(current_user, ids(request.form.getlist("check")), next(iter(destination), None))
+    notice = "Saved. Your booking page uses these calendars from now on."
+    return _done(notice)
+
+
+@bp.post("/calendars/<id:connection_id>/disconnect")
+@login_required
+def disconnect(connection_id: int):
+    connection = service.own_connection(current_user, connection_id)
+    if connection is None:
+        abort(404)
+    account = connection.account
+    service.disconnect(connection)
+    notice = (f"{account} is disconnected: its password and calendars are deleted from LinkTime. "
+              "Events already written there stay; new bookings are written to no calendar of that account.")
+    return _done(notice)

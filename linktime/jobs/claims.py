@@ -1,0 +1,72 @@
+"""One sync at a time per mirrored record (a meeting, a calendar event), across processes.
+
+A sync claims its row with a random token and a lease, like a job; a second sync of the same row
+waits for it. Whatever a sync writes, it writes only while its token is still on the row.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Callable, TypeVar
+
+from sqlalchemy import or_, update
+
+from linktime.extensions import db
+from linktime.jobs.outbox import Retry, lease
+from linktime.models import now_utc
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def claim(model: type[T], row_id: int) -> str | None:
+    """Take the row's sync for this runner; None if another runner has it."""
+    token, now = secrets.token_hex(16), now_utc()
+    taken = db.session.execute(
+        update(model)
+        .where(model.id == row_id, or_(model.sync_claimed_until.is_(None), model.sync_claimed_until < now))
+        .values(sync_token=token, sync_claimed_until=now + lease())
+    ).rowcount
+    db.session.commit()
+    return token if taken == 1 else None
+
+
+def release(model: type[T], row_id: int, token: str) -> None:
+    db.session.rollback()
+    db.session.execute(update(model).where(model.id == row_id, model.sync_token == token)
+                       .values(sync_token=None, sync_claimed_until=None))
+    db.session.commit()
+
+
+MAX_PASSES = 4  # a booking changing faster than this is picked up by the next run
+BUSY_WAIT = timedelta(seconds=2)  # how soon a sync waiting for another one tries again
+
+
+def sync(model: type[T], row_id: int, one_pass: Callable[[int, str], bool], what: str) -> None:
+    """Run ``one_pass(row_id, token)`` under the row's claim until it says nothing changed meanwhile.
+
+    A row another runner holds: this job waits for it (that run sees this change too, but the job
+    stays until the row is in sync). ``what`` names the row in messages ("meeting").
+    """
+    token = claim(model, row_id)
+    if token is None:
+        if db.session.get(model, row_id) is None:
+            return
+        raise Retry(f"another sync of this {what} is running", at=now_utc() + BUSY_WAIT, counts=False)
+    try:
+        for _ in range(MAX_PASSES):
+            if not one_pass(row_id, token):
+                return
+        raise Retry(f"the booking kept changing while its {what} was synced", counts=False)
+    finally:
+        release(model, row_id, token)
+
+
+def held(model: type[T], row_id: int, token: str) -> T | None:
+    """The row, fresh from the database, if this runner still holds its sync."""
+    row = db.session.get(model, row_id, populate_existing=True)
+    if row is None or row.sync_token != token:
+        log.warning("sync of %s %s lost its claim; its result is left to the new holder", model.__tablename__, row_id)
+        return None
+    return row
