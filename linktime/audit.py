@@ -1,7 +1,7 @@
 """The audit trail hosts read on Settings → Integrations. Words only, never a secret."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from linktime.extensions import db
 from linktime.models import AuditEvent
@@ -17,3 +17,19 @@ def recent(user_id: int, limit: int = 20) -> list[AuditEvent]:
         select(AuditEvent).where(AuditEvent.user_id == user_id)
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
     ))
+
+
+def forget(phrases: list[str], replacement: str) -> None:
+    """Take a disconnected account's name out of every entry (the promise: deleted), longest first."""
+    for phrase in sorted(phrases, key=len, reverse=True):
+        db.session.execute(
+            update(AuditEvent).where(AuditEvent.detail.contains(phrase, autoescape=True))
+            .values(detail=func.replace(AuditEvent.detail, phrase, replacement))
+        )
+
+
+def purge_free_space() -> None:
+    """SQLite keeps deleted rows in free pages and the WAL: overwrite and truncate them now."""
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

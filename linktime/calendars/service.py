@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from linktime import audit
 from linktime.calendars.base import CalendarClient, RemoteCalendar
 from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
 from linktime.extensions import db
@@ -69,6 +70,8 @@ def connect_caldav(user: User, url: str, username: str, password: str) -> Calend
     connection.read_failed_since = None
     _keep_calendars(user, connection, found)
     _renew_pages(user.id)
+    audit.record(user.id, "calendar.connected", f"Connected the {CalendarProvider.CALDAV.label} account {account} "
+                 f"({', '.join(sorted(c.name for c in connection.calendars))}).")
     db.session.commit()
     return connection
 
@@ -112,6 +115,11 @@ def disconnect(connection: CalendarConnection) -> None:
     no calendar until the host picks another destination.
     """
     user_id = connection.user_id
+    label = connection.provider_kind.label
+    audit.record(user_id, "calendar.disconnected",
+                 f"Disconnected a {label} account; its password and calendar choices were deleted.")
+    audit.forget([f"the {label} account {connection.account}", connection.account], f"a {label} account")
     db.session.delete(connection)
     _renew_pages(user_id)
     db.session.commit()
+    audit.purge_free_space()

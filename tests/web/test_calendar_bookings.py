@@ -24,7 +24,7 @@ from linktime.calendars.caldav.client import CalDAVClient
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import (
-    Booking, CalendarConnection, CalendarEvent, ConnectedCalendar, EventStatus, MeetingStatus, User,
+    AuditEvent, Booking, CalendarConnection, CalendarEvent, ConnectedCalendar, EventStatus, MeetingStatus, User,
 )
 from linktime.notifications import ics
 from tests.conftest import RADICALE_PASSWORD, add_event_type, add_user, book_form, connect_zoom
@@ -356,8 +356,14 @@ def test_choosing_and_disconnecting_from_the_page(app, ada, calendars):
     assert book(app.test_client(), "2026-11-24T15:00:00+00:00").status_code == 303
     with app.app_context():
         assert the_booking(app).calendar_event is None  # no destination: written nowhere
+    assert "Connected the CalDAV account ada at 127.0.0.1" in ada.get("/settings/integrations").get_data(as_text=True)
     gone = ada.post(f"/integrations/calendars/{connection_id}/disconnect")
     assert gone.status_code == 303
     with app.app_context():
         assert db.session.scalar(select(CalendarConnection)) is None
         assert db.session.scalar(select(ConnectedCalendar)) is None
+        # Nothing names the account any more, the activity list included.
+        assert "ada at" not in " ".join(db.session.scalars(select(AuditEvent.detail)))
+    page = ada.get("/settings/integrations").get_data(as_text=True)
+    activity = re.sub(r"\s+", " ", page[page.index("Recent activity"):])
+    assert "Connected a CalDAV account (Home, Work)" in activity and "Disconnected a CalDAV account" in activity, activity

@@ -34,19 +34,8 @@ def _account(email: str) -> str:
 
 
 def _forget(email: str) -> None:
-    """Take a disconnected account's email out of everything we keep (the promise: deleted)."""
-    for phrase in (_account(email), email):
-        db.session.execute(
-            update(AuditEvent).where(AuditEvent.detail.contains(phrase, autoescape=True))
-            .values(detail=func.replace(AuditEvent.detail, phrase, FORGOTTEN))
-        )
+    audit.forget([_account(email), email], FORGOTTEN)
 
-
-def _purge_free_space() -> None:
-    """SQLite keeps deleted rows in free pages and the WAL: overwrite and truncate them now."""
-    if db.engine.dialect.name == "sqlite":
-        with db.engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 T = TypeVar("T")
 REFRESH_MARGIN = timedelta(seconds=60)
@@ -185,7 +174,7 @@ def finish_connect(user: User, *, state: str | None, code: str | None, error: st
     audit.record(user.id, "zoom.connected", f"Connected {_account(account.email)} for {whose}.")
     db.session.commit()
     if previous is not None and replaced:
-        _purge_free_space()
+        audit.purge_free_space()
     return connection
 
 
@@ -221,7 +210,7 @@ def disconnect(connection: ZoomConnection, by: User) -> bool:
                  f"Disconnected {FORGOTTEN}." + ("" if revoked else " Zoom could not be reached to revoke access."))
     _forget(email)
     db.session.commit()
-    _purge_free_space()
+    audit.purge_free_space()
     return revoked
 
 
@@ -235,7 +224,7 @@ def deauthorize(zoom_user_id: str) -> int:
         db.session.delete(connection)
     db.session.commit()
     if connections:
-        _purge_free_space()
+        audit.purge_free_space()
     return len(connections)
 
 
