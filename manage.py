@@ -57,7 +57,7 @@ def app_settings() -> dict:
     probe = (
         "import json; from linktime import create_app; "
         "a = create_app(); c = a.config; "
-        "print(json.dumps({**{k: c[k] for k in ('BASE_URL', 'HOST', 'PORT', 'ZOOM_SANDBOX', 'ZOOM_SANDBOX_URL')}, "
+        "print(json.dumps({**{k: c[k] for k in ('BASE_URL', 'HOST', 'PORT', 'ZOOM_SANDBOX', 'GOOGLE_SANDBOX', 'MICROSOFT_SANDBOX', 'ZOOM_SANDBOX_URL')}, "
         "'INSTANCE': a.instance_path}))"
     )
     env = {**os.environ, "LINKTIME_SCHEDULER_ENABLED": "false"}
@@ -107,7 +107,7 @@ def run() -> int:
     if warning:
         print(f"\nWarning: {warning}", flush=True)
     sandbox = sandbox_url = None
-    if settings["ZOOM_SANDBOX"]:
+    if settings["ZOOM_SANDBOX"] or settings["GOOGLE_SANDBOX"] or settings["MICROSOFT_SANDBOX"]:
         wanted = urlsplit(settings["ZOOM_SANDBOX_URL"])
         sandbox_port = free_port_from(wanted.hostname or "127.0.0.1", wanted.port or port + 1, avoid=port)
         sandbox_url = f"http://{wanted.hostname}:{sandbox_port}"
@@ -122,7 +122,9 @@ def run() -> int:
     if settings["BASE_URL"].rstrip("/") != listening:
         print(f"Links, emails and the Zoom redirect URL use {settings['BASE_URL']}", flush=True)
     if sandbox:
-        print(f"Zoom sandbox (no Zoom account needed) on {sandbox_url}/sandbox\n", flush=True)
+        played = [name for name, key in (("Zoom", "ZOOM_SANDBOX"), ("Google", "GOOGLE_SANDBOX"),
+                                         ("Microsoft", "MICROSOFT_SANDBOX")) if settings[key]]
+        print(f"Sandbox playing {', '.join(played)} (no accounts needed) on {sandbox_url}/sandbox\n", flush=True)
     try:
         return flask("run", "--host", host, "--port", str(port), "--with-threads", env=env).returncode
     except KeyboardInterrupt:

@@ -116,6 +116,68 @@ def make_data(config: dict, bookings: int) -> dict:
     return {"month": month.strftime("%Y-%m"), "day": free_day.isoformat(), "race_day": race_day.isoformat()}
 
 
+def start_sandbox(instance: Path) -> tuple[subprocess.Popen, str]:
+    """The sandbox process that plays Google (as `manage.py run` starts it)."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "linktime.conferencing.zoom.sandbox", "--port", str(port),
+                                "--instance", str(instance)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            requests.get(f"{url}/sandbox/calendars", timeout=5)
+            return process, url
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                raise SystemExit("the sandbox did not start")
+            time.sleep(0.05)
+
+
+def connect_calendars(config: dict, sandbox: str, calendars: int, events: int, first_day: date, days: int) -> None:
+    """``calendars`` Google accounts in the sandbox, each with ``events`` busy events over the
+    benchmarked days, connected to the host and checked for conflicts (as Allow does it)."""
+    import base64
+    import hashlib
+    import secrets
+    from urllib.parse import parse_qs, urlsplit
+
+    from linktime import create_app
+    from linktime.calendars import oauth
+    from linktime.config import SANDBOX_CLIENT_ID
+    from linktime.extensions import db
+    from linktime.models import CalendarConnection, ConnectedCalendar, User
+
+    config = {**config, "ZOOM_SANDBOX_URL": sandbox}
+    app = create_app({k: v for k, v in config.items() if k != "INSTANCE"}, instance_path=config["INSTANCE"])
+    with app.app_context():
+        host = db.session.query(User).one()
+        for n in range(calendars):
+            email = f"bench{n}@gmail-sandbox.test"
+            verifier = secrets.token_urlsafe(48)
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+            allowed = requests.post(f"{sandbox}/google/o/oauth2/v2/auth", allow_redirects=False, data={
+                "client_id": SANDBOX_CLIENT_ID, "response_type": "code", "redirect_uri": "http://bench/callback",
+                "code_challenge": challenge, "code_challenge_method": "S256", "decision": "allow", "email": email})
+            code = parse_qs(urlsplit(allowed.headers["Location"]).query)["code"][0]
+            token = requests.post(f"{sandbox}/google/token", data={
+                "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+                "redirect_uri": "http://bench/callback", "client_id": SANDBOX_CLIENT_ID,
+                "client_secret": app.config["GOOGLE_CLIENT_SECRET"]}).json()
+            for i in range(events):  # spread over the days, 30 or 60 minutes each, some overlapping
+                start = datetime.combine(first_day, datetime.min.time(), UTC) + timedelta(
+                    minutes=(i * 7919) % (days * 24 * 60) // 15 * 15)
+                requests.post(f"{sandbox}/sandbox/calendars/busy", json={
+                    "provider": "google", "email": email, "start": start.isoformat(), "minutes": 30 + 30 * (i % 2)})
+            connection = CalendarConnection(user_id=host.id, provider="google", account=email)
+            connection.secret = oauth.Tokens(token["access_token"], token["refresh_token"],
+                                             datetime.now(UTC) + timedelta(seconds=token["expires_in"])).to_json()
+            connection.calendars.append(ConnectedCalendar(remote_id=email, name=email, check_conflicts=True))
+            db.session.add(connection)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
 def start_server(module_dir: Path, target: str, env: dict, workers: int,
                  threads: int = 1) -> tuple[subprocess.Popen, str, float]:
     port = free_port()
@@ -418,6 +480,9 @@ def main() -> None:
     parser.add_argument("--races", type=int, default=3, help="how many times the 200-on-50 race is run")
     parser.add_argument("--dispatchers", type=int, default=os.cpu_count() or 1,
                         help="dispatcher processes sending the due mail (default: one per CPU)")
+    parser.add_argument("--calendars", type=int, default=0,
+                        help="connect this many Google calendars (played by the sandbox) checked for conflicts")
+    parser.add_argument("--events", type=int, default=500, help="busy events in each of those calendars")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder with the data")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -427,8 +492,17 @@ def main() -> None:
     instance = work / "instance"
     database = args.database or f"sqlite:///{work / 'bench.db'}"
     config = settings(database, instance)
+    sandbox = None
+    if args.calendars:  # the sandbox and the app share the instance's generated sandbox secret
+        config = {k: v for k, v in config.items() if not k.startswith("ZOOM_SANDBOX_")}
     print(f"Setting up {args.bookings} bookings on {database.split(':')[0]} …", flush=True)
     facts = make_data(config, args.bookings)
+    if args.calendars:
+        sandbox, sandbox_url = start_sandbox(instance)
+        config["ZOOM_SANDBOX_URL"] = sandbox_url
+        print(f"Connecting {args.calendars} calendars with {args.events} busy events each …", flush=True)
+        month = date.fromisoformat(facts["month"] + "-01")
+        connect_calendars(config, sandbox_url, args.calendars, args.events, month - timedelta(days=7), 45)
     paths = [(f"/host/intro-call?tz=UTC", False),
              (f"/host/intro-call?tz=UTC&date={facts['day']}", True),
              (f"/host/intro-call?tz=UTC&month={facts['month']}", True)]
@@ -472,7 +546,11 @@ def main() -> None:
     finally:
         stop(ceiling)
         stop(linktime)
-    statements = sql_per_request(config, paths)
+    try:
+        statements = sql_per_request(config, paths)
+    finally:
+        if sandbox is not None:
+            stop(sandbox)
 
     print()
     print(f"{'what':24} {'LinkTime req/s':>16} {'ceiling req/s':>15} {'ratio median':>13} {'ratio min':>10}")
@@ -497,6 +575,9 @@ def main() -> None:
           f"({mailed['size']:,} bytes a message); ratio {mailed['raw'] / mailed['ours']:.0%}")
     print(f"reminders: {mailed['reminders']} due at one moment -> {mailed['reminders_sent']} received "
           f"({mailed['reminders_distinct']} distinct) in {mailed['reminders_took']:.1f} s")
+    if args.calendars:
+        print(f"calendars: {args.calendars} Google calendars (sandbox) with {args.events} busy events each, "
+              "checked for conflicts")
     print(f"\nmachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
           + (f"; data kept in {work}" if args.keep else ""))
     if not args.keep:

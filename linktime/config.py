@@ -54,6 +54,14 @@ DEFAULTS: dict[str, object] = {
     "ZOOM_OAUTH_URL": "https://zoom.us",
     "ZOOM_API_URL": "https://api.zoom.us/v2",
     "ZOOM_TIMEOUT": 10,
+    "GOOGLE_OAUTH_URL": "https://accounts.google.com",
+    "GOOGLE_TOKEN_URL": "https://oauth2.googleapis.com",
+    "GOOGLE_API_URL": "https://www.googleapis.com",
+    "MICROSOFT_LOGIN_URL": "https://login.microsoftonline.com",
+    "MICROSOFT_GRAPH_URL": "https://graph.microsoft.com/v1.0",
+    "MICROSOFT_TENANT": "common",
+    # Seconds a call to a calendar server may take (a booking page waits at most 5 s in all).
+    "CALENDAR_TIMEOUT": 10,
 }
 
 
@@ -92,6 +100,16 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             ZOOM_API_URL=f"{sandbox}/v2",
         )
         app.config.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", webhook_secret)
+    # Without Google or Microsoft apps, the same sandbox plays them (on its /google and /microsoft paths).
+    sandbox = str(app.config["ZOOM_SANDBOX_URL"]).rstrip("/")
+    for name, urls in (("GOOGLE", {"GOOGLE_OAUTH_URL": "/google", "GOOGLE_TOKEN_URL": "/google",
+                                   "GOOGLE_API_URL": "/google"}),
+                       ("MICROSOFT", {"MICROSOFT_LOGIN_URL": "/microsoft", "MICROSOFT_GRAPH_URL": "/microsoft/v1.0"})):
+        app.config[f"{name}_SANDBOX"] = not app.config.get(f"{name}_CLIENT_ID")
+        if app.config[f"{name}_SANDBOX"]:
+            app.config.update({key: sandbox + path for key, path in urls.items()})
+            app.config[f"{name}_CLIENT_ID"] = SANDBOX_CLIENT_ID
+            app.config[f"{name}_CLIENT_SECRET"] = sandbox_secrets(instance, app.config)[0]
     # Secure cookies whenever the public URL is https.
     if str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -34,6 +34,14 @@ class Unreachable(CalendarError):
         self.retry_after = retry_after
 
 
+class Expired(Unreachable):
+    """The access token was refused: refresh it and try again."""
+
+
+class NotFound(CalendarError):
+    """The event is not there (deleted in the calendar, or never made)."""
+
+
 class WrongPassword(CalendarError):
     """The account refused the credentials (a changed password, a revoked grant): reconnect."""
 

@@ -26,7 +26,7 @@ from threading import Lock
 from flask import current_app, g
 from sqlalchemy import select, update
 
-from linktime.calendars.base import BusyTime, CalendarClient, CalendarError, WrongPassword
+from linktime.calendars.base import BusyTime, CalendarClient, CalendarError, Expired, WrongPassword
 from linktime.extensions import db
 from linktime.models import CalendarConnection, ConnectedCalendar, ConnectionStatus, User, now_utc
 
@@ -113,18 +113,24 @@ def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str, fre
 
     cache = readings()
     found: dict[int, Reading] = {}
+    calendars_kept: set[int] = set()
     wanted: dict[int, tuple[ConnectedCalendar, CalendarClient]] = {}
     for calendar in calendars:
         reading = None if fresh else cache.get((calendar.id, start, end))
         if reading is not None:
             found[calendar.id] = reading
+            calendars_kept.add(calendar.id)
         else:  # a client each: its HTTP session is used by one thread
-            wanted[calendar.id] = (calendar, client_for(calendar.connection, timeout=PAGE_WAIT))
-    if wanted:
-        found.update(_read_all(wanted, start, end, zone))
-        for calendar_id, reading in found.items():
-            if calendar_id in wanted:
-                cache.put((calendar_id, start, end), reading)
+            try:
+                wanted[calendar.id] = (calendar, client_for(calendar.connection, timeout=PAGE_WAIT))
+            except CalendarError as error:  # its access could not be renewed
+                found[calendar.id] = _failed(calendar.id, error, now_utc() + FRESH)
+    fetched = _read_all(wanted, start, end, zone, client_for) if wanted else {}
+    found.update(fetched)
+    for calendar_id, reading in found.items():
+        if calendar_id not in calendars_kept:
+            cache.put((calendar_id, start, end), reading)
+    if len(calendars_kept) < len(calendars):
         _note_failures(calendars, found)
     until = min(reading.until for reading in found.values())
     g.linktime_busy_until = min(until, g.get("linktime_busy_until", until))
@@ -137,7 +143,7 @@ def known_until() -> datetime | None:
 
 
 def _read_all(wanted: dict[int, tuple[ConnectedCalendar, CalendarClient]], start: datetime, end: datetime,
-              zone: str) -> dict[int, Reading]:
+              zone: str, client_for) -> dict[int, Reading]:
     """Every wanted calendar read at once; one that fails or is too slow counts as free for now."""
     futures = {calendar_id: _executor().submit(client.busy, calendar.remote_id, start, end, zone=zone)
                for calendar_id, (calendar, client) in wanted.items()}
@@ -151,16 +157,26 @@ def _read_all(wanted: dict[int, tuple[ConnectedCalendar, CalendarClient]], start
             result[calendar_id] = Reading((), until, failed=True)
             continue
         error = future.exception()
-        if error is None:
-            result[calendar_id] = Reading(tuple(future.result()), until)
-        elif isinstance(error, CalendarError):
-            log.warning("calendar %s could not be read: %s", calendar_id, error.message)
-            refused = error.message if isinstance(error, WrongPassword) else ""
-            result[calendar_id] = Reading((), until, failed=True, refused=refused)
-        else:
-            log.error("calendar %s could not be read", calendar_id, exc_info=error)
-            result[calendar_id] = Reading((), until, failed=True)
+        if isinstance(error, Expired):  # its access token was refused: renewed here, and read again
+            calendar = wanted[calendar_id][0]
+            try:
+                result[calendar_id] = Reading(tuple(client_for(calendar.connection, timeout=PAGE_WAIT, force=True).busy(
+                    calendar.remote_id, start, end, zone=zone)), until)
+                continue
+            except Exception as again:  # noqa: BLE001 - said below like any failed reading
+                error = again
+        result[calendar_id] = Reading(tuple(future.result()), until) if error is None \
+            else _failed(calendar_id, error, until)
     return result
+
+
+def _failed(calendar_id: int, error: BaseException, until: datetime) -> Reading:
+    if isinstance(error, CalendarError):
+        log.warning("calendar %s could not be read: %s", calendar_id, error.message)
+    else:
+        log.error("calendar %s could not be read", calendar_id, exc_info=error)
+    refused = error.message if isinstance(error, WrongPassword) else ""
+    return Reading((), until, failed=True, refused=refused)
 
 
 def _note_failures(calendars: list[ConnectedCalendar], found: dict[int, Reading]) -> None:

@@ -131,10 +131,10 @@ def _sync_once(event_id: int, token: str) -> bool:
         return _record(event_id, token, revision, record)
     if not present and not sent_before:
         return _record(event_id, token, revision, dict(status=EventStatus.REMOVED.value, last_error=""))
-    from linktime.calendars.service import client_for
+    from linktime.calendars.service import with_client
 
     connection = calendar.connection
-    client, calendar_remote, remote_id = client_for(connection), calendar.remote_id, event.remote_id
+    calendar_remote, remote_id = calendar.remote_id, event.remote_id
     details = details_for(event.booking)
     event.attempts += 1
     if present:
@@ -142,10 +142,10 @@ def _sync_once(event_id: int, token: str) -> bool:
     db.session.commit()  # no transaction stays open during the calendar's calls
     try:
         if present:
-            record = dict(status=EventStatus.WRITTEN.value, last_error="",
-                          remote_id=client.put_event(calendar_remote, details, remote_id))
+            written = with_client(connection, lambda client: client.put_event(calendar_remote, details, remote_id))
+            record = dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=written)
         else:
-            client.delete_event(calendar_remote, details.uid, remote_id)
+            with_client(connection, lambda client: client.delete_event(calendar_remote, details.uid, remote_id))
             record = dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None)
     except Unreachable as exc:
         _note(event_id, token, exc.message)

@@ -2,21 +2,82 @@
 and the one that new bookings are written into."""
 from __future__ import annotations
 
+from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from linktime import audit
-from linktime.calendars.base import CalendarClient, RemoteCalendar
+from linktime.calendars import oauth
+from linktime.calendars.base import CalendarClient, Expired, RemoteCalendar
 from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
+from linktime.calendars.google.client import GoogleCalendar
+from linktime.calendars.microsoft.client import OutlookCalendar
 from linktime.extensions import db
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
 
 
-def client_for(connection: CalendarConnection, *, timeout: float = 10) -> CalendarClient:
-    """The client that reaches this account, with its credentials."""
+def client_for(connection: CalendarConnection, *, timeout: float | None = None, force: bool = False) -> CalendarClient:
+    """The client that reaches this account, with its credentials (an OAuth token refreshed when
+    it is about to expire, or when ``force``: it was just refused)."""
+    timeout = timeout or float(current_app.config.get("CALENDAR_TIMEOUT", 10))
+    kind = connection.provider_kind
+    if kind is CalendarProvider.GOOGLE:
+        return GoogleCalendar(current_app.config["GOOGLE_API_URL"], oauth.access_token(connection, force=force),
+                              timeout=timeout)
+    if kind is CalendarProvider.OUTLOOK:
+        return OutlookCalendar(current_app.config["MICROSOFT_GRAPH_URL"],
+                               oauth.access_token(connection, force=force), timeout=timeout)
     username = connection.account.split(" at ", 1)[0]
     return CalDAVClient(connection.server_url, username, connection.secret or "", timeout=timeout)
+
+
+def with_client(connection: CalendarConnection, action: Callable[[CalendarClient], T]) -> T:
+    """Run ``action`` with the account's client; a refused OAuth token is refreshed and tried once more."""
+    try:
+        return action(client_for(connection))
+    except Expired:
+        if connection.provider_kind is CalendarProvider.CALDAV:
+            raise
+        return action(client_for(connection, force=True))
+
+
+def connect_oauth(user: User, provider: CalendarProvider, tokens: oauth.Tokens, claims: dict) -> CalendarConnection:
+    """Keep a Google or Outlook account the host allowed: its calendars listed, the tokens sealed.
+
+    The same account connected again keeps the choices made about its calendars.
+    """
+    client_class = GoogleCalendar if provider is CalendarProvider.GOOGLE else OutlookCalendar
+    api = current_app.config["GOOGLE_API_URL" if provider is CalendarProvider.GOOGLE else "MICROSOFT_GRAPH_URL"]
+    client = client_class(api, tokens.access_token, timeout=float(current_app.config.get("CALENDAR_TIMEOUT", 10)))
+    account = str(claims.get("email") or "") or client.email()
+    found = client.calendars()
+    if not account or not found:
+        raise NotCalDAV(f"{provider.label} has no calendar this account can add events to.")
+    connection = db.session.scalar(select(CalendarConnection).where(
+        CalendarConnection.user_id == user.id, CalendarConnection.provider == provider.value,
+        CalendarConnection.account == account[:254]))
+    if connection is None:
+        connection = CalendarConnection(user_id=user.id, provider=provider.value, account=account[:254])
+        db.session.add(connection)
+    connection.secret = tokens.to_json()
+    _connected(user, connection, found)
+    return connection
+
+
+def _connected(user: User, connection: CalendarConnection, found: list[RemoteCalendar]) -> None:
+    connection.status, connection.attention_reason = ConnectionStatus.CONNECTED.value, ""
+    connection.read_failed_since = None
+    _keep_calendars(user, connection, found)
+    _renew_pages(user.id)
+    label = connection.provider_kind.label
+    audit.record(user.id, "calendar.connected", f"Connected the {label} account {connection.account} "
+                 f"({', '.join(sorted(c.name for c in connection.calendars))}).")
+    db.session.commit()
+
+
+T = TypeVar("T")
 
 
 def _renew_pages(user_id: int) -> None:
@@ -66,13 +127,7 @@ def connect_caldav(user: User, url: str, username: str, password: str) -> Calend
         connection = CalendarConnection(user_id=user.id, provider=CalendarProvider.CALDAV.value, account=account)
         db.session.add(connection)
     connection.server_url, connection.secret = url, password
-    connection.status, connection.attention_reason = ConnectionStatus.CONNECTED.value, ""
-    connection.read_failed_since = None
-    _keep_calendars(user, connection, found)
-    _renew_pages(user.id)
-    audit.record(user.id, "calendar.connected", f"Connected the {CalendarProvider.CALDAV.label} account {account} "
-                 f"({', '.join(sorted(c.name for c in connection.calendars))}).")
-    db.session.commit()
+    _connected(user, connection, found)
     return connection
 
 
@@ -108,12 +163,17 @@ def choose(user: User, checked: set[int], destination: int | None) -> None:
     db.session.commit()
 
 
-def disconnect(connection: CalendarConnection) -> None:
-    """Forget the account: its secret, its calendars and the choices made about them, at once.
+def disconnect(connection: CalendarConnection) -> bool | None:
+    """Forget the account: its secret, its calendars and the choices made about them, at once,
+    and revoke LinkTime's access where the provider can (Google). Returns whether it was revoked
+    (None: the provider has no way; CalDAV and Microsoft).
 
     LinkTime's events already written there stay (with their links); new bookings are written to
     no calendar until the host picks another destination.
     """
+    revoked = None
+    if connection.provider_kind is CalendarProvider.GOOGLE:
+        revoked = oauth.revoke(oauth.app_for(CalendarProvider.GOOGLE), oauth.Tokens.from_json(connection.secret))
     user_id = connection.user_id
     label = connection.provider_kind.label
     audit.record(user_id, "calendar.disconnected",
@@ -123,3 +183,4 @@ def disconnect(connection: CalendarConnection) -> None:
     _renew_pages(user_id)
     db.session.commit()
     audit.purge_free_space()
+    return revoked

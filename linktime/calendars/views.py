@@ -5,9 +5,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from linktime import throttle
-from linktime.calendars import service
+from linktime.calendars import oauth, service
 from linktime.calendars.base import CalendarError
 from linktime.calendars.forms import CalDAVForm
+from linktime.models import CalendarProvider
 from linktime.throttle import Limit, Throttled
 
 bp = Blueprint("calendars", __name__, url_prefix="/integrations")
@@ -16,9 +17,19 @@ bp = Blueprint("calendars", __name__, url_prefix="/integrations")
 CONNECT_PER_HOST = Limit("caldav-connect", 10, 15 * 60)
 
 
+# The providers connected by OAuth, by the name in their fixed callback URL.
+OAUTH_PROVIDERS = {"google": CalendarProvider.GOOGLE, "microsoft": CalendarProvider.OUTLOOK}
+
+
 def section_context(form: CalDAVForm | None = None, error: str | None = None, notice: str | None = None) -> dict:
+    from flask import current_app
+
+    cards = [dict(name=name, provider=provider, pending=oauth.pending(provider),
+                  sandbox=bool(current_app.config.get(f"{'GOOGLE' if name == 'google' else 'MICROSOFT'}_SANDBOX")),
+                  scopes=oauth.GOOGLE_SCOPES if name == "google" else oauth.MICROSOFT_SCOPES)
+             for name, provider in OAUTH_PROVIDERS.items()]
     return dict(connections=service.connections(current_user), caldav_form=form or CalDAVForm(formdata=None),
-                caldav_error=error, calendars_notice=notice)
+                caldav_error=error, calendars_notice=notice, oauth_cards=cards)
 
 
 def _section(status: int = 200, **context):
@@ -56,6 +67,44 @@ def connect_caldav():
     return _done(notice)
 
 
+def _provider(name: str) -> CalendarProvider:
+    provider = OAUTH_PROVIDERS.get(name)
+    if provider is None:
+        abort(404)
+    return provider
+
+
+@bp.post("/<any(google, microsoft):name>/connect")
+@login_required
+def connect_oauth(name: str):
+    """Off to the provider's consent page (its Allow / Deny)."""
+    return redirect(oauth.start(oauth.app_for(_provider(name))), code=303)
+
+
+@bp.post("/<any(google, microsoft):name>/cancel")
+@login_required
+def cancel_oauth(name: str):
+    oauth.cancel(_provider(name))
+    return _done("Connecting was cancelled.")
+
+
+@bp.get("/<any(google, microsoft):name>/callback")
+@login_required
+def callback(name: str):
+    """Back from the provider's consent page: keep the account, or say why not."""
+    provider = _provider(name)
+    try:
+        tokens, claims = oauth.finish(oauth.app_for(provider), state=request.args.get("state"),
+                                      code=request.args.get("code"), error=request.args.get("error"))
+        connection = service.connect_oauth(current_user, provider, tokens, claims)
+    except CalendarError as exc:
+        flash(exc.message if exc.message.endswith(".") else f"{exc.message}.", "error")
+        return redirect(url_for("accounts.integrations", _anchor="calendars"))
+    flash(f"Connected {connection.account} ({', '.join(c.name for c in connection.calendars)}). "
+          "Choose below which calendars are checked and which one gets new bookings.", "success")
+    return redirect(url_for("accounts.integrations", _anchor="calendars"))
+
+
 @bp.post("/calendars/choose")
 @login_required
 def choose():
@@ -74,8 +123,17 @@ def disconnect(connection_id: int):
     connection = service.own_connection(current_user, connection_id)
     if connection is None:
         abort(404)
-    account = connection.account
-    service.disconnect(connection)
-    notice = (f"{account} is disconnected: its password and calendars are deleted from LinkTime. "
+    account, kind = connection.account, connection.provider_kind
+    revoked = service.disconnect(connection)
+    secret = "app password" if kind is CalendarProvider.CALDAV else "access tokens"
+    notice = (f"{account} is disconnected: its {secret} and calendars are deleted from LinkTime. "
               "Events already written there stay; new bookings are written to no calendar of that account.")
+    if revoked is True:
+        notice += " Google was told to revoke LinkTime's access."
+    elif revoked is False:
+        notice += (" Google could not be reached to revoke LinkTime's access: remove LinkTime at "
+                   "myaccount.google.com/permissions.")
+    elif kind is CalendarProvider.OUTLOOK:
+        notice += (" Microsoft has no way for LinkTime to revoke its access: remove LinkTime at "
+                   "myapps.microsoft.com (work or school) or account.live.com/consent/Manage (personal).")
     return _done(notice)

@@ -47,7 +47,8 @@ public = ["/", "/login", "/signup", "/ada", "/ada/intro-call", "/ada/intro-call/
           "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css"]
 host = ["/bookings", "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
         "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
-        "/integrations/zoom/card", "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", "/admin/jobs"]
+        "/integrations/zoom/card", "/integrations/google/callback?state=not-started-here&code=x",
+        "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", "/admin/jobs"]
 pages, opened = {}, set()
 client = app.test_client()
 router = app.url_map.bind("localhost")

@@ -34,7 +34,8 @@ HOST_RULES = host_rules()
 
 
 def url_for_rule(rule: Rule, ids: dict[str, int]) -> str:
-    return re.sub(r"<(?:(?:int|id):)?(\w+)>", lambda m: str(ids[m[1]]), rule.rule)
+    path = re.sub(r"<any\(([\w-]+)[^>]*\):\w+>", lambda m: m[1], rule.rule)  # the first of the choices
+    return re.sub(r"<(?:(?:int|id):)?(\w+)>", lambda m: str(ids[m[1]]), path)
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_another_host_gets_404_for_records_not_theirs(client, auth, records, rul
     auth.login("bob@example.com")
     response = client.open(url_for_rule(rule, records), method=method)
     admin_only = rule.endpoint.startswith("admin.") or rule.endpoint.startswith("accounts.") and "team" in rule.rule
-    if rule.arguments or admin_only:
+    if rule.arguments - {"name"} or admin_only:  # a record in the URL (a provider's name is not one)
         assert response.status_code == 404
     else:
         # Pages without a record in the URL show Bob only his own things.

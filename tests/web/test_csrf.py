@@ -11,6 +11,7 @@ POSTS = ["/signup", "/login", "/logout", "/settings/profile", "/settings/passwor
          "/ada/intro-call/book", "/bookings/1/cancel", "/bookings/1/meeting/retry",
          "/integrations/zoom/connect", "/integrations/zoom/cancel", "/integrations/zoom/disconnect",
          "/integrations/caldav/connect", "/integrations/calendars/choose", "/integrations/calendars/1/disconnect",
+         "/integrations/<any(google, microsoft):name>/connect", "/integrations/<any(google, microsoft):name>/cancel",
          "/admin/jobs/1/retry"]
 
 
@@ -32,7 +33,8 @@ def test_every_form_post_route_is_listed(app):
     assert len(posts) == len(POSTS) + 4
 
 
-@pytest.mark.parametrize("path", POSTS + ["/booking/sometoken/cancel", "/booking/sometoken/reschedule"])
+@pytest.mark.parametrize("path", [p.replace("<any(google, microsoft):name>", "google") for p in POSTS]
+                         + ["/integrations/microsoft/connect", "/booking/sometoken/cancel", "/booking/sometoken/reschedule"])
 def test_post_without_token_is_refused_with_a_clear_page(csrf_client, path):
     response = csrf_client.post(path, data={"name": "x"})
     assert response.status_code == 400

@@ -10,7 +10,6 @@ https://developers.zoom.us/docs/api/meetings/ (create, update, delete a meeting)
 """
 from __future__ import annotations
 
-import email.utils
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ if TYPE_CHECKING:  # Authlib is loaded when a token is asked for, not at every w
     from authlib.integrations.requests_client import OAuth2Session
 
 from linktime.conferencing import base
+from linktime.http import retry_after
 
 # Every permission LinkTime asks Zoom for, with the words people read for it: the one source of the
 # consent screen, the Integrations card and the README (tests hold them to it).
@@ -154,20 +154,6 @@ def _body(response: requests.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def _describe(response: requests.Response, data: dict) -> str:
     message = data.get("message") or data.get("reason") or data.get("error_description") or data.get("error")
     if not message:
@@ -185,9 +171,9 @@ def raise_for_response(response: requests.Response) -> dict[str, Any]:
     code, message = data.get("code"), _describe(response, data)
     if status == 429:
         daily = "00:00" in message or "daily" in message.lower()
-        raise ZoomRateLimited(message, status=status, code=code, daily=daily, retry_after=_retry_after(response))
+        raise ZoomRateLimited(message, status=status, code=code, daily=daily, retry_after=retry_after(response))
     if status >= 500:
-        raise ZoomUnavailable(message, status=status, code=code, retry_after=_retry_after(response))
+        raise ZoomUnavailable(message, status=status, code=code, retry_after=retry_after(response))
     if status == 401 or code == 124:
         raise ZoomAuthError(message, status=status, code=code)
     if status == 404 or code in (3001, 1001):

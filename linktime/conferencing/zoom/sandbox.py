@@ -133,7 +133,7 @@ class SandboxState:
 
 
 CONSENT = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Zoom sandbox · Authorize</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Zoom sandbox · Authorize</title><link rel="icon" href="data:,">
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#222}
 .badge{background:#ffe08a;padding:.2rem .5rem;border-radius:.3rem;font-size:.8rem}
 button{font-size:1rem;padding:.6rem 1.4rem;margin-right:.5rem;border-radius:.4rem;border:1px solid #0b5cff;cursor:pointer}
@@ -160,6 +160,11 @@ def create_sandbox(*, client_secret: str, webhook_secret: str, client_id: str = 
     state = SandboxState(webhook_secret)
     app.extensions["zoom_sandbox"] = state
     app.config["WEBHOOK_URL"] = webhook_url
+    # The same process plays Google Calendar and Outlook (calendars/sandbox.py).
+    from linktime.calendars.sandbox import CalendarSandboxState, calendar_sandbox
+
+    calendars = app.extensions["calendar_sandbox"] = CalendarSandboxState(now=state.now)
+    app.register_blueprint(calendar_sandbox(calendars, client_id=client_id, client_secret=client_secret))
 
     def oauth_error(reason: str, error: str, status: int = 400) -> Response:
         response = jsonify({"reason": reason, "error": error})
@@ -445,6 +450,7 @@ def create_sandbox(*, client_secret: str, webhook_secret: str, client_id: str = 
         ) or "<tr><td colspan=4>No meetings yet.</td></tr>"
         return Response(
             "<!doctype html><title>Zoom sandbox</title><h1>Zoom sandbox</h1>"
+            "<p><a href='/sandbox/calendars'>Google Calendar and Outlook sandbox</a></p>"
             "<p>A Zoom look-alike for trying LinkTime. Control endpoints: POST /sandbox/faults "
             "{kind: error|rate_limit|daily_limit|hang|garbage|lost_answer, count, method, path}, /sandbox/clock {advance}, "
             "/sandbox/expire-access-tokens, /sandbox/revoke-refresh-tokens, /sandbox/deauthorize {email}.</p>"

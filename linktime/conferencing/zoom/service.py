@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Callable, TypeVar
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from linktime import audit
 from linktime.conferencing import base
@@ -23,7 +23,7 @@ from linktime.conferencing.zoom.client import (
 )
 from linktime.extensions import db
 from linktime.jobs.outbox import enqueue
-from linktime.models import AuditEvent, ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
+from linktime.models import ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
 
 FORGOTTEN = "a Zoom account"
 

@@ -1,0 +1,1 @@
+"""Google Calendar: the client (Calendar API v3)."""

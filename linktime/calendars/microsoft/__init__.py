@@ -1,0 +1,1 @@
+"""Outlook Calendar: the client (Microsoft Graph v1.0)."""

@@ -1,0 +1,257 @@
+"""OAuth for calendar accounts (Google, Microsoft): connect, keep the access token fresh, revoke.
+
+Authorization code with PKCE (S256) through Authlib. The state and the PKCE verifier of a Connect
+in progress live in the host's signed session, tied to the provider, for ten minutes. Tokens are
+kept as JSON in ``CalendarConnection.secret`` (sealed, AES-256-GCM). An access token is refreshed a
+few minutes before it expires, one refresh per account at a time in a process; Microsoft's refresh
+tokens rotate, so the new one is stored every time.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from flask import current_app, session
+from sqlalchemy import select, update
+
+from linktime.calendars.base import CalendarError, Unreachable, WrongPassword
+from linktime.crypto import keyring
+from linktime.extensions import db
+from linktime.models import CalendarConnection, CalendarProvider, now_utc, sealed_context
+
+MARGIN = timedelta(minutes=5)  # refreshed this long before it expires
+PENDING_FOR = timedelta(minutes=10)
+SANDBOX_CLIENT_ID = "linktime-sandbox"
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    purpose: str
+
+
+GOOGLE_SCOPES = (
+    Scope("openid", "Know which Google account this is"),
+    Scope("email", "See the account's email address, to show you which one is connected"),
+    Scope("https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+          "See the list of your calendars, so you can choose which ones LinkTime uses"),
+    Scope("https://www.googleapis.com/auth/calendar.events.freebusy",
+          "See when you are busy in them (only the times: no titles, people or details)"),
+    Scope("https://www.googleapis.com/auth/calendar.events.owned",
+          "Add, move and delete events for your bookings in your calendars"),
+)
+MICROSOFT_SCOPES = (
+    Scope("offline_access", "Stay connected without asking you again"),
+    Scope("User.Read", "See the account's email address, to show you which one is connected"),
+    Scope("Calendars.ReadWrite",
+          "See when you are busy, and add, move and delete events for your bookings "
+          "(Microsoft has no narrower permission that allows both)"),
+)
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    provider: CalendarProvider
+    client_id: str
+    client_secret: str
+    authorize_url: str
+    token_url: str
+    revoke_url: str | None  # Microsoft has none for one grant
+    scopes: tuple[Scope, ...]
+    redirect_uri: str
+    extra: tuple[tuple[str, str], ...]
+    sandbox: bool
+    timeout: float = 10.0
+
+
+def app_for(provider: CalendarProvider) -> OAuthApp:
+    config = current_app.config
+    base = str(config["BASE_URL"]).rstrip("/")
+    timeout = float(config.get("CALENDAR_TIMEOUT", 10))
+    if provider is CalendarProvider.GOOGLE:
+        oauth, token = str(config["GOOGLE_OAUTH_URL"]).rstrip("/"), str(config["GOOGLE_TOKEN_URL"]).rstrip("/")
+        return OAuthApp(provider, config["GOOGLE_CLIENT_ID"], config["GOOGLE_CLIENT_SECRET"],
+                        f"{oauth}/o/oauth2/v2/auth", f"{token}/token", f"{token}/revoke", GOOGLE_SCOPES,
+                        f"{base}/integrations/google/callback",
+                        (("access_type", "offline"), ("prompt", "consent"), ("include_granted_scopes", "false")),
+                        bool(config.get("GOOGLE_SANDBOX")), timeout)
+    login = f"{str(config['MICROSOFT_LOGIN_URL']).rstrip('/')}/{config['MICROSOFT_TENANT']}/oauth2/v2.0"
+    return OAuthApp(provider, config["MICROSOFT_CLIENT_ID"], config["MICROSOFT_CLIENT_SECRET"],
+                    f"{login}/authorize", f"{login}/token", None, MICROSOFT_SCOPES,
+                    f"{base}/integrations/microsoft/callback", (("prompt", "select_account"),),
+                    bool(config.get("MICROSOFT_SANDBOX")), timeout)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+
+    def to_json(self) -> str:
+        return json.dumps({"access_token": self.access_token, "refresh_token": self.refresh_token,
+                           "expires_at": self.expires_at.isoformat()})
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Tokens | None:
+        try:
+            data = json.loads(text or "")
+            return cls(str(data["access_token"]), str(data["refresh_token"]), datetime.fromisoformat(data["expires_at"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def _session(app: OAuthApp):
+    from authlib.integrations.requests_client import OAuth2Session
+
+    return OAuth2Session(app.client_id, app.client_secret, redirect_uri=app.redirect_uri,
+                         token_endpoint_auth_method="client_secret_post", code_challenge_method="S256",
+                         scope=" ".join(scope.name for scope in app.scopes))
+
+
+# ---------------------------------------------------------------------------- connect
+
+
+def start(app: OAuthApp) -> str:
+    """Where to send the host to consent; what the callback will check is kept in their session."""
+    state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+    session[f"calendar_oauth_{app.provider.value}"] = {"state": state, "verifier": verifier,
+                                                        "until": (now_utc() + PENDING_FOR).isoformat()}
+    with _session(app) as oauth:
+        url, _ = oauth.create_authorization_url(app.authorize_url, state=state, code_verifier=verifier,
+                                                **dict(app.extra))
+    return url
+
+
+def pending(provider: CalendarProvider) -> bool:
+    kept = session.get(f"calendar_oauth_{provider.value}")
+    return bool(kept) and datetime.fromisoformat(kept["until"]) > now_utc()
+
+
+def cancel(provider: CalendarProvider) -> None:
+    session.pop(f"calendar_oauth_{provider.value}", None)
+
+
+class ConsentError(CalendarError):
+    """The Connect did not finish: denied, expired, or not this browser's."""
+
+
+def finish(app: OAuthApp, *, state: str | None, code: str | None, error: str | None) -> tuple[Tokens, dict]:
+    """The callback: check the state, trade the code for tokens. Returns them with the id token's claims."""
+    kept = session.pop(f"calendar_oauth_{app.provider.value}", None)
+    label = app.provider.label
+    if not kept or not state or not secrets.compare_digest(str(kept["state"]), state) \
+            or datetime.fromisoformat(kept["until"]) <= now_utc():
+        raise ConsentError(f"This {label} sign-in is not the one started here, or it took more than ten minutes. "
+                           "Please connect again.")
+    if error or not code:
+        raise ConsentError(f"{label} was not connected: access was not allowed." if error == "access_denied"
+                           else f"{label} was not connected ({(error or 'no code')[:80]}).")
+    token = _token_call(app, lambda oauth: oauth.fetch_token(app.token_url, grant_type="authorization_code",
+                                                             code=code, code_verifier=kept["verifier"],
+                                                             timeout=app.timeout))
+    return _tokens(token, None), _claims(token.get("id_token"))
+
+
+def _claims(id_token: str | None) -> dict:
+    """The claims of an ID token received straight from the token endpoint over TLS (OpenID
+    Connect Core 3.1.3.7: its signature need not be checked then)."""
+    try:
+        payload = str(id_token).split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, TypeError):
+        return {}
+
+
+def _tokens(token: dict[str, Any], previous_refresh: str | None) -> Tokens:
+    access, refresh = token.get("access_token"), token.get("refresh_token") or previous_refresh
+    if not access or not refresh:
+        raise Unreachable("the token answer had no tokens in it")
+    try:
+        expires_in = int(token.get("expires_in") or 3599)
+    except (TypeError, ValueError):
+        expires_in = 3599
+    return Tokens(str(access), str(refresh), now_utc() + timedelta(seconds=expires_in))
+
+
+def _token_call(app: OAuthApp, call) -> dict[str, Any]:
+    from authlib.integrations.base_client.errors import OAuthError
+
+    label = app.provider.label
+    try:
+        with _session(app) as oauth:
+            return dict(call(oauth))
+    except OAuthError as exc:
+        if exc.error == "invalid_grant":
+            raise WrongPassword(f"{label} refused LinkTime's access: it was revoked or has expired") from None
+        raise CalendarError(f"{label} refused the request ({exc.error})") from None
+    except requests.HTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else 0
+        if status == 429 or status >= 500:
+            raise Unreachable(f"{label} could not be reached (HTTP {status})") from None
+        raise CalendarError(f"{label} refused the request (HTTP {status})") from None
+    except requests.RequestException as exc:
+        raise Unreachable(f"{label} could not be reached ({type(exc).__name__})") from None
+    except (ValueError, TypeError, KeyError):
+        raise Unreachable(f"{label}'s token answer could not be read") from None
+
+
+def revoke(app: OAuthApp, tokens: Tokens | None) -> bool:
+    """Revoke the grant at the provider where it has a way (Google); True when it said yes."""
+    if app.revoke_url is None or tokens is None:
+        return False
+    try:
+        answer = requests.post(app.revoke_url, data={"token": tokens.refresh_token}, timeout=app.timeout)
+    except requests.RequestException:
+        return False
+    return answer.status_code == 200
+
+
+# ---------------------------------------------------------------------------- a fresh access token
+
+_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(connection_id: int) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(connection_id, threading.Lock())
+
+
+def _store(connection: CalendarConnection, tokens: Tokens) -> None:
+    """Write new tokens at once, on a connection of its own (the caller's session is left alone)."""
+    blob = keyring().encrypt(tokens.to_json(), sealed_context("calendar_connections", "secret_enc", connection.uid))
+    with db.engine.begin() as link:
+        link.execute(update(CalendarConnection).where(CalendarConnection.id == connection.id)
+                     .values(secret_enc=blob))
+    current_app.logger.info("refreshed the %s access of calendar account %s", connection.provider, connection.id)
+
+
+def access_token(connection: CalendarConnection, *, force: bool = False) -> str:
+    """A usable access token for the account, refreshed when it is about to expire (or ``force``)."""
+    tokens = Tokens.from_json(connection.secret)
+    if tokens is None:
+        raise WrongPassword(f"LinkTime's access to {connection.provider_kind.label} cannot be read")
+    if not force and tokens.expires_at > now_utc() + MARGIN:
+        return tokens.access_token
+    with _lock(connection.id):
+        # Another thread may have refreshed it meanwhile: read what is stored now.
+        blob = db.session.scalar(select(CalendarConnection.secret_enc).where(CalendarConnection.id == connection.id)
+                                 .execution_options(populate_existing=True))
+        if blob and blob != connection.secret_enc:
+            stored = Tokens.from_json(keyring().decrypt(blob, sealed_context("calendar_connections", "secret_enc",
+                                                                             connection.uid)))
+            if stored is not None and stored.expires_at > now_utc() + MARGIN:
+                return stored.access_token
+            tokens = stored or tokens
+        app = app_for(connection.provider_kind)
+        refreshed = _tokens(_token_call(app, lambda oauth: oauth.refresh_token(
+            app.token_url, refresh_token=tokens.refresh_token, timeout=app.timeout)), tokens.refresh_token)
+        _store(connection, refreshed)
+        return refreshed.access_token

@@ -1,0 +1,104 @@
+"""Google Calendar in Chromium against the sandbox over real HTTP: connect, a busy hour marked in
+the calendar leaves the booking page, a booking lands in the calendar with its Zoom link, and
+cancelling takes it out again."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from linktime.extensions import db
+from tests.conftest import LiveServer, add_event_type, add_user, close_app, make_app, screenshot
+
+pytestmark = pytest.mark.e2e
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def calendar_live(tmp_path, sandbox):
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=3, CALENDAR_TIMEOUT=3)
+    with LiveServer(app) as server:
+        app.config["BASE_URL"] = server.url
+        with app.app_context():
+            add_event_type(add_user("ada", timezone="Europe/Berlin"), location="zoom")
+            db.session.remove()
+        yield app, server
+    close_app(app)
+
+
+def a_weekday_ahead() -> date:
+    day = datetime.now(BERLIN).date() + timedelta(days=3)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def test_google_calendar_from_connect_to_a_cancelled_booking(calendar_live, sandbox, new_context):
+    app, server = calendar_live
+    host = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
+    host.goto(f"{server.url}/login")
+    host.get_by_label("Email").fill("ada@example.com")
+    host.get_by_label("Password").fill("correct horse")
+    host.get_by_role("button", name="Sign in").click()
+
+    # Zoom first (the booking's link), then Google Calendar: its consent page, Allow.
+    host.goto(f"{server.url}/settings/integrations")
+    host.locator("#zoom-card-personal").get_by_role("button", name="Connect").click()
+    host.get_by_role("button", name="Allow").click()
+    card = host.locator("#google-card")
+    assert "Not connected" in card.inner_text() and "Sandbox" in card.inner_text()
+    card.get_by_role("button", name="Connect Google Calendar").click()
+    assert "LinkTime wants to access your Google account" in host.content()
+    assert "See when you are busy in them (only the times" in host.content()
+    screenshot(host, "calendar-01-google-consent")
+    host.get_by_label("Sign in as").fill("ada@gmail-sandbox.test")
+    host.get_by_role("button", name="Allow").click()
+    host.wait_for_url(re.compile("/settings/integrations"))
+    assert "Connected ada@gmail-sandbox.test" in host.locator("main").inner_text()
+    assert "Connected" in host.locator("#google-card header").inner_text()
+    calendars = host.locator("#calendars table").inner_text()
+    assert "Google Calendar · ada@gmail-sandbox.test" in calendars and "Family" in calendars
+    screenshot(host, "calendar-02-google-connected")
+
+    # A busy hour marked in the sandbox's calendar, 09:00–10:00 in Berlin on a weekday ahead.
+    day = a_weekday_ahead()
+    busy_from = datetime.combine(day, time(9), BERLIN).astimezone(UTC)
+    host.goto(f"{sandbox.url}/sandbox/calendars")
+    mark = host.locator("form", has=host.get_by_role("button", name="Mark busy in ada@gmail-sandbox.test"))
+    mark.get_by_label("Busy from (UTC)").fill(busy_from.strftime("%Y-%m-%dT%H:%M"))
+    mark.get_by_label("title").fill("Physio")
+    mark.get_by_role("button", name="Mark busy in ada@gmail-sandbox.test").click()
+    assert "Physio" in host.locator("body").inner_text()
+
+    # The invitee's page of that day starts at 10:00: 09:00 and 09:30 are gone.
+    invitee = new_context(timezone_id="Europe/Berlin", viewport={"width": 390, "height": 844}).new_page()
+    invitee.goto(f"{server.url}/ada/intro-call?date={day.isoformat()}")
+    invitee.locator(".slot-list a.slot").first.wait_for()
+    shown = [t.strip() for t in invitee.locator(".slot-list a.slot").all_inner_texts()]
+    assert shown[0] == "10:00" and "09:00" not in shown and "09:30" not in shown
+    screenshot(invitee, "calendar-03-busy-hour-gone")
+
+    # Booked at 10:00: the event is in the Google calendar with the Zoom link.
+    invitee.locator(".slot-list a.slot").first.click()
+    invitee.get_by_label("Your name").fill("Bea Invitee")
+    invitee.get_by_label("Email").fill("bea@example.com")
+    invitee.get_by_role("button", name="Confirm booking").click()
+    invitee.wait_for_url(re.compile(r"/booking/"))
+    join = invitee.locator("a.join-link").get_attribute("href")
+    host.goto(f"{sandbox.url}/sandbox/calendars")
+    row = host.locator("tr", has_text="Intro Call: Ada and Bea Invitee")
+    row.wait_for()
+    assert join in row.inner_text()
+    assert (datetime.combine(day, time(10), BERLIN).astimezone(UTC)).strftime("%Y-%m-%d %H:%M") in row.inner_text()
+    screenshot(host, "calendar-04-event-in-google")
+
+    # Cancelled: gone from the calendar (the test app runs its jobs within the request).
+    invitee.get_by_role("button", name="Cancel booking").click()
+    invitee.get_by_role("button", name="Cancel booking").click()
+    invitee.get_by_role("heading", name="Cancelled").wait_for()
+    host.goto(f"{sandbox.url}/sandbox/calendars")
+    assert "Physio" in host.locator("body").inner_text()
+    assert host.locator("tr", has_text="Intro Call: Ada and Bea Invitee").count() == 0
+    screenshot(host, "calendar-05-event-gone")

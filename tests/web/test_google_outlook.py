@@ -1,0 +1,192 @@
+"""Google Calendar and Outlook, over real HTTP against the sandbox that plays them.
+
+Connect (Allow and Deny), busy times kept off the booking page, each booking written into the
+chosen calendar with its Zoom link and following it through reschedule and cancel, access tokens
+refreshed (Microsoft's refresh tokens rotate and are stored), a revoked grant asking the host to
+connect again, busy or failing services retried without ever making a second event, and
+disconnect revoking at Google.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from linktime.calendars import busy, oauth
+from linktime.extensions import db
+from linktime.jobs.outbox import dispatch
+from linktime.models import Booking, CalendarConnection, CalendarEvent, ConnectedCalendar, EventStatus
+from tests.conftest import add_event_type, add_user, book_form, close_app, connect_zoom, make_app
+
+TUESDAY = "2026-11-24"  # the clock fixture's Monday is 23 November 2026, 01:00 in New York
+EMAIL = {"google": "host@gmail-sandbox.test", "microsoft": "host@outlook-sandbox.test"}
+
+
+@pytest.fixture
+def calendar_app(tmp_path, sandbox, clock):
+    app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=2, CALENDAR_TIMEOUT=2)
+    with app.app_context():
+        add_event_type(add_user("ada"), location="zoom")
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def ada(calendar_app):
+    client = calendar_app.test_client()
+    client.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
+    return client
+
+
+def connect(client, name: str, *, decision: str = "allow", email: str | None = None):
+    """Do what a host does: Connect, Allow (or Deny) on the provider's page, come back."""
+    start = client.post(f"/integrations/{name}/connect")
+    assert start.status_code == 303, start.get_data(as_text=True)
+    page = requests.get(start.location, timeout=10)
+    assert page.status_code == 200, page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    answer = requests.post(start.location.split("?")[0], allow_redirects=False, timeout=10,
+                           data={**fields, "email": email or EMAIL[name], "decision": decision})
+    assert answer.status_code in (302, 303), answer.text
+    return client.get(answer.headers["Location"].split("127.0.0.1:5000", 1)[1], follow_redirects=True)
+
+
+def times(client, date: str = TUESDAY) -> list[str]:
+    page = client.get(f"/ada/intro-call?tz=America/New_York&date={date}").get_data(as_text=True)
+    return re.findall(r'class="outline slot"[^>]*>(\d\d:\d\d)', page)
+
+
+def book(app, start: str):
+    return book_form(app.test_client(), "/ada/intro-call/book", start, name="Bea", email="bea@example.com", notes="",
+                     tz="America/New_York")
+
+
+def held(sandbox, name: str) -> dict[str, list[dict]]:
+    """What the sandbox's calendars of that provider hold: {calendar name: [events]}."""
+    accounts = requests.get(f"{sandbox.url}/sandbox/calendars", headers={"Accept": "application/json"}).json()
+    return {cal["name"]: cal["events"] for acc in accounts if acc["key"] == name for cal in acc["calendars"]}
+
+
+def ours(sandbox, name: str) -> list[dict]:
+    return [e for events in held(sandbox, name).values() for e in events if e["title"].startswith("Intro Call")]
+
+
+@pytest.mark.parametrize("name", ["google", "microsoft"])
+def test_connect_busy_times_and_a_booking_followed_through_its_life(calendar_app, ada, sandbox, clock, name):
+    app = calendar_app
+    connect_zoom(ada)
+    done = connect(ada, name).get_data(as_text=True)
+    assert f"Connected {EMAIL[name]}" in done
+    with app.app_context():
+        connection = db.session.scalar(select(CalendarConnection))
+        assert connection.account == EMAIL[name] and connection.provider == ("google" if name == "google" else "outlook")
+        assert "refresh_token" not in connection.secret_enc and oauth.Tokens.from_json(connection.secret) is not None
+        assert sorted(c.name for c in connection.calendars) == sorted(held(sandbox, name))
+        assert [c.is_destination for c in connection.calendars].count(True) == 1
+    # The seeded "Team lunch" (17:00–18:00 UTC) blocks; the all-afternoon event marked free does not.
+    shown = times(app.test_client())
+    assert "12:00" not in shown and "12:30" not in shown and "11:30" in shown and "14:00" in shown
+    # A busy hour marked in the sandbox: pages made a moment ago still offer it, for a minute.
+    requests.post(f"{sandbox.url}/sandbox/calendars/busy",
+                  json={"provider": name, "email": EMAIL[name], "start": "2026-11-24T15:00", "minutes": 60})
+    assert "10:00" in times(app.test_client())
+    clock.shift(busy.FRESH + timedelta(seconds=1))
+    assert "10:00" not in times(app.test_client()) and "10:30" not in times(app.test_client())
+
+    assert book(app, "2026-11-24T16:00:00+00:00").status_code == 303
+    [event] = ours(sandbox, name)
+    with app.app_context():
+        booking = db.session.scalar(select(Booking))
+        join, manage = booking.meeting.join_url, booking.manage_url.split("5000", 1)[1]
+        assert booking.calendar_event.status == EventStatus.WRITTEN
+    assert event["start"] == "2026-11-24 16:00" and event["where"] == join  # with its Zoom link
+    assert "11:00" not in times(app.test_client()) and "11:30" in times(app.test_client())
+
+    page = app.test_client().post(f"{manage}/reschedule", data={"start": "2026-11-25T17:00:00+00:00", "tz": "UTC"})
+    assert page.status_code in (302, 303)
+    [moved] = ours(sandbox, name)
+    assert moved["start"] == "2026-11-25 17:00"
+    assert app.test_client().post(f"{manage}/cancel", data={"reason": ""}).status_code in (302, 303)
+    assert ours(sandbox, name) == []
+
+
+def test_deny_keeps_nothing_and_says_so(calendar_app, ada):
+    page = connect(ada, "google", decision="deny").get_data(as_text=True)
+    assert "Google Calendar was not connected: access was not allowed." in page
+    with calendar_app.app_context():
+        assert db.session.scalar(select(func.count(CalendarConnection.id))) == 0
+
+
+def test_a_callback_not_started_here_is_refused(calendar_app, ada):
+    page = ada.get("/integrations/google/callback?code=x&state=forged", follow_redirects=True).get_data(as_text=True)
+    assert "is not the one started here" in page
+    with calendar_app.app_context():
+        assert db.session.scalar(select(func.count(CalendarConnection.id))) == 0
+
+
+@pytest.mark.parametrize("name", ["google", "microsoft"])
+def test_expired_access_is_refreshed_and_microsofts_new_refresh_token_kept(calendar_app, ada, sandbox, clock, name):
+    connect(ada, name)
+    with calendar_app.app_context():
+        before = oauth.Tokens.from_json(db.session.scalar(select(CalendarConnection)).secret)
+    for _ in range(2):  # twice: the second refresh needs what the first stored
+        requests.post(f"{sandbox.url}/sandbox/calendars/expire-access-tokens")
+        clock.shift(busy.FRESH + timedelta(seconds=1))
+        assert "12:00" not in times(calendar_app.test_client())  # read: the lunch still blocks
+    with calendar_app.app_context():
+        connection = db.session.scalar(select(CalendarConnection))
+        after = oauth.Tokens.from_json(connection.secret)
+        assert after.access_token != before.access_token and connection.read_failed_since is None
+        assert (after.refresh_token != before.refresh_token) == (name == "microsoft")
+
+
+def test_a_revoked_grant_asks_the_host_to_connect_again(calendar_app, ada, sandbox, clock):
+    connect(ada, "google")
+    requests.post(f"{sandbox.url}/sandbox/calendars/revoke", json={"provider": "google", "email": EMAIL["google"]})
+    clock.shift(busy.FRESH + timedelta(seconds=1))
+    assert "12:00" in times(calendar_app.test_client())  # times from what is known meanwhile
+    dashboard = ada.get("/bookings").get_data(as_text=True)
+    assert "needs attention" in dashboard and "refused LinkTime" in dashboard
+    connect(ada, "google")  # connecting again clears it
+    assert "needs attention" not in ada.get("/bookings").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name,path", [("google", "/google/calendar/v3/calendars/"),
+                                       ("microsoft", "/microsoft/v1.0/me/calendars/")])
+@pytest.mark.parametrize("fault", [dict(kind="error", status=503), dict(kind="rate_limit"), dict(kind="lost_answer")])
+def test_busy_or_failing_services_are_retried_and_never_make_two_events(calendar_app, ada, sandbox, clock, name, path,
+                                                                         fault):
+    connect(ada, name)
+    with calendar_app.app_context():
+        calendar_id = db.session.scalar(select(ConnectedCalendar.remote_id).where(ConnectedCalendar.is_destination))
+    sandbox.state.add_fault(fault["kind"], status=fault.get("status", 500), method="POST",
+                            path=f"{path}{calendar_id}/events")
+    assert book(calendar_app, "2026-11-24T16:00:00+00:00").status_code == 303  # the booking stands
+    with calendar_app.app_context():
+        event = db.session.scalar(select(CalendarEvent))
+        assert event.status == EventStatus.PENDING and event.last_error
+    clock.shift(timedelta(minutes=10))
+    with calendar_app.app_context():
+        dispatch()
+        assert db.session.scalar(select(CalendarEvent)).status == EventStatus.WRITTEN
+    assert len(ours(sandbox, name)) == 1
+
+
+@pytest.mark.parametrize("name", ["google", "microsoft"])
+def test_disconnect_forgets_everything_and_revokes_where_it_can(calendar_app, ada, sandbox, name):
+    connect(ada, name)
+    with calendar_app.app_context():
+        connection_id = db.session.scalar(select(CalendarConnection.id))
+    page = ada.post(f"/integrations/calendars/{connection_id}/disconnect", follow_redirects=True).get_data(as_text=True)
+    with calendar_app.app_context():
+        assert db.session.scalar(select(func.count(CalendarConnection.id))) == 0
+        assert db.session.scalar(select(func.count(ConnectedCalendar.id))) == 0
+    accounts = requests.get(f"{sandbox.url}/sandbox/calendars", headers={"Accept": "application/json"}).json()
+    revoked = next(acc["revoked"] for acc in accounts if acc["key"] == name)
+    if name == "google":
+        assert revoked and "Google was told to revoke" in page
+    else:
+        assert not revoked and "account.live.com/consent/Manage" in page
