@@ -85,6 +85,17 @@ def follow_booking(booking: Booking) -> list[Job | None]:
     return [_want(event, DesiredState.PRESENT)]
 
 
+def resume(connection_id: int) -> list[Job | None]:
+    """After an account is connected again: its upcoming bookings' events that failed are written."""
+    failed = db.session.scalars(
+        select(CalendarEvent).join(Booking, Booking.id == CalendarEvent.booking_id)
+        .join(ConnectedCalendar, ConnectedCalendar.id == CalendarEvent.calendar_id)
+        .where(ConnectedCalendar.connection_id == connection_id, CalendarEvent.status == EventStatus.FAILED,
+               CalendarEvent.desired_state == DesiredState.PRESENT, Booking.status == BookingStatus.CONFIRMED,
+               Booking.end > now_utc()))
+    return [_want(event, DesiredState.PRESENT) for event in list(failed)]
+
+
 # ---------------------------------------------------------------------------- the sync job
 
 

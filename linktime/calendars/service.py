@@ -9,12 +9,13 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from linktime import audit
-from linktime.calendars import oauth
+from linktime.calendars import events, oauth
 from linktime.calendars.base import CalendarClient, Expired, RemoteCalendar
 from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
 from linktime.calendars.google.client import GoogleCalendar
 from linktime.calendars.microsoft.client import OutlookCalendar
 from linktime.extensions import db
+from linktime.jobs.outbox import run_soon
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
 
 
@@ -74,7 +75,10 @@ def _connected(user: User, connection: CalendarConnection, found: list[RemoteCal
     label = connection.provider_kind.label
     audit.record(user.id, "calendar.connected", f"Connected the {label} account {connection.account} "
                  f"({', '.join(sorted(c.name for c in connection.calendars))}).")
+    db.session.flush()
+    jobs = events.resume(connection.id)  # what failed while it could not be reached is written now
     db.session.commit()
+    run_soon(jobs)
 
 
 T = TypeVar("T")

@@ -281,7 +281,11 @@ def test_a_refused_password_asks_the_host_to_connect_again(app, ada, calendars):
     answer = ada.post("/integrations/caldav/connect", data={"url": calendars, "username": "ada",
                                                            "password": RADICALE_PASSWORD})
     assert answer.status_code == 303
-    assert "needs attention" not in ada.get("/bookings").get_data(as_text=True)
+    dashboard = ada.get("/bookings").get_data(as_text=True)
+    assert "needs attention" not in dashboard and "Not added to your calendar" not in dashboard
+    with app.app_context():  # and the booking's event, which failed meanwhile, is written now
+        assert db.session.scalar(select(CalendarEvent)).status == EventStatus.WRITTEN
+    assert len(resources(calendars, "home")) == 1
 
 
 # ---------------------------------------------------------------- the Integrations page, as a stranger tries it

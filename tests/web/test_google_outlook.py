@@ -190,3 +190,33 @@ def test_disconnect_forgets_everything_and_revokes_where_it_can(calendar_app, ad
         assert revoked and "Google was told to revoke" in page
     else:
         assert not revoked and "account.live.com/consent/Manage" in page
+
+
+@pytest.mark.parametrize("name,path", [("google", "/google/calendar/v3/calendars/"),
+                                       ("microsoft", "/microsoft/v1.0/me/calendars/")])
+def test_a_reschedule_during_the_create_leaves_one_event_at_the_new_time(calendar_app, ada, sandbox, clock, name,
+                                                                          path):
+    from tests.web.test_interleavings import Background
+
+    connect(ada, name)
+    with calendar_app.app_context():
+        calendar_id = db.session.scalar(select(ConnectedCalendar.remote_id).where(ConnectedCalendar.is_destination))
+    hold = sandbox.state.add_fault("hold", seconds=30, method="POST", path=f"{path}{calendar_id}/events")
+    booking = Background(lambda: book(calendar_app, "2026-11-24T16:00:00+00:00"))
+    try:
+        assert hold.arrived.wait(30)  # the create is at the provider, held there
+        with calendar_app.app_context():
+            manage = db.session.scalar(select(Booking)).manage_url.split("5000", 1)[1]
+        moved = calendar_app.test_client().post(f"{manage}/reschedule",
+                                                data={"start": "2026-11-25T17:00:00+00:00", "tz": "UTC"})
+        assert moved.status_code in (302, 303)
+    finally:
+        hold.release.set()
+    booking.finish()
+    clock.shift(timedelta(seconds=5))
+    with calendar_app.app_context():
+        dispatch()  # the reschedule's sync, which waited for the create to let go
+        event = db.session.scalar(select(CalendarEvent))
+        assert event.status == EventStatus.WRITTEN and event.in_sync
+    [only] = ours(sandbox, name)
+    assert only["start"] == "2026-11-25 17:00"
