@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from linktime.calendars.base import BusyTime
 from linktime.calendars import events
-from linktime.calendars.busy import outside_busy, renew
+from linktime.calendars.busy import BOOKING_AGE, outside_busy, renew
 from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db
@@ -108,9 +108,10 @@ def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC
 
 
 def outside_window(event_type: EventType, start: datetime) -> list[BusyTime]:
-    """The checked calendars' busy times around one slot, read fresh (for a booking, before its lock)."""
+    """The checked calendars' busy times around one slot, read fresh (for a booking, before its lock;
+    a reading made for another booking in the last ``BOOKING_AGE`` serves a burst of them)."""
     since, until = _day_bounds(start, start + event_type.rules.duration, event_type.host.timezone)
-    return outside_busy(event_type.host_id, since, until, zone=event_type.host.timezone, fresh=True)
+    return outside_busy(event_type.host_id, since, until, zone=event_type.host.timezone, max_age=BOOKING_AGE)
 
 
 def slots_between(event_type: EventType, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Slot]:

@@ -11,8 +11,9 @@ times known from everything else, and the account records since when it could no
 host sees "could not be read since 10:42"); the failure is kept as long as a reading would be, so
 a dead server costs a visitor at most one wait of ``PAGE_WAIT``.
 
-A booking reads its slot's calendars once more, fresh, just before its transaction: an event added
-a minute ago blocks the time even while pages still show it (and those pages are then renewed).
+A booking reads its slot's day once more, fresh (or as read for another booking in the last
+``BOOKING_AGE``), just before its transaction: an event added a minute ago blocks the time even
+while pages still show it (and those pages are then renewed).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from linktime.models import CalendarConnection, ConnectedCalendar, ConnectionSta
 log = logging.getLogger(__name__)
 
 FRESH = timedelta(seconds=60)  # how long a reading is used
+BOOKING_AGE = timedelta(seconds=10)  # how old a reading a booking may use (a burst of bookings shares one)
 PAGE_WAIT = 5.0  # seconds a page waits for all its calendars together
 CAPACITY = 4096  # readings kept per process (calendar × window), least recently used out first
 _pool: ThreadPoolExecutor | None = None
@@ -42,7 +44,7 @@ _pool_lock = Lock()
 @dataclass(frozen=True)
 class Reading:
     busy: tuple[BusyTime, ...]
-    until: datetime  # used until then
+    until: datetime  # used until then (read FRESH before it)
     failed: bool = False
     refused: str = ""  # the account refused the password: why, in the host's words
 
@@ -101,8 +103,9 @@ def checked_calendars(host_id: int) -> list[ConnectedCalendar]:
     ))
 
 
-def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str, fresh: bool = False) -> list[BusyTime]:
-    """What the host's checked calendars hold in [start, end); kept readings unless ``fresh``.
+def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str,
+                 max_age: timedelta = FRESH) -> list[BusyTime]:
+    """What the host's checked calendars hold in [start, end), from readings at most ``max_age`` old.
 
     Records in ``g`` until when the answer holds (see ``known_until``).
     """
@@ -116,8 +119,8 @@ def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str, fre
     calendars_kept: set[int] = set()
     wanted: dict[int, tuple[ConnectedCalendar, CalendarClient]] = {}
     for calendar in calendars:
-        reading = None if fresh else cache.get((calendar.id, start, end))
-        if reading is not None:
+        reading = cache.get((calendar.id, start, end))
+        if reading is not None and reading.until - FRESH >= now_utc() - max_age:
             found[calendar.id] = reading
             calendars_kept.add(calendar.id)
         else:  # a client each: its HTTP session is used by one thread

@@ -31,7 +31,8 @@ def client_for(connection: CalendarConnection, *, timeout: float | None = None, 
         return OutlookCalendar(current_app.config["MICROSOFT_GRAPH_URL"],
                                oauth.access_token(connection, force=force), timeout=timeout)
     username = connection.account.split(" at ", 1)[0]
-    return CalDAVClient(connection.server_url, username, connection.secret or "", timeout=timeout)
+    return CalDAVClient(connection.server_url, username, connection.secret or "", timeout=timeout,
+                        addresses=(connection.user.email,))
 
 
 def with_client(connection: CalendarConnection, action: Callable[[CalendarClient], T]) -> T:

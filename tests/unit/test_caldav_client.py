@@ -56,8 +56,13 @@ def test_busy_times_follow_what_a_host_would_expect(radicale):
     berlin = event("berlin", "DTSTART;TZID=Europe/Berlin:20261125T100000\r\nDTEND;TZID=Europe/Berlin:20261125T110000")
     put(radicale, "berlin", berlin.replace("BEGIN:VEVENT", BERLIN + "BEGIN:VEVENT"))
     put(radicale, "holiday", event("holiday", "DTSTART;VALUE=DATE:20261126\r\nDTEND;VALUE=DATE:20261127"))
+    put(radicale, "declined", event("declined", "DTSTART:20261124T200000Z\r\nDTEND:20261124T210000Z\r\n"
+                                                "ORGANIZER:mailto:boss@example.com\r\n"
+                                                "ATTENDEE;PARTSTAT=DECLINED:mailto:Ada@Example.com"))
+    put(radicale, "tentative", event("tentative", "DTSTART:20261124T210000Z\r\nDTEND:20261124T213000Z\r\n"
+                                                  "ATTENDEE;PARTSTAT=TENTATIVE:mailto:ada@example.com"))
 
-    client = CalDAVClient(radicale, "ada", PASSWORD)
+    client = CalDAVClient(radicale, "ada", PASSWORD, addresses=("ada@example.com",))
     work = next(c for c in client.discover() if c.name == "Work")
     start, end = datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC)
     busy = [(b.start, b.end) for b in client.busy(work.url, start, end, zone="America/New_York")]
@@ -65,6 +70,7 @@ def test_busy_times_follow_what_a_host_would_expect(radicale):
     assert busy == [
         (at(2026, 11, 24, 9), at(2026, 11, 24, 9, 30)),  # the weekly one, this week's occurrence
         (at(2026, 11, 24, 15), at(2026, 11, 24, 16)),  # the meeting; free and cancelled ones do not block
+        (at(2026, 11, 24, 21), at(2026, 11, 24, 21, 30)),  # tentative blocks; the one Ada declined does not
         (at(2026, 11, 25, 9), at(2026, 11, 25, 10)),  # 10:00 in Berlin
         (at(2026, 11, 26, 5), at(2026, 11, 27, 5)),  # all day, in the host's New York
     ]

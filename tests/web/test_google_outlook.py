@@ -143,15 +143,23 @@ def test_expired_access_is_refreshed_and_microsofts_new_refresh_token_kept(calen
         assert (after.refresh_token != before.refresh_token) == (name == "microsoft")
 
 
-def test_a_revoked_grant_asks_the_host_to_connect_again(calendar_app, ada, sandbox, clock):
-    connect(ada, "google")
-    requests.post(f"{sandbox.url}/sandbox/calendars/revoke", json={"provider": "google", "email": EMAIL["google"]})
+@pytest.mark.parametrize("name", ["google", "microsoft"])
+def test_a_revoked_grant_asks_the_host_to_connect_again(calendar_app, ada, sandbox, clock, name):
+    connect(ada, name)
+    requests.post(f"{sandbox.url}/sandbox/calendars/revoke", json={"provider": name, "email": EMAIL[name]})
     clock.shift(busy.FRESH + timedelta(seconds=1))
     assert "12:00" in times(calendar_app.test_client())  # times from what is known meanwhile
     dashboard = ada.get("/bookings").get_data(as_text=True)
     assert "needs attention" in dashboard and "refused LinkTime" in dashboard
-    connect(ada, "google")  # connecting again clears it
-    assert "needs attention" not in ada.get("/bookings").get_data(as_text=True)
+    card = ada.get("/settings/integrations").get_data(as_text=True).split(f'id="{name}-card"', 1)[1][:400]
+    assert "Needs attention" in card
+    # A booking meanwhile is kept; its event could not be written, and says so.
+    assert book(calendar_app, "2026-11-24T16:00:00+00:00").status_code == 303
+    assert "Not added to your calendar" in ada.get("/bookings").get_data(as_text=True)
+    connect(ada, name)  # connecting again clears it, and writes the event
+    dashboard = ada.get("/bookings").get_data(as_text=True)
+    assert "needs attention" not in dashboard and "Not added to your calendar" not in dashboard
+    assert len(ours(sandbox, name)) == 1
 
 
 @pytest.mark.parametrize("name,path", [("google", "/google/calendar/v3/calendars/"),
@@ -220,3 +228,21 @@ def test_a_reschedule_during_the_create_leaves_one_event_at_the_new_time(calenda
         assert event.status == EventStatus.WRITTEN and event.in_sync
     [only] = ours(sandbox, name)
     assert only["start"] == "2026-11-25 17:00"
+
+
+def test_a_burst_of_bookings_shares_one_fresh_reading_of_the_day(calendar_app, ada, sandbox, clock):
+    connect(ada, "google")
+
+    def reads() -> int:
+        with sandbox.state.lock:
+            return sum(1 for call in sandbox.state.log if call["path"].endswith("/freeBusy"))
+
+    before = reads()
+    assert book(calendar_app, "2026-11-24T15:00:00+00:00").status_code == 303
+    first = reads() - before
+    assert first == 2  # the day, read afresh from both checked calendars (no page was open)
+    assert book(calendar_app, "2026-11-24T16:00:00+00:00").status_code == 303
+    assert reads() - before == first  # a second booking within seconds uses that reading
+    clock.shift(timedelta(seconds=11))
+    assert book(calendar_app, "2026-11-24T18:00:00+00:00").status_code == 303  # after the seeded lunch
+    assert reads() - before == 2 * first  # later, the day is read afresh again

@@ -54,9 +54,11 @@ class CalDAVClient:
     """One account on one server, reached with a username and an (app) password."""
 
     def __init__(self, url: str, username: str, password: str, *, timeout: float = 10,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, addresses: tuple[str, ...] = ()):
         self.url = url if url.endswith("/") else url + "/"
         self.auth = (username, password)
+        # The host's own addresses: an event they declined as an attendee does not block.
+        self.addresses = {a.strip().lower() for a in (username, *addresses) if "@" in a}
         self.timeout = timeout
         self.http = session or requests.Session()
         self.checked: set[str] = set()  # host names whose addresses were checked
@@ -188,7 +190,7 @@ class CalDAVClient:
             for event in occurrences:
                 if str(event.get("TRANSP", "")).upper() == "TRANSPARENT":
                     continue
-                if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                if str(event.get("STATUS", "")).upper() == "CANCELLED" or self._declined(event):
                     continue
                 begins, ends = _instant(event.get("DTSTART"), tz), _instant(event.get("DTEND"), tz)
                 if begins is None:
@@ -200,6 +202,14 @@ class CalDAVClient:
                 if ends > start and begins < end:
                     busy.append(BusyTime(begins, ends))
         return sorted(busy, key=lambda b: (b.start, b.end))
+
+    def _declined(self, event) -> bool:
+        attendees = event.get("ATTENDEE", [])
+        for attendee in attendees if isinstance(attendees, list) else [attendees]:
+            address = str(attendee).lower().removeprefix("mailto:")
+            if address in self.addresses and str(attendee.params.get("PARTSTAT", "")).upper() == "DECLINED":
+                return True
+        return False
 
     # ------------------------------------------------------------------ LinkTime's own events
 
