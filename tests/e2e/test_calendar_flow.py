@@ -49,6 +49,8 @@ def test_google_calendar_from_connect_to_a_cancelled_booking(calendar_live, sand
     host.get_by_role("button", name="Allow").click()
     card = host.locator("#google-card")
     assert "Not connected" in card.inner_text() and "Sandbox" in card.inner_text()
+    badge = host.locator(".badge-sandbox")  # the sandbox plays Zoom, Google and Microsoft here
+    assert badge.inner_text() == "Sandbox" and "Zoom, Google, Microsoft" in badge.get_attribute("title")
     card.get_by_role("button", name="Connect Google Calendar").click()
     assert "LinkTime wants to access your Google account" in host.content()
     assert "See when you are busy in them (only the times" in host.content()
