@@ -71,6 +71,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from linktime import models
     from linktime.calendars import events  # noqa: F401  (registers its background jobs)
     from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
+    from linktime.conferencing.google_meet import adapter as _meet  # noqa: F401  (registers Google Meet)
     from linktime.conferencing.zoom import adapter  # noqa: F401  (registers Zoom as a provider)
     from linktime.notifications import email  # noqa: F401  (registers its background jobs)
     from linktime.accounts import bp as accounts_bp
@@ -100,9 +101,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # Last: it owns the catch-all /<username>/<slug> public URLs.
     app.register_blueprint(bookings_bp)
     register_template_helpers(app)
-    from linktime.conferencing.base import makes_meetings
+    from linktime.conferencing.base import link_promised, makes_meetings
 
     app.add_template_global(makes_meetings)
+    app.add_template_global(link_promised)
     app.add_template_global(models.MeetingStatus)
     app.add_template_global(models.DesiredState)
     register_error_pages(app)

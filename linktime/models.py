@@ -460,6 +460,9 @@ class Meeting(db.Model):
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(20), default=Location.ZOOM.value)
     connection_id: Mapped[int | None] = mapped_column(ForeignKey("zoom_connections.id", ondelete="SET NULL"))
+    # Google Meet: the Google account the conference is made on (its calendar connection).
+    calendar_connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calendar_connections.id", ondelete="SET NULL"))
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PENDING.value)
@@ -467,7 +470,7 @@ class Meeting(db.Model):
     desired_revision: Mapped[int] = mapped_column(default=1)
     synced_revision: Mapped[int] = mapped_column(default=0)
     # The provider's id of the meeting, once it exists there.
-    external_id: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(1100))
     join_url_enc: Mapped[str | None] = mapped_column(Text)
     password_enc: Mapped[str | None] = mapped_column(Text)
     # Set before a create is sent, cleared by its answer: still set means the answer was lost.
@@ -493,6 +496,25 @@ class Meeting(db.Model):
     @property
     def provider_kind(self) -> Location:
         return Location(self.provider)
+
+    @property
+    def account_id(self) -> int | None:
+        """The id of the account the meeting is made on, in its provider's table."""
+        return self.calendar_connection_id if self.provider == Location.GOOGLE_MEET else self.connection_id
+
+    @account_id.setter
+    def account_id(self, value: int | None) -> None:
+        if self.provider == Location.GOOGLE_MEET:
+            self.calendar_connection_id = value
+        else:
+            self.connection_id = value
+
+    @property
+    def display_id(self) -> str:
+        """The meeting's id as people read it: Zoom's number, or Meet's code (abc-defg-hij)."""
+        if self.provider == Location.GOOGLE_MEET:
+            return (self.join_url or "").rstrip("/").rsplit("/", 1)[-1]
+        return self.external_id or ""
 
     @property
     def is_created(self) -> bool:

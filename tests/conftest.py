@@ -147,6 +147,21 @@ def latest_link(app, containing: str) -> str:
     raise AssertionError(f"no link with {containing!r} in the outbox")
 
 
+def signed_in(app, email="ada@example.com", password="correct horse"):
+    """A test client of ``app``, signed in."""
+    client = app.test_client()
+    client.post("/login", data={"email": email, "password": password})
+    return client
+
+
+def sign_in_page(page, base: str, email="ada@example.com", password="correct horse") -> None:
+    """Sign in in a browser page, as a person does."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
 @dataclass
 class Auth:
     client: object

@@ -231,6 +231,7 @@ def integrations():
 def integrations_page(calendars: dict | None = None) -> str:
     from linktime.audit import recent
     from linktime.calendars.views import section_context
+    from linktime.conferencing.google_meet.adapter import google_connection_for
     from linktime.conferencing.zoom.views import card_context
 
     return render_template(
@@ -238,6 +239,7 @@ def integrations_page(calendars: dict | None = None) -> str:
         zoom_personal=card_context(False),
         zoom_workspace=card_context(True) if current_user.is_admin else None,
         activity=recent(current_user.id),
+        meet_account=google_connection_for(current_user.id),
         **(calendars or section_context()),
     )
 

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 
 from linktime.calendars.base import BusyTime, CalendarClient, CalendarError, Expired, WrongPassword
 from linktime.extensions import db
-from linktime.models import CalendarConnection, ConnectedCalendar, ConnectionStatus, User, now_utc
+from linktime.models import CalendarConnection, ConnectedCalendar, ConnectionStatus, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,8 @@ def _note_failures(calendars: list[ConnectedCalendar], found: dict[int, Reading]
 
 def renew(host_id: int) -> None:
     """A fresh reading found what kept ones missed: drop them and renew the host's pages everywhere."""
+    from linktime.event_types.service import availability_changed
+
     readings().forget({calendar.id for calendar in checked_calendars(host_id)})
-    db.session.execute(update(User).where(User.id == host_id).values(booking_seq=User.booking_seq + 1))
+    availability_changed(host_id)
     db.session.commit()

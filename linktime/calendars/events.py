@@ -23,8 +23,8 @@ from linktime.extensions import db
 from linktime.jobs import claims
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
 from linktime.models import (
-    Booking, BookingStatus, CalendarConnection, CalendarEvent, ConnectedCalendar, ConnectionStatus,
-    DesiredState, EventStatus, Job, now_utc,
+    Booking, BookingStatus, CalendarConnection, CalendarEvent, CalendarProvider, ConnectedCalendar,
+    ConnectionStatus, DesiredState, EventStatus, Job, Location, now_utc,
 )
 from linktime.notifications import ics
 from linktime.urls import public_url
@@ -60,6 +60,8 @@ def plan_event(booking: Booking) -> list[Job | None]:
     calendar = destination(booking.host_id)
     if calendar is None:
         return []
+    if booking.location == Location.GOOGLE_MEET and calendar.connection.provider == CalendarProvider.GOOGLE:
+        return []  # its Meet conference's event is in that calendar already, with the link
     event = CalendarEvent(host_id=booking.host_id, calendar_id=calendar.id)
     booking.calendar_event = event
     db.session.add(event)

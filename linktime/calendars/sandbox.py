@@ -70,6 +70,7 @@ class CalendarSandboxState:
         self.codes: dict[str, dict] = {}
         self.access: dict[str, dict] = {}  # token -> provider, email, expires
         self.refresh: dict[str, dict] = {}  # token -> provider, email
+        self.conferences: dict[str, dict] = {}  # Meet: requestId -> link, and whether it was read once
 
     def account(self, provider: str, email: str) -> dict:
         key = (provider, email)
@@ -108,7 +109,8 @@ class CalendarSandboxState:
             return [{"provider": PROVIDERS[p], "key": p, "email": e, "revoked": acc["revoked"], "calendars": [
                 {"id": cid, "name": cal["name"], "events": sorted(
                     ({"id": eid, "start": ev["start"].strftime("%Y-%m-%d %H:%M"), "end": ev["end"].strftime("%H:%M"),
-                      "title": ev["title"], "where": ev.get("location", ""), "free": ev.get("free", False)}
+                      "title": ev["title"], "free": ev.get("free", False),
+                      "where": ev.get("location") or (self.conferences.get(ev.get("conference", "")) or {}).get("link", "")}
                      for eid, ev in cal["events"].items() if not ev.get("cancelled")), key=lambda x: x["start"])}
                 for cid, cal in acc["calendars"].items()]} for (p, e), acc in self.accounts.items()]
 
@@ -276,7 +278,20 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                         "calendars": answer})
 
     def google_body(ev_id: str, ev: dict) -> dict:
-        return {"id": ev_id, "status": "cancelled" if ev.get("cancelled") else "confirmed", "summary": ev["title"],
+        conference = state.conferences.get(ev.get("conference", ""))
+        meet = {}
+        if conference is not None:  # "pending" in the create's answer, made by the next read
+            status = "success" if conference["read"] else "pending"
+            meet = {"conferenceData": {
+                "createRequest": {"requestId": ev["conference"], "conferenceSolutionKey": {"type": "hangoutsMeet"},
+                                  "status": {"statusCode": status}},
+                **({"entryPoints": [{"entryPointType": "video", "uri": conference["link"]}],
+                    "conferenceSolution": {"key": {"type": "hangoutsMeet"}, "name": "Google Meet"}}
+                   if status == "success" else {})}}
+            if status == "success":
+                meet["hangoutLink"] = conference["link"]
+            conference["read"] = True
+        return {**meet, "id": ev_id, "status": "cancelled" if ev.get("cancelled") else "confirmed", "summary": ev["title"],
                 "location": ev.get("location", ""), "description": ev.get("description", ""),
                 "start": {"dateTime": _iso(ev["start"])}, "end": {"dateTime": _iso(ev["end"])},
                 "iCalUID": ev.get("uid", ""), "attendees": ev.get("attendees", [])}
@@ -316,6 +331,14 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                 google_apply(ev, body)
             except (KeyError, TypeError, ValueError):
                 return google_error(400, "Bad Request", "badRequest")
+            request_id = ((body.get("conferenceData") or {}).get("createRequest") or {}).get("requestId")
+            if request_id and request.args.get("conferenceDataVersion") == "1":  # ignored without it, as Google does
+                if request_id not in state.conferences:  # the same request id: the same conference
+                    code = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10))
+                    state.conferences[request_id] = {"link": f"https://meet.google.com/{code[:3]}-{code[3:7]}-{code[7:]}",
+                                                     "read": False}
+                ev["conference"] = request_id
+                ev["location"] = ev.get("location") or ""
             cal["events"][ev_id] = ev
             return jsonify(google_body(ev_id, ev))
 

@@ -6,7 +6,7 @@ from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from linktime import audit
 from linktime.calendars import events, oauth
@@ -87,7 +87,9 @@ T = TypeVar("T")
 
 def _renew_pages(user_id: int) -> None:
     """What the host's calendars block changed: every worker renders their booking pages again."""
-    db.session.execute(update(User).where(User.id == user_id).values(booking_seq=User.booking_seq + 1))
+    from linktime.event_types.service import availability_changed
+
+    availability_changed(user_id)
 
 
 def connections(user: User) -> list[CalendarConnection]:

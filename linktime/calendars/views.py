@@ -102,6 +102,13 @@ def callback(name: str):
         return redirect(url_for("accounts.integrations", _anchor="calendars"))
     flash(f"Connected {connection.account} ({', '.join(c.name for c in connection.calendars)}). "
           "Choose below which calendars are checked and which one gets new bookings.", "success")
+    if provider is CalendarProvider.GOOGLE:  # Meet links that could not be made get one now
+        from linktime.bookings.service import resume_meetings
+
+        resumed = resume_meetings([current_user.id])
+        if resumed:
+            flash(f"{resumed} upcoming booking{'s' if resumed != 1 else ''} without a meeting link "
+                  f"{'get' if resumed != 1 else 'gets'} one now; the invitees are sent the link.", "info")
     return redirect(url_for("accounts.integrations", _anchor="calendars"))
 
 

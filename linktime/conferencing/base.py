@@ -124,3 +124,10 @@ def provider_for(location: str | Location) -> ConferencingProvider | None:
 
 def makes_meetings(location: str | Location) -> bool:
     return provider_for(location) is not None
+
+
+def link_promised(location: str | Location, host_id: int) -> bool:
+    """Whether a booking of this location can get its meeting link now: the host has connected
+    the provider (a page never promises a link it cannot make). True for places without links."""
+    provider = provider_for(location)
+    return provider is None or provider.connection_for(host_id) is not None

@@ -102,7 +102,8 @@ def plan_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
         return [_want(shared, DesiredState.PRESENT)]  # the topic counts the attendees
     connection = provider.connection_for(booking.host_id)
     meeting = Meeting(host_id=booking.host_id, provider=provider.location.value, start=booking.start,
-                      end=booking.end, connection_id=connection.id if connection else None)
+                      end=booking.end)
+    meeting.account_id = connection.id if connection else None
     if _unusable(meeting, connection, f"{provider.location.label} was not connected when this booking was made."):
         meeting.synced_revision = meeting.desired_revision = 1  # nothing to do at the provider
     booking.meeting = meeting
@@ -147,7 +148,7 @@ def retry_meeting(meeting: Meeting) -> list[Job | None]:
     label = meeting.provider_kind.label
     if _unusable(meeting, connection, f"{label} is not connected. Connect it in Settings → Integrations, then retry."):
         return []
-    meeting.connection_id, meeting.last_error = connection.id, ""
+    meeting.account_id, meeting.last_error = connection.id, ""
     meeting.status = MeetingStatus.PENDING.value
     return [_want(meeting, DesiredState.PRESENT)]
 
@@ -203,7 +204,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
     host_zone = db.session.get(User, meeting.host_id).timezone
     revision, state = meeting.desired_revision, meeting.desired_state
     details = _details(meeting, host_zone)
-    connection = provider.connection(meeting.connection_id) if meeting.connection_id else None
+    connection = provider.connection(meeting.account_id) if meeting.account_id else None
     external_id, create_was_sent = meeting.external_id, meeting.create_sent_at is not None
     meeting.attempts += 1
     db.session.commit()  # no transaction stays open during the provider's calls
@@ -220,7 +221,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
             record = _make_present(meeting_id, token, provider, connection, external_id, create_was_sent,
                                    details, label, when)
     except base.NotConnected:
-        record = dict(connection_id=None, **_unconnected(external_id, label))
+        record = dict(account_id=None, **_unconnected(external_id, label))
     except base.Unavailable as exc:
         _note(meeting_id, token, exc.message, sent=None if exc.uncertain else False)
         at = _next_gmt_midnight() if isinstance(exc, base.RateLimited) and exc.daily else (

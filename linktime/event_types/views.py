@@ -4,12 +4,21 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from linktime.conferencing.zoom.service import connection_for
+from linktime.conferencing.base import PROVIDERS
 from linktime.event_types import bp, service
 from linktime.event_types.forms import EventTypeForm
 from linktime.extensions import db
 from linktime.models import EventType
 from linktime.notifications import sms
+
+
+CONNECT = {"zoom": "Zoom", "google_meet": "Google Calendar (Meet links are made through it)"}
+
+
+def linkless() -> dict[str, str]:
+    """The meeting locations the host cannot get links for yet (not connected), by location."""
+    return {location.value: location.label for location, provider in PROVIDERS.items()
+            if provider.connection_for(current_user.id) is None}
 
 
 def get_event_type(event_type_id: int) -> EventType:
@@ -27,7 +36,7 @@ def index():
     return render_template(
         "event_types/index.html",
         event_types=service.host_event_types(current_user),
-        zoom_connected=connection_for(current_user.id) is not None,
+        linkless=linkless(),
     )
 
 
@@ -39,10 +48,14 @@ def _edit_page(form: EventTypeForm, event_type: EventType | None):
             form.slug.errors.append("You already have an event type with this slug.")
         else:
             flash(f"“{saved.title}” saved. Its booking link: {saved.public_url}", "success")
+            missing = linkless().get(saved.location)
+            if missing:
+                flash(f"{missing} is not connected, so bookings of “{saved.title}” get no {missing} link: their "
+                      f"page says the host will send it. Connect {CONNECT[saved.location]} in Settings → "
+                      "Integrations.", "error")
             return redirect(url_for("event_types.index"))
     status = 422 if form.errors else 200
-    return render_template("event_types/edit.html", form=form, event_type=event_type,
-                           zoom_connected=connection_for(current_user.id) is not None,
+    return render_template("event_types/edit.html", form=form, event_type=event_type, linkless=linkless(),
                            sms_available=sms.configured()), status
 
 

@@ -9,7 +9,7 @@ from icalendar import Calendar, Event, vCalAddress
 
 from linktime.calendars.base import EventDetails
 from linktime.conferencing.base import makes_meetings
-from linktime.models import Booking, Location, now_utc
+from linktime.models import Booking, Location, MeetingStatus, now_utc
 
 
 def uid(booking: Booking) -> str:
@@ -30,6 +30,9 @@ def where(booking: Booking) -> str:
     if link:
         return link
     if makes_meetings(booking.location):
+        meeting = booking.meeting
+        if meeting is None or meeting.status in (MeetingStatus.NO_CONNECTION, MeetingStatus.FAILED):
+            return f"{booking.location_kind.label} (the host will send the link)"
         return f"{booking.location_kind.label} (the link follows by email)"
     return {
         Location.GOOGLE_MEET: Location.GOOGLE_MEET.label,
@@ -45,7 +48,7 @@ def description(booking: Booking, *, manage: str | None = None) -> str:
     link = join_url(booking)
     if link:
         meeting = booking.meeting
-        lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {meeting.external_id}"]
+        lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {meeting.display_id}"]
         if meeting.password:
             lines.append(f"Passcode: {meeting.password}")
     elif where(booking):

@@ -10,22 +10,28 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from linktime.extensions import db
-from tests.conftest import LiveServer, add_event_type, add_user, close_app, make_app, screenshot
+from tests.conftest import LiveServer, add_event_type, add_user, close_app, make_app, screenshot, sign_in_page
 
 pytestmark = pytest.mark.e2e
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-@pytest.fixture
-def calendar_live(tmp_path, sandbox):
-    app = make_app(tmp_path, WTF_CSRF_ENABLED=True, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=3, CALENDAR_TIMEOUT=3)
+def serve(tmp_path, sandbox, location: str, **config):
+    """The app as users run it (CSRF on, real HTTP), with Ada in Berlin and an Intro Call at ``location``."""
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=3, CALENDAR_TIMEOUT=3,
+                   **config)
     with LiveServer(app) as server:
         app.config["BASE_URL"] = server.url
         with app.app_context():
-            add_event_type(add_user("ada", timezone="Europe/Berlin"), location="zoom")
+            add_event_type(add_user("ada", timezone="Europe/Berlin"), location=location)
             db.session.remove()
         yield app, server
     close_app(app)
+
+
+@pytest.fixture
+def calendar_live(tmp_path, sandbox):
+    yield from serve(tmp_path, sandbox, "zoom")
 
 
 def a_weekday_ahead() -> date:
@@ -38,10 +44,7 @@ def a_weekday_ahead() -> date:
 def test_google_calendar_from_connect_to_a_cancelled_booking(calendar_live, sandbox, new_context):
     app, server = calendar_live
     host = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
-    host.goto(f"{server.url}/login")
-    host.get_by_label("Email").fill("ada@example.com")
-    host.get_by_label("Password").fill("correct horse")
-    host.get_by_role("button", name="Sign in").click()
+    sign_in_page(host, server.url)
 
     # Zoom first (the booking's link), then Google Calendar: its consent page, Allow.
     host.goto(f"{server.url}/settings/integrations")
@@ -104,3 +107,47 @@ def test_google_calendar_from_connect_to_a_cancelled_booking(calendar_live, sand
     assert "Physio" in host.locator("body").inner_text()
     assert host.locator("tr", has_text="Intro Call: Ada and Bea Invitee").count() == 0
     screenshot(host, "calendar-05-event-gone")
+
+
+@pytest.fixture
+def meet_live(tmp_path, sandbox, smtp):
+    yield from serve(tmp_path, sandbox, "none", MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+
+
+def test_google_meet_from_event_type_setup_to_the_link_in_the_invitees_email(meet_live, smtp, new_context):
+    app, server = meet_live
+    host = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
+    sign_in_page(host, server.url)
+
+    # Meet says it needs Google Calendar; connecting that makes Meet "Connected".
+    host.goto(f"{server.url}/settings/integrations")
+    assert "Not connected" in host.locator("#meet-card").inner_text()
+    host.locator("#google-card").get_by_role("button", name="Connect Google Calendar").click()
+    host.get_by_role("button", name="Allow").click()
+    host.wait_for_url(re.compile("/settings/integrations"))
+    assert "Connected through Google Calendar" in host.locator("#meet-card").inner_text()
+    screenshot(host, "meet-01-connected")
+
+    # Event Types → Intro Call → Location: Google Meet.
+    host.get_by_role("link", name="Event Types").click()
+    host.get_by_role("button", name="Edit").first.click()
+    host.get_by_label("Location").select_option("google_meet")
+    host.get_by_role("button", name="Save").click()
+    assert "Google Meet" in host.locator(".event-type-card").inner_text()
+    assert "not connected" not in host.locator("main").inner_text()
+    link = host.locator(".event-type-card .copy-source").input_value()
+
+    # The invitee books; the confirmation and the invitee's email carry the same Meet link.
+    invitee = new_context(timezone_id="Europe/Berlin", viewport={"width": 390, "height": 844}).new_page()
+    invitee.goto(f"{link}?date={a_weekday_ahead().isoformat()}")
+    assert "Google Meet" in invitee.locator(".event-facts, main").first.inner_text()
+    invitee.locator(".slot-list a.slot").first.click()
+    invitee.get_by_label("Your name").fill("Bea Invitee")
+    invitee.get_by_label("Email").fill("bea@example.com")
+    invitee.get_by_role("button", name="Confirm booking").click()
+    invitee.wait_for_url(re.compile(r"/booking/"))
+    join = invitee.locator("a.join-link").get_attribute("href")
+    assert re.fullmatch(r"https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}", join)
+    screenshot(invitee, "meet-02-confirmation")
+    [email] = smtp.to("bea@example.com")
+    assert f"Join Google Meet meeting: {join}" in email.get_body(("plain",)).get_content()

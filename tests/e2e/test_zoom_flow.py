@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.models import ZoomConnection
-from tests.conftest import LiveServer, add_event_type, add_user, close_app, make_app, screenshot
+from tests.conftest import LiveServer, add_event_type, add_user, close_app, make_app, screenshot, sign_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -59,10 +59,7 @@ def test_zoom_from_connect_to_disconnect(zoom_live, sandbox, new_context):
         dialog.accept() if not answers or answers.pop(0) else dialog.dismiss()
 
     host.on("dialog", answer)
-    host.goto(f"{base}/login")
-    host.get_by_label("Email").fill("ada@example.com")
-    host.get_by_label("Password").fill("correct horse")
-    host.get_by_role("button", name="Sign in").click()
+    sign_in_page(host, base)
 
     # Settings → Integrations: Zoom under Video Conferencing, Not connected; the sandbox badge shows.
     host.get_by_text("Settings", exact=True).click()
@@ -165,7 +162,7 @@ def test_zoom_from_connect_to_disconnect(zoom_live, sandbox, new_context):
 
     # The event type warns; the next booking still works, with no link.
     host.get_by_role("link", name="Event Types").click()
-    assert "Zoom is disconnected — new bookings get no video link" in host.locator("main").inner_text()
+    assert "Zoom is not connected — new bookings get no video link" in host.locator("main").inner_text()
     screenshot(host, "zoom-07-event-type-warning")
     invitee.goto(link)
     invitee.wait_for_url(re.compile("tz="))

@@ -159,3 +159,50 @@ def test_refresh_with_a_revoked_grant_asks_for_a_new_connection(app):
         assert tokens.refresh_token == "r" and tokens.expires_at > datetime.now(UTC) + timedelta(minutes=50)
         sent = wire.calls[-1].request.body
         assert "grant_type=refresh_token" in sent and "client_secret=" in sent  # client_secret_post
+
+
+# ---------------------------------------------------------------- Google Meet (conference data)
+
+MEET_EVENT = {"id": "abc", "conferenceData": {"createRequest": {"requestId": "m-1", "status": {"statusCode": "pending"}}}}
+MADE = {"id": "abc", "hangoutLink": "https://meet.google.com/abc-defg-hij", "conferenceData": {
+    "createRequest": {"requestId": "m-1", "status": {"statusCode": "success"}},
+    "entryPoints": [{"entryPointType": "video", "uri": "https://meet.google.com/abc-defg-hij"}]}}
+
+
+@responses.activate
+def test_a_meet_conference_is_asked_for_with_its_request_id_and_read_when_made():
+    from linktime.calendars.google.client import GoogleMeet, meet_of
+
+    events = f"{G}/calendar/v3/calendars/primary%40x/events"
+    responses.post(events, json=MEET_EVENT)
+    responses.get(f"{events}/abc", json=MADE)
+    meet = GoogleMeet(G, "access-1", timeout=2)
+    created = meet.conference_event("primary@x", "abc", {"summary": "Intro"}, "m-1")
+    assert meet_of(created) == (None, "pending")
+    assert meet_of(meet.event("primary@x", "abc")) == ("https://meet.google.com/abc-defg-hij", "success")
+    sent = responses.calls[0].request
+    assert "conferenceDataVersion=1" in sent.url  # without it Google ignores the request silently
+    assert json.loads(sent.body)["conferenceData"] == {"createRequest": {
+        "requestId": "m-1", "conferenceSolutionKey": {"type": "hangoutsMeet"}}}
+
+
+@responses.activate
+def test_a_meet_create_sent_again_reads_the_event_the_first_one_made():
+    from linktime.calendars.google.client import GoogleMeet, meet_of
+
+    events = f"{G}/calendar/v3/calendars/primary%40x/events"
+    responses.post(events, status=409, json={"error": {"code": 409, "message": "The requested identifier already exists."}})
+    responses.get(f"{events}/abc", json=MADE)
+    assert meet_of(GoogleMeet(G, "access-1").conference_event("primary@x", "abc", {}, "m-1"))[0] == \
+        "https://meet.google.com/abc-defg-hij"
+    assert [call.request.method for call in responses.calls] == ["POST", "GET"]  # no second create
+
+
+def test_a_meet_link_is_read_from_the_entry_points_too():
+    from linktime.calendars.google.client import meet_of
+
+    only_points = {"conferenceData": {"entryPoints": [{"entryPointType": "phone", "uri": "tel:+1"},
+                                                      {"entryPointType": "video", "uri": "https://meet.google.com/x"}]}}
+    assert meet_of(only_points) == ("https://meet.google.com/x", "success")
+    failed = {"conferenceData": {"createRequest": {"status": {"statusCode": "failure"}}}}
+    assert meet_of(failed) == (None, "failure")

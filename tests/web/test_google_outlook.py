@@ -19,7 +19,7 @@ from linktime.calendars import busy, oauth
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, CalendarConnection, CalendarEvent, ConnectedCalendar, EventStatus
-from tests.conftest import add_event_type, add_user, book_form, close_app, connect_zoom, make_app
+from tests.conftest import add_event_type, add_user, book_form, close_app, connect_zoom, make_app, signed_in
 
 TUESDAY = "2026-11-24"  # the clock fixture's Monday is 23 November 2026, 01:00 in New York
 EMAIL = {"google": "host@gmail-sandbox.test", "microsoft": "host@outlook-sandbox.test"}
@@ -36,9 +36,7 @@ def calendar_app(tmp_path, sandbox, clock):
 
 @pytest.fixture
 def ada(calendar_app):
-    client = calendar_app.test_client()
-    client.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
-    return client
+    return signed_in(calendar_app)
 
 
 def connect(client, name: str, *, decision: str = "allow", email: str | None = None):

@@ -184,8 +184,9 @@ def test_disconnect_deletes_tokens_revokes_and_keeps_existing_links(host, zoom_a
     assert sandbox.state.revoked == ["host@zoom-sandbox.test"]
     assert meeting["join_url"] in host.get(old).get_data(as_text=True).replace("&amp;", "&")
     assert not sandbox.state.meetings[meeting["id"]]["deleted"]
-    # New bookings get no link; the event type warns; the booking page still works.
-    assert "Zoom is disconnected" in host.get("/event-types").get_data(as_text=True)
+    # New bookings get no link; the event type warns; the booking page still works, and says so.
+    assert "Zoom is not connected — new bookings get no video link" in host.get("/event-types").get_data(as_text=True)
+    assert "the host will send you the link" in host.get("/ada/intro-call").get_data(as_text=True)
     new = host.get(book(host, start="2026-11-25T15:00:00+00:00", email="c@example.com")).get_data(as_text=True)
     assert "/j/" not in new and len(sandbox_meetings(sandbox)) == 1
     # Cancelling the old booking now leaves its meeting at Zoom alone (no access any more).

@@ -170,6 +170,8 @@ def finish_connect(user: User, *, state: str | None, code: str | None, error: st
             + ". Add the scope to the Zoom app, then reconnect."
         )
     db.session.add(connection)
+    db.session.flush()
+    _pages_change(connection)  # they no longer say "the host will send you the link"
     whose = "the team" if owner_id is None else "your bookings"
     audit.record(user.id, "zoom.connected", f"Connected {_account(account.email)} for {whose}.")
     db.session.commit()
@@ -201,10 +203,19 @@ def _revoke_quietly(connection: ZoomConnection) -> bool:
         return False
 
 
+def _pages_change(connection: ZoomConnection) -> None:
+    """The booking pages of the hosts this account serves say whether a link will be made."""
+    from linktime.event_types.service import availability_changed
+
+    for host_id in hosts_served_by(connection):
+        availability_changed(host_id)
+
+
 def disconnect(connection: ZoomConnection, by: User) -> bool:
     """Revoke at Zoom (best effort) and delete the tokens at once. Existing meetings stay."""
     revoked = _revoke_quietly(connection)
     email = connection.email
+    _pages_change(connection)
     db.session.delete(connection)
     audit.record(by.id, "zoom.disconnected",
                  f"Disconnected {FORGOTTEN}." + ("" if revoked else " Zoom could not be reached to revoke access."))
@@ -221,6 +232,7 @@ def deauthorize(zoom_user_id: str) -> int:
         audit.record(connection.connected_by_id, "zoom.deauthorized",
                      f"{FORGOTTEN.capitalize()} removed LinkTime in the Zoom Marketplace; its tokens and email were deleted.")
         _forget(connection.email)
+        _pages_change(connection)
         db.session.delete(connection)
     db.session.commit()
     if connections:

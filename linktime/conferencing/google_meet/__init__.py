@@ -1,0 +1,1 @@
+"""Google Meet links, made through the Google Calendar API (uses calendars/google)."""
