@@ -239,6 +239,9 @@ class EventType(db.Model):
     horizon_days: Mapped[int] = mapped_column(default=60)
     increment_minutes: Mapped[int] = mapped_column(default=30)
     seats: Mapped[int] = mapped_column(default=1)
+    # Recurring bookings: every this many weeks (0: not offered), at most repeat_max sessions.
+    repeat_weeks: Mapped[int] = mapped_column(default=0)
+    repeat_max: Mapped[int] = mapped_column(default=4)
     # Minutes before the start at which reminders go out.
     reminder_offsets: Mapped[list] = mapped_column(JSON, default=lambda: [1440, 60])
     remind_host: Mapped[bool] = mapped_column(default=False)
@@ -330,6 +333,9 @@ class Booking(db.Model):
     manage_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # One per rendered booking form, so a double-submitted form books once.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A recurring booking's sessions share a series id; each is its own booking (meeting, invite UID).
+    series_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    series_index: Mapped[int | None] = mapped_column()  # 1 for the first session
     sequence: Mapped[int] = mapped_column(default=0)  # raised on every change (calendar invites)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(10))  # "host" or "invitee"

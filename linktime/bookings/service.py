@@ -276,24 +276,7 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
                 return existing
             slot = _check_slot(event_type, start, outside=outside)
             _check_caps(event_type.host, invitee.email)
-            booking = Booking(
-                host_id=event_type.host_id,
-                event_type_id=event_type.id,
-                title=event_type.title,
-                location=event_type.location,
-                location_detail=event_type.location_detail,
-                start=slot.start,
-                end=slot.end,
-                invitee_name=invitee.name.strip(),
-                invitee_email=invitee.email.strip().lower(),
-                invitee_timezone=invitee.timezone,
-                notes=invitee.notes.strip(),
-                invitee_phone=invitee.phone if invitee.channel else "",
-                reminder_channel=invitee.channel if invitee.phone else "",
-                idempotency_key=key,
-            )
-            db.session.add(booking)
-            db.session.flush()
+            booking = _new_booking(event_type, slot, invitee, key=key)
             jobs = meetings.plan_meeting(booking, event_type)
             messages = queue_booked(booking, event_type) + events.plan_event(booking)
     except IntegrityError:
@@ -322,7 +305,33 @@ def _taken(event_type: EventType, start: datetime, *, exclude: int | None = None
         renew(event_type.host_id)
 
 
-def _check_caps(host: User, email: str) -> None:
+def _new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: str | None,
+                 series: tuple[str, int] | None = None) -> Booking:
+    """A confirmed booking of ``slot``, added and flushed (in a host transaction)."""
+    booking = Booking(
+        host_id=event_type.host_id,
+        event_type_id=event_type.id,
+        title=event_type.title,
+        location=event_type.location,
+        location_detail=event_type.location_detail,
+        start=slot.start,
+        end=slot.end,
+        invitee_name=invitee.name.strip(),
+        invitee_email=invitee.email.strip().lower(),
+        invitee_timezone=invitee.timezone,
+        notes=invitee.notes.strip(),
+        invitee_phone=invitee.phone if invitee.channel else "",
+        reminder_channel=invitee.channel if invitee.phone else "",
+        idempotency_key=key,
+        series_id=series[0] if series else None,
+        series_index=series[1] if series else None,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    return booking
+
+
+def _check_caps(host: User, email: str, new: int = 1) -> None:
     """Bound what strangers can book: per invitee email and host, and per host, in 24 hours.
 
     Runs under the host lock, so the counts are exact. Cancelled bookings count too: booking and
@@ -330,14 +339,15 @@ def _check_caps(host: User, email: str) -> None:
     """
     config = current_app.config
     since = now_utc() - timedelta(days=1)
+    first_of_series = or_(Booking.series_index.is_(None), Booking.series_index == 1)  # a series counts once
     per_host, per_email = db.session.execute(
-        select(func.count(), func.count().filter(Booking.invitee_email == email.strip().lower()))
+        select(func.count(), func.count().filter(Booking.invitee_email == email.strip().lower(), first_of_series))
         .select_from(Booking).where(Booking.host_id == host.id, Booking.created_at > since)
     ).one()
     if per_email >= int(config["BOOKINGS_PER_EMAIL_PER_DAY"]):
         raise BookingLimit(f"This email address has reached the limit of bookings with {host.name} "
                            "for today. Please try again tomorrow, or change one of your bookings instead.")
-    if per_host >= int(config["BOOKINGS_PER_HOST_PER_DAY"]):
+    if per_host + new > int(config["BOOKINGS_PER_HOST_PER_DAY"]):
         raise BookingLimit(f"{host.name} cannot take more bookings today. Please try again tomorrow.")
 
 
@@ -375,21 +385,43 @@ def _changeable(booking_id: int) -> Booking:
     return booking
 
 
+def _cancel(booking: Booking, by: str, reason: str) -> tuple[list, list]:
+    """In a host transaction: cancel one changeable booking; its meeting, event and notices follow."""
+    booking.status = BookingStatus.CANCELLED.value
+    booking.cancelled_at = now_utc()
+    booking.cancelled_by = by
+    booking.cancel_reason = reason.strip()
+    booking.sequence = Booking.sequence + 1  # in SQL: strictly increasing whatever was read
+    db.session.flush()
+    return meetings.release_meeting(booking), queue_cancelled(booking) + events.release_event(booking)
+
+
 def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
     """Cancel a confirmed, upcoming booking; its time becomes free again."""
     with host_transaction(booking.host_id):
         booking = _changeable(booking.id)
-        booking.status = BookingStatus.CANCELLED.value
-        booking.cancelled_at = now_utc()
-        booking.cancelled_by = by
-        booking.cancel_reason = reason.strip()
-        booking.sequence = Booking.sequence + 1  # in SQL: strictly increasing whatever was read
-        db.session.flush()
-        jobs = meetings.release_meeting(booking)
-        messages = queue_cancelled(booking) + events.release_event(booking)
+        jobs, messages = _cancel(booking, by, reason)
     run_briefly(jobs)
     run_soon(messages)
     return booking
+
+
+def cancel_rest(booking: Booking, *, by: str, reason: str = "") -> list[Booking]:
+    """Cancel this session of a series and every later one that can still be changed, at once."""
+    with host_transaction(booking.host_id):
+        booking = _changeable(booking.id)
+        sessions = [booking] if booking.series_id is None else list(db.session.scalars(
+            select(Booking).where(Booking.series_id == booking.series_id, Booking.start >= booking.start,
+                                  Booking.status == BookingStatus.CONFIRMED, Booking.end > now_utc())
+            .order_by(Booking.start).execution_options(populate_existing=True)))
+        jobs, messages = [], []
+        for session in sessions:
+            more_jobs, more_messages = _cancel(session, by, reason)
+            jobs += more_jobs
+            messages += more_messages
+    run_briefly(jobs)
+    run_soon(messages)
+    return sessions
 
 
 def reschedule_booking(booking: Booking, start: datetime) -> Booking:

@@ -184,5 +184,5 @@ def test_integrations_page_lists_categories(client, app, auth):
         add_user("ada")
     auth.login()
     page = client.get("/settings/integrations").get_data(as_text=True)
-    for text in ("Video Conferencing", "Zoom", "Google Meet", "Calendars", "Coming soon"):
+    for text in ("Video Conferencing", "Zoom", "Google Meet", "Calendars", "Google Calendar", "Outlook Calendar", "CalDAV"):
         assert text in page

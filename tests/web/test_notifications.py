@@ -274,7 +274,7 @@ def test_after_retry_the_invitee_and_host_get_the_link_and_an_updated_invite(hos
     run_due(mail_app)
     [confirmation] = smtp.to("bea@example.com")
     assert "no video link" in text_of(confirmation) or "link will follow" in text_of(confirmation) \
-        or "Zoom (the link follows by email)" in text_of(confirmation)
+        or "Zoom (the host will send the link)" in text_of(confirmation)
     with mail_app.app_context():
         assert db.session.scalar(select(Meeting)).status == "failed"
     sandbox.state.faults.clear()

@@ -1,0 +1,120 @@
+"""Recurring bookings: a series of sessions every N weeks at the same local time of the host.
+
+Each session is its own booking — its own meeting, calendar event, reminders and invite UID —
+and the sessions share a ``series_id``. Every rule of the event type applies to each session
+(hours, notice, window, buffers, daily limits, seats), so some sessions of a series may not be
+free: the invitee books the free ones, or none. All sessions are booked in one transaction under
+the host lock, after each session's day was read from the host's calendars.
+
+"The same local time" is the host's: their working hours are local, so a series stays at 10:00 in
+New York across a daylight-saving change there, whatever the invitee's clock does meanwhile.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from linktime.bookings import service
+from linktime.bookings.service import Invitee, SlotTaken, SlotUnavailable
+from linktime.calendars import events
+from linktime.conferencing import meetings
+from linktime.extensions import db
+from linktime.jobs.outbox import run_briefly, run_soon
+from linktime.models import Booking, EventType, new_uid
+from linktime.notifications.booking_messages import queue_booked
+
+
+class SeriesUnavailable(Exception):
+    """Not every session asked for is free (and the invitee wanted all or none), or none is."""
+
+    def __init__(self, missing: list[datetime]):
+        super().__init__(f"{len(missing)} session(s) not available")
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class Session:
+    start: datetime  # UTC
+    free: bool
+
+
+def offered(event_type: EventType) -> bool:
+    return event_type.repeat_weeks > 0 and event_type.repeat_max >= 2
+
+
+def session_starts(event_type: EventType, first: datetime, count: int) -> list[datetime]:
+    """The starts of ``count`` sessions from ``first``: the same wall-clock time of the host, every
+    ``repeat_weeks`` weeks (a time skipped by a clock change maps as slots do: 02:30 → 03:30)."""
+    zone = ZoneInfo(event_type.host.timezone)
+    local = first.astimezone(zone)
+    return [datetime.combine(local.date() + timedelta(weeks=n * event_type.repeat_weeks), local.time(), zone)
+            .astimezone(UTC) for n in range(count)]
+
+
+def _check_count(event_type: EventType, count: int) -> None:
+    if not offered(event_type) or not 2 <= count <= event_type.repeat_max:
+        raise SlotUnavailable()
+
+
+def plan(event_type: EventType, first: datetime, count: int) -> list[Session]:
+    """Which sessions of a series are free now (reads only; the booking decides)."""
+    _check_count(event_type, count)
+    sessions = []
+    for start in session_starts(event_type, first, count):
+        try:
+            service.check_offered(event_type, start)
+            sessions.append(Session(start, True))
+        except (SlotTaken, SlotUnavailable):
+            sessions.append(Session(start, False))
+    return sessions
+
+
+def sessions_of(booking: Booking) -> list[Booking]:
+    """Every session of the booking's series, in order (the booking alone if it is not in one)."""
+    if booking.series_id is None:
+        return [booking]
+    return list(db.session.scalars(select(Booking).where(Booking.series_id == booking.series_id)
+                                   .order_by(Booking.start)))
+
+
+def book_series(event_type: EventType, first: datetime, count: int, invitee: Invitee, *, key: str | None = None,
+                all_or_nothing: bool = False) -> list[Booking]:
+    """Book the free sessions of a series (all of them or none when ``all_or_nothing``).
+
+    The same form sent again returns the sessions it booked. SeriesUnavailable says which
+    sessions were not free when none could be booked, or not all when all were asked for.
+    """
+    _check_count(event_type, count)
+    if not event_type.active:
+        raise SlotUnavailable()
+    existing = service._by_key(key)
+    if existing is not None:
+        return sessions_of(existing)
+    starts = session_starts(event_type, first, count)
+    outside = [service.outside_window(event_type, start) for start in starts]  # no calendar read under the lock
+    with service.host_transaction(event_type.host_id):
+        existing = service._by_key(key)
+        if existing is not None:
+            return sessions_of(existing)
+        free, missing = [], []
+        for start, busy in zip(starts, outside):
+            try:
+                free.append(service._check_slot(event_type, start, outside=busy))
+            except (SlotTaken, SlotUnavailable):
+                missing.append(start)
+        if not free or (all_or_nothing and missing):
+            raise SeriesUnavailable(missing)
+        service._check_caps(event_type.host, invitee.email, new=len(free))
+        series_id, booked, jobs, messages = new_uid(), [], [], []
+        for number, slot in enumerate(free, 1):
+            booking = service._new_booking(event_type, slot, invitee, key=key if number == 1 else None,
+                                           series=(series_id, number))
+            booked.append(booking)
+            jobs += meetings.plan_meeting(booking, event_type)
+            messages += queue_booked(booking, event_type) + events.plan_event(booking)
+    run_briefly(jobs)
+    run_soon(messages)
+    return booked
