@@ -79,10 +79,20 @@ def format_duration(minutes: int) -> str:
     return f"{hours} h" if hours else f"{rest} min"
 
 
+def format_series(sessions: list, zone: str) -> str:
+    """A series in one line, in a reader's zone: "4 weekly sessions, Tuesdays 10:00"."""
+    first = sessions[0]
+    moment = first.start.astimezone(ZoneInfo(zone))
+    weeks = first.event_type.repeat_weeks if first.event_type else 1
+    every = "weekly sessions" if weeks == 1 else f"sessions every {weeks} weeks"
+    return f"{len(sessions)} {every}, {moment.strftime('%A')}s {moment.strftime('%H:%M')}"
+
+
 def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_when, "when")
     app.add_template_filter(format_time, "clock")
     app.add_template_filter(format_span, "span")
     app.add_template_filter(format_date, "day")
+    app.add_template_global(format_series, "series_line")
     app.add_template_filter(format_duration, "duration")
     app.add_template_global(zone_options)

@@ -7,7 +7,7 @@ import secrets
 
 from flask import current_app, session
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from linktime.validators import single_line
@@ -32,6 +32,9 @@ class BookingForm(FlaskForm):
     start = HiddenField(validators=[DataRequired()])
     tz = HiddenField()
     key = HiddenField()
+    sessions = SelectField("Sessions", coerce=int, default=1, choices=[SelectChoice(1, "Just this one")],
+                           validate_choice=True)
+    all_or_nothing = BooleanField("Only book if every session is free")
 
     # The countries whose mobile numbers may get texts: the event type's, set by the view.
     sms_regions: list[str] = []
@@ -79,6 +82,7 @@ class CancelForm(FlaskForm):
         "Reason (optional, shared with the other side)",
         validators=[Length(max=1000, message="Please keep the reason under 1,000 characters.")],
     )
+    rest = BooleanField("Also cancel every later session of this series")
 
 
 class RescheduleForm(FlaskForm):

@@ -45,6 +45,17 @@ def offered(event_type: EventType) -> bool:
     return event_type.repeat_weeks > 0 and event_type.repeat_max >= 2
 
 
+def cadence(weeks: int) -> str:
+    return "weekly" if weeks == 1 else f"every {weeks} weeks"
+
+
+def count_label(event_type: EventType, count: int) -> str:
+    """How the booking form offers a series: "4 weekly sessions", "3 sessions, every 2 weeks"."""
+    if event_type.repeat_weeks == 1:
+        return f"{count} weekly sessions"
+    return f"{count} sessions, {cadence(event_type.repeat_weeks)}"
+
+
 def session_starts(event_type: EventType, first: datetime, count: int) -> list[datetime]:
     """The starts of ``count`` sessions from ``first``: the same wall-clock time of the host, every
     ``repeat_weeks`` weeks (a time skipped by a clock change maps as slots do: 02:30 → 03:30)."""
@@ -114,7 +125,8 @@ def book_series(event_type: EventType, first: datetime, count: int, invitee: Inv
                                            series=(series_id, number))
             booked.append(booking)
             jobs += meetings.plan_meeting(booking, event_type)
-            messages += queue_booked(booking, event_type) + events.plan_event(booking)
+            # One confirmation, the first session's, describes the whole series.
+            messages += queue_booked(booking, event_type, confirm=number == 1) + events.plan_event(booking)
     run_briefly(jobs)
     run_soon(messages)
     return booked

@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
+from wtforms import SelectChoice
 
 from linktime import throttle
-from linktime.bookings import bp, page_cache, service
+from linktime.bookings import bp, page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.extensions import db
 from linktime.formatting import format_when, is_timezone, local
@@ -194,10 +195,15 @@ def book(username: str, slug: str):
     event_type = get_public_event_type(username, slug)
     form = BookingForm()
     form.sms_regions = event_type.sms_regions
+    if series.offered(event_type):
+        form.sessions.choices = form.sessions.choices[:1] + [
+            SelectChoice(n, series.count_label(event_type, n)) for n in range(2, event_type.repeat_max + 1)]
     start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
     zone = viewer_zone(event_type.host.timezone)
     if start is None:
         return render_event_page(event_type, error=UNAVAILABLE, status=400)
+    if request.method == "GET" and request.htmx and "sessions" in request.args:  # the series' dates, as chosen
+        return _series_preview(event_type, start, zone, request.args.get("sessions", type=int) or 1)
     if request.method == "GET":
         try:  # say so now, not after the invitee has filled in the form
             service.check_offered(event_type, start)
@@ -222,7 +228,18 @@ def book(username: str, slug: str):
             phone=form.phone.data if texting else "", channel=form.channel.data if texting else "",
         )
         try:
-            booking = service.book_slot(event_type, start, invitee, key=checked_form_key(form.key.data))
+            if form.sessions.data > 1:
+                booked = series.book_series(event_type, start, form.sessions.data, invitee,
+                                            key=checked_form_key(form.key.data),
+                                            all_or_nothing=bool(form.all_or_nothing.data))
+                booking = booked[0]
+            else:
+                booking = service.book_slot(event_type, start, invitee, key=checked_form_key(form.key.data))
+        except series.SeriesUnavailable as exc:
+            missing = ", ".join(format_when(moment, zone) for moment in exc.missing)
+            return _book_page(form, event_type, start, zone, channels,
+                              f"Not every session is free ({missing}). Choose fewer sessions, or untick "
+                              "“Only book if every session is free” to book the free ones.", 409)
         except service.SlotTaken:
             return render_event_page(event_type, error=TAKEN, status=409, day=_local_day(start, zone))
         except service.SlotUnavailable:
@@ -245,8 +262,19 @@ def _book_page(form, event_type: EventType, start: datetime, zone: str, channels
                error: str | None, status: int):
     return render_template(
         "bookings/book.html", form=form, event_type=event_type, host=event_type.host, start=start, zone=zone,
-        texting=bool(channels), error=error,
+        texting=bool(channels), error=error, sessions=_sessions(event_type, start, form.sessions.data or 1),
     ), status
+
+
+def _sessions(event_type: EventType, start: datetime, count: int) -> list[series.Session]:
+    if count <= 1 or not series.offered(event_type) or count > event_type.repeat_max:
+        return []
+    return series.plan(event_type, start, count)
+
+
+def _series_preview(event_type: EventType, start: datetime, zone: str, count: int):
+    """Which sessions of the series the invitee is choosing are free (the booking decides)."""
+    return render_template("bookings/_series_preview.html", sessions=_sessions(event_type, start, count), zone=zone)
 
 
 def _local_day(moment: datetime, zone: str) -> date:
@@ -260,6 +288,7 @@ def manage(token: str):
     zone = viewer_zone(booking.invitee_timezone)
     return render_template(
         "bookings/manage.html", booking=booking, zone=zone, just_booked=request.args.get("booked") == "1",
+        sessions=series.sessions_of(booking) if booking.series_id else [],
         google_url=ics.google_calendar_url(booking), outlook_url=ics.outlook_calendar_url(booking),
     )
 
@@ -267,16 +296,22 @@ def manage(token: str):
 def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str, message: str):
     """Ask for an optional reason, then cancel; the same page for invitee and host."""
     form = CancelForm()
+    later = [b for b in series.sessions_of(booking) if b.start > booking.start and b.is_changeable]
     if form.validate_on_submit():
         try:
-            service.cancel_booking(booking, by=by, reason=form.reason.data or "")
+            if form.rest.data and later:
+                gone = service.cancel_rest(booking, by=by, reason=form.reason.data or "")
+                message = f"{message} So are the {len(gone) - 1} later session{'s' if len(gone) != 2 else ''} of the series."
+            else:
+                service.cancel_booking(booking, by=by, reason=form.reason.data or "")
         except service.BookingClosed:
             flash(CLOSED, "error")
         else:
             flash(message, "success")
         return redirect(done, code=303)
     status = 422 if form.errors else 200
-    return render_template("bookings/cancel.html", booking=booking, form=form, zone=zone, action=action), status
+    return render_template("bookings/cancel.html", booking=booking, form=form, zone=zone, action=action,
+                           later=later), status
 
 
 @bp.get("/booking/<token>/invite.ics")
@@ -286,6 +321,15 @@ def invite(token: str):
     body = ics.invite(booking, cancel=booking.is_cancelled, method="PUBLISH")
     return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
                        "Content-Disposition": 'attachment; filename="invite.ics"'}
+
+
+@bp.get("/booking/<token>/series.ics")
+def series_invite(token: str):
+    """Every session of the booking's series as one calendar file."""
+    booking = get_managed_booking(token)
+    sessions = [session for session in series.sessions_of(booking) if not session.is_cancelled] or [booking]
+    return ics.series_file(sessions), 200, {"Content-Type": "text/calendar; charset=utf-8",
+                                            "Content-Disposition": 'attachment; filename="series.ics"'}
 
 
 @bp.route("/booking/<token>/cancel", methods=["GET", "POST"])

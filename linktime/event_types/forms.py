@@ -143,6 +143,15 @@ class EventTypeForm(FlaskForm):
         "Seats per slot", low=1, high=1000, default=1,
         description="1 for one-to-one meetings; more for a group event.",
     )
+    repeat_weeks = SelectField(
+        "Recurring bookings",
+        choices=[SelectChoice("0", "Not offered"), SelectChoice("1", "Weekly"),
+                 *(SelectChoice(str(n), f"Every {n} weeks") for n in (2, 3, 4))],
+        default="0", coerce=int,
+        description="Invitees may book a series of sessions at the same time, each with its own meeting link.",
+    )
+    repeat_max = IntegerField("Sessions in a series, at most", default=4,
+                              validators=[Optional(), NumberRange(2, 12, message="Enter a number from 2 to 12.")])
     reminders = StringField(
         "Reminders before the start",
         default="24h, 1h",

@@ -90,6 +90,8 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     event_type.horizon_days = form.horizon_days.data
     event_type.increment_minutes = form.increment_minutes.data
     event_type.seats = form.seats.data
+    event_type.repeat_weeks = form.repeat_weeks.data or 0
+    event_type.repeat_max = form.repeat_max.data or 4
     event_type.reminder_offsets = parse_offsets(form.reminders.data)
     event_type.remind_host = bool(form.remind_host.data)
     event_type.sms_reminders = bool(form.sms_reminders.data)

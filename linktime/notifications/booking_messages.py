@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 
 from linktime.extensions import db
-from linktime.formatting import format_duration, format_span
+from linktime.formatting import format_duration, format_series, format_span
 from linktime.jobs.outbox import Retry, enqueue, handler, share_read
 from linktime.conferencing.base import makes_meetings
 from linktime.models import Booking, DesiredState, EventType, Job, Meeting, MeetingStatus, now_utc
@@ -49,10 +49,14 @@ def _reminders(booking: Booking, event_type: EventType, *, new: bool = False) ->
     return jobs
 
 
-def queue_booked(booking: Booking, event_type: EventType) -> list[Job | None]:
-    """A booking made in this transaction: its messages' keys are its own and new."""
+def queue_booked(booking: Booking, event_type: EventType, *, confirm: bool = True) -> list[Job | None]:
+    """A booking made in this transaction: its messages' keys are its own and new.
+
+    ``confirm=False``: a later session of a series, confirmed in its first session's message.
+    """
     db.session.flush()
-    return [_email(booking, "confirmed", r, new=True) for r in RECIPIENTS] + _reminders(booking, event_type, new=True)
+    confirmations = [_email(booking, "confirmed", r, new=True) for r in RECIPIENTS] if confirm else []
+    return confirmations + _reminders(booking, event_type, new=True)
 
 
 def queue_rescheduled(booking: Booking, event_type: EventType) -> list[Job | None]:
@@ -113,7 +117,10 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     subject = SUBJECTS[(kind, recipient)].format(title=booking.title, host=booking.host.name, provider=provider,
                                                  invitee=booking.invitee_name) + f" — {when}"
     link = ics.join_url(booking)
+    sessions = _series(booking) if kind == "confirmed" else []
     context = dict(
+        sessions=sessions, series_line=format_series(sessions, zone) if sessions else "",
+        series_ics=public_url("bookings.series_invite", token=booking.manage_token) if sessions else "",
         booking=booking, kind=kind, to_host=to_host, zone=zone, when=when, join_url=link, provider=provider,
         meeting=booking.meeting if link else None, where=ics.where(booking),
         link_pending=not link and _meeting_pending(booking),
@@ -136,9 +143,18 @@ def _meeting_pending(booking: Booking) -> bool:
     return makes_meetings(booking.location) and meeting is not None and meeting.status == MeetingStatus.PENDING
 
 
+def _series(booking: Booking) -> list[Booking]:
+    """The confirmed sessions of the booking's series (none when it is not in one)."""
+    if booking.series_id is None:
+        return []
+    from linktime.bookings.series import sessions_of
+
+    return [session for session in sessions_of(booking) if not session.is_cancelled]
+
+
 def _waiting_for_link(booking: Booking) -> bool:
-    """Worth holding the confirmation a little: the link is about to arrive."""
-    if not _meeting_pending(booking):
+    """Worth holding the confirmation a little: a link (any session's, for a series) is about to arrive."""
+    if not any(_meeting_pending(session) for session in _series(booking) or [booking]):
         return False
     bound = timedelta(seconds=float(current_app.config.get("ZOOM_LINK_WAIT_SECONDS", 90)))
     return now_utc() < booking.created_at + bound
@@ -159,20 +175,26 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
     if kind == "confirmed" and _waiting_for_link(booking):
         raise Retry("waiting for the meeting link", at=now_utc() + timedelta(seconds=5), counts=False)
     # Written from one reading of the booking: whether this message carries the link is decided here.
-    without_link = kind in ("confirmed", "rescheduled") and makes_meetings(booking.location) \
-        and ics.join_url(booking) is None and booking.meeting is not None \
-        and booking.meeting.desired_state == DesiredState.PRESENT
+    def without_link(session: Booking) -> bool:
+        return kind in ("confirmed", "rescheduled") and makes_meetings(session.location) \
+            and ics.join_url(session) is None and session.meeting is not None \
+            and session.meeting.desired_state == DesiredState.PRESENT
+
     message = booking_message(booking, kind, recipient, offset=offset)
-    if without_link:
-        booking.link_to_follow = True  # whenever the meeting is made (now, by Retry, or on reconnect)
+    linkless = [session for session in (_series(booking) if kind == "confirmed" else []) or [booking]
+                if without_link(session)]
+    if linkless:
+        for session in linkless:  # each sent its link whenever its meeting is made (now, by Retry, on reconnect)
+            session.link_to_follow = True
         db.session.commit()
     try:
         deliver(message)
     except MailError as exc:
         raise Retry(str(exc)) from None
-    meeting = booking.meeting
-    if booking.link_to_follow and meeting is not None:
-        db.session.refresh(meeting)
-        if meeting.is_created:  # made while this was being sent
-            queue_link_followups(meeting)
-            db.session.commit()
+    for session in linkless:
+        meeting = session.meeting
+        if session.link_to_follow and meeting is not None:
+            db.session.refresh(meeting)
+            if meeting.is_created:  # made while this was being sent
+                queue_link_followups(meeting)
+                db.session.commit()

@@ -106,6 +106,18 @@ def _invite(method: str, event_uid: str, sequence: int, stamp: datetime, start: 
     return calendar.to_ical()
 
 
+def series_file(bookings: list[Booking]) -> bytes:
+    """Every session of a series in one file (METHOD:PUBLISH may hold several events), each under
+    its own booking's UID, as its own invitations say."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//LinkTime//Scheduling//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    for booking in bookings:
+        calendar.add_component(Calendar.from_ical(invite(booking, method="PUBLISH")).walk("VEVENT")[0])
+    return calendar.to_ical()
+
+
 def event_file(details: EventDetails) -> bytes:
     """The host's calendar copy of a booking, as a CalDAV server stores it (no METHOD)."""
     invitee = details.attendees[0]

@@ -147,3 +147,39 @@ def test_pages_work_by_keyboard_and_without_javascript(live_server, new_context,
     keyboard.wait_for_url(re.compile("/book"))
     with live_app.app_context():
         db.session.remove()
+
+
+def test_a_series_of_four_booked_and_its_third_session_cancelled(live_app, live_server, new_context):
+    from linktime.extensions import db
+    from tests.conftest import add_event_type, add_user
+
+    with live_app.app_context():
+        add_event_type(add_user("ada", timezone="Europe/Berlin"), repeat_weeks=1, repeat_max=6, horizon_days=90)
+        db.session.remove()
+    day = datetime.now(UTC).date() + timedelta(days=3)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    invitee = new_context(timezone_id="Europe/Berlin", viewport={"width": 390, "height": 844}).new_page()
+    invitee.goto(f"{live_server.url}/ada/intro-call?date={day.isoformat()}")
+    invitee.locator(".slot-list a.slot").first.click()
+    invitee.wait_for_url(re.compile(r"/intro-call/book\?"))  # loaded, htmx with it
+    invitee.get_by_label("Sessions").select_option(label="4 weekly sessions")
+    invitee.locator("#series-preview li").nth(3).wait_for()  # the dates, shown as soon as chosen (htmx)
+    assert invitee.locator("#series-preview li.struck").count() == 0
+    screenshot(invitee, "series-01-four-sessions")
+    invitee.get_by_label("Your name").fill("Bea Invitee")
+    invitee.get_by_label("Email").fill("bea@example.com")
+    invitee.get_by_role("button", name="Confirm booking").click()
+    invitee.wait_for_url(re.compile(r"/booking/"))
+    series = invitee.locator("#series")
+    assert "4 weekly sessions" in series.inner_text() and series.locator("li").count() == 4
+    screenshot(invitee, "series-02-booked")
+
+    invitee.locator("#series li").nth(2).get_by_role("link").click()  # the third session's own page
+    assert "this is session 3" in invitee.locator("#series").inner_text()
+    invitee.get_by_role("button", name="Cancel booking").click()
+    invitee.get_by_role("button", name="Cancel booking").click()  # this one only: the box stays unticked
+    invitee.get_by_role("heading", name="Cancelled").wait_for()
+    items = invitee.locator("#series li")
+    assert [("cancelled" in items.nth(n).inner_text()) for n in range(4)] == [False, False, True, False]
+    screenshot(invitee, "series-03-third-cancelled")

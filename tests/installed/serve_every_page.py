@@ -42,7 +42,7 @@ with app.app_context():
     mail = sorted((work / "instance" / "outbox").glob("*.eml"))[0].name
 
 public = ["/", "/login", "/signup", "/ada", "/ada/intro-call", "/ada/intro-call/book?start={start}",
-          "/booking/{token}", "/booking/{token}/invite.ics", "/booking/{token}/cancel",
+          "/booking/{token}", "/booking/{token}/invite.ics", "/booking/{token}/series.ics", "/booking/{token}/cancel",
           "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js", "/static/add-zone.js",
           "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css"]
 host = ["/bookings", "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",

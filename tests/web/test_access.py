@@ -14,7 +14,7 @@ from tests.conftest import add_event_type, add_user
 PUBLIC = {
     "static", "accounts.index", "accounts.signup", "accounts.login", "accounts.logout",
     "bookings.host_page", "bookings.event_page", "bookings.book", "bookings.manage",
-    "bookings.invitee_cancel", "bookings.reschedule", "bookings.invite",
+    "bookings.invitee_cancel", "bookings.reschedule", "bookings.invite", "bookings.series_invite",
     "zoom.webhook",  # Zoom calls it; it proves itself with a signature instead of a session
     "twilio.inbound",  # likewise Twilio
 }

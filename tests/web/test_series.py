@@ -3,17 +3,19 @@ daylight-saving changes, partial availability, all or none, one meeting per sess
 sandbox, cancelling one session or the rest, and a series counted once against the invitee's cap."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from icalendar import Calendar
 from sqlalchemy import func, select
 
 from linktime.bookings import series, service
 from linktime.extensions import db
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus
-from tests.conftest import add_event_type, add_user, connect_zoom
+from tests.conftest import add_event_type, add_user, book_form, connect_zoom
 
 NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
 BEA = service.Invitee(name="Bea", email="bea@example.com", timezone="Europe/Berlin")
@@ -104,3 +106,98 @@ def test_each_session_has_its_own_meeting_and_one_or_the_rest_can_be_cancelled(z
             BookingStatus.CONFIRMED, BookingStatus.CANCELLED, BookingStatus.CANCELLED, BookingStatus.CANCELLED]
         assert db.session.scalar(select(func.count(Meeting.id)).where(Meeting.status == MeetingStatus.CREATED)) == 1
     assert live() == ["2026-11-24T15:00:00Z"]
+
+
+# ---------------------------------------------------------------- on the pages, as an invitee and a host
+
+FIRST = "2026-11-24T15:00:00+00:00"  # Tuesday 10:00 in New York
+
+
+@pytest.fixture
+def weekly_with_mail(mail_app, clock):
+    event_type_id = weekly(mail_app, location="none")
+    with mail_app.app_context():  # the second Tuesday is taken already
+        service.book_slot(db.session.get(EventType, event_type_id), datetime(2026, 12, 1, 15, tzinfo=UTC),
+                          service.Invitee(name="Cy", email="cy@example.com", timezone="UTC"))
+    return mail_app
+
+
+def test_the_form_offers_a_series_and_shows_which_sessions_are_free(weekly_with_mail):
+    client = weekly_with_mail.test_client()
+    page = client.get(f"/ada/intro-call/book?start={FIRST.replace('+', '%2B')}&tz=America/New_York").get_data(as_text=True)
+    assert "Just this one" in page and "4 weekly sessions" in page and "6 weekly sessions" in page
+    assert "Only book if every session is free" in page
+    preview = client.get(f"/ada/intro-call/book?start={FIRST.replace('+', '%2B')}&tz=America/New_York&sessions=4",
+                         headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert preview.lstrip().startswith('<div id="series-preview"')
+    items = re.findall(r"<li( class=\"struck\")?>([^<]+)", preview)
+    assert [bool(struck) for struck, _ in items] == [False, True, False, False]
+    assert items[1][1].startswith("Tuesday, 1 December 2026, 10:00") and "not available" in preview
+    assert "3 of 4 sessions are free" in preview
+
+
+def test_booking_a_series_books_the_free_sessions_with_one_confirmation(weekly_with_mail, smtp):
+    app = weekly_with_mail
+    answer = book_form(app.test_client(), "/ada/intro-call/book", FIRST, name="Bea", email="bea@example.com",
+                       notes="", tz="America/New_York", sessions="4")
+    assert answer.status_code == 303
+    manage = app.test_client().get(answer.location).get_data(as_text=True)
+    assert "3 weekly sessions, Tuesdays 10:00" in manage and "this is session 1" in manage
+    [confirmation] = smtp.to("bea@example.com")  # one message for the series, not one per session
+    text = confirmation.get_body(("plain",)).get_content()
+    assert "This is a series: 3 weekly sessions, Tuesdays 10:00." in text
+    assert "1. Tuesday, 24 November 2026, 10:00" in text and "3. Tuesday, 15 December 2026, 10:00" in text
+    series_file = re.search(r"All sessions for your calendar: http://127.0.0.1:5000(\S+)", text)[1]
+    calendar = Calendar.from_ical(app.test_client().get(series_file).data)
+    assert calendar["METHOD"] == "PUBLISH" and len({str(e["UID"]) for e in calendar.walk("VEVENT")}) == 3
+    assert len([m for m in smtp.to("ada@example.com") if "Bea" in m["Subject"]]) == 1  # the host's, once too
+
+
+def test_all_or_nothing_books_nothing_and_says_which_session_is_taken(weekly_with_mail):
+    app = weekly_with_mail
+    answer = book_form(app.test_client(), "/ada/intro-call/book", FIRST, name="Bea", email="bea@example.com",
+                       notes="", tz="America/New_York", sessions="4", all_or_nothing="y")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 409 and "Not every session is free (Tuesday, 1 December 2026, 10:00" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Booking.id)).where(Booking.invitee_email == "bea@example.com")) == 0
+
+
+def test_one_session_or_the_rest_are_cancelled_from_the_manage_page(weekly_with_mail, smtp):
+    app = weekly_with_mail
+    book_form(app.test_client(), "/ada/intro-call/book", FIRST, name="Bea", email="bea@example.com", notes="",
+              tz="America/New_York", sessions="4")
+    with app.app_context():
+        tokens = [b.manage_token for b in db.session.scalars(
+            select(Booking).where(Booking.series_id.isnot(None)).order_by(Booking.start))]
+    assert len(tokens) == 3  # 24 November, 8 and 15 December: the 1st was taken
+    client = app.test_client()
+    client.post(f"/booking/{tokens[1]}/cancel", data={"reason": ""})  # the second only
+    page = client.get(f"/booking/{tokens[0]}/cancel").get_data(as_text=True)
+    assert "Also cancel every later session of this series" in page and "1 later session: " in page
+    with app.app_context():
+        assert [b.status for b in db.session.scalars(
+            select(Booking).where(Booking.series_id.isnot(None)).order_by(Booking.start))] == [
+            "confirmed", "cancelled", "confirmed"]
+    client.post(f"/booking/{tokens[0]}/cancel", data={"reason": "", "rest": "y"})  # the first and the rest
+    with app.app_context():
+        assert [b.status for b in db.session.scalars(
+            select(Booking).where(Booking.series_id.isnot(None)).order_by(Booking.start))] == ["cancelled"] * 3
+    listing = client.get(f"/booking/{tokens[0]}").get_data(as_text=True)
+    assert listing.count("— cancelled") == 3
+
+
+def test_the_host_sets_up_a_recurring_event_type(app, auth):
+    from tests.web.test_event_types import FORM
+
+    with app.app_context():
+        add_user("ada")
+    auth.login()
+    saved = auth.client.post("/event-types/new", data={**FORM, "slug": "coaching", "repeat_weeks": "2",
+                                                       "repeat_max": "6"})
+    assert saved.status_code == 302
+    with app.app_context():
+        event_type = db.session.scalar(select(EventType).where(EventType.slug == "coaching"))
+        assert (event_type.repeat_weeks, event_type.repeat_max) == (2, 6)
+    refused = auth.client.post("/event-types/new", data={**FORM, "slug": "x", "repeat_weeks": "9", "repeat_max": "40"})
+    assert refused.status_code == 422 and "Enter a number from 2 to 12." in refused.get_data(as_text=True)
