@@ -13,6 +13,22 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from linktime.validators import single_line
 
 
+class CountField(SelectField):
+    """A choice of how many, said plainly when a request carries something else."""
+
+    MESSAGE = "Choose how many sessions from the list."
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(self.MESSAGE) from None
+
+    def pre_validate(self, form):
+        if self.data not in {choice[0] for choice in self.iter_choices()}:
+            raise ValidationError(self.MESSAGE)
+
+
 class BookingForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=100), single_line])
     email = EmailField(
@@ -32,8 +48,7 @@ class BookingForm(FlaskForm):
     start = HiddenField(validators=[DataRequired()])
     tz = HiddenField()
     key = HiddenField()
-    sessions = SelectField("Sessions", coerce=int, default=1, choices=[SelectChoice(1, "Just this one")],
-                           validate_choice=True)
+    sessions = CountField("Sessions", coerce=int, default=1, choices=[SelectChoice(1, "Just this one")])
     all_or_nothing = BooleanField("Only book if every session is free")
 
     # The countries whose mobile numbers may get texts: the event type's, set by the view.

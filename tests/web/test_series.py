@@ -201,3 +201,24 @@ def test_the_host_sets_up_a_recurring_event_type(app, auth):
         assert (event_type.repeat_weeks, event_type.repeat_max) == (2, 6)
     refused = auth.client.post("/event-types/new", data={**FORM, "slug": "x", "repeat_weeks": "9", "repeat_max": "40"})
     assert refused.status_code == 422 and "Enter a number from 2 to 12." in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("sessions", ["7", "999", "-3", "abc", "2" * 40])
+def test_strange_session_counts_are_refused_in_the_page(weekly_with_mail, sessions):
+    answer = book_form(weekly_with_mail.test_client(), "/ada/intro-call/book", FIRST, name="Bea",
+                       email="bea@example.com", notes="", tz="America/New_York", sessions=sessions)
+    assert answer.status_code == 422 and "Choose how many sessions from the list." in answer.get_data(as_text=True)
+    with weekly_with_mail.app_context():
+        assert db.session.scalar(select(func.count(Booking.id)).where(Booking.invitee_email == "bea@example.com")) == 0
+
+
+def test_an_event_type_without_series_offers_none(app, clock):
+    with app.app_context():
+        add_event_type(add_user("ada"))
+    client = app.test_client()
+    page = client.get(f"/ada/intro-call/book?start={FIRST.replace('+', '%2B')}").get_data(as_text=True)
+    assert "Sessions" not in page
+    answer = book_form(client, "/ada/intro-call/book", FIRST, name="Bea", email="bea@example.com", notes="",
+                       tz="UTC", sessions="3")
+    assert answer.status_code == 422
+    assert client.get("/booking/not-a-real-token/series.ics").status_code == 404
