@@ -40,10 +40,8 @@ def mail():
                            smtp=current_app.config.get("MAIL_SERVER"))
 
 
-@bp.get("/mail/<name>")
-@admin_required
-def message(name: str):
-    """Open one message of the outbox."""
+def _outbox_file(name: str) -> Path:
+    """A message file of the outbox by its name; anything else is a 404."""
     if len(name) > 200 or "/" in name or not name.endswith(".eml"):
         abort(404)
     path = outbox_dir() / name
@@ -52,7 +50,28 @@ def message(name: str):
             abort(404)
     except OSError:  # a name the file system refuses
         abort(404)
-    return render_template("admin/message.html", message=_read(path))
+    return path
+
+
+@bp.get("/mail/<name>")
+@admin_required
+def message(name: str):
+    """Open one message of the outbox."""
+    return render_template("admin/message.html", message=_read(_outbox_file(name)), name=name)
+
+
+# A message's HTML as its recipient's mail program shows it: its own inline styles, nothing else
+# (no script, no request anywhere), framed only by the message page.
+MESSAGE_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+                  "form-action 'none'; frame-ancestors 'self'; sandbox")
+
+
+@bp.get("/mail/<name>/html")
+@admin_required
+def message_html(name: str):
+    html = _read(_outbox_file(name)).get("html") or ""
+    return html, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": MESSAGE_POLICY,
+                       "X-Frame-Options": "SAMEORIGIN"}
 
 
 @bp.get("/jobs")

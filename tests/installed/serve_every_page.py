@@ -48,7 +48,7 @@ public = ["/", "/login", "/signup", "/ada", "/ada/intro-call", "/ada/intro-call/
 host = ["/bookings", "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
         "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
         "/integrations/zoom/card", "/integrations/google/callback?state=not-started-here&code=x",
-        "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", "/admin/jobs"]
+        "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", f"/admin/mail/{mail}/html", "/admin/jobs"]
 pages, opened = {}, set()
 client = app.test_client()
 router = app.url_map.bind("localhost")

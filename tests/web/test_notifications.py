@@ -218,7 +218,14 @@ def test_without_smtp_the_run_command_keeps_mail_on_the_sent_mail_page(tmp_path,
     message = client.get(link).get_data(as_text=True).replace("&amp;", "&")
     join = next(iter(sandbox.state.meetings.values()))["join_url"]
     assert join in message and "METHOD:REQUEST" in message and "<iframe" in message
+    # The HTML as sent, framed by that page alone, with its own inline styles and nothing that runs.
+    html = client.get(f"{link}/html")
+    assert join in html.get_data(as_text=True).replace("&amp;", "&") and "style=" in html.get_data(as_text=True)
+    policy = html.headers["Content-Security-Policy"]
+    assert "style-src 'unsafe-inline'" in policy and "script-src" not in policy and "default-src 'none'" in policy
+    assert "frame-ancestors 'self'" in policy and "sandbox" in policy
     assert client.get("/admin/mail/..%2Fsecret_key").status_code == 404
+    assert client.get("/admin/mail/..%2Fsecret_key/html").status_code == 404
 
 
 def test_a_job_that_gave_up_can_be_retried_by_an_admin(host, mail_app, smtp, clock):
