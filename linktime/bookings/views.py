@@ -301,7 +301,9 @@ def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str,
         try:
             if form.rest.data and later:
                 gone = service.cancel_rest(booking, by=by, reason=form.reason.data or "")
-                message = f"{message} So are the {len(gone) - 1} later session{'s' if len(gone) != 2 else ''} of the series."
+                later_count = len(gone) - 1
+                message += (" So is the later session of the series." if later_count == 1 else
+                            f" So are the {later_count} later sessions of the series.")
             else:
                 service.cancel_booking(booking, by=by, reason=form.reason.data or "")
         except service.BookingClosed:

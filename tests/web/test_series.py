@@ -222,3 +222,21 @@ def test_an_event_type_without_series_offers_none(app, clock):
                        tz="UTC", sessions="3")
     assert answer.status_code == 422
     assert client.get("/booking/not-a-real-token/series.ics").status_code == 404
+
+
+def test_the_host_cancels_a_session_and_the_rest_from_the_dashboard(weekly_with_mail):
+    app = weekly_with_mail
+    book_form(app.test_client(), "/ada/intro-call/book", FIRST, name="Bea", email="bea@example.com", notes="",
+              tz="America/New_York", sessions="4")
+    with app.app_context():
+        first, second, third = db.session.scalars(
+            select(Booking.id).where(Booking.series_id.isnot(None)).order_by(Booking.start)).all()
+    host = app.test_client()
+    host.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
+    assert "Session 2 of a series" in host.get("/bookings").get_data(as_text=True)
+    assert "Also cancel every later session of this series" in host.get(f"/bookings/{second}/cancel").get_data(as_text=True)
+    done = host.post(f"/bookings/{second}/cancel", data={"reason": "Away", "rest": "y"}, follow_redirects=True)
+    assert "So is the later session of the series." in done.get_data(as_text=True)
+    with app.app_context():
+        assert [db.session.get(Booking, i).status for i in (first, second, third)] == ["confirmed", "cancelled",
+                                                                                     "cancelled"]
