@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from email import policy
 from email.parser import BytesParser
+from datetime import datetime
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
@@ -17,6 +18,14 @@ from linktime.notifications.email import outbox_dir
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+def _sent(message) -> datetime | None:
+    """When the message was written, from its Date header (None if it cannot be read)."""
+    try:
+        return message["Date"].datetime if message["Date"] is not None else None
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 def _read(path: Path) -> dict:
     message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     text = message.get_body(preferencelist=("plain",))
@@ -25,7 +34,7 @@ def _read(path: Path) -> dict:
                  for part in message.walk() if part.get_content_type() == "text/calendar"]
     return {
         "name": path.name, "from": message["From"], "to": message["To"], "subject": message["Subject"],
-        "date": message["Date"], "text": text.get_content() if text else "",
+        "date": message["Date"], "sent": _sent(message), "text": text.get_content() if text else "",
         "html": html.get_content() if html else "", "calendar": calendars[0] if calendars else "",
     }
 

@@ -161,6 +161,13 @@ def sign_out_everywhere():
     return redirect(url_for("accounts.login"))
 
 
+@bp.get("/settings")
+@login_required
+def settings():
+    """Settings open on the profile, its first section."""
+    return redirect(url_for("accounts.profile"))
+
+
 @bp.route("/settings/profile", methods=["GET", "POST"])
 @login_required
 def profile():

@@ -45,7 +45,7 @@ public = ["/", "/login", "/signup", "/ada", "/ada/intro-call", "/ada/intro-call/
           "/booking/{token}", "/booking/{token}/invite.ics", "/booking/{token}/series.ics", "/booking/{token}/cancel",
           "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js", "/static/add-zone.js",
           "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css"]
-host = ["/bookings", "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
+host = ["/settings", "/bookings", "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
         "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
         "/integrations/zoom/card", "/integrations/google/callback?state=not-started-here&code=x",
         "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", f"/admin/mail/{mail}/html", "/admin/jobs"]

@@ -186,3 +186,12 @@ def test_integrations_page_lists_categories(client, app, auth):
     page = client.get("/settings/integrations").get_data(as_text=True)
     for text in ("Video Conferencing", "Zoom", "Google Meet", "Calendars", "Google Calendar", "Outlook Calendar", "CalDAV"):
         assert text in page
+
+
+def test_settings_open_on_the_profile(client, app, auth):
+    with app.app_context():
+        add_user("ada")
+    assert client.get("/settings").location.startswith("/login")
+    auth.login()
+    answer = client.get("/settings")
+    assert answer.status_code == 302 and answer.location == "/settings/profile"
