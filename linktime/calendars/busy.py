@@ -193,17 +193,19 @@ def _note_failures(calendars: list[ConnectedCalendar], found: dict[int, Reading]
         reading = found[calendar.id]
         account, failed, refused = accounts.get(calendar.connection_id, (calendar.connection, False, ""))
         accounts[calendar.connection_id] = (account, failed or reading.failed, refused or reading.refused)
-    column = CalendarConnection.read_failed_since
-    with db.engine.begin() as connection:
-        for connection_id, (account, failed, refused) in accounts.items():
-            if failed != (account.read_failed_since is not None):
-                connection.execute(
-                    update(CalendarConnection)
-                    .where(CalendarConnection.id == connection_id, column.is_(None) if failed else column.isnot(None))
-                    .values(read_failed_since=now_utc() if failed else None))
-            if refused and account.status == ConnectionStatus.CONNECTED:
-                connection.execute(update(CalendarConnection).where(CalendarConnection.id == connection_id)
-                                   .values(status=ConnectionStatus.NEEDS_ATTENTION.value, attention_reason=refused))
+    column, changes = CalendarConnection.read_failed_since, []
+    for connection_id, (account, failed, refused) in accounts.items():
+        if failed != (account.read_failed_since is not None):
+            changes.append(update(CalendarConnection)
+                           .where(CalendarConnection.id == connection_id, column.is_(None) if failed else column.isnot(None))
+                           .values(read_failed_since=now_utc() if failed else None))
+        if refused and account.status == ConnectionStatus.CONNECTED:
+            changes.append(update(CalendarConnection).where(CalendarConnection.id == connection_id)
+                           .values(status=ConnectionStatus.NEEDS_ATTENTION.value, attention_reason=refused))
+    if changes:  # most readings change nothing: no write, no connection
+        with db.engine.begin() as connection:
+            for change in changes:
+                connection.execute(change)
 
 
 def renew(host_id: int) -> None:

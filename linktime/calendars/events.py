@@ -132,6 +132,10 @@ def _sync_once(event_id: int, token: str) -> bool:
         db.session.commit()
         return False
     revision, present = event.desired_revision, event.desired_state == DesiredState.PRESENT
+
+    def reached(values: dict) -> bool:
+        return claims.record(CalendarEvent, event_id, token, revision, values)
+
     calendar = event.calendar
     sent_before = event.remote_id is not None or event.write_sent_at is not None
     if calendar is None:  # its account was disconnected: what is there stays there
@@ -141,9 +145,9 @@ def _sync_once(event_id: int, token: str) -> bool:
         else:
             record = dict(status=EventStatus.REMOVED.value,
                           last_error="The calendar was disconnected, so the event was left in it." if sent_before else "")
-        return _record(event_id, token, revision, record)
+        return reached(record)
     if not present and not sent_before:
-        return _record(event_id, token, revision, dict(status=EventStatus.REMOVED.value, last_error=""))
+        return reached(dict(status=EventStatus.REMOVED.value, last_error=""))
     from linktime.calendars.service import with_client
 
     connection = calendar.connection
@@ -172,7 +176,7 @@ def _sync_once(event_id: int, token: str) -> bool:
                 _needs_attention(connection.id, exc.message)
         db.session.commit()
         raise GiveUp(exc.message) from None
-    return _record(event_id, token, revision, record)
+    return reached(record)
 
 
 def _needs_attention(connection_id: int, reason: str) -> None:
@@ -186,15 +190,3 @@ def _note(event_id: int, token: str, message: str) -> None:
     if (event := claims.held(CalendarEvent, event_id, token)) is not None:
         event.last_error = message
     db.session.commit()
-
-
-def _record(event_id: int, token: str, revision: int, values: dict) -> bool:
-    event = claims.held(CalendarEvent, event_id, token)
-    if event is None:
-        db.session.commit()
-        return False
-    for name, value in values.items():
-        setattr(event, name, value)
-    event.synced_revision = max(event.synced_revision, revision)
-    db.session.commit()
-    return not event.in_sync

@@ -19,19 +19,24 @@ from linktime.jobs.outbox import run_soon
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
 
 
+def _oauth_client(provider: CalendarProvider, access_token: str, timeout: float | None = None) -> CalendarClient:
+    """The Google or Outlook client, on the configured API (the real one or the sandbox)."""
+    config = current_app.config
+    timeout = timeout or float(config.get("CALENDAR_TIMEOUT", 10))
+    if provider is CalendarProvider.GOOGLE:
+        return GoogleCalendar(config["GOOGLE_API_URL"], access_token, timeout=timeout)
+    return OutlookCalendar(config["MICROSOFT_GRAPH_URL"], access_token, timeout=timeout)
+
+
 def client_for(connection: CalendarConnection, *, timeout: float | None = None, force: bool = False) -> CalendarClient:
     """The client that reaches this account, with its credentials (an OAuth token refreshed when
     it is about to expire, or when ``force``: it was just refused)."""
-    timeout = timeout or float(current_app.config.get("CALENDAR_TIMEOUT", 10))
     kind = connection.provider_kind
-    if kind is CalendarProvider.GOOGLE:
-        return GoogleCalendar(current_app.config["GOOGLE_API_URL"], oauth.access_token(connection, force=force),
-                              timeout=timeout)
-    if kind is CalendarProvider.OUTLOOK:
-        return OutlookCalendar(current_app.config["MICROSOFT_GRAPH_URL"],
-                               oauth.access_token(connection, force=force), timeout=timeout)
+    if kind is not CalendarProvider.CALDAV:
+        return _oauth_client(kind, oauth.access_token(connection, force=force), timeout)
     username = connection.account.split(" at ", 1)[0]
-    return CalDAVClient(connection.server_url, username, connection.secret or "", timeout=timeout,
+    return CalDAVClient(connection.server_url, username, connection.secret or "",
+                        timeout=timeout or float(current_app.config.get("CALENDAR_TIMEOUT", 10)),
                         addresses=(connection.user.email,))
 
 
@@ -50,9 +55,7 @@ def connect_oauth(user: User, provider: CalendarProvider, tokens: oauth.Tokens, 
 
     The same account connected again keeps the choices made about its calendars.
     """
-    client_class = GoogleCalendar if provider is CalendarProvider.GOOGLE else OutlookCalendar
-    api = current_app.config["GOOGLE_API_URL" if provider is CalendarProvider.GOOGLE else "MICROSOFT_GRAPH_URL"]
-    client = client_class(api, tokens.access_token, timeout=float(current_app.config.get("CALENDAR_TIMEOUT", 10)))
+    client = _oauth_client(provider, tokens.access_token)
     account = str(claims.get("email") or "") or client.email()
     found = client.calendars()
     if not account or not found:

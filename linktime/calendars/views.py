@@ -22,12 +22,11 @@ OAUTH_PROVIDERS = {"google": CalendarProvider.GOOGLE, "microsoft": CalendarProvi
 
 
 def section_context(form: CalDAVForm | None = None, error: str | None = None, notice: str | None = None) -> dict:
-    from flask import current_app
-
-    cards = [dict(name=name, provider=provider, pending=oauth.pending(provider),
-                  sandbox=bool(current_app.config.get(f"{'GOOGLE' if name == 'google' else 'MICROSOFT'}_SANDBOX")),
-                  scopes=oauth.GOOGLE_SCOPES if name == "google" else oauth.MICROSOFT_SCOPES)
-             for name, provider in OAUTH_PROVIDERS.items()]
+    cards = []
+    for name, provider in OAUTH_PROVIDERS.items():
+        app = oauth.app_for(provider)
+        cards.append(dict(name=name, provider=provider, pending=oauth.pending(provider), sandbox=app.sandbox,
+                          scopes=app.scopes, company=name.title(), setting=f"{name.upper()}_CLIENT_ID"))
     return dict(connections=service.connections(current_user), caldav_form=form or CalDAVForm(formdata=None),
                 caldav_error=error, calendars_notice=notice, oauth_cards=cards)
 

@@ -310,21 +310,16 @@ def _note(meeting_id: int, token: str, message: str, *, sent: bool | None, unver
 
 def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
     """Write what this pass reached; True when the booking changed meanwhile (go again)."""
-    meeting = claims.held(Meeting, meeting_id, token)
-    if meeting is None:
-        db.session.commit()
-        return False
     kind_detail = values.pop("audit", None)
-    for name, value in values.items():
-        setattr(meeting, name, value)
-    meeting.synced_revision = max(meeting.synced_revision, revision)
-    if kind_detail is not None:
-        audit.record(meeting.host_id, *kind_detail)
-    if meeting.is_created:
-        for booking in meeting.bookings:
-            db.session.refresh(booking)  # see a confirmation that went out meanwhile
-            if "join_url" in values:  # a new link: the host's calendar event says it too
-                events.follow_booking(booking)
-        queue_link_followups(meeting)
-    db.session.commit()
-    return not meeting.in_sync
+
+    def then(meeting: Meeting) -> None:
+        if kind_detail is not None:
+            audit.record(meeting.host_id, *kind_detail)
+        if meeting.is_created:
+            for booking in meeting.bookings:
+                db.session.refresh(booking)  # see a confirmation that went out meanwhile
+                if "join_url" in values:  # a new link: the host's calendar event says it too
+                    events.follow_booking(booking)
+            queue_link_followups(meeting)
+
+    return claims.record(Meeting, meeting_id, token, revision, values, then)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from linktime.conferencing.base import PROVIDERS
+from linktime.conferencing.base import PROVIDERS, link_promised
 from linktime.event_types import bp, service
 from linktime.event_types.forms import EventTypeForm
 from linktime.extensions import db
@@ -17,8 +17,8 @@ CONNECT = {"zoom": "Zoom", "google_meet": "Google Calendar (Meet links are made 
 
 def linkless() -> dict[str, str]:
     """The meeting locations the host cannot get links for yet (not connected), by location."""
-    return {location.value: location.label for location, provider in PROVIDERS.items()
-            if provider.connection_for(current_user.id) is None}
+    return {location.value: location.label for location in PROVIDERS
+            if not link_promised(location, current_user.id)}
 
 
 def get_event_type(event_type_id: int) -> EventType:

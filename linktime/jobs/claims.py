@@ -63,6 +63,23 @@ def sync(model: type[T], row_id: int, one_pass: Callable[[int, str], bool], what
         release(model, row_id, token)
 
 
+def record(model: type[T], row_id: int, token: str, revision: int, values: dict,
+           then: Callable[[T], None] | None = None) -> bool:
+    """Write what a sync pass reached (``values``, and ``then`` for what follows from them) while
+    this runner holds the row; True when the desired revision moved meanwhile (go again)."""
+    row = held(model, row_id, token)
+    if row is None:
+        db.session.commit()
+        return False
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.synced_revision = max(row.synced_revision, revision)
+    if then is not None:
+        then(row)
+    db.session.commit()
+    return not row.in_sync
+
+
 def held(model: type[T], row_id: int, token: str) -> T | None:
     """The row, fresh from the database, if this runner still holds its sync."""
     row = db.session.get(model, row_id, populate_existing=True)

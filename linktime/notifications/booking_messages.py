@@ -108,8 +108,10 @@ ONLY_WHILE_CONFIRMED = {"confirmed", "rescheduled", "reminder", "link", "link_ag
 WITH_INVITE = {"confirmed": "REQUEST", "rescheduled": "REQUEST", "link": "REQUEST", "cancelled": "CANCEL"}
 
 
-def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None) -> Mail:
-    """The email for one recipient, from the booking's current state."""
+def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None,
+                    sessions: list[Booking] = ()) -> Mail:
+    """The email for one recipient, from the booking's current state (``sessions``: a series'
+    confirmed sessions, which its confirmation lists)."""
     to_host = recipient == "host"
     zone = booking.host.timezone if to_host else booking.invitee_timezone
     when = format_span(booking.start, booking.end, zone)
@@ -117,7 +119,6 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     subject = SUBJECTS[(kind, recipient)].format(title=booking.title, host=booking.host.name, provider=provider,
                                                  invitee=booking.invitee_name) + f" — {when}"
     link = ics.join_url(booking)
-    sessions = _series(booking) if kind == "confirmed" else []
     context = dict(
         sessions=sessions, series_line=format_series(sessions, zone) if sessions else "",
         series_ics=public_url("bookings.series_invite", token=booking.manage_token) if sessions else "",
@@ -152,9 +153,9 @@ def _series(booking: Booking) -> list[Booking]:
     return [session for session in sessions_of(booking) if not session.is_cancelled]
 
 
-def _waiting_for_link(booking: Booking) -> bool:
+def _waiting_for_link(booking: Booking, sessions: list[Booking]) -> bool:
     """Worth holding the confirmation a little: a link (any session's, for a series) is about to arrive."""
-    if not any(_meeting_pending(session) for session in _series(booking) or [booking]):
+    if not any(_meeting_pending(session) for session in sessions or [booking]):
         return False
     bound = timedelta(seconds=float(current_app.config.get("ZOOM_LINK_WAIT_SECONDS", 90)))
     return now_utc() < booking.created_at + bound
@@ -172,7 +173,9 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
         planned = datetime.fromisoformat(for_start) if for_start else booking.start
         if booking.start != planned or booking.start <= now_utc():
             return  # moved (new reminders were queued), or already begun
-    if kind == "confirmed" and _waiting_for_link(booking):
+    # A series' confirmation lists every session: read once, for what it says and what follows it.
+    sessions = _series(booking) if kind == "confirmed" else []
+    if kind == "confirmed" and _waiting_for_link(booking, sessions):
         raise Retry("waiting for the meeting link", at=now_utc() + timedelta(seconds=5), counts=False)
     # Written from one reading of the booking: whether this message carries the link is decided here.
     def without_link(session: Booking) -> bool:
@@ -180,9 +183,8 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
             and ics.join_url(session) is None and session.meeting is not None \
             and session.meeting.desired_state == DesiredState.PRESENT
 
-    message = booking_message(booking, kind, recipient, offset=offset)
-    linkless = [session for session in (_series(booking) if kind == "confirmed" else []) or [booking]
-                if without_link(session)]
+    message = booking_message(booking, kind, recipient, offset=offset, sessions=sessions)
+    linkless = [session for session in sessions or [booking] if without_link(session)]
     if linkless:
         for session in linkless:  # each sent its link whenever its meeting is made (now, by Retry, on reconnect)
             session.link_to_follow = True

@@ -171,12 +171,12 @@ MADE = {"id": "abc", "hangoutLink": "https://meet.google.com/abc-defg-hij", "con
 
 @responses.activate
 def test_a_meet_conference_is_asked_for_with_its_request_id_and_read_when_made():
-    from linktime.calendars.google.client import GoogleMeet, meet_of
+    from linktime.calendars.google.client import meet_of
 
     events = f"{G}/calendar/v3/calendars/primary%40x/events"
     responses.post(events, json=MEET_EVENT)
     responses.get(f"{events}/abc", json=MADE)
-    meet = GoogleMeet(G, "access-1", timeout=2)
+    meet = GoogleCalendar(G, "access-1", timeout=2)
     created = meet.conference_event("primary@x", "abc", {"summary": "Intro"}, "m-1")
     assert meet_of(created) == (None, "pending")
     assert meet_of(meet.event("primary@x", "abc")) == ("https://meet.google.com/abc-defg-hij", "success")
@@ -188,12 +188,12 @@ def test_a_meet_conference_is_asked_for_with_its_request_id_and_read_when_made()
 
 @responses.activate
 def test_a_meet_create_sent_again_reads_the_event_the_first_one_made():
-    from linktime.calendars.google.client import GoogleMeet, meet_of
+    from linktime.calendars.google.client import meet_of
 
     events = f"{G}/calendar/v3/calendars/primary%40x/events"
     responses.post(events, status=409, json={"error": {"code": 409, "message": "The requested identifier already exists."}})
     responses.get(f"{events}/abc", json=MADE)
-    assert meet_of(GoogleMeet(G, "access-1").conference_event("primary@x", "abc", {}, "m-1"))[0] == \
+    assert meet_of(GoogleCalendar(G, "access-1").conference_event("primary@x", "abc", {}, "m-1"))[0] == \
         "https://meet.google.com/abc-defg-hij"
     assert [call.request.method for call in responses.calls] == ["POST", "GET"]  # no second create
 

@@ -114,21 +114,7 @@ class GoogleCalendar(RestClient):
         except NotFound:
             pass  # already gone: done
 
-
-def meet_of(event: dict[str, Any]) -> tuple[str | None, str]:
-    """An event's Meet link (once made) and its conference's state: "success", "pending", "failure" or ""."""
-    conference = event.get("conferenceData") or {}
-    status = str(((conference.get("createRequest") or {}).get("status") or {}).get("statusCode") or "")
-    link = event.get("hangoutLink") or next(
-        (point.get("uri") for point in conference.get("entryPoints", [])
-         if isinstance(point, dict) and point.get("entryPointType") == "video"), None)
-    if link and not status:
-        status = "success"
-    return (str(link) if link else None), status
-
-
-class GoogleMeet(GoogleCalendar):
-    """Meet conferences, made through an event's conference data (Calendar API v3)."""
+    # ------------------------------------------------------------------ Meet, through conference data
 
     def conference_event(self, calendar_id: str, identifier: str, body: dict[str, Any], request_id: str) -> dict:
         """Create the event with a Meet conference, keyed by ``request_id`` (the same key never
@@ -147,3 +133,15 @@ class GoogleMeet(GoogleCalendar):
     def patch(self, calendar_id: str, identifier: str, body: dict[str, Any]) -> dict:
         return self.call("PATCH", f"{self._events(calendar_id)}/{identifier}", ok=(200,),
                          params={"conferenceDataVersion": "1", "sendUpdates": "none"}, json=body)
+
+
+def meet_of(event: dict[str, Any]) -> tuple[str | None, str]:
+    """An event's Meet link (once made) and its conference's state: "success", "pending", "failure" or ""."""
+    conference = event.get("conferenceData") or {}
+    status = str(((conference.get("createRequest") or {}).get("status") or {}).get("statusCode") or "")
+    link = event.get("hangoutLink") or next(
+        (point.get("uri") for point in conference.get("entryPoints", [])
+         if isinstance(point, dict) and point.get("entryPointType") == "video"), None)
+    if link and not status:
+        status = "success"
+    return (str(link) if link else None), status

@@ -14,11 +14,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
-from flask import current_app
 from sqlalchemy import select
 
 from linktime.calendars import base as calendars
-from linktime.calendars.google.client import GoogleMeet, event_id, meet_of
+from linktime.calendars.google.client import GoogleCalendar, event_id, meet_of
 from linktime.conferencing import base
 from linktime.extensions import db
 from linktime.models import CalendarConnection, CalendarProvider, ConnectionStatus, Location
@@ -82,21 +81,15 @@ class GoogleMeetProvider:
         connection = db.session.get(CalendarConnection, connection_id)
         return _describe(connection) if connection is not None else None
 
-    def _call(self, connection_id: int, action: Callable[[GoogleMeet, CalendarConnection], T]) -> T:
-        """Run ``action`` with a Meet client; calendar errors said as conferencing ones."""
-        from linktime.calendars.oauth import access_token
+    def _call(self, connection_id: int, action: Callable[[GoogleCalendar, CalendarConnection], T]) -> T:
+        """Run ``action`` with the account's Google client; calendar errors said as conferencing ones."""
+        from linktime.calendars.service import with_client
 
         connection = db.session.get(CalendarConnection, connection_id)
         if connection is None:
             raise base.NotConnected("Google Calendar is disconnected")
-        timeout = float(current_app.config.get("CALENDAR_TIMEOUT", 10))
         try:
-            try:
-                return action(GoogleMeet(current_app.config["GOOGLE_API_URL"], access_token(connection),
-                                         timeout=timeout), connection)
-            except calendars.Expired:
-                return action(GoogleMeet(current_app.config["GOOGLE_API_URL"], access_token(connection, force=True),
-                                         timeout=timeout), connection)
+            return with_client(connection, lambda client: action(client, connection))
         except calendars.Unreachable as exc:
             raise base.Unavailable(exc.message, retry_after=exc.retry_after) from None
         except calendars.WrongPassword as exc:  # the account needs attention, as a calendar too
@@ -108,7 +101,7 @@ class GoogleMeetProvider:
             raise base.Refused(exc.message) from None
 
     def create(self, connection_id: int, details: base.MeetingDetails) -> base.ExternalMeeting:
-        def make(client: GoogleMeet, connection: CalendarConnection) -> base.ExternalMeeting:
+        def make(client: GoogleCalendar, connection: CalendarConnection) -> base.ExternalMeeting:
             calendar_id, identifier = _calendar(connection), event_id(details.marker)
             event = client.conference_event(calendar_id, identifier, _body(details), details.marker)
             if meet_of(event)[1] == "pending":  # often made by now: asked once more before trying later
@@ -117,7 +110,7 @@ class GoogleMeetProvider:
         return self._call(connection_id, make)
 
     def find(self, connection_id: int, details: base.MeetingDetails) -> base.ExternalMeeting | None:
-        def look(client: GoogleMeet, connection: CalendarConnection) -> base.ExternalMeeting | None:
+        def look(client: GoogleCalendar, connection: CalendarConnection) -> base.ExternalMeeting | None:
             calendar_id = _calendar(connection)
             try:
                 event = client.event(calendar_id, event_id(details.marker))
