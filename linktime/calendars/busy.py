@@ -9,7 +9,9 @@ was made from (``known_until``).
 A calendar that cannot be read does not break the page: it counts as free, the invitee sees the
 times known from everything else, and the account records since when it could not be read (the
 host sees "could not be read since 10:42"); the failure is kept as long as a reading would be, so
-a dead server costs a visitor at most one wait of ``PAGE_WAIT``.
+a dead server costs a visitor at most one wait of ``PAGE_WAIT``. That is also all a request may spend
+waiting on calendars in all, however many windows it reads (a series' sessions, say): once it is
+spent, the rest is answered from what is known, without reading and without counting as a failure.
 
 A booking reads its slot's day once more, fresh (or as read for another booking in the last
 ``BOOKING_AGE``), just before its transaction: an event added a minute ago blocks the time even
@@ -18,13 +20,14 @@ while pages still show it (and those pages are then renewed).
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from sqlalchemy import select, update
 
 from linktime.calendars.base import BusyTime, CalendarClient, CalendarError, Expired, WrongPassword
@@ -112,30 +115,35 @@ def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str,
     calendars = checked_calendars(host_id)
     if not calendars:
         return []
+    budget = _budget()
     from linktime.calendars.service import client_for
 
     cache = readings()
     found: dict[int, Reading] = {}
     calendars_kept: set[int] = set()
+    skipped = False
     wanted: dict[int, tuple[ConnectedCalendar, CalendarClient]] = {}
     for calendar in calendars:
         reading = cache.get((calendar.id, start, end))
         if reading is not None and reading.until - FRESH >= now_utc() - max_age:
             found[calendar.id] = reading
             calendars_kept.add(calendar.id)
+        elif budget <= 0:  # this request has waited on calendars long enough: what is known stands
+            skipped = True
         else:  # a client each: its HTTP session is used by one thread
             try:
                 wanted[calendar.id] = (calendar, client_for(calendar.connection, timeout=PAGE_WAIT))
             except CalendarError as error:  # its access could not be renewed
                 found[calendar.id] = _failed(calendar.id, error, now_utc() + FRESH)
-    fetched = _read_all(wanted, start, end, zone, client_for) if wanted else {}
+    fetched = _read_all(wanted, start, end, zone, client_for, budget) if wanted else {}
     found.update(fetched)
     for calendar_id, reading in found.items():
         if calendar_id not in calendars_kept:
             cache.put((calendar_id, start, end), reading)
-    if len(calendars_kept) < len(calendars):
-        _note_failures(calendars, found)
-    until = min(reading.until for reading in found.values())
+    if len(calendars_kept) < len(found):
+        _note_failures([calendar for calendar in calendars if calendar.id in found], found)
+    # A page made without reading some calendar is not kept at all.
+    until = min([reading.until for reading in found.values()] + ([now_utc()] if skipped else []))
     g.linktime_busy_until = min(until, g.get("linktime_busy_until", until))
     return [busy for reading in found.values() for busy in reading.busy]
 
@@ -145,12 +153,20 @@ def known_until() -> datetime | None:
     return g.get("linktime_busy_until")
 
 
+def _budget() -> float:
+    """Seconds this request may still wait on calendars (PAGE_WAIT in all, from its first read)."""
+    if not has_request_context():
+        return PAGE_WAIT
+    deadline = g.setdefault("linktime_busy_deadline", time.monotonic() + PAGE_WAIT)
+    return max(0.0, deadline - time.monotonic())
+
+
 def _read_all(wanted: dict[int, tuple[ConnectedCalendar, CalendarClient]], start: datetime, end: datetime,
-              zone: str, client_for) -> dict[int, Reading]:
+              zone: str, client_for, budget: float) -> dict[int, Reading]:
     """Every wanted calendar read at once; one that fails or is too slow counts as free for now."""
     futures = {calendar_id: _executor().submit(client.busy, calendar.remote_id, start, end, zone=zone)
                for calendar_id, (calendar, client) in wanted.items()}
-    wait(futures.values(), timeout=PAGE_WAIT)
+    wait(futures.values(), timeout=budget)
     until = now_utc() + FRESH
     result = {}
     for calendar_id, future in futures.items():

@@ -371,3 +371,33 @@ def test_choosing_and_disconnecting_from_the_page(app, ada, calendars):
     page = ada.get("/settings/integrations").get_data(as_text=True)
     activity = re.sub(r"\s+", " ", page[page.index("Recent activity"):])
     assert "Connected a CalDAV account (Home, Work)" in activity and "Disconnected a CalDAV account" in activity, activity
+
+
+def test_a_request_waits_on_calendars_once_in_all_however_many_sessions_it_checks(app, ada, calendars, monkeypatch):
+    """A calendar that hangs costs a series' preview one wait, not one per session; the rest is
+    answered from what is known, and the page made so is not kept."""
+    from linktime.models import EventType
+
+    with app.app_context():
+        event_type = db.session.scalar(select(EventType))
+        event_type.repeat_weeks, event_type.repeat_max, event_type.horizon_days = 1, 6, 120
+        db.session.commit()
+    hung, reads = threading.Event(), []
+
+    def hanging_busy(self, *args, **kwargs):
+        reads.append(args)
+        hung.wait(30)
+        return []
+
+    monkeypatch.setattr(busy, "PAGE_WAIT", 0.3)
+    monkeypatch.setattr(CalDAVClient, "busy", hanging_busy)
+    try:
+        preview = app.test_client().get("/ada/intro-call/book?start=2026-11-24T15:00:00%2B00:00&tz=UTC&sessions=6",
+                                        headers={"HX-Request": "true"})
+        assert preview.status_code == 200
+        assert preview.get_data(as_text=True).count("<li>") == 6  # every session answered, from what is known
+        assert len(reads) == 1  # Work, for the first session's day; then the request's wait was spent
+        with app.app_context():  # the one read that hung is noted, as any unreadable calendar is
+            assert db.session.scalar(select(CalendarConnection.read_failed_since)) is not None
+    finally:
+        hung.set()

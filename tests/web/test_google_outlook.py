@@ -9,6 +9,7 @@ disconnect revoking at Google.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -244,3 +245,50 @@ def test_a_burst_of_bookings_shares_one_fresh_reading_of_the_day(calendar_app, a
     clock.shift(timedelta(seconds=11))
     assert book(calendar_app, "2026-11-24T18:00:00+00:00").status_code == 303  # after the seeded lunch
     assert reads() - before == 2 * first  # later, the day is read afresh again
+
+
+def test_two_refreshes_at_once_in_one_process_make_one_and_share_it(calendar_app, ada, sandbox, monkeypatch):
+    """Forced order: a refresh is held at Microsoft while a second thread needs a token too. Only
+    one refresh is sent (a second would spend the rotated refresh token); both get the new token."""
+    from tests.web.test_interleavings import Background
+
+    connect(ada, "microsoft")
+    requests.post(f"{sandbox.url}/sandbox/calendars/expire-access-tokens")
+    with calendar_app.app_context():  # stored as expired, so both threads want a refresh
+        connection = db.session.scalar(select(CalendarConnection))
+        stale = oauth.Tokens.from_json(connection.secret)
+        connection.secret = oauth.Tokens(stale.access_token, stale.refresh_token,
+                                         stale.expires_at - timedelta(days=1)).to_json()
+        db.session.commit()
+    hold = sandbox.state.add_fault("hold", seconds=30, method="POST", path="/microsoft/common/oauth2/v2.0/token")
+    waiting, real_lock = threading.Event(), oauth._lock
+
+    class Signalling:  # says when a thread is about to wait for the account's refresh lock
+        def __init__(self, lock):
+            self.lock = lock
+
+        def __enter__(self):
+            if self.lock.locked():
+                waiting.set()
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc):
+            return self.lock.__exit__(*exc)
+
+    monkeypatch.setattr(oauth, "_lock", lambda connection_id: Signalling(real_lock(connection_id)))
+
+    def token() -> str:
+        with calendar_app.app_context():
+            return oauth.access_token(db.session.scalar(select(CalendarConnection)))
+
+    first = Background(token)
+    assert hold.arrived.wait(30)  # the first refresh is at Microsoft
+    second = Background(token)
+    assert waiting.wait(30)  # the second waits for the first's refresh
+    hold.release.set()
+    first.finish()
+    second.finish()
+    assert first.result == second.result
+    with sandbox.state.lock:
+        refreshes = [c for c in sandbox.state.log if c["path"] == "/microsoft/common/oauth2/v2.0/token"]
+    assert len(refreshes) == 2  # the connect's code exchange, and one refresh

@@ -240,3 +240,26 @@ def test_the_host_cancels_a_session_and_the_rest_from_the_dashboard(weekly_with_
     with app.app_context():
         assert [db.session.get(Booking, i).status for i in (first, second, third)] == ["confirmed", "cancelled",
                                                                                      "cancelled"]
+
+
+def test_a_booking_made_while_the_series_reads_the_calendars_takes_its_session(app, clock, monkeypatch):
+    """Forced order: another invitee books the third Tuesday after the series' first check and
+    before its transaction; the series, deciding under the host lock, books the other three."""
+    event_type_id = weekly(app)
+    real = service.outside_window
+    interleaved = []
+
+    def meanwhile(event_type, start):
+        if not interleaved:
+            interleaved.append(True)
+            service.book_slot(event_type, datetime(2026, 12, 8, 15, tzinfo=UTC),
+                              service.Invitee(name="Cy", email="cy@example.com", timezone="UTC"))
+        return real(event_type, start)
+
+    monkeypatch.setattr(service, "outside_window", meanwhile)
+    with app.app_context():
+        event_type = db.session.get(EventType, event_type_id)
+        booked = series.book_series(event_type, datetime(2026, 11, 24, 15, tzinfo=UTC), 4, BEA)
+        assert [b.start.day for b in booked] == [24, 1, 15]
+        taken = db.session.scalars(select(Booking).where(Booking.start == datetime(2026, 12, 8, 15, tzinfo=UTC))).all()
+        assert [b.invitee_email for b in taken] == ["cy@example.com"]
