@@ -1,12 +1,20 @@
-"""Showing times and durations to people, in their own time zone."""
+"""Showing times and durations to people, in their own time zone and clock (12- or 24-hour)."""
 from __future__ import annotations
 
-from datetime import datetime
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import groupby
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import Flask
+from babel import Locale, UnknownLocaleError
+from flask import Flask, has_request_context, request
 from markupsafe import Markup, escape
+
+HOURS_COOKIE = "lt_clock"  # "12" or "24", once a visitor has chosen
+ZONE_COOKIE = "lt_zone"  # the visitor's time zone, once known
+_reader_hours: ContextVar[int | None] = ContextVar("reader_hours", default=None)
 
 
 @lru_cache(maxsize=1)
@@ -20,21 +28,59 @@ def all_timezones() -> tuple[str, ...]:
     return tuple(sorted(names | {"UTC"}))
 
 
-@lru_cache(maxsize=1)
-def _zone_options() -> str:
-    return "".join(f'<option value="{name}">{name.replace("_", " ")}</option>' for name in all_timezones())
+def zone_city(zone: str) -> str:
+    """What people call a zone: 'New York', 'Buenos Aires (Argentina)', 'UTC'."""
+    parts = zone.replace("_", " ").split("/")
+    return f"{parts[-1]} ({parts[1]})" if len(parts) == 3 else parts[-1]
+
+
+def utc_offset(zone: str, at: datetime | None = None) -> str:
+    """The zone's offset at ``at`` (now by default): 'UTC+1', 'UTC−3:30', 'UTC'."""
+    offset = (at or datetime.now(UTC)).astimezone(ZoneInfo(zone)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '−'}{hours}{f':{rest:02d}' if rest else ''}"
+
+
+def _zone_words(zone: str) -> str:
+    city = zone_city(zone)
+    return city if city == "UTC" else f"{city} time"
+
+
+def zone_label(zone: str, at: datetime | None = None) -> str:
+    """'Berlin (UTC+1)'."""
+    city = zone_city(zone)
+    return city if city == "UTC" else f"{city} ({utc_offset(zone, at)})"
+
+
+@lru_cache(maxsize=2)
+def _zone_options(hour: datetime) -> str:
+    """Every zone by city and offset, grouped by region; the offsets as they are in ``hour``."""
+    def region(name: str) -> str:
+        return name.split("/")[0] if "/" in name else "Universal"
+
+    ordered = sorted(all_timezones(), key=lambda name: (region(name), zone_city(name)))
+    return "".join(
+        f'<optgroup label="{group}">'
+        + "".join(f'<option value="{name}">{escape(zone_label(name, hour))}</option>' for name in names)
+        + "</optgroup>"
+        for group, names in groupby(ordered, key=region)
+    )
 
 
 def zone_options(selected: str) -> Markup:
     """The <option>s of every zone, ``selected`` chosen (listed first when it is an alias).
 
-    Written once per process: the list is the same on every booking page.
+    Written once an hour per process (offsets change with daylight saving time): the list is the
+    same on every booking page.
     """
-    options = _zone_options()
+    options = _zone_options(datetime.now(UTC).replace(minute=0, second=0, microsecond=0))
     chosen = f'<option value="{escape(selected)}">'
     if chosen in options:
         return Markup(options.replace(chosen, chosen[:-1] + " selected>", 1))
-    return Markup(f'<option value="{escape(selected)}" selected>{escape(selected)}</option>' + options)
+    return Markup(f'<option value="{escape(selected)}" selected>{escape(zone_label(selected))}</option>' + options)
 
 
 @lru_cache(maxsize=1)
@@ -47,24 +93,68 @@ def is_timezone(name: str | None) -> bool:
     return bool(name) and name in _known_zones()
 
 
+@lru_cache(maxsize=256)
+def locale_hours(tag: str) -> int:
+    """12 or 24: the clock a language tag ('en-US', 'de-DE', 'ko') writes times with, per CLDR."""
+    try:
+        pattern = Locale.parse(tag, sep="-").time_formats["short"].pattern
+    except (ValueError, TypeError, UnknownLocaleError):
+        return 24
+    return 12 if "h" in pattern or "K" in pattern else 24
+
+
+@contextmanager
+def clock_of_reader(hours: int):
+    """Write times on the ``hours`` clock meanwhile (an email is read by its addressee, not the requester)."""
+    token = _reader_hours.set(hours)
+    try:
+        yield
+    finally:
+        _reader_hours.reset(token)
+
+
+def viewer_hours() -> int:
+    """The clock of whoever is looking: their choice (``?clock=`` or its cookie), else their language's.
+
+    Outside a request (a job writing an email) it is the 24-hour clock.
+    """
+    if _reader_hours.get() is not None:
+        return _reader_hours.get()
+    if not has_request_context():
+        return 24
+    chosen = request.args.get("clock") or request.cookies.get(HOURS_COOKIE)
+    if chosen in ("12", "24"):
+        return int(chosen)
+    language = request.accept_languages.best
+    return locale_hours(language[:35]) if language else 24
+
+
 def local(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone))
 
 
-def format_when(moment: datetime, zone: str) -> str:
-    """'Tuesday, 24 November 2026, 09:00 (Europe/Berlin)'."""
+def _clock(at: datetime, hours: int) -> str:
+    if hours == 12:
+        return f"{at.hour % 12 or 12}:{at:%M} {'AM' if at.hour < 12 else 'PM'}"
+    return f"{at:%H:%M}"
+
+
+def format_when(moment: datetime, zone: str, hours: int | None = None) -> str:
+    """'Tuesday, 24 November 2026, 09:00 (Berlin time)' (or '9:00 AM' on a 12-hour clock)."""
     at = local(moment, zone)
-    return f"{at:%A}, {at.day} {at:%B %Y}, {at:%H:%M} ({zone})"
+    return f"{at:%A}, {at.day} {at:%B %Y}, {_clock(at, hours or viewer_hours())} ({_zone_words(zone)})"
 
 
-def format_span(start: datetime, end: datetime, zone: str) -> str:
-    """'Tuesday, 24 November 2026, 09:00–09:30 (Europe/Berlin)'."""
+def format_span(start: datetime, end: datetime, zone: str, hours: int | None = None) -> str:
+    """'Tuesday, 24 November 2026, 09:00–09:30 (Berlin time)'."""
     at, until = local(start, zone), local(end, zone)
-    return f"{at:%A}, {at.day} {at:%B %Y}, {at:%H:%M}–{until:%H:%M} ({zone})"
+    hours = hours or viewer_hours()
+    return f"{at:%A}, {at.day} {at:%B %Y}, {_clock(at, hours)}–{_clock(until, hours)} ({_zone_words(zone)})"
 
 
-def format_time(moment: datetime, zone: str) -> str:
-    return f"{local(moment, zone):%H:%M}"
+def format_time(moment: datetime, zone: str, hours: int | None = None) -> str:
+    """'09:00', or '9:00 AM' on a 12-hour clock (the viewer's unless ``hours`` says)."""
+    return _clock(local(moment, zone), hours or viewer_hours())
 
 
 def format_date(moment: datetime, zone: str) -> str:
@@ -85,7 +175,7 @@ def format_series(sessions: list, zone: str) -> str:
     moment = first.start.astimezone(ZoneInfo(zone))
     weeks = first.event_type.repeat_weeks if first.event_type else 1
     every = "weekly sessions" if weeks == 1 else f"sessions every {weeks} weeks"
-    return f"{len(sessions)} {every}, {moment.strftime('%A')}s {moment.strftime('%H:%M')}"
+    return f"{len(sessions)} {every}, {moment.strftime('%A')}s {_clock(moment, viewer_hours())}"
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -96,3 +186,5 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(format_series, "series_line")
     app.add_template_filter(format_duration, "duration")
     app.add_template_global(zone_options)
+    app.add_template_filter(zone_label)
+    app.add_template_global(viewer_hours)

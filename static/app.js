@@ -48,4 +48,168 @@
       } catch (e) {}
     });
   });
+
+  // ---- Booking page: zone search, the time there now, a calendar driven by arrow keys, and focus
+  // and announcements that follow what htmx swaps in. Without JavaScript the page is plain links
+  // and forms.
+
+  function clockIn(zone, hours, at) {
+    try {
+      return new Intl.DateTimeFormat(hours === "12" ? "en-US" : "en-GB",
+        { timeZone: zone, hour: "numeric", minute: "2-digit", hour12: hours === "12" }).format(at);
+    } catch (e) { return ""; }
+  }
+
+  function enhanceZonePicker(select) {
+    if (select.dataset.enhanced) return;
+    select.dataset.enhanced = "1";
+    var group = select.parentElement;
+    var hours = (document.querySelector("[data-now-in]") || select).getAttribute("data-hours") || "24";
+    var now = new Date();
+    var input = document.createElement("input");
+    var list = document.createElement("datalist");
+    var zoneOf = {};
+    input.type = "search";
+    input.id = select.id + "-search";
+    input.setAttribute("list", input.id + "-choices");
+    input.setAttribute("autocomplete", "off");
+    input.setAttribute("spellcheck", "false");
+    input.setAttribute("aria-describedby", "tz-now");
+    input.placeholder = "Search a city or UTC offset";
+    input.dataset.focusKey = "tz";
+    list.id = input.id + "-choices";
+    Array.prototype.forEach.call(select.options, function (option) {
+      var region = option.parentElement.tagName === "OPTGROUP" ? option.parentElement.label : "";
+      var label = option.textContent + (region && region !== "Universal" ? " · " + region : "") +
+        " · " + clockIn(option.value, hours, now);
+      zoneOf[label.toLowerCase()] = option.value;
+      var choice = document.createElement("option");
+      choice.value = label;
+      list.appendChild(choice);
+      if (option.selected) input.value = option.textContent;
+    });
+    var pick = function (loose) {
+      var text = input.value.trim().toLowerCase();
+      var zone = zoneOf[text];
+      if (!zone && loose && text) {
+        var found = Object.keys(zoneOf).filter(function (label) { return label.indexOf(text) !== -1; });
+        zone = found.length ? zoneOf[found[0]] : null;
+      }
+      if (zone && zone !== select.value) {
+        select.value = zone;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      return zone;
+    };
+    // The form sends the <select>: the search box's own events must not reach htmx.
+    input.addEventListener("input", function (event) { event.stopPropagation(); pick(false); });
+    input.addEventListener("change", function (event) { event.stopPropagation(); });
+    input.addEventListener("focus", function () { input.select(); });
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      if (!pick(true)) input.setAttribute("aria-invalid", "true");
+    });
+    group.hidden = true;
+    group.parentElement.insertBefore(input, group);
+    group.parentElement.insertBefore(list, group);
+    var label = document.querySelector('label[for="' + select.id + '"]');
+    if (label) label.htmlFor = input.id;
+  }
+
+  function showTimeThere(element) {
+    var at = clockIn(element.getAttribute("data-now-in"), element.getAttribute("data-hours"), new Date());
+    if (at && !element.dataset.shown) {
+      element.dataset.shown = "1";
+      element.textContent += " It is " + at + " there now.";
+    }
+  }
+
+  function isoDay(text, step) {
+    var parts = text.split("-").map(Number);
+    return new Date(Date.UTC(parts[0], parts[1] - 1, parts[2] + step)).toISOString().slice(0, 10);
+  }
+
+  // One tab stop for the whole month (the chosen or first free day); arrows, Home/End and
+  // PageUp/PageDown move from there, as in the ARIA date-grid pattern.
+  function enhanceCalendar(table) {
+    if (table.dataset.enhanced) return;
+    table.dataset.enhanced = "1";
+    var days = table.querySelectorAll(".day[data-date]");
+    if (!days.length) return;
+    var start = table.querySelector(".day.selected") || table.querySelector("a.day") || days[0];
+    days.forEach(function (day) { day.tabIndex = day === start ? 0 : -1; });
+    table.addEventListener("keydown", function (event) {
+      var day = event.target.closest(".day[data-date]");
+      if (!day) return;
+      var steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
+      var row = day.closest("tr").querySelectorAll(".day[data-date]");
+      var target = null;
+      if (event.key in steps) {
+        target = table.querySelector('.day[data-date="' + isoDay(day.getAttribute("data-date"), steps[event.key]) + '"]');
+      } else if (event.key === "Home") {
+        target = row[0];
+      } else if (event.key === "End") {
+        target = row[row.length - 1];
+      } else if (event.key === "PageUp" || event.key === "PageDown") {
+        var link = document.querySelector(event.key === "PageUp" ? '[data-focus-key="previous-month"]' : '[data-focus-key="next-month"]');
+        if (link) { focusAfterSwap = "calendar"; link.click(); }
+        event.preventDefault();
+        return;
+      } else if (event.key === " " && day.tagName === "A") {
+        event.preventDefault();
+        day.click();
+        return;
+      } else {
+        return;
+      }
+      event.preventDefault();
+      if (!target) return;
+      day.tabIndex = -1;
+      target.tabIndex = 0;
+      target.focus();
+    });
+  }
+
+  function enhance(root) {
+    root.querySelectorAll("select[data-tz-select]").forEach(enhanceZonePicker);
+    root.querySelectorAll("[data-now-in]").forEach(showTimeThere);
+    root.querySelectorAll("table.month").forEach(enhanceCalendar);
+    root.querySelectorAll("[data-js-hide]").forEach(function (element) { element.hidden = true; });
+  }
+
+  // What had focus before the calendar was replaced decides what has it after: a day leads to its
+  // times, any other control to its counterpart in the new calendar.
+  var focusAfterSwap = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "scheduler") return;
+    var active = document.activeElement;
+    if (focusAfterSwap || !active || !event.detail.target.contains(active)) return;
+    focusAfterSwap = active.matches(".day[data-date]") ? "times" : active.getAttribute("data-focus-key");
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var scheduler = document.getElementById("scheduler");
+    if (!scheduler || !focusAfterSwap) return;
+    enhance(scheduler);
+    var want = focusAfterSwap;
+    focusAfterSwap = null;
+    var target = null;
+    if (want === "times") {
+      target = scheduler.querySelector(".slot") || document.getElementById("slots-title");
+    } else if (want === "calendar") {
+      target = scheduler.querySelector('table.month [tabindex="0"]');
+    } else {
+      target = scheduler.querySelector('[data-focus-key="' + want + '"]');
+    }
+    if (target) target.focus();
+    var status = document.getElementById("scheduler-status");
+    var said = scheduler.querySelector("[data-announce]");
+    if (status && said) status.textContent = said.getAttribute("data-announce");
+  });
+
+  if (window.htmx) {
+    htmx.onLoad(enhance);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  }
 })();

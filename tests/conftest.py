@@ -304,6 +304,7 @@ def new_context(browser):
         page.on("response", broken_part)
 
     def make(**options):
+        options.setdefault("locale", "en-GB")  # a 24-hour clock, unless a test asks for another language
         context = browser.new_context(**options)
         context.set_default_timeout(10_000)
         context.on("page", watch)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from linktime import throttle
 from linktime.bookings import bp, page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.extensions import db
-from linktime.formatting import format_when, is_timezone, local
+from linktime.formatting import HOURS_COOKIE, ZONE_COOKIE, format_when, is_timezone, local, viewer_hours
 from linktime.models import Booking, EventType, MeetingStatus, User, now_utc
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
@@ -52,9 +52,27 @@ def parse_day(value: str | None) -> date | None:
 
 
 def viewer_zone(fallback: str) -> str:
-    """The invitee's time zone from the page's ``tz`` parameter, or the host's."""
-    zone = request.values.get("tz")
-    return zone if is_timezone(zone) else fallback
+    """The invitee's time zone from the page's ``tz`` parameter or its cookie, else ``fallback``."""
+    for zone in (request.values.get("tz"), request.cookies.get(ZONE_COOKIE)):
+        if is_timezone(zone):
+            return zone
+    return fallback
+
+
+def zone_known() -> bool:
+    """Whether the visitor's own zone came with the request (else the page asks the browser for it)."""
+    return is_timezone(request.values.get("tz")) or is_timezone(request.cookies.get(ZONE_COOKIE))
+
+
+def remember_choices(response):
+    """Keep the zone and clock a visitor chose for their next booking page, on any host's (a year)."""
+    zone, hours = request.args.get("tz"), request.args.get("clock")
+    if is_timezone(zone) and zone != request.cookies.get(ZONE_COOKIE):
+        response.set_cookie(ZONE_COOKIE, zone, max_age=365 * 86400, samesite="Lax", httponly=True)
+    if hours in ("12", "24") and hours != request.cookies.get(HOURS_COOKIE):
+        response.set_cookie(HOURS_COOKIE, hours, max_age=365 * 86400, samesite="Lax", httponly=True)
+    response.vary.update(("Cookie", "Accept-Language"))
+    return response
 
 
 def follow_rename(username: str) -> None:
@@ -144,7 +162,7 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
     if rescheduling:
         calendar = render()
     else:
-        key = page_cache.calendar_key(event_type, zone, month_asked, day_asked)
+        key = page_cache.calendar_key(event_type, zone, viewer_hours(), month_asked, day_asked)
         calendar = page_cache.page_cache().get_or_render(key, render)
     if request.htmx and not request.htmx.boosted:
         if error:
@@ -152,7 +170,8 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
             return page_cache.Rendered(message + calendar.html, calendar.valid_until)
         return calendar
     html = render_template("bookings/event.html", event_type=event_type, host=event_type.host, zone=zone,
-                           rescheduling=rescheduling, error=error, scheduler=Markup(calendar.html))
+                           rescheduling=rescheduling, error=error, scheduler=Markup(calendar.html),
+                           zone_known=zone_known())
     return page_cache.Rendered(html, calendar.valid_until)
 
 
@@ -175,18 +194,18 @@ def event_page(username: str, slug: str):
     if not request.args.get("reschedule") and seen_alike_by_everyone():
         stamp = page_cache.public_stamp(username, slug)
         if stamp is not None:
-            asked = (viewer_zone(stamp[2]), "tz" in request.args, parse_month(request.args.get("month")),
+            asked = (viewer_zone(stamp[2]), zone_known(), viewer_hours(), parse_month(request.args.get("month")),
                      parse_day(request.args.get("date")), bool(request.htmx and not request.htmx.boosted))
             rendered = page_cache.page_cache().get_or_render(
                 ("whole", *stamp, *asked), lambda: whole_event_page(get_public_event_type(username, slug)))
-            return rendered.html
+            return remember_choices(make_response(rendered.html))
     event_type = get_public_event_type(username, slug)
     rescheduling = None
     if request.args.get("reschedule"):
         rescheduling = get_managed_booking(request.args["reschedule"])
         if rescheduling.event_type_id != event_type.id:
             abort(404)
-    return render_event_page(event_type, rescheduling=rescheduling)
+    return remember_choices(make_response(render_event_page(event_type, rescheduling=rescheduling)))
 
 
 @bp.route("/<username>/<slug>/book", methods=["GET", "POST"])

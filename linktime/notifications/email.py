@@ -21,6 +21,7 @@ from pathlib import Path
 from flask import current_app, render_template
 
 from linktime.extensions import db
+from linktime.formatting import clock_of_reader
 from linktime.jobs.outbox import Retry, around_batches, handler
 from linktime.models import User
 from linktime.urls import public_url
@@ -138,8 +139,9 @@ class Mail:
 
 def build(to: str, subject: str, template: str, **context) -> Mail:
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or formataddr(("LinkTime", "no-reply@linktime.invalid"))
-    return Mail(sender=sender, to=to, subject=subject, text=render_template(f"email/{template}.txt", **context),
-                html=render_template(f"email/{template}.html", **context))
+    with clock_of_reader(24):  # whoever's request wrote it, the addressee reads it
+        return Mail(sender=sender, to=to, subject=subject, text=render_template(f"email/{template}.txt", **context),
+                    html=render_template(f"email/{template}.html", **context))
 
 
 def deliver(message: Mail) -> None:

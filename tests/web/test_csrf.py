@@ -52,8 +52,15 @@ def test_htmx_requests_carry_the_token_in_a_header(csrf_client):
 
 
 def test_a_public_booking_page_sets_no_cookie(csrf_client):
-    """It has no form to protect, so every visitor gets the same bytes (and a cache can serve them)."""
-    for path in ("/ada/intro-call", "/ada/intro-call?tz=UTC"):
-        response = csrf_client.get(path)
-        assert response.status_code == 200 and "Set-Cookie" not in response.headers
-        assert "X-CSRFToken" not in response.get_data(as_text=True)
+    """It has no form to protect, so every visitor gets the same bytes (and a cache can serve them).
+
+    Only a zone or clock the visitor chose is kept, in a cookie of its own, and only when it changes.
+    """
+    response = csrf_client.get("/ada/intro-call")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert "X-CSRFToken" not in response.get_data(as_text=True)
+    chosen = csrf_client.get("/ada/intro-call?tz=UTC&clock=12")
+    assert sorted(cookie.split("=")[0] for cookie in chosen.headers.getlist("Set-Cookie")) == ["lt_clock", "lt_zone"]
+    assert "X-CSRFToken" not in chosen.get_data(as_text=True)
+    again = csrf_client.get("/ada/intro-call?tz=UTC")
+    assert "Set-Cookie" not in again.headers and "Cookie" in again.headers["Vary"]

@@ -55,8 +55,8 @@ def test_both_confirmations_carry_the_join_link_and_a_calendar_request(host, mai
     assert invitee["Subject"].startswith("Confirmed: Intro Call with Ada")
     assert host_mail["Subject"].startswith("New booking: Bea Invitee")
     # Each recipient sees the time in their own zone.
-    assert "Wednesday, 25 November 2026, 15:00–15:30 (Europe/Berlin)" in text_of(invitee)
-    assert "Wednesday, 25 November 2026, 09:00–09:30 (America/New_York)" in text_of(host_mail)
+    assert "Wednesday, 25 November 2026, 15:00–15:30 (Berlin time)" in text_of(invitee)
+    assert "Wednesday, 25 November 2026, 09:00–09:30 (New York time)" in text_of(host_mail)
     for message in (invitee, host_mail):
         for body in (text_of(message), html_of(message)):
             assert join in body.replace("&amp;", "&")
@@ -138,7 +138,7 @@ def test_reminders_follow_a_reschedule(host, mail_app, smtp, clock):
     clock.move_to(datetime(2026, 11, 25, 15, 0, 10, tzinfo=UTC))  # the new 24 h point
     run_due(mail_app)
     [reminder] = reminders(smtp)
-    assert "Thursday, 26 November 2026, 16:00–16:30 (Europe/Berlin)" in text_of(reminder)
+    assert "Thursday, 26 November 2026, 16:00–16:30 (Berlin time)" in text_of(reminder)
 
 
 def test_no_reminder_for_a_time_already_past(host, mail_app, smtp, clock):
