@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
 from linktime import throttle
@@ -43,12 +43,12 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/")
 def index():
-    """Send people where they most likely want to go."""
+    """Hosts to their bookings; a new install to its first account; anyone else to what LinkTime is."""
     if current_user.is_authenticated:
         return redirect(url_for("bookings.dashboard"))
     if not service.has_users():
         return redirect(url_for("accounts.signup"))
-    return redirect(url_for("accounts.login"))
+    return render_template("accounts/landing.html", signup_open=bool(current_app.config["ALLOW_SIGNUP"]))
 
 
 @bp.route("/signup", methods=["GET", "POST"])

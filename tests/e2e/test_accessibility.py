@@ -1,0 +1,103 @@
+"""axe-core, run inside Chromium on every page, light and dark, desktop and phone: no serious or
+critical violation.
+
+axe-core is vendored in tests/e2e/vendor (from the npm registry, with its licence) and injected
+into the page under test; the page's own Content-Security-Policy is set aside for that context
+only, since axe is not part of the page.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import add_event_type, add_user, connect_zoom, screenshot, sign_in_page, signed_in
+
+pytestmark = pytest.mark.e2e
+
+AXE = next((Path(__file__).parent / "vendor").glob("axe-core-*.min.js"))
+SCHEMES = [pytest.param("light", id="light"), pytest.param("dark", id="dark")]
+WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(390, id="phone")]
+
+
+def serious_violations(page) -> list[str]:
+    """What axe finds serious or critical on the page as it is now, one line each."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations
+            .filter(v => v.impact === "serious" || v.impact === "critical")
+            .map(v => v.id + ": " + v.help + " — " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+    }""")
+    return [f"{page.url}: {line}" for line in found]
+
+
+@pytest.fixture
+def pages(zoom_app, live_server_for):
+    """A host with Zoom connected, an event type and a booking: the addresses of every kind of page."""
+    from linktime.bookings import service
+    from linktime.extensions import db
+
+    live_server = live_server_for(zoom_app)
+    with zoom_app.app_context():
+        host = add_user("ada", timezone="Europe/London")
+        event_type = add_event_type(host, location="zoom")
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=8)
+        while start.weekday() >= 5 or not 9 <= start.hour < 16:
+            start += timedelta(hours=1)
+        booking = service.book_slot(event_type, start, service.Invitee(
+            name="Bea Invitee", email="bea@example.com", timezone="Europe/Berlin", notes="About the plan"))
+        token, booking_id, event_type_id = booking.manage_token, booking.id, event_type.id
+        taken, free = start.isoformat(), (start + timedelta(minutes=30)).isoformat()
+        db.session.remove()
+    client = signed_in(zoom_app)
+    assert connect_zoom(client).location == "/settings/integrations"
+    assert "status-connected" in client.get("/settings/integrations").get_data(as_text=True)
+    base = live_server.url
+    public = ["/", "/login", "/ada", "/ada/intro-call", *(f"/ada/intro-call/book?start={slot.replace('+', '%2B')}" for slot in (free, taken)),
+              f"/booking/{token}", f"/booking/{token}/cancel", "/no-such-page"]
+    host_pages = ["/bookings", "/bookings?tab=cancelled", f"/bookings/{booking_id}/cancel", "/event-types",
+                  "/event-types/new", f"/event-types/{event_type_id}/edit", "/settings/profile",
+                  "/settings/integrations", "/team", "/admin/mail", "/admin/jobs"]
+    return base, public, host_pages
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_no_serious_violations_on_any_page(pages, browser, scheme, width):
+    base, public, host_pages = pages
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme, locale="en-US",
+                                  viewport={"width": width, "height": 900}, timezone_id="America/New_York")
+    try:
+        page = context.new_page()
+        found = []
+        for path in public:
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            found += serious_violations(page)
+        sign_in_page(page, base)
+        for path in host_pages:
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            found += serious_violations(page)
+        screenshot(page, f"axe-last-page-{scheme}-{width}")
+    finally:
+        context.close()
+    assert found == [], "\n".join(found)
+
+
+def test_axe_finds_what_it_is_meant_to(browser, live_server):
+    """The check itself can fail: a page with an unlabelled field and faint text is caught."""
+    context = browser.new_context(bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/login")
+        page.evaluate("""() => {
+            document.querySelector("label[for=email]").remove();
+            document.querySelector("h1").style.color = "#eee";
+        }""")
+        found = "\n".join(serious_violations(page))
+    finally:
+        context.close()
+    assert "label:" in found and "color-contrast:" in found
