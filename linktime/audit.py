@@ -1,10 +1,11 @@
-"""The audit trail hosts read on Settings → Integrations. Words only, never a secret."""
+"""What happened, in words, never a secret: the trail hosts read on Settings → Integrations, and
+each booking's history on its page."""
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
 from linktime.extensions import db
-from linktime.models import AuditEvent
+from linktime.models import AuditEvent, BookingHistory, Meeting
 
 
 def record(user_id: int | None, kind: str, detail: str = "") -> None:
@@ -33,3 +34,21 @@ def purge_free_space() -> None:
     if db.engine.dialect.name == "sqlite":
         with db.engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def note_booking(booking_id: int, detail: str) -> None:
+    """Add a line to a booking's history (the host's booking page), in the current transaction."""
+    db.session.add(BookingHistory(booking_id=booking_id, detail=detail[:1000]))
+
+
+def note_meeting(meeting: Meeting, detail: str) -> None:
+    """The line goes into the history of every booking the meeting serves (a group's, or one)."""
+    for booking in meeting.bookings:
+        note_booking(booking.id, detail)
+
+
+def booking_history(booking_id: int) -> list[BookingHistory]:
+    return list(db.session.scalars(
+        select(BookingHistory).where(BookingHistory.booking_id == booking_id)
+        .order_by(BookingHistory.created_at, BookingHistory.id)
+    ))

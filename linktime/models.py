@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -97,6 +97,10 @@ class User(UserMixin, db.Model):
     booking_seq: Mapped[int] = mapped_column(default=0)
     # Part of every session's identity: raising it ends all of the user's sessions at once.
     session_version: Mapped[int] = mapped_column(default=0)
+    # The booking page's look: a colour ("#1f6feb", or "" for LinkTime's) and the photo's digest
+    # ("" for none; the picture is in UserPhoto, its address changes with it).
+    brand_color: Mapped[str] = mapped_column(String(7), default="", server_default="")
+    photo_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     event_types: Mapped[list[EventType]] = relationship(
         back_populates="host", cascade="all, delete-orphan", order_by="EventType.created_at"
@@ -676,6 +680,27 @@ class AuditEvent(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+
+class UserPhoto(db.Model):
+    """The picture a host shows on their booking pages (checked and re-encoded on upload)."""
+
+    __tablename__ = "user_photos"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BookingHistory(db.Model):
+    """What happened to a booking and its meeting, in words, for the host's booking page."""
+
+    __tablename__ = "booking_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 class SmsOptOut(db.Model):

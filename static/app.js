@@ -207,6 +207,19 @@
     if (status && said) status.textContent = said.getAttribute("data-announce");
   });
 
+  // The main menu is served open; on a phone it folds behind "Menu" until opened.
+  document.addEventListener("DOMContentLoaded", function () {
+    var menu = document.querySelector("details.main-menu");
+    if (!menu || !window.matchMedia) return;
+    var phone = window.matchMedia("(max-width: 767px)");
+    var fit = function () { menu.open = !phone.matches; };
+    fit();
+    phone.addEventListener("change", fit);
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && phone.matches && menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+  });
+
   if (window.htmx) {
     htmx.onLoad(enhance);
   } else {

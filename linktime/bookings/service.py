@@ -19,12 +19,14 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
+from linktime import audit
 from linktime.calendars.base import BusyTime
 from linktime.calendars import events
 from linktime.calendars.busy import BOOKING_AGE, outside_busy, renew
 from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db
+from linktime.formatting import format_when
 from linktime.jobs.outbox import run_briefly, run_soon
 from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus, User, now_utc
@@ -328,6 +330,9 @@ def _new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: st
     )
     db.session.add(booking)
     db.session.flush()
+    audit.note_booking(booking.id, f"Booked by {booking.invitee_name} for "
+                                   f"{format_when(booking.start, event_type.host.timezone, 24)}"
+                                   + (f", session {series[1]} of a series." if series else "."))
     return booking
 
 
@@ -393,6 +398,8 @@ def _cancel(booking: Booking, by: str, reason: str) -> tuple[list, list]:
     booking.cancel_reason = reason.strip()
     booking.sequence = Booking.sequence + 1  # in SQL: strictly increasing whatever was read
     db.session.flush()
+    audit.note_booking(booking.id, f"Cancelled by {'the host' if by == 'host' else booking.invitee_name}"
+                                   + (f": “{booking.cancel_reason}”" if booking.cancel_reason else "."))
     return meetings.release_meeting(booking), queue_cancelled(booking) + events.release_event(booking)
 
 
@@ -424,8 +431,8 @@ def cancel_rest(booking: Booking, *, by: str, reason: str = "") -> list[Booking]
     return sessions
 
 
-def reschedule_booking(booking: Booking, start: datetime) -> Booking:
-    """Move a booking to another free time of its event type."""
+def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee") -> Booking:
+    """Move a booking to another free time of its event type (``by`` the invitee or the host)."""
     start = start.astimezone(UTC)
     outside = outside_window(booking.event_type, start) if booking.event_type else []
     try:
@@ -435,6 +442,9 @@ def reschedule_booking(booking: Booking, start: datetime) -> Booking:
             if event_type is None or not event_type.active:
                 raise SlotUnavailable()
             slot = _check_slot(event_type, start, exclude=booking.id, outside=outside)
+            zone = booking.host.timezone
+            audit.note_booking(booking.id, f"Moved by {'the host' if by == 'host' else booking.invitee_name} from "
+                                           f"{format_when(booking.start, zone, 24)} to {format_when(slot.start, zone, 24)}.")
             booking.start, booking.end = slot.start, slot.end
             booking.sequence = Booking.sequence + 1
             db.session.flush()

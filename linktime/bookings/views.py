@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -15,7 +15,7 @@ from linktime.bookings import bp, page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.extensions import db
 from linktime.formatting import HOURS_COOKIE, ZONE_COOKIE, format_when, is_timezone, local, viewer_hours
-from linktime.models import Booking, EventType, MeetingStatus, User, now_utc
+from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
 
@@ -118,29 +118,23 @@ def get_managed_booking(token: str) -> Booking:
     return booking
 
 
-def get_host_booking(booking_id: int) -> Booking:
-    """A booking of the signed-in host; anyone else's is a 404."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.host_id != current_user.id:
-        abort(404)
-    return booking
-
-
 def render_event_page(event_type: EventType, *, error: str | None = None, status: int = 200,
-                      rescheduling: Booking | None = None, day: date | None = None):
+                      rescheduling: Booking | None = None, day: date | None = None, on_behalf: bool = False):
     """The booking page: calendar of the month and the chosen day's times."""
-    return whole_event_page(event_type, error=error, rescheduling=rescheduling, day=day).html, status
+    page = whole_event_page(event_type, error=error, rescheduling=rescheduling, day=day, on_behalf=on_behalf)
+    return page.html, status
 
 
 def whole_event_page(event_type: EventType, *, error: str | None = None, rescheduling: Booking | None = None,
-                     day: date | None = None) -> page_cache.Rendered:
+                     day: date | None = None, on_behalf: bool = False) -> page_cache.Rendered:
     """The booking page (or, for htmx, its calendar alone), and until when it holds.
 
     The calendar is rendered once and kept (see page_cache) until availability can change, and a
     message ("no longer available") is shown above it, so the loser of a race for a time is answered
-    from the cache; calendars for a reschedule are rendered for their one request.
+    from the cache; calendars for a reschedule are rendered for their one request. ``on_behalf``:
+    the host moves the booking for the invitee, from their own pages.
     """
-    zone = viewer_zone(rescheduling.invitee_timezone if rescheduling else event_type.host.timezone)
+    zone = viewer_zone(event_type.host.timezone if on_behalf or not rescheduling else rescheduling.invitee_timezone)
     month_asked = parse_month(request.args.get("month"))
     day_asked = day or parse_day(request.args.get("date"))
 
@@ -155,6 +149,7 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
         html = render_template(
             "bookings/_scheduler.html", event_type=event_type, host=event_type.host, zone=zone, month=month,
             day=chosen, slots=month.slots_by_day.get(chosen, []) if chosen else [], rescheduling=rescheduling,
+            on_behalf=on_behalf,
         )
         starts = [slot.start for slots in month.slots_by_day.values() for slot in slots]
         return page_cache.Rendered(html, page_cache.valid_until(event_type, zone, starts, month.end))
@@ -171,7 +166,7 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
         return calendar
     html = render_template("bookings/event.html", event_type=event_type, host=event_type.host, zone=zone,
                            rescheduling=rescheduling, error=error, scheduler=Markup(calendar.html),
-                           zone_known=zone_known())
+                           zone_known=zone_known() or on_behalf, on_behalf=on_behalf)
     return page_cache.Rendered(html, calendar.valid_until)
 
 
@@ -227,9 +222,9 @@ def book(username: str, slug: str):
         try:  # say so now, not after the invitee has filled in the form
             service.check_offered(event_type, start)
         except service.SlotTaken:
-            return render_event_page(event_type, error=GONE, status=409, day=_local_day(start, zone))
+            return render_event_page(event_type, error=GONE, status=409, day=local_day(start, zone))
         except service.SlotUnavailable:
-            return render_event_page(event_type, error=UNAVAILABLE, status=422, day=_local_day(start, zone))
+            return render_event_page(event_type, error=UNAVAILABLE, status=422, day=local_day(start, zone))
         form.start.data = start.isoformat()
         form.tz.data = zone
         form.key.data = issue_form_key()
@@ -260,9 +255,9 @@ def book(username: str, slug: str):
                               f"Not every session is free ({missing}). Choose fewer sessions, or untick "
                               "“Only book if every session is free” to book the free ones.", 409)
         except service.SlotTaken:
-            return render_event_page(event_type, error=TAKEN, status=409, day=_local_day(start, zone))
+            return render_event_page(event_type, error=TAKEN, status=409, day=local_day(start, zone))
         except service.SlotUnavailable:
-            return render_event_page(event_type, error=UNAVAILABLE, status=422, day=_local_day(start, zone))
+            return render_event_page(event_type, error=UNAVAILABLE, status=422, day=local_day(start, zone))
         except service.BookingLimit as exc:
             return _book_page(form, event_type, start, zone, channels, str(exc), 429)
         return redirect(url_for("bookings.manage", token=booking.manage_token, booked=1), code=303)
@@ -296,7 +291,7 @@ def _series_preview(event_type: EventType, start: datetime, zone: str, count: in
     return render_template("bookings/_series_preview.html", sessions=_sessions(event_type, start, count), zone=zone)
 
 
-def _local_day(moment: datetime, zone: str) -> date:
+def local_day(moment: datetime, zone: str) -> date:
     return local(moment, zone).date()
 
 
@@ -383,10 +378,10 @@ def reschedule(token: str):
             service.reschedule_booking(booking, start)
         except service.SlotTaken:
             return render_event_page(event_type, error=GONE, status=409, rescheduling=booking,
-                                     day=_local_day(start, zone))
+                                     day=local_day(start, zone))
         except service.SlotUnavailable:
             return render_event_page(event_type, error=UNAVAILABLE, status=422, rescheduling=booking,
-                                     day=_local_day(start, zone))
+                                     day=local_day(start, zone))
         except service.BookingClosed:
             flash(CLOSED, "error")
             return redirect(url_for("bookings.manage", token=token), code=303)
@@ -394,47 +389,3 @@ def reschedule(token: str):
         return redirect(url_for("bookings.manage", token=token), code=303)
     form.start.data, form.tz.data = start.isoformat(), zone
     return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone)
-
-
-@bp.get("/bookings")
-@login_required
-def dashboard():
-    """The host's upcoming, past and cancelled bookings."""
-    tab = request.args.get("tab", "upcoming")
-    if tab not in {"upcoming", "past", "cancelled"}:
-        tab = "upcoming"
-    bookings = service.host_bookings(current_user, tab)
-    from linktime.calendars.service import troubled_connections
-
-    return render_template("bookings/dashboard.html", bookings=bookings, tab=tab,
-                           troubled=troubled_connections(current_user), now=now_utc())
-
-
-@bp.route("/bookings/<id:booking_id>/cancel", methods=["GET", "POST"])
-@login_required
-def host_cancel(booking_id: int):
-    """Cancel one of the host's bookings, with an optional reason."""
-    booking = get_host_booking(booking_id)
-    zone = current_user.timezone
-    return cancel_page(
-        booking, by="host", zone=zone,
-        action=url_for("bookings.host_cancel", booking_id=booking.id),
-        done=url_for("bookings.dashboard"),
-        message=f"Cancelled {booking.invitee_name}’s booking of {format_when(booking.start, zone)}.",
-    )
-
-
-@bp.post("/bookings/<id:booking_id>/meeting/retry")
-@login_required
-def retry_meeting(booking_id: int):
-    """Try again to create the Zoom meeting of one of the host's bookings."""
-    booking = get_host_booking(booking_id)
-    meeting = service.retry_meeting(booking)
-    label = booking.location_kind.label
-    if meeting is not None and meeting.is_created:
-        flash(f"The {label} meeting was created; the invitee is sent the link.", "success")
-    elif meeting is not None and meeting.status == MeetingStatus.PENDING:
-        flash(f"{label} did not answer yet; LinkTime keeps trying in the background.", "info")
-    else:
-        flash(meeting.last_error if meeting else "This booking has no meeting to retry.", "error")
-    return redirect(url_for("bookings.dashboard"), code=303)

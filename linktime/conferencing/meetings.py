@@ -186,6 +186,7 @@ def _fail(meeting: Meeting, message: str) -> None:
     when = format_when(meeting.start, db.session.get(User, meeting.host_id).timezone)
     audit.record(meeting.host_id, "meeting.failed",
                  f"Could not make the {meeting.provider_kind.label} meeting of {when}: {message}")
+    audit.note_meeting(meeting, f"{meeting.provider_kind.label} meeting not made: {message} (Retry is on the booking).")
 
 
 @handler(SYNC, on_give_up=on_sync_gave_up)
@@ -300,6 +301,7 @@ def _note(meeting_id: int, token: str, message: str, *, sent: bool | None, unver
     if meeting is not None:
         if message:
             meeting.last_error = message
+            audit.note_meeting(meeting, f"{meeting.provider_kind.label} did not take a request; LinkTime tries again: {message}")
         if sent is True:
             meeting.create_sent_at = now_utc()
         elif sent is False:
@@ -315,6 +317,7 @@ def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
     def then(meeting: Meeting) -> None:
         if kind_detail is not None:
             audit.record(meeting.host_id, *kind_detail)
+            audit.note_meeting(meeting, kind_detail[1])
         if meeting.is_created:
             for booking in meeting.bookings:
                 db.session.refresh(booking)  # see a confirmation that went out meanwhile

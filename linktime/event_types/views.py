@@ -1,13 +1,13 @@
 """Host pages for event types."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from linktime.conferencing.base import PROVIDERS, link_promised
 from linktime.event_types import bp, service
 from linktime.event_types.forms import EventTypeForm
-from linktime.extensions import db
+from linktime.ownership import own_or_404
 from linktime.models import EventType
 from linktime.notifications import sms
 
@@ -23,10 +23,7 @@ def linkless() -> dict[str, str]:
 
 def get_event_type(event_type_id: int) -> EventType:
     """Load an event type of the signed-in host; anyone else's is a 404."""
-    event_type = db.session.get(EventType, event_type_id)
-    if event_type is None or event_type.host_id != current_user.id:
-        abort(404)
-    return event_type
+    return own_or_404(EventType, event_type_id)
 
 
 @bp.get("")

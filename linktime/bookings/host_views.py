@@ -1,0 +1,111 @@
+"""The host's side of bookings: the dashboard, one booking's page, and what the host does to it."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from linktime import audit
+from linktime.bookings import bp, series, service
+from linktime.bookings.forms import RescheduleForm
+from linktime.bookings.views import (CLOSED, GONE, UNAVAILABLE, cancel_page, local_day, parse_start,
+                                     render_event_page, viewer_zone)
+from linktime.calendars.service import troubled_connections
+from linktime.formatting import format_when
+from linktime.models import Booking, MeetingStatus, now_utc
+from linktime.ownership import own_or_404
+
+
+def get_host_booking(booking_id: int) -> Booking:
+    """A booking of the signed-in host; anyone else's is a 404."""
+    return own_or_404(Booking, booking_id)
+
+
+@bp.get("/bookings")
+@login_required
+def dashboard():
+    """The host's upcoming, past and cancelled bookings."""
+    tab = request.args.get("tab", "upcoming")
+    if tab not in {"upcoming", "past", "cancelled"}:
+        tab = "upcoming"
+    bookings = service.host_bookings(current_user, tab)
+    return render_template("bookings/dashboard.html", bookings=bookings, tab=tab,
+                           troubled=troubled_connections(current_user), now=now_utc())
+
+
+@bp.route("/bookings/<id:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def host_cancel(booking_id: int):
+    """Cancel one of the host's bookings, with an optional reason."""
+    booking = get_host_booking(booking_id)
+    zone = current_user.timezone
+    return cancel_page(
+        booking, by="host", zone=zone,
+        action=url_for("bookings.host_cancel", booking_id=booking.id),
+        done=url_for("bookings.host_booking", booking_id=booking.id),
+        message=f"Cancelled {booking.invitee_name}’s booking of {format_when(booking.start, zone)}.",
+    )
+
+
+@bp.post("/bookings/<id:booking_id>/meeting/retry")
+@login_required
+def retry_meeting(booking_id: int):
+    """Try again to create the Zoom meeting of one of the host's bookings."""
+    booking = get_host_booking(booking_id)
+    meeting = service.retry_meeting(booking)
+    label = booking.location_kind.label
+    if meeting is not None and meeting.is_created:
+        flash(f"The {label} meeting was created; the invitee is sent the link.", "success")
+    elif meeting is not None and meeting.status == MeetingStatus.PENDING:
+        flash(f"{label} did not answer yet; LinkTime keeps trying in the background.", "info")
+    else:
+        flash(meeting.last_error if meeting else "This booking has no meeting to retry.", "error")
+    return redirect(request.form.get("next") == "booking" and url_for("bookings.host_booking", booking_id=booking.id)
+                    or url_for("bookings.dashboard"), code=303)
+
+
+@bp.get("/bookings/<id:booking_id>")
+@login_required
+def host_booking(booking_id: int):
+    """One booking: the invitee, what they wrote, its meeting and what happened to it."""
+    booking = get_host_booking(booking_id)
+    return render_template(
+        "bookings/host_booking.html", booking=booking, zone=current_user.timezone,
+        history=audit.booking_history(booking.id), now=now_utc(),
+        sessions=series.sessions_of(booking) if booking.series_id else [],
+    )
+
+
+@bp.route("/bookings/<id:booking_id>/reschedule", methods=["GET", "POST"])
+@login_required
+def host_reschedule(booking_id: int):
+    """Move a booking for the invitee: pick a free time, confirm; the invitee is told."""
+    booking = get_host_booking(booking_id)
+    event_type = booking.event_type
+    if not booking.is_changeable or event_type is None or not event_type.active:
+        flash(CLOSED if not booking.is_changeable else
+              "This event type no longer takes bookings, so the booking cannot be moved; you can cancel it.", "error")
+        return redirect(url_for("bookings.host_booking", booking_id=booking.id))
+    form = RescheduleForm()
+    start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
+    zone = viewer_zone(current_user.timezone)
+    if start is None:
+        return render_event_page(event_type, rescheduling=booking, on_behalf=True,
+                                 status=400 if "start" in request.args else 200)
+    if form.validate_on_submit():
+        try:
+            service.reschedule_booking(booking, start, by="host")
+        except service.SlotTaken:
+            return render_event_page(event_type, error=GONE, status=409, rescheduling=booking, on_behalf=True,
+                                     day=local_day(start, zone))
+        except service.SlotUnavailable:
+            return render_event_page(event_type, error=UNAVAILABLE, status=422, rescheduling=booking,
+                                     on_behalf=True, day=local_day(start, zone))
+        except service.BookingClosed:
+            flash(CLOSED, "error")
+            return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)
+        flash(f"Moved to {format_when(booking.start, zone)}. {booking.invitee_name} is sent the new time.", "success")
+        return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)
+    form.start.data, form.tz.data = start.isoformat(), zone
+    return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone,
+                           action=url_for("bookings.host_reschedule", booking_id=booking.id),
+                           back=url_for("bookings.host_reschedule", booking_id=booking.id, tz=zone))

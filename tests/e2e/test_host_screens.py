@@ -1,0 +1,82 @@
+"""The host's screens at desktop and phone widths: the menu, the bookings as cards, one booking's page."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import add_event_type, add_user, screenshot, sign_in_page
+
+pytestmark = pytest.mark.e2e
+
+WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(390, id="phone")]
+
+
+@pytest.fixture
+def booked(live_app, live_server):
+    from linktime.bookings import service
+
+    with live_app.app_context():
+        event_type = add_event_type(add_user("ada", timezone="Europe/London"))
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
+        while start.weekday() >= 5 or not 9 <= start.hour < 15:
+            start += timedelta(hours=1)
+        service.book_slot(event_type, start, service.Invitee(
+            name="Bea Invitee", email="bea@example.com", timezone="Asia/Tokyo", notes="Bring the quarterly plan"))
+    return live_server.url
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_bookings_read_well_and_lead_to_the_booking(booked, new_context, width):
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    sign_in_page(page, booked)
+    page.goto(f"{booked}/bookings")
+    menu = page.locator("details.main-menu")
+    if width < 768:  # folded behind Menu, opened with a tap, closed with Escape
+        assert not menu.evaluate("m => m.open") and not page.get_by_role("link", name="Event Types").is_visible()
+        page.get_by_text("Menu").click()
+        assert page.get_by_role("link", name="Event Types").is_visible()
+        page.keyboard.press("Escape")
+        assert not menu.evaluate("m => m.open")
+    else:
+        assert page.get_by_role("link", name="Event Types").is_visible() and not page.get_by_text("Menu").is_visible()
+    card = page.locator("table.bookings tbody tr").first
+    assert no_sideways_scroll(page)
+    box = card.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width  # Status and Cancel are on the screen
+    assert card.get_by_role("button", name=re.compile("Cancel")).is_visible()
+    screenshot(page, f"host-dashboard-{width}")
+
+    card.get_by_role("link", name="Bea Invitee").click()
+    assert page.locator("h1").inner_text() == "Intro Call with Bea Invitee"
+    assert page.locator(".invitee-notes").inner_text() == "Bring the quarterly plan"
+    assert "For Bea Invitee:" in page.locator(".booking-facts").inner_text()  # in her Tokyo time too
+    assert re.match(r"Booked by Bea Invitee for ", page.locator(".history li").first.inner_text().split("\n")[-1])
+    assert no_sideways_scroll(page)
+    screenshot(page, f"host-booking-{width}")
+
+
+def test_the_host_reschedules_for_the_invitee_by_clicking(booked, new_context):
+    page = new_context(viewport={"width": 1280, "height": 900}).new_page()
+    sign_in_page(page, booked)
+    page.goto(f"{booked}/bookings")
+    page.get_by_role("link", name="Bea Invitee").click()
+    before = page.locator(".booking-facts dd").first.inner_text()
+    page.get_by_role("button", name="Reschedule").click()
+    assert "Moving Bea Invitee’s booking" in page.locator("main").inner_text()
+    days = page.locator("a.day.available")
+    days.nth(1).click()
+    page.locator(".slot:focus").wait_for()
+    page.locator(".slot-list a.slot").first.click()
+    page.get_by_role("button", name="Confirm new time").click()
+    flash = page.locator(".flash").first.inner_text()
+    assert flash.startswith("Moved to ") and flash.endswith("Bea Invitee is sent the new time.")
+    after = page.locator(".booking-facts dd").first.inner_text()
+    assert after != before
+    assert "Moved by the host from" in page.locator(".history").inner_text()
+    screenshot(page, "host-booking-moved")
