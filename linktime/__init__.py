@@ -125,6 +125,10 @@ TOKEN_PAGES = {"bookings.manage", "bookings.invitee_cancel", "bookings.reschedul
                "accounts.signup", "accounts.confirm_email", "zoom.callback"}
 
 
+# The same bytes for everyone, whoever asks, kept by caches: static files, hosts' photos and colours.
+PUBLIC_ASSETS = {"static", "accounts.photo", "accounts.brand_css"}
+
+
 def content_security_policy(app: Flask) -> str:
     """No inline script or style, nothing from elsewhere; forms may only lead here or to the OAuth pages."""
     from urllib.parse import urlsplit
@@ -150,7 +154,7 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", policy)
         if https:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
-        if request.endpoint != "static":
+        if request.endpoint not in PUBLIC_ASSETS:
             # Pages may answer htmx with a fragment: caches must keep the two apart.
             response.vary.add("HX-Request")
             private = request.endpoint in TOKEN_PAGES or bool(request.args.get("reschedule"))
@@ -183,8 +187,9 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        titles = {404: "Page not found", 403: "Not allowed", 405: "Not allowed"}
-        messages = {404: "There is nothing at this address. Check the link you were given."}
+        titles = {404: "Page not found", 403: "Not allowed", 405: "Not allowed", 413: "Too large"}
+        messages = {404: "There is nothing at this address. Check the link you were given.",
+                    413: "What you sent is too large. A photo may be at most 8 MB; other forms much less."}
         code = error.code or 500
         return (
             render_template(

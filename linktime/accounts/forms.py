@@ -5,8 +5,9 @@ import re
 
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 
 from linktime.formatting import all_timezones
 from linktime.validators import single_line
@@ -14,7 +15,7 @@ from linktime.validators import single_line
 # Top-level paths of the app: a username may not shadow them in /<username> links.
 RESERVED_USERNAMES = frozenset(
     "admin api app auth booking bookings dashboard event-types help integrations login logout "
-    "mail static settings signup team www zoom".split()
+    "brand mail photos static settings signup team www zoom".split()
 )
 USERNAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
@@ -78,6 +79,17 @@ class ProfileForm(FlaskForm):
         description="Used in your booking links: /<username>/<event>.",
     )
     timezone = timezone_field()
+
+
+class LooksForm(FlaskForm):
+    """How the host's booking pages look."""
+
+    brand_color = StringField("Brand colour", validators=[
+        Optional(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Choose a colour with the colour picker (#rrggbb).")],
+        description="Free days and buttons on your booking pages take this colour, adjusted so text stays readable.")
+    own_colors = BooleanField("Go back to LinkTime’s colours")
+    photo = FileField("Photo", description="PNG, JPEG, WebP or GIF, up to 8 MB; shown as a 256 px square.")
+    remove_photo = BooleanField("Remove my photo")
 
 
 class SignupForm(ProfileForm):

@@ -8,8 +8,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, logout_user
 
 from linktime import throttle
-from linktime.accounts import bp, service, sessions
-from linktime.accounts.forms import AddressForm, LoginForm, PasswordForm, ProfileForm, SignupForm
+from linktime.accounts import bp, looks, service, sessions
+from linktime.accounts.forms import AddressForm, LoginForm, LooksForm, PasswordForm, ProfileForm, SignupForm
 from linktime.extensions import db
 from linktime.formatting import is_timezone
 from linktime.throttle import Limit, Throttled
@@ -191,10 +191,57 @@ def profile():
             else:
                 flash("Profile saved.", "success")
             return redirect(url_for("accounts.profile"))
-    status = 422 if form.errors else 200
-    return render_template(
-        "accounts/profile.html", form=form, password_form=PasswordForm(formdata=None)
-    ), status
+    return profile_page(form=form)
+
+
+def profile_page(*, form: ProfileForm | None = None, looks_form: LooksForm | None = None,
+                 password_form: PasswordForm | None = None):
+    """The profile page with its forms; 422 when the one that was sent has mistakes."""
+    form = form or ProfileForm(formdata=None, obj=current_user)
+    looks_form = looks_form or LooksForm(formdata=None, brand_color=current_user.brand_color or looks.LINKTIME_COLOR)
+    password_form = password_form or PasswordForm(formdata=None)
+    status = 422 if form.errors or looks_form.errors or password_form.errors else 200
+    return render_template("accounts/profile.html", form=form, looks_form=looks_form,
+                           password_form=password_form), status
+
+
+@bp.post("/settings/appearance")
+@login_required
+def appearance():
+    """Save the booking pages' colour and photo."""
+    request.max_content_length = looks.MAX_UPLOAD  # a phone's photo is larger than any other form
+    form = LooksForm()
+    if form.validate_on_submit():
+        upload = form.photo.data
+        try:
+            photo = looks.prepare_photo(upload.read(looks.MAX_UPLOAD + 1)) if upload and upload.filename else None
+        except looks.PhotoRefused as exc:
+            form.photo.errors = [str(exc)]
+        else:
+            chosen = (form.brand_color.data or "").lower()
+            color = None if form.own_colors.data or chosen == looks.LINKTIME_COLOR else chosen
+            looks.save_looks(current_user, color=color, photo=photo, remove_photo=bool(form.remove_photo.data))
+            flash("Your booking pages’ look is saved.", "success")
+            return redirect(url_for("accounts.profile") + "#looks", code=303)
+    return profile_page(looks_form=form)
+
+
+@bp.get("/photos/<digest>.webp")
+def photo(digest: str):
+    """A host's photo; its address changes with it, so it is kept for a year."""
+    data = looks.photo_by_digest(digest)
+    if data is None:
+        abort(404)
+    return data, 200, {"Content-Type": "image/webp", "Cache-Control": "public, max-age=31536000, immutable"}
+
+
+@bp.get("/brand/<color>.css")
+def brand_css(color: str):
+    """The stylesheet of a brand colour (#rrggbb without the #)."""
+    if not looks.COLOR.match("#" + color):
+        abort(404)
+    return looks.brand_stylesheet("#" + color), 200, {
+        "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=31536000, immutable"}
 
 
 @bp.get("/settings/email/confirm")
@@ -223,9 +270,7 @@ def change_password():
             sessions.renew_after_password_change(current_user)
             flash("Password changed. Every other device was signed out.", "success")
             return redirect(url_for("accounts.profile"))
-    return render_template(
-        "accounts/profile.html", form=ProfileForm(obj=current_user, formdata=None), password_form=form
-    ), 422
+    return profile_page(password_form=form)
 
 
 @bp.get("/settings/integrations")

@@ -79,11 +79,13 @@ def page_cache() -> PageCache:
 
 def calendar_key(event_type: EventType, *parts) -> tuple:
     host = event_type.host
-    return (event_type.id, host.booking_seq, host.timezone, host.name, host.username, event_type.slug, *parts)
+    return (event_type.id, host.booking_seq, host.timezone, host.name, host.username, event_type.slug,
+            host.brand_color, host.photo_digest, *parts)
 
 
 _STAMP = (
-    select(EventType.id, User.booking_seq, User.timezone, User.name, User.username, EventType.slug)
+    select(EventType.id, User.booking_seq, User.timezone, User.name, User.username, EventType.slug,
+           User.brand_color, User.photo_digest)
     .join(User, EventType.host_id == User.id)
     .where(User.username == bindparam("username"), EventType.slug == bindparam("slug"),
            EventType.active.is_(True))

@@ -16,6 +16,9 @@ from tests.conftest import add_event_type, add_user, connect_zoom, screenshot, s
 
 pytestmark = pytest.mark.e2e
 
+PHOTO = bytes.fromhex(  # a 2×2 PNG
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a730000001649444154789c63e4aa38c1"
+    "c0c0c0c4c0c0c0c0c000000ee4014e459d15d90000000049454e44ae426082")
 AXE = next((Path(__file__).parent / "vendor").glob("axe-core-*.min.js"))
 SCHEMES = [pytest.param("light", id="light"), pytest.param("dark", id="dark")]
 WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(390, id="phone")]
@@ -36,6 +39,7 @@ def serious_violations(page) -> list[str]:
 @pytest.fixture
 def pages(zoom_app, live_server_for):
     """A host with Zoom connected, an event type and a booking: the addresses of every kind of page."""
+    from linktime.accounts import looks
     from linktime.bookings import service
     from linktime.extensions import db
 
@@ -43,6 +47,8 @@ def pages(zoom_app, live_server_for):
     with zoom_app.app_context():
         host = add_user("ada", timezone="Europe/London")
         event_type = add_event_type(host, location="zoom")
+        # A pale brand colour and a photo: the host's own look must stay readable too.
+        looks.save_looks(host, color="#ffd400", photo=looks.prepare_photo(PHOTO), remove_photo=False)
         start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=8)
         while start.weekday() >= 5 or not 9 <= start.hour < 16:
             start += timedelta(hours=1)

@@ -1,0 +1,105 @@
+"""A host's photo and brand colour: uploaded safely, shown on their pages, readable in both schemes."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from linktime.accounts.looks import DARK_PAGE, LIGHT_PAGE, brand_stylesheet, contrast
+from tests.conftest import add_event_type, add_user
+
+
+@pytest.fixture
+def ada(app, client, auth):
+    with app.app_context():
+        add_event_type(add_user("ada"))
+    auth.login()
+    return client
+
+
+def picture(fmt="JPEG", size=(1200, 800), exif=True) -> bytes:
+    out = io.BytesIO()
+    image = Image.new("RGB", size, (200, 30, 30))
+    extra = {}
+    if exif and fmt == "JPEG":
+        info = Image.Exif()
+        info[0x8825] = {2: (52.0, 31.0, 0.0)}  # GPS: where the photo was taken
+        info[0x0112] = 6  # taken with the phone on its side
+        extra["exif"] = info.tobytes()
+    image.save(out, fmt, **extra)
+    return out.getvalue()
+
+
+def upload(client, data: bytes, name="me.jpg", **fields):
+    return client.post("/settings/appearance", data={"photo": (io.BytesIO(data), name), "brand_color": "#0172ad",
+                                                      **fields}, content_type="multipart/form-data")
+
+
+def test_a_photo_is_stored_small_square_and_without_its_metadata(ada):
+    assert upload(ada, picture()).status_code == 303
+    page = ada.get("/ada/intro-call").get_data(as_text=True)
+    src = re.search(r'<img class="host-photo" src="(/photos/[0-9a-f]{64}\.webp)"', page)[1]
+    served = ada.get(src)
+    assert served.headers["Content-Type"] == "image/webp" and "immutable" in served.headers["Cache-Control"]
+    image = Image.open(io.BytesIO(served.data))
+    assert image.format == "WEBP" and image.size == (256, 256)
+    assert not image.getexif()  # no location, nothing but pixels
+    assert src in ada.get("/ada").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("data,name,message", [
+    (b"%PDF-1.7 not a picture", "cv.pdf", "not a picture LinkTime can read"),
+    (picture("BMP", (20, 20)), "old.bmp", "Use a PNG, JPEG, WebP or GIF"),
+    (picture("PNG", (9000, 9000), exif=False), "huge.png", "too many pixels"),
+])
+def test_what_is_not_a_usable_picture_is_refused_in_the_page(ada, data, name, message):
+    response = upload(ada, data, name)
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert "host-photo" not in ada.get("/ada/intro-call").get_data(as_text=True)
+
+
+def test_an_upload_over_8_mb_is_refused_before_it_is_read(ada):
+    response = upload(ada, b"\xff\xd8" + b"0" * (9 * 1024 * 1024))
+    assert response.status_code == 413 and "too large" in response.get_data(as_text=True)
+
+
+def test_removing_the_photo_takes_it_off_the_pages_and_its_address(ada):
+    upload(ada, picture())
+    src = re.search(r'src="(/photos/[^"]+)"', ada.get("/ada").get_data(as_text=True))[1]
+    ada.post("/settings/appearance", data={"remove_photo": "y", "brand_color": "#0172ad"})
+    assert "host-photo" not in ada.get("/ada").get_data(as_text=True)
+    assert ada.get(src).status_code == 404
+
+
+def test_the_brand_colour_reaches_the_booking_page_at_once_and_reads_in_both_schemes(ada, client):
+    before = client.get("/ada/intro-call").get_data(as_text=True)
+    assert "/brand/" not in before
+    ada.post("/settings/appearance", data={"brand_color": "#FFD400"})  # a pale yellow: unreadable as is
+    page = client.get("/ada/intro-call").get_data(as_text=True)  # the cached page was renewed
+    assert '<link rel="stylesheet" href="/brand/ffd400.css">' in page
+    css = client.get("/brand/ffd400.css").get_data(as_text=True)
+    light, dark = css.split("@media")
+    hexes = lambda text, name: tuple(int(re.search(rf"--pico-{name}:#(\w{{6}})", text)[1][i:i + 2], 16) for i in (0, 2, 4))
+    assert contrast(hexes(light, "primary"), LIGHT_PAGE) >= 4.5 and contrast(hexes(dark, "primary"), DARK_PAGE) >= 4.5
+    assert contrast(hexes(light, "primary-background"), (255, 255, 255)) >= 4.5  # white text on free days
+    ada.post("/settings/appearance", data={"own_colors": "y", "brand_color": "#ffd400"})
+    assert "/brand/" not in client.get("/ada/intro-call").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/brand/red.css", "/brand/12345g.css", "/photos/abc.webp", "/photos/" + "0" * 64 + ".webp"])
+def test_strangers_asking_for_looks_get_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_bad_colour_is_said_in_the_page(ada):
+    response = ada.post("/settings/appearance", data={"brand_color": "red; } body { display:none"})
+    assert response.status_code == 422 and "Choose a colour with the colour picker" in response.get_data(as_text=True)
+
+
+def test_the_stylesheet_keeps_a_dark_colour_readable_on_a_dark_page():
+    css = brand_stylesheet("#202020")
+    dark = css.split("@media")[1]
+    text = re.search(r"--pico-primary:#(\w{6})", dark)[1]
+    assert contrast(tuple(int(text[i:i + 2], 16) for i in (0, 2, 4)), DARK_PAGE) >= 4.5
