@@ -171,7 +171,131 @@
     });
   }
 
+  // ---- Event-type form: only the fields the chosen location needs; weekly hours as time inputs.
+
+  function enhanceLocation(group) {
+    var select = group.querySelector("select");
+    var form = group.closest("form");
+    if (!select || group.dataset.enhanced) return;
+    group.dataset.enhanced = "1";
+    var show = function () {
+      form.querySelectorAll("[data-show-for]").forEach(function (element) {
+        element.hidden = element.getAttribute("data-show-for").split(" ").indexOf(select.value) === -1;
+        var labels = element.getAttribute("data-labels");
+        if (labels && !element.hidden) {
+          element.querySelector("label").textContent = JSON.parse(labels)[select.value];
+        }
+      });
+    };
+    select.addEventListener("change", show);
+    show();
+  }
+
+  function parseHours(text) {
+    return text.split(",").map(function (part) { return part.trim().split("-"); })
+      .filter(function (pair) { return pair.length === 2 && /^\d\d:\d\d$/.test(pair[0]) && /^\d\d:\d\d$/.test(pair[1]); });
+  }
+
+  // Each weekday's text field (the fallback, and what is sent) is written from rows of time inputs.
+  function enhanceWeeklyHours(grid) {
+    if (grid.dataset.enhanced) return;
+    var days = Array.prototype.slice.call(grid.querySelectorAll("[data-day]"));
+    if (days.some(function (day) { return parseHours(day.querySelector("input").value).length === 0 && day.querySelector("input").value.trim(); })) {
+      return;  // something the time inputs cannot show (a mistake being corrected): keep the text
+    }
+    grid.dataset.enhanced = "1";
+    var editors = {};
+    days.forEach(function (day, index) {
+      var name = day.getAttribute("data-day");
+      var text = day.querySelector("input");
+      var editor = document.createElement("fieldset");
+      editor.className = "hours-day";
+      var read = function () {  // the rows as they are now, edits included
+        return Array.prototype.map.call(editor.querySelectorAll(".hours-row"), function (row) {
+          var times = row.querySelectorAll("input");
+          return [times[0].value, times[1].value];
+        });
+      };
+      var write = function () {
+        text.value = read().filter(function (pair) { return pair[0] && pair[1]; })
+          .map(function (pair) { return pair[0] + "-" + pair[1]; }).join(", ");
+      };
+      var draw = function (pairs) {
+        editor.textContent = "";
+        var title = document.createElement("legend");
+        title.textContent = name;
+        editor.appendChild(title);
+        if (!pairs.length) {
+          var off = document.createElement("span");
+          off.className = "hours-off";
+          off.textContent = "Unavailable";
+          editor.appendChild(off);
+        }
+        pairs.forEach(function (pair, n) {
+          var row = document.createElement("div");
+          row.className = "hours-row";
+          ["from", "until"].forEach(function (which, k) {
+            var input = document.createElement("input");
+            input.type = "time";
+            input.step = 300;
+            input.value = pair[k];
+            input.setAttribute("aria-label", name + " " + which + (pairs.length > 1 ? " (" + (n + 1) + ")" : ""));
+            input.addEventListener("change", write);
+            row.appendChild(input);
+            if (!k) row.appendChild(document.createTextNode("–"));
+          });
+          var remove = button("×", "Remove " + name + " " + pair[0] + "–" + pair[1], function () {
+            var now = read();
+            now.splice(n, 1); draw(now); write(); editor.querySelector("button").focus();
+          });
+          row.appendChild(remove);
+          editor.appendChild(row);
+        });
+        editor.appendChild(button("Add hours", "Add hours on " + name, function () {
+          var now = read();
+          var last = now[now.length - 1];
+          now.push(last ? [last[1], last[1] < "17:00" ? "17:00" : "23:55"] : ["09:00", "17:00"]);
+          draw(now); write();
+          var times = editor.querySelectorAll("input[type=time]");
+          times[times.length - 2].focus();
+        }));
+        if (index === 0) {
+          editor.appendChild(button("Copy to all weekdays", "Copy " + name + "’s hours to Tuesday to Friday", function () {
+            write();
+            days.slice(1, 5).forEach(function (other) {
+              var otherText = other.querySelector("input");
+              otherText.value = text.value;
+              editors[other.getAttribute("data-day")](parseHours(text.value));
+            });
+            status.textContent = "Copied " + name + "’s hours to Tuesday to Friday.";
+          }));
+        }
+      };
+      editors[name] = draw;
+      day.querySelector("label").hidden = true;
+      text.hidden = true;
+      day.appendChild(editor);
+      draw(parseHours(text.value));
+    });
+    var status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    grid.parentElement.insertBefore(status, grid.nextSibling);
+  }
+
+  function button(label, name, onClick) {
+    var element = document.createElement("button");
+    element.type = "button";
+    element.className = "secondary outline small";
+    element.textContent = label;
+    if (name !== label) element.setAttribute("aria-label", name);
+    element.addEventListener("click", onClick);
+    return element;
+  }
+
   function enhance(root) {
+    root.querySelectorAll("[data-location-fields]").forEach(enhanceLocation);
+    root.querySelectorAll("[data-hours-editor]").forEach(enhanceWeeklyHours);
     root.querySelectorAll("select[data-tz-select]").forEach(enhanceZonePicker);
     root.querySelectorAll("[data-now-in]").forEach(showTimeThere);
     root.querySelectorAll("table.month").forEach(enhanceCalendar);

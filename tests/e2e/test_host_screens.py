@@ -80,3 +80,46 @@ def test_the_host_reschedules_for_the_invitee_by_clicking(booked, new_context):
     assert after != before
     assert "Moved by the host from" in page.locator(".history").inner_text()
     screenshot(page, "host-booking-moved")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_event_type_form_shows_what_the_location_needs_and_hours_as_times(live_app, live_server, new_context, width):
+    with live_app.app_context():
+        add_user("ada", timezone="Europe/London")
+    page = new_context(viewport={"width": width, "height": 900}).new_page()
+    sign_in_page(page, live_server.url)
+    page.goto(f"{live_server.url}/event-types/new")
+    detail = page.locator("#location_detail")
+    assert not detail.is_visible()  # "To be agreed" needs no address
+    page.get_by_label("Location", exact=True).select_option("phone")
+    assert page.get_by_label("Phone number").is_visible()
+    page.get_by_label("Location", exact=True).select_option("zoom")
+    assert not detail.is_visible()
+    warning = page.locator(".flash-warning", has_text="Connect Zoom")
+    assert warning.is_visible()  # Zoom is not connected: said where it applies, as advice
+    page.get_by_label("Location", exact=True).select_option("in_person")
+    assert not warning.is_visible()
+    page.get_by_label("Address").fill("1 Main Street")
+
+    assert not page.locator("#monday").is_visible()  # the text field is the fallback
+    page.get_by_label("Monday until").fill("12:00")
+    page.get_by_role("button", name="Add hours on Monday").click()
+    page.get_by_label("Monday from (2)").fill("13:00")
+    page.get_by_label("Monday until (2)").fill("17:30")
+    page.get_by_role("button", name="Copy Monday’s hours to Tuesday to Friday").click()
+    assert page.get_by_role("status").filter(has_text="Copied").count() == 1
+    page.get_by_role("button", name="Add hours on Saturday").click()
+    page.get_by_role("button", name="Remove Wednesday 13:00–17:30").click()
+    screenshot(page, f"event-type-form-{width}")
+    page.get_by_label("Title").fill("Split day")
+    page.get_by_role("button", name="Save").click()
+    assert "“Split day” saved" in page.locator(".flash").first.inner_text()
+
+    page.goto(f"{live_server.url}/event-types")
+    page.get_by_role("button", name="Edit").first.click()
+    hours = {day: page.locator(f"#{day}").input_value() for day in
+             ("monday", "tuesday", "wednesday", "friday", "saturday", "sunday")}
+    assert hours == {"monday": "09:00-12:00, 13:00-17:30", "tuesday": "09:00-12:00, 13:00-17:30",
+                     "wednesday": "09:00-12:00", "friday": "09:00-12:00, 13:00-17:30",
+                     "saturday": "09:00-17:00", "sunday": ""}
+    assert page.get_by_label("Address").input_value() == "1 Main Street"
