@@ -102,8 +102,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(bookings_bp)
     register_template_helpers(app)
     from linktime.conferencing.base import link_promised, makes_meetings
+    from linktime.privacy import support_contact
 
     app.add_template_global(makes_meetings)
+    app.add_template_global(support_contact)
     app.add_template_global(link_promised)
     app.add_template_global(models.MeetingStatus)
     app.add_template_global(models.DesiredState)

@@ -51,6 +51,7 @@ DEFAULTS: dict[str, object] = {
     # How long a booking request waits for its Zoom meeting before the page polls for it instead.
     "MEETING_WAIT_SECONDS": 2,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SUPPORT_EMAIL": "",  # shown where something went wrong and on Data & privacy
     "ZOOM_OAUTH_URL": "https://zoom.us",
     "ZOOM_API_URL": "https://api.zoom.us/v2",
     "ZOOM_TIMEOUT": 10,

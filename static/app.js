@@ -260,7 +260,7 @@
           times[times.length - 2].focus();
         }));
         if (index === 0) {
-          editor.appendChild(button("Copy to all weekdays", "Copy " + name + "’s hours to Tuesday to Friday", function () {
+          editor.appendChild(button("Copy to all weekdays", "Copy to all weekdays: " + name + "’s hours to Tuesday to Friday", function () {
             write();
             days.slice(1, 5).forEach(function (other) {
               var otherText = other.querySelector("input");

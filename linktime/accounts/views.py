@@ -226,6 +226,15 @@ def appearance():
     return profile_page(looks_form=form)
 
 
+@bp.get("/privacy")
+def privacy():
+    """Say what LinkTime reads, stores and never touches, for hosts and invitees alike."""
+    from linktime import privacy as facts
+
+    return render_template("accounts/privacy.html", integrations=facts.integrations(),
+                           invitee_data=facts.invitee_data())
+
+
 @bp.get("/photos/<digest>.webp")
 def photo(digest: str):
     """A host's photo; its address changes with it, so it is kept for a year."""

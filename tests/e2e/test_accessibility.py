@@ -61,9 +61,11 @@ def pages(zoom_app, live_server_for):
     assert connect_zoom(client).location == "/settings/integrations"
     assert "status-connected" in client.get("/settings/integrations").get_data(as_text=True)
     base = live_server.url
-    public = ["/", "/login", "/ada", "/ada/intro-call", *(f"/ada/intro-call/book?start={slot.replace('+', '%2B')}" for slot in (free, taken)),
+    public = ["/", "/login", "/privacy", "/ada", "/ada/intro-call",
+              *(f"/ada/intro-call/book?start={slot.replace('+', '%2B')}" for slot in (free, taken)),
               f"/booking/{token}", f"/booking/{token}/cancel", "/no-such-page"]
-    host_pages = ["/bookings", "/bookings?tab=cancelled", f"/bookings/{booking_id}/cancel", "/event-types",
+    host_pages = ["/bookings", "/bookings?tab=cancelled", f"/bookings/{booking_id}", f"/bookings/{booking_id}/cancel",
+                  f"/bookings/{booking_id}/reschedule", "/event-types",
                   "/event-types/new", f"/event-types/{event_type_id}/edit", "/settings/profile",
                   "/settings/integrations", "/team", "/admin/mail", "/admin/jobs"]
     return base, public, host_pages

@@ -13,7 +13,7 @@ from tests.conftest import add_event_type, add_user
 # Pages anyone may open: sign-in/up, the public booking pages and the invitee's private links.
 PUBLIC = {
     "static", "accounts.index", "accounts.signup", "accounts.login", "accounts.logout",
-    "accounts.photo", "accounts.brand_css", "bookings.host_page", "bookings.event_page", "bookings.book", "bookings.manage",
+    "accounts.photo", "accounts.brand_css", "accounts.privacy", "bookings.host_page", "bookings.event_page", "bookings.book", "bookings.manage",
     "bookings.invitee_cancel", "bookings.reschedule", "bookings.invite", "bookings.series_invite",
     "zoom.webhook",  # Zoom calls it; it proves itself with a signature instead of a session
     "twilio.inbound",  # likewise Twilio

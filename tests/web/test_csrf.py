@@ -5,7 +5,7 @@ import pytest
 
 from tests.conftest import add_event_type, add_user, make_app
 
-POSTS = ["/signup", "/login", "/logout", "/settings/profile", "/settings/password", "/settings/sessions/end",
+POSTS = ["/signup", "/login", "/logout", "/settings/profile", "/settings/appearance", "/settings/password", "/settings/sessions/end",
          "/team/invites", "/team/invites/1/revoke",
          "/event-types/new", "/event-types/1/edit", "/event-types/1/active", "/event-types/1/delete",
          "/ada/intro-call/book", "/bookings/1/cancel", "/bookings/1/meeting/retry", "/bookings/1/reschedule",
