@@ -106,6 +106,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     app.add_template_global(makes_meetings)
     app.add_template_global(support_contact)
+    from linktime.bookings.views import embedded
+
+    app.add_template_global(embedded)
     app.add_template_global(link_promised)
     app.add_template_global(models.MeetingStatus)
     app.add_template_global(models.DesiredState)
@@ -145,15 +148,21 @@ def content_security_policy(app: Flask) -> str:
 def register_security_headers(app: Flask) -> None:
     from flask_login import current_user
 
+    from linktime.bookings.views import embedded
+
     policy = content_security_policy(app)
+    # Only the embeddable booking pages, asked for with ?embed=1, may be framed, by any site.
+    framed_policy = policy.replace("frame-ancestors 'none'", "frame-ancestors *")
     https = str(app.config["BASE_URL"]).startswith("https://")
 
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        framed = embedded()
+        if not framed:
+            response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Content-Security-Policy", framed_policy if framed else policy)
         if https:
             response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
         if request.endpoint not in PUBLIC_ASSETS:

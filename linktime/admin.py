@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from linktime.accounts.views import admin_required
 from linktime.extensions import db
-from linktime.jobs.outbox import retry_failed
-from linktime.models import Job, JobStatus
+from linktime.jobs.outbox import retry_failed, retry_now
+from linktime.models import Job, JobStatus, now_utc
 from linktime.notifications.email import outbox_dir
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -90,16 +90,21 @@ def jobs():
     failed = list(db.session.scalars(
         select(Job).where(Job.status == JobStatus.FAILED).order_by(Job.updated_at.desc()).limit(100)))
     pending = db.session.scalar(select(func.count(Job.id)).where(Job.status == JobStatus.PENDING))
-    return render_template("admin/jobs.html", failed=failed, pending=pending)
+    waiting = list(db.session.scalars(
+        select(Job).where(Job.status == JobStatus.PENDING).order_by(Job.run_at, Job.id).limit(100)))
+    return render_template("admin/jobs.html", failed=failed, pending=pending, waiting=waiting, now=now_utc())
 
 
 @bp.post("/jobs/<id:job_id>/retry")
 @admin_required
 def retry(job_id: int):
-    """Try a failed job again now."""
+    """Try a failed job again now, or a waiting one without waiting for its next try."""
     job = db.session.get(Job, job_id)
-    if job is None or job.status != JobStatus.FAILED:
+    if job is None or job.status not in (JobStatus.FAILED, JobStatus.PENDING):
         abort(404)
-    retry_failed(job)
+    if job.status == JobStatus.FAILED:
+        retry_failed(job)
+    else:
+        retry_now(job)
     flash("The job will run again within a few seconds.", "success")
     return redirect(url_for("admin.jobs"), code=303)

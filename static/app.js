@@ -331,6 +331,19 @@
     if (status && said) status.textContent = said.getAttribute("data-announce");
   });
 
+  // Inside another site's frame (Event Types → Embed): tell embed.js how tall the page is.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.body.classList.contains("embedded") || window.parent === window) return;
+    var report = function () {
+      // The body's own height: the document's is never less than the frame, so it could not shrink.
+      var style = getComputedStyle(document.body);
+      var height = document.body.getBoundingClientRect().height + parseFloat(style.marginTop) + parseFloat(style.marginBottom);
+      window.parent.postMessage({ linktime: "height", value: Math.ceil(height) }, "*");
+    };
+    if (window.ResizeObserver) new ResizeObserver(report).observe(document.body);
+    report();
+  });
+
   // The main menu is served open; on a phone it folds behind "Menu" until opened.
   document.addEventListener("DOMContentLoaded", function () {
     var menu = document.querySelector("details.main-menu");

@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 from linktime import throttle
 from linktime.bookings import bp, page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
-from linktime.extensions import db
+from linktime.extensions import csrf, db
 from linktime.formatting import HOURS_COOKIE, ZONE_COOKIE, format_when, is_timezone, local, viewer_hours
 from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
@@ -49,6 +49,15 @@ def parse_day(value: str | None) -> date | None:
         return date.fromisoformat(value or "")
     except ValueError:
         return None
+
+
+# The pages a host may put on their own website (Event Types → Embed), in frames, with ?embed=1.
+EMBEDDABLE = {"bookings.event_page", "bookings.book", "bookings.manage"}
+
+
+def embedded() -> bool:
+    """Whether this page is shown inside another website's frame (its own chrome left out)."""
+    return request.endpoint in EMBEDDABLE and (request.args.get("embed") or request.form.get("embed")) == "1"
 
 
 def viewer_zone(fallback: str) -> str:
@@ -157,7 +166,7 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
     if rescheduling:
         calendar = render()
     else:
-        key = page_cache.calendar_key(event_type, zone, viewer_hours(), month_asked, day_asked)
+        key = page_cache.calendar_key(event_type, zone, viewer_hours(), embedded(), month_asked, day_asked)
         calendar = page_cache.page_cache().get_or_render(key, render)
     if request.htmx and not request.htmx.boosted:
         if error:
@@ -189,7 +198,7 @@ def event_page(username: str, slug: str):
     if not request.args.get("reschedule") and seen_alike_by_everyone():
         stamp = page_cache.public_stamp(username, slug)
         if stamp is not None:
-            asked = (viewer_zone(stamp[2]), zone_known(), viewer_hours(), parse_month(request.args.get("month")),
+            asked = (viewer_zone(stamp[2]), zone_known(), viewer_hours(), embedded(), parse_month(request.args.get("month")),
                      parse_day(request.args.get("date")), bool(request.htmx and not request.htmx.boosted))
             rendered = page_cache.page_cache().get_or_render(
                 ("whole", *stamp, *asked), lambda: whole_event_page(get_public_event_type(username, slug)))
@@ -204,10 +213,15 @@ def event_page(username: str, slug: str):
 
 
 @bp.route("/<username>/<slug>/book", methods=["GET", "POST"])
+@csrf.exempt  # checked below, except inside another site's frame
 def book(username: str, slug: str):
     """Ask for the invitee's details and book the chosen time."""
+    # In another site's frame the browser sends no cookie, so there is no session to bind a CSRF
+    # token or form key to; the form acts with nobody's authority, and the throttles still apply.
+    if request.method == "POST" and not embedded() and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()
     event_type = get_public_event_type(username, slug)
-    form = BookingForm()
+    form = BookingForm(meta={"csrf": False}) if embedded() else BookingForm()
     form.sms_regions = event_type.sms_regions
     if series.offered(event_type):
         form.sessions.choices = form.sessions.choices[:1] + [
@@ -227,7 +241,7 @@ def book(username: str, slug: str):
             return render_event_page(event_type, error=UNAVAILABLE, status=422, day=local_day(start, zone))
         form.start.data = start.isoformat()
         form.tz.data = zone
-        form.key.data = issue_form_key()
+        form.key.data = "" if embedded() else issue_form_key()
     channels = sms.channels() if event_type.sms_reminders else []
     form.channel.choices = [c for c in form.channel.choices if c.value in channels] or form.channel.choices
     error = None
@@ -260,7 +274,8 @@ def book(username: str, slug: str):
             return render_event_page(event_type, error=UNAVAILABLE, status=422, day=local_day(start, zone))
         except service.BookingLimit as exc:
             return _book_page(form, event_type, start, zone, channels, str(exc), 429)
-        return redirect(url_for("bookings.manage", token=booking.manage_token, booked=1), code=303)
+        return redirect(url_for("bookings.manage", token=booking.manage_token, booked=1,
+                                embed=1 if embedded() else None), code=303)
     return _book_page(form, event_type, start, zone, channels, error, 422 if form.errors else 200)
 
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import escape
 
 from linktime.conferencing.base import PROVIDERS, link_promised
 from linktime.event_types import bp, service
 from linktime.event_types.forms import EventTypeForm
-from linktime.ownership import own_or_404
 from linktime.models import EventType
 from linktime.notifications import sms
+from linktime.ownership import own_or_404
+from linktime.urls import public_url
 
 
 CONNECT = {"zoom": "Zoom", "google_meet": "Google Calendar (Meet links are made through it)"}
@@ -19,6 +21,18 @@ def linkless() -> dict[str, str]:
     """The meeting locations the host cannot get links for yet (not connected), by location."""
     return {location.value: location.label for location in PROVIDERS
             if not link_promised(location, current_user.id)}
+
+
+def embed_snippets(event_type: EventType) -> dict[str, str]:
+    """The HTML a host pastes into their own website: the booking page inline, or as a pop-up."""
+    script = f'<script src="{escape(public_url("static", filename="embed.js"))}" defer></script>'
+    title = escape(f"Book {event_type.title} with {event_type.host.name}")
+    page = escape(event_type.public_url)
+    return {
+        "inline": f'<iframe data-linktime src="{page}?embed=1" title="{title}" '
+                  f'style="width:100%;height:760px;border:0" loading="lazy"></iframe>\n{script}',
+        "popup": f'<a href="{page}" data-linktime-popup>{escape("Book " + event_type.title)}</a>\n{script}',
+    }
 
 
 def get_event_type(event_type_id: int) -> EventType:
@@ -34,6 +48,7 @@ def index():
         "event_types/index.html",
         event_types=service.host_event_types(current_user),
         linkless=linkless(),
+        embed_snippets=embed_snippets,
     )
 
 

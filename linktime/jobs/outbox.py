@@ -524,3 +524,10 @@ def prune_done(batch: int = 1000) -> int:
 def retry_failed(job: Job) -> None:
     job.status, job.attempts, job.run_at, job.last_error = JobStatus.PENDING.value, 0, now_utc(), ""
     db.session.commit()
+
+
+def retry_now(job: Job) -> None:
+    """A waiting job is due now (a claimed one keeps its claim: it is running)."""
+    db.session.execute(update(Job).where(Job.id == job.id, Job.status == JobStatus.PENDING)
+                       .values(run_at=now_utc()))
+    db.session.commit()

@@ -7,6 +7,7 @@ and quietly drop out when the booking was cancelled or moved (the move queues ne
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.utils import formataddr
 
 from flask import current_app
 from sqlalchemy import update
@@ -130,6 +131,9 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     )
     to = booking.host.email if to_host else booking.invitee_email
     message = build(to, subject, "booking", **context)
+    # A reply reaches the other person, not the no-reply sender: the invitee writes to the host, and back.
+    message.reply_to = formataddr((booking.invitee_name, booking.invitee_email)) if to_host else \
+        formataddr((booking.host.name, booking.host.email))
     # Stable across retries, so a message sent twice after a crash is recognisable as one.
     message.message_id = f"<{booking.uid}.{kind}.{recipient}.{booking.sequence}.{offset or 0}@linktime>"
     if kind in WITH_INVITE:

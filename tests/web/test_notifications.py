@@ -241,7 +241,8 @@ def test_a_job_that_gave_up_can_be_retried_by_an_admin(host, mail_app, smtp, clo
     clock.shift(timedelta(minutes=1))
     run_due(mail_app)
     page = host.get("/admin/jobs").get_data(as_text=True)
-    assert "email.booking" in page and "ConnectionRefusedError" in page
+    failed = page[page.index('class="jobs-failed"'):page.index("<h3>Waiting")]
+    assert "Email" in failed and "confirmed to the invitee" in failed and "ConnectionRefusedError" in failed
     smtp.start()
     job_id = re.search(r"/admin/jobs/(\d+)/retry", page)[1]
     host.post(f"/admin/jobs/{job_id}/retry")
@@ -399,3 +400,27 @@ def test_the_two_copies_of_a_notice_read_the_booking_once(mail_app, smtp, clock)
     assert [o.status for o in outcomes] == ["done"] * 3
     assert sorted(m["To"] for m in smtp.messages) == ["ada@example.com", "bea@example.com", "cy@example.com"]
     assert len(reads) == 2  # one per booking, not one per message
+
+
+def test_a_reply_reaches_the_other_person_not_the_no_reply_sender(host, mail_app, smtp, sandbox):
+    book(host)
+    [invitee] = smtp.to("bea@example.com")
+    [host_mail] = smtp.to("ada@example.com")
+    assert invitee["Reply-To"] == "Ada <ada@example.com>"
+    assert host_mail["Reply-To"] == "Bea Invitee <bea@example.com>"
+    assert invitee["From"] != invitee["Reply-To"]
+
+
+def test_waiting_jobs_are_listed_with_their_last_error_and_can_be_tried_now(host, mail_app, smtp, clock):
+    smtp.stop()
+    book(host)  # the confirmations fail once and wait for their next try
+    page = host.get("/admin/jobs").get_data(as_text=True)
+    waiting = page[page.index("<h3>Waiting"):]
+    assert re.search(r"<h3>Waiting \((\d+)\)</h3>", waiting)[1] != "0"
+    assert "confirmed to the invitee" in waiting and "ConnectionRefusedError" in waiting
+    assert "No failed jobs." in page
+    smtp.start()
+    for job_id in re.findall(r"/admin/jobs/(\d+)/retry", waiting):
+        assert host.post(f"/admin/jobs/{job_id}/retry").status_code == 303
+    run_due(mail_app)  # no clock moved: "Try now" made them due
+    assert {m["To"] for m in smtp.messages} == {"bea@example.com", "ada@example.com"}

@@ -432,3 +432,18 @@ def test_after_disconnect_no_trace_of_the_zoom_email_remains(host, zoom_app, san
         db.engine.dispose()
     assert email.encode() not in raw
     assert email.encode() not in instance_folder_contents(zoom_app)
+
+
+def test_a_member_sees_the_team_zoom_account_covering_their_event_types(host, zoom_app, sandbox):
+    connect_zoom(host, email="team@zoom-sandbox.test", workspace=True)
+    with zoom_app.app_context():
+        member = add_user("bob", admin=False)
+        add_event_type(member, location="zoom")
+    bob = zoom_app.test_client()
+    bob.post("/login", data={"email": "bob@example.com", "password": "correct horse"})
+    card = bob.get("/settings/integrations").get_data(as_text=True)
+    personal = card[card.index('id="zoom-card-personal"'):]
+    personal = personal[:personal.index("</article>")]
+    assert "Covered by the team" in personal and "team@zoom-sandbox.test" in personal
+    assert "status-off" not in personal  # not "Not connected"
+    assert "is not connected" not in bob.get("/event-types").get_data(as_text=True)

@@ -41,6 +41,8 @@ def card_context(workspace: bool, notice: str | None = None) -> dict:
         notice=notice,
         scopes=SCOPE_LIST,
         can_list=connection is not None and service.can_list_meetings(connection),
+        # A member without their own Zoom whose event types the team's account serves.
+        team=service.workspace_connection() if not workspace and connection is None else None,
     )
 
 
