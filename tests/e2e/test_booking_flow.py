@@ -53,12 +53,14 @@ def test_sign_up_publish_book_from_another_zone_and_cancel(live_server, new_cont
     # Create "Intro Call": 30 min, Mon–Fri 09:00–17:00 (the defaults shown in the form).
     assert host.url.endswith("/event-types/new")
     host.get_by_label("Title").fill("Intro Call")
-    assert host.get_by_label("Monday").input_value() == "09:00-17:00"
-    assert host.get_by_label("Saturday").input_value() == ""
+    assert host.get_by_label("Monday from").input_value() == "09:00"
+    assert host.get_by_label("Monday until").input_value() == "17:00"
+    assert host.locator("#saturday").input_value() == ""  # the text the time inputs write
+    assert "Unavailable" in host.get_by_role("group", name="Saturday").inner_text()
     host.get_by_label("Duration (minutes)").fill("30")
     screenshot(host, "02-new-event-type")
     host.get_by_role("button", name="Save").click()
-    link = host.locator(".event-type-card .copy-source").input_value()
+    link = host.get_by_role("textbox", name="Booking link").input_value()
     assert link == f"{base}/ada/intro-call"
     screenshot(host, "03-event-types")
 

@@ -135,7 +135,7 @@ def test_google_meet_from_event_type_setup_to_the_link_in_the_invitees_email(mee
     host.get_by_role("button", name="Save").click()
     assert "Google Meet" in host.locator(".event-type-card").inner_text()
     assert "not connected" not in host.locator("main").inner_text()
-    link = host.locator(".event-type-card .copy-source").input_value()
+    link = host.get_by_role("textbox", name="Booking link").input_value()
 
     # The invitee books; the confirmation and the invitee's email carry the same Meet link.
     invitee = new_context(timezone_id="Europe/Berlin", viewport={"width": 390, "height": 844}).new_page()

@@ -40,12 +40,24 @@ with app.app_context():
     ids = dict(token=booking.manage_token, booking_id=booking.id, event_type_id=event_type.id,
                start=free.isoformat().replace("+", "%2B"))
     mail = sorted((work / "instance" / "outbox").glob("*.eml"))[0].name
+    import io
 
-public = ["/", "/login", "/signup", "/ada", "/ada/intro-call", "/ada/intro-call/book?start={start}",
+    from PIL import Image
+
+    from linktime.accounts import looks
+
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 90, 200)).save(picture, "PNG")
+    looks.save_looks(ada, color="#7c3aed", photo=looks.prepare_photo(picture.getvalue()), remove_photo=False)
+    ids["digest"] = ada.photo_digest
+
+public = ["/", "/login", "/signup", "/privacy", "/ada", "/ada/intro-call", "/ada/intro-call?embed=1",
+          "/ada/intro-call/book?start={start}", "/photos/{digest}.webp", "/brand/7c3aed.css", "/static/embed.js",
           "/booking/{token}", "/booking/{token}/invite.ics", "/booking/{token}/series.ics", "/booking/{token}/cancel",
           "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js", "/static/add-zone.js",
           "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css"]
-host = ["/settings", "/bookings", "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
+host = ["/settings", "/bookings", "/bookings/{booking_id}", "/bookings/{booking_id}/reschedule",
+        "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
         "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
         "/integrations/zoom/card", "/integrations/google/callback?state=not-started-here&code=x",
         "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", f"/admin/mail/{mail}/html", "/admin/jobs"]

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # What a page answers when it is working: "/" sends a signed-in host on, sign-up is closed
 # once the team has an admin (it says so), an email confirmation without its token goes back to
 # the profile with a message.
-EXPECTED = {"/": 302, "/signup": 403, "/settings/email/confirm": 302, "/settings": 302,
+EXPECTED = {"/signup": 403, "/settings/email/confirm": 302, "/settings": 302,
             "/integrations/google/callback?state=not-started-here&code=x": 302}
 
 
