@@ -130,6 +130,8 @@ TOKEN_PAGES = {"bookings.manage", "bookings.invitee_cancel", "bookings.reschedul
                "accounts.signup", "accounts.confirm_email", "zoom.callback"}
 
 
+# Pages whose bytes follow the visitor's zone and clock (cookies) and language.
+VISITOR_PAGES = {"bookings.event_page", "bookings.book", "bookings.manage", "bookings.host_page"}
 # The same bytes for everyone, whoever asks, kept by caches: static files, hosts' photos and colours.
 PUBLIC_ASSETS = {"static", "accounts.photo", "accounts.brand_css"}
 
@@ -157,22 +159,30 @@ def register_security_headers(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers = response.headers
         framed = embedded()
+        # What a view set itself stays (one pass: a missing key costs Headers an exception each).
+        given = {name.lower() for name, _ in headers.items()}
+        defaults = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+                    ("Content-Security-Policy", framed_policy if framed else policy)]
         if not framed:
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Content-Security-Policy", framed_policy if framed else policy)
+            defaults.append(("X-Frame-Options", "DENY"))
         if https:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
+            defaults.append(("Strict-Transport-Security", "max-age=63072000"))
+        for name, value in defaults:
+            if name.lower() not in given:
+                headers.add(name, value)
         if request.endpoint not in PUBLIC_ASSETS:
-            # Pages may answer htmx with a fragment: caches must keep the two apart.
-            response.vary.add("HX-Request")
-            private = request.endpoint in TOKEN_PAGES or bool(request.args.get("reschedule"))
+            # Pages may answer htmx with a fragment: caches must keep the two apart. Booking pages
+            # also follow the visitor's zone and clock cookies and their language.
+            vary = ["HX-Request", "Cookie", "Accept-Language"] if request.endpoint in VISITOR_PAGES else ["HX-Request"]
+            private = request.endpoint in TOKEN_PAGES or "reschedule" in request.args
             if private or current_user.is_authenticated:
                 # Nothing private is kept by the browser's or a proxy's cache, nor by the back button.
-                response.headers["Cache-Control"] = "no-store"
-                response.vary.add("Cookie")
+                headers["Cache-Control"] = "no-store"
+                if "Cookie" not in vary:
+                    vary.append("Cookie")
+            response.vary.update(vary)
         return response
 
 

@@ -113,6 +113,12 @@ def clock_of_reader(hours: int):
         _reader_hours.reset(token)
 
 
+def present(values, name: str) -> str | None:
+    """``values[name]`` if there, else None: a MultiDict's .get() raises and catches inside when the
+    key is missing, and the booking page's fast path asks for several keys that usually are."""
+    return values[name] if name in values else None
+
+
 def viewer_hours() -> int:
     """The clock of whoever is looking: their choice (``?clock=`` or its cookie), else their language's.
 
@@ -122,9 +128,11 @@ def viewer_hours() -> int:
         return _reader_hours.get()
     if not has_request_context():
         return 24
-    chosen = request.args.get("clock") or request.cookies.get(HOURS_COOKIE)
+    chosen = present(request.args, "clock") or present(request.cookies, HOURS_COOKIE)
     if chosen in ("12", "24"):
         return int(chosen)
+    if "HTTP_ACCEPT_LANGUAGE" not in request.environ:
+        return 24
     language = request.accept_languages.best
     return locale_hours(language[:35]) if language else 24
 
