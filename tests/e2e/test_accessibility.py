@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import add_event_type, add_user, connect_zoom, screenshot, sign_in_page, signed_in
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages, not storage
 
 PHOTO = bytes.fromhex(  # a 2×2 PNG
     "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a730000001649444154789c63e4aa38c1"

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import add_event_type, add_user, screenshot
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages, not storage
 
 WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(390, id="phone")]
 

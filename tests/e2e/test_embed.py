@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import add_event_type, add_user, screenshot, sign_in_page
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages, not storage
 
 
 class Quiet(SimpleHTTPRequestHandler):

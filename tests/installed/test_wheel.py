@@ -9,8 +9,12 @@ import sysconfig
 import venv
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.same_on_every_database  # the installed app makes its own SQLite file
+
 ROOT = Path(__file__).resolve().parents[2]
-# What a page answers when it is working: "/" sends a signed-in host on, sign-up is closed
+# What a page answers when it is working: sign-up is closed
 # once the team has an admin (it says so), an email confirmation without its token goes back to
 # the profile with a message.
 EXPECTED = {"/signup": 403, "/settings/email/confirm": 302, "/settings": 302,
