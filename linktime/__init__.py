@@ -61,6 +61,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_synchronous(app.config["SQLITE_SYNCHRONOUS"]))
     init_migrations(app)
+    allow_larger_uploads(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
@@ -184,6 +185,20 @@ def register_security_headers(app: Flask) -> None:
                     vary.append("Cookie")
             response.vary.update(vary)
         return response
+
+
+# Forms that may be larger than MAX_CONTENT_LENGTH, by endpoint: a phone's photo.
+UPLOAD_LIMITS = {"accounts.appearance": 8 * 1024 * 1024}
+
+
+def allow_larger_uploads(app: Flask) -> None:
+    """Raise the body limit for the endpoints that take files, before anything parses the form."""
+
+    @app.before_request
+    def upload_limit():
+        limit = UPLOAD_LIMITS.get(request.endpoint)
+        if limit is not None:
+            request.max_content_length = limit
 
 
 def refuse_nul_bytes(app: Flask) -> None:

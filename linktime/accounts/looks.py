@@ -19,7 +19,6 @@ from linktime.models import User, UserPhoto
 
 PHOTO_SIZE = 256
 MAX_PIXELS = 40_000_000  # a 40-megapixel camera's picture; anything bigger is refused before decoding
-MAX_UPLOAD = 8 * 1024 * 1024  # bytes of the whole form
 FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
 COLOR = re.compile(r"^#[0-9a-f]{6}$")
 LINKTIME_COLOR = "#0172ad"  # Pico's blue: choosing it is choosing no brand colour

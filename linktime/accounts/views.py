@@ -209,12 +209,11 @@ def profile_page(*, form: ProfileForm | None = None, looks_form: LooksForm | Non
 @login_required
 def appearance():
     """Save the booking pages' colour and photo."""
-    request.max_content_length = looks.MAX_UPLOAD  # a phone's photo is larger than any other form
-    form = LooksForm()
+    form = LooksForm()  # up to 8 MB: see UPLOAD_LIMITS
     if form.validate_on_submit():
         upload = form.photo.data
         try:
-            photo = looks.prepare_photo(upload.read(looks.MAX_UPLOAD + 1)) if upload and upload.filename else None
+            photo = looks.prepare_photo(upload.read()) if upload and upload.filename else None
         except looks.PhotoRefused as exc:
             form.photo.errors = [str(exc)]
         else:

@@ -66,17 +66,22 @@ def embedded() -> bool:
     return present(request.args, "embed") == "1" and request.endpoint in EMBEDDABLE
 
 
-def viewer_zone(fallback: str) -> str:
-    """The invitee's time zone from the page's ``tz`` parameter or its cookie, else ``fallback``."""
+def visitor_zone() -> str | None:
+    """The zone the visitor's request carries (the page's ``tz`` parameter, or its cookie), if any."""
     for zone in (present(request.values, "tz"), present(request.cookies, ZONE_COOKIE)):
         if is_timezone(zone):
             return zone
-    return fallback
+    return None
+
+
+def viewer_zone(fallback: str) -> str:
+    """The invitee's time zone from the page's ``tz`` parameter or its cookie, else ``fallback``."""
+    return visitor_zone() or fallback
 
 
 def zone_known() -> bool:
     """Whether the visitor's own zone came with the request (else the page asks the browser for it)."""
-    return is_timezone(present(request.values, "tz")) or is_timezone(present(request.cookies, ZONE_COOKIE))
+    return visitor_zone() is not None
 
 
 def remember_choices(response):

@@ -103,3 +103,25 @@ def test_the_stylesheet_keeps_a_dark_colour_readable_on_a_dark_page():
     dark = css.split("@media")[1]
     text = re.search(r"--pico-primary:#(\w{6})", dark)[1]
     assert contrast(tuple(int(text[i:i + 2], 16) for i in (0, 2, 4)), DARK_PAGE) >= 4.5
+
+
+def test_a_phone_sized_photo_passes_the_csrf_check_that_reads_the_form_first(tmp_path):
+    import os
+
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        add_user("ada")
+    client = app.test_client()
+    token = lambda page: re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]  # noqa: E731
+    client.post("/login", data={"email": "ada@example.com", "password": "correct horse",
+                                "csrf_token": token(client.get("/login").get_data(as_text=True))})
+    noisy = io.BytesIO()
+    Image.frombytes("RGB", (1000, 833), os.urandom(1000 * 833 * 3)).save(noisy, "PNG")
+    assert len(noisy.getvalue()) > 2 * 1024 * 1024  # over the 1 MB every other form may send
+    response = client.post("/settings/appearance", content_type="multipart/form-data", data={
+        "csrf_token": token(client.get("/settings/profile").get_data(as_text=True)),
+        "brand_color": "#0172ad", "photo": (io.BytesIO(noisy.getvalue()), "phone.png")})
+    assert response.status_code == 303
+    assert client.post("/settings/profile", data={"x": "0" * (2 * 1024 * 1024)}).status_code == 413  # others keep 1 MB
