@@ -56,7 +56,7 @@
   function clockIn(zone, hours, at) {
     try {
       return new Intl.DateTimeFormat(hours === "12" ? "en-US" : "en-GB",
-        { timeZone: zone, hour: "numeric", minute: "2-digit", hour12: hours === "12" }).format(at);
+        { timeZone: zone, hour: hours === "12" ? "numeric" : "2-digit", minute: "2-digit", hour12: hours === "12" }).format(at);
     } catch (e) { return ""; }
   }
 
