@@ -473,6 +473,9 @@ class Meeting(db.Model):
     # Google Meet: the Google account the conference is made on (its calendar connection).
     calendar_connection_id: Mapped[int | None] = mapped_column(
         ForeignKey("calendar_connections.id", ondelete="SET NULL"))
+    # The provider's id of that account: after a disconnect, the same account connected again
+    # takes its meetings back (to move or delete them); another account does not.
+    account_ref: Mapped[str | None] = mapped_column(String(254))
     start: Mapped[datetime] = mapped_column(UTCDateTime)
     end: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.PENDING.value)
@@ -662,6 +665,7 @@ class Job(db.Model):
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=8)
+    first_tried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # waits that do not count end from here
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Who holds the claim: only that runner may record the job's outcome.
     claim_token: Mapped[str | None] = mapped_column(String(32))

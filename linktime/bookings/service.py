@@ -474,10 +474,13 @@ def retry_meeting(booking: Booking) -> Meeting | None:
 
 
 def resume_meetings(host_ids: list[int]) -> int:
-    """After a (re)connect: upcoming bookings left without a meeting get one. Returns how many."""
+    """After a (re)connect: meetings made on an account connected again come back to it, and
+    upcoming bookings left without a meeting get one. Returns how many of those."""
     jobs: list = []
+    moved: list = []
     for host_id in host_ids:
         with host_transaction(host_id):
+            moved += meetings.reattach(host_id)
             stranded = db.session.scalars(
                 select(Meeting).join(Booking, Booking.meeting_id == Meeting.id).where(
                     Booking.host_id == host_id, Booking.status == BookingStatus.CONFIRMED,
@@ -487,7 +490,7 @@ def resume_meetings(host_ids: list[int]) -> int:
             )
             for meeting in list(stranded):
                 jobs += meetings.retry_meeting(meeting)
-    run_soon(jobs)
+    run_soon(moved + jobs)
     return len([job for job in jobs if job is not None])
 
 

@@ -158,6 +158,7 @@ def _sync_once(event_id: int, token: str) -> bool:
         event.write_sent_at = now_utc()
     db.session.commit()  # no transaction stays open during the calendar's calls
     try:
+        claims.fence(CalendarEvent, event_id, token)
         if present:
             written = with_client(connection, lambda client: client.put_event(calendar_remote, details, remote_id))
             record = dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=written)

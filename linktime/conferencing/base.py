@@ -9,7 +9,7 @@ Everything here is plain data, so the same code serves a web request and a backg
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from linktime.models import Location
@@ -44,6 +44,7 @@ class Connection:
     usable: bool
     problem: str = ""  # why it is not usable, in the host's words
     can_find: bool = True  # granted the scope to list its meetings (to check an uncertain create)
+    ref: str = ""  # the provider's own id of the account: the same account connected again has it too
 
 
 class ProviderError(Exception):
@@ -55,12 +56,14 @@ class ProviderError(Exception):
 class Unavailable(ProviderError):
     """No useful answer (network, timeout, 5xx): try again later.
 
-    ``uncertain`` means the request may have reached the provider and acted.
+    ``uncertain`` means the request may have reached the provider and acted. ``answered``: the
+    provider did answer (a 5xx), so it is done with the request, whatever it did.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = True):
+    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = True,
+                 answered: bool = False):
         super().__init__(message)
-        self.retry_after, self.uncertain = retry_after, uncertain
+        self.retry_after, self.uncertain, self.answered = retry_after, uncertain, answered
 
 
 class RateLimited(Unavailable):
@@ -92,6 +95,11 @@ class Refused(ProviderError):
 
 class ConferencingProvider(Protocol):
     location: Location
+
+    def settle_time(self) -> timedelta:
+        """How long after an uncertain create the provider may still be acting on it: absence is
+        concluded only after this (our own timeout, and as long again)."""
+        ...
 
     def connection_for(self, host_id: int) -> Connection | None: ...
 

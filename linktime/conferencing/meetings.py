@@ -39,10 +39,28 @@ def _sync_job(meeting: Meeting) -> Job | None:
     return enqueue(SYNC, meeting_id=meeting.id, dedupe_key=f"meeting-sync:{meeting.uid}")
 
 
+def detached(meeting: Meeting) -> bool:
+    """Made on an account that is no longer connected: its link stands, but nothing can change it
+    there until that account is connected again."""
+    return meeting.account_id is None and meeting.external_id is not None
+
+
 def _want(meeting: Meeting, state: DesiredState) -> Job | None:
     """Say what the meeting should be now, and queue the sync that makes it so."""
     meeting.desired_state = state.value
     meeting.desired_revision = Meeting.desired_revision + 1  # in SQL: never lost to a stale read
+    if detached(meeting):  # waits for its account; reattach() queues the sync then
+        label = meeting.provider_kind.label
+        if state is DesiredState.ABSENT:
+            meeting.status = MeetingStatus.CANCELLED.value
+            meeting.last_error = (f"{label} is disconnected, so the meeting was left on the {label} account. "
+                                  f"Connect that account again and LinkTime deletes it, or delete it in {label}.")
+        else:
+            meeting.status = MeetingStatus.CREATED.value
+            meeting.last_error = (f"{label} is disconnected: the meeting keeps its link, but its details in {label} "
+                                  "were not changed. Connect that account again and LinkTime updates it.")
+        db.session.flush()
+        return None
     if meeting.status not in (MeetingStatus.NO_CONNECTION, MeetingStatus.FAILED) or state is DesiredState.ABSENT:
         meeting.status = MeetingStatus.PENDING.value
     db.session.flush()
@@ -103,7 +121,7 @@ def plan_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
     connection = provider.connection_for(booking.host_id)
     meeting = Meeting(host_id=booking.host_id, provider=provider.location.value, start=booking.start,
                       end=booking.end)
-    meeting.account_id = connection.id if connection else None
+    _attach(meeting, connection)
     if _unusable(meeting, connection, f"{provider.location.label} was not connected when this booking was made."):
         meeting.synced_revision = meeting.desired_revision = 1  # nothing to do at the provider
     booking.meeting = meeting
@@ -148,9 +166,35 @@ def retry_meeting(meeting: Meeting) -> list[Job | None]:
     label = meeting.provider_kind.label
     if _unusable(meeting, connection, f"{label} is not connected. Connect it in Settings → Integrations, then retry."):
         return []
-    meeting.account_id, meeting.last_error = connection.id, ""
-    meeting.status = MeetingStatus.PENDING.value
+    if meeting.external_id is not None and meeting.account_ref != connection.ref:
+        meeting.external_id = meeting.join_url = meeting.password = None  # on an account we no longer hold
+    _attach(meeting, connection)
+    meeting.last_error, meeting.status = "", MeetingStatus.PENDING.value
     return [_want(meeting, DesiredState.PRESENT)]
+
+
+def _attach(meeting: Meeting, connection: base.Connection | None) -> None:
+    meeting.account_id = connection.id if connection else None
+    meeting.account_ref = connection.ref if connection else None
+
+
+def reattach(host_id: int) -> list[Job | None]:
+    """Under the host lock, after a (re)connect: meetings made on an account that is connected
+    again come back to it, and what they missed meanwhile (a move, a cancel) is done now."""
+    jobs: list[Job | None] = []
+    waiting = db.session.scalars(select(Meeting).where(
+        Meeting.host_id == host_id, Meeting.account_ref.is_not(None),
+        Meeting.connection_id.is_(None), Meeting.calendar_connection_id.is_(None)))
+    for meeting in list(waiting):
+        provider = base.provider_for(meeting.provider)
+        connection = provider.connection_for(host_id) if provider else None
+        if connection is None or connection.ref != meeting.account_ref:
+            continue
+        meeting.account_id = connection.id
+        if not meeting.in_sync:
+            meeting.status, meeting.last_error = MeetingStatus.PENDING.value, ""
+            jobs.append(_sync_job(meeting))
+    return jobs
 
 
 # ---------------------------------------------------------------------------- the sync job
@@ -175,10 +219,24 @@ def _next_gmt_midnight() -> datetime:
 
 
 def on_sync_gave_up(meeting_id: int, error: str) -> None:
-    """After the last retry: the meeting is failed, visible with a Retry button."""
+    """After the last retry: a meeting to make is failed, visible with a Retry button; one to
+    delete says it may still be at the provider (never "could not make")."""
     meeting = db.session.get(Meeting, meeting_id)
-    if meeting is not None and meeting.status == MeetingStatus.PENDING:
+    if meeting is None or meeting.status != MeetingStatus.PENDING:
+        return
+    if meeting.desired_state == DesiredState.ABSENT:
+        _left_behind(meeting, error or "the provider could not be reached.")
+    else:
         _fail(meeting, error or "the provider could not be reached.")
+
+
+def _left_behind(meeting: Meeting, message: str) -> None:
+    label = meeting.provider_kind.label
+    meeting.status = MeetingStatus.CANCELLED.value
+    meeting.last_error = f"{label} could not be reached to delete the meeting ({message}); delete it in {label}."
+    when = format_when(meeting.start, db.session.get(User, meeting.host_id).timezone)
+    audit.record(meeting.host_id, "meeting.left", f"Could not delete the {label} meeting of {when}: {message}")
+    audit.note_meeting(meeting, meeting.last_error)
 
 
 def _fail(meeting: Meeting, message: str) -> None:
@@ -201,37 +259,38 @@ def _sync_once(meeting_id: int, token: str) -> bool:
     if meeting is None or meeting.in_sync:
         db.session.commit()
         return False
-    provider = base.provider_for(meeting.provider)
+    provider = claims.Fenced(base.provider_for(meeting.provider), Meeting, meeting_id, token)
     host_zone = db.session.get(User, meeting.host_id).timezone
     revision, state = meeting.desired_revision, meeting.desired_state
     details = _details(meeting, host_zone)
     connection = provider.connection(meeting.account_id) if meeting.account_id else None
-    external_id, create_was_sent = meeting.external_id, meeting.create_sent_at is not None
+    external_id, sent_at = meeting.external_id, meeting.create_sent_at
     meeting.attempts += 1
     db.session.commit()  # no transaction stays open during the provider's calls
     label, when = provider.location.label, format_when(details.start, host_zone)
     record: dict = {}
     try:
         if state == DesiredState.ABSENT:
-            record = _make_absent(provider, connection, external_id, create_was_sent, details, label, when)
+            record = _make_absent(provider, connection, external_id, sent_at, details, label, when)
         elif connection is None:
             record = _unconnected(external_id, label)
         elif not connection.usable:
             record = dict(status=MeetingStatus.FAILED.value, last_error=connection.problem)
         else:
-            record = _make_present(meeting_id, token, provider, connection, external_id, create_was_sent,
+            record = _make_present(meeting_id, token, provider, connection, external_id, sent_at,
                                    details, label, when)
     except base.NotConnected:
         record = dict(account_id=None, **_unconnected(external_id, label))
-    except base.Unavailable as exc:
-        _note(meeting_id, token, exc.message, sent=None if exc.uncertain else False)
-        at = _next_gmt_midnight() if isinstance(exc, base.RateLimited) and exc.daily else (
-            now_utc() + timedelta(seconds=exc.retry_after) if exc.retry_after is not None else None)
-        raise Retry(exc.message, at=at) from None
+    except base.Unavailable as exc:  # whichever call it was, a create sent earlier stays "sent"
+        _note(meeting_id, token, exc.message)
+        if isinstance(exc, base.RateLimited) and exc.daily:
+            raise Retry(exc.message, at=_next_gmt_midnight()) from None
+        if exc.retry_after is not None:  # the provider said when: a wait, not a failed attempt
+            raise Retry(exc.message, at=now_utc() + timedelta(seconds=exc.retry_after), counts=False) from None
+        raise Retry(exc.message) from None
     except base.ProviderError as exc:  # reconnect needed, or refused: retrying cannot help
         message = f"{label} needs to be reconnected: {exc.message}" if isinstance(exc, base.NeedsReconnect) else exc.message
         if (meeting := claims.held(Meeting, meeting_id, token)) is not None:
-            meeting.create_sent_at = None  # a refused create did nothing
             if meeting.desired_state == DesiredState.PRESENT:
                 _fail(meeting, message)
             else:
@@ -244,13 +303,23 @@ def _sync_once(meeting_id: int, token: str) -> bool:
 
 def _unconnected(external_id: str | None, label: str) -> dict:
     if external_id is not None:  # made before a disconnect: it stays, and so does its link
-        return dict(last_error=f"{label} is disconnected, so this meeting can no longer be changed there.")
+        return dict(status=MeetingStatus.CREATED.value,
+                    last_error=f"{label} is disconnected: the meeting keeps its link, but its details in {label} "
+                               "were not changed. Connect that account again and LinkTime updates it.")
     return dict(status=MeetingStatus.NO_CONNECTION.value,
                 last_error=f"{label} was disconnected before the meeting could be made.")
 
 
-def _make_absent(provider, connection, external_id, create_was_sent, details, label, when) -> dict:
-    if external_id is None and not create_was_sent:
+def _absence_settled(provider: base.ConferencingProvider, sent_at: datetime) -> None:
+    """After an uncertain create, finding nothing means nothing was made only once the provider has
+    had longer than our timeout to act on it (a slow create may land after our look)."""
+    settled = sent_at + provider.settle_time()
+    if now_utc() < settled:
+        raise Retry(f"waiting to see whether {provider.location.label} made the meeting", at=settled, counts=False)
+
+
+def _make_absent(provider, connection, external_id, sent_at, details, label, when) -> dict:
+    if external_id is None and sent_at is None:
         return dict(status=MeetingStatus.CANCELLED.value, last_error="")
     if connection is None:
         return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None,
@@ -261,6 +330,7 @@ def _make_absent(provider, connection, external_id, create_was_sent, details, la
                         last_error="")
         found = provider.find(connection.id, details)
         if found is None:
+            _absence_settled(provider, sent_at)
             return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None, last_error="")
         external_id = found.id
     provider.delete(connection.id, external_id)
@@ -268,7 +338,7 @@ def _make_absent(provider, connection, external_id, create_was_sent, details, la
                 audit=("meeting.deleted", f"Deleted the {label} meeting of {when}."))
 
 
-def _make_present(meeting_id, token, provider, connection, external_id, create_was_sent, details,
+def _make_present(meeting_id, token, provider, connection, external_id, sent_at, details,
                   label, when) -> dict:
     if external_id is not None:
         try:
@@ -278,9 +348,11 @@ def _make_present(meeting_id, token, provider, connection, external_id, create_w
         except base.NotFound:
             pass  # deleted at the provider in the meantime: make a new one
     found, unverified = None, False
-    if create_was_sent:  # the answer to an earlier create was lost
+    if sent_at is not None:  # the answer to an earlier create was lost
         if connection.can_find:
             found = provider.find(connection.id, details)
+            if found is None:
+                _absence_settled(provider, sent_at)
         else:
             unverified = True
     if found is not None:
@@ -288,13 +360,21 @@ def _make_present(meeting_id, token, provider, connection, external_id, create_w
         made, verb = found, "Found and kept"
     else:
         _note(meeting_id, token, "", sent=True, unverified=unverified)
-        made, verb = provider.create(connection.id, details), "Created"
+        try:
+            made, verb = provider.create(connection.id, details), "Created"
+        except base.ProviderError as exc:
+            if not (isinstance(exc, base.Unavailable) and exc.uncertain):  # refused: this create made nothing
+                _note(meeting_id, token, "", sent=False)
+            elif exc.answered:  # done with it, whatever it did: a look needs no waiting
+                _note(meeting_id, token, "", sent_at=now_utc() - provider.settle_time())
+            raise
     return dict(status=MeetingStatus.CREATED.value, last_error="", external_id=made.id, join_url=made.join_url,
                 password=made.password, create_sent_at=None,
                 audit=("meeting.created", f"{verb} the {label} meeting {made.id} for {when}."))
 
 
-def _note(meeting_id: int, token: str, message: str, *, sent: bool | None, unverified: bool = False) -> None:
+def _note(meeting_id: int, token: str, message: str, *, sent: bool | None = None, unverified: bool = False,
+          sent_at: datetime | None = None) -> None:
     """Record progress that must survive a crash: an error, or that a create is about to go out."""
     db.session.rollback()
     meeting = claims.held(Meeting, meeting_id, token)
@@ -302,7 +382,9 @@ def _note(meeting_id: int, token: str, message: str, *, sent: bool | None, unver
         if message:
             meeting.last_error = message
             audit.note_meeting(meeting, f"{meeting.provider_kind.label} did not take a request; LinkTime tries again: {message}")
-        if sent is True:
+        if sent_at is not None:
+            meeting.create_sent_at = sent_at
+        elif sent is True:
             meeting.create_sent_at = now_utc()
         elif sent is False:
             meeting.create_sent_at = None
@@ -321,8 +403,11 @@ def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
         if meeting.is_created:
             for booking in meeting.bookings:
                 db.session.refresh(booking)  # see a confirmation that went out meanwhile
-                if "join_url" in values:  # a new link: the host's calendar event says it too
+                # Made or moved now: the host's calendar event, written meanwhile without the
+                # link ("pending"), is written again with it.
+                if reached_now:
                     events.follow_booking(booking)
             queue_link_followups(meeting)
 
+    reached_now = values.get("status") == MeetingStatus.CREATED
     return claims.record(Meeting, meeting_id, token, revision, values, then)

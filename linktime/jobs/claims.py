@@ -32,6 +32,46 @@ def claim(model: type[T], row_id: int) -> str | None:
     return token if taken == 1 else None
 
 
+class ClaimLost(Retry):
+    """This runner's claim lapsed (a stalled process, a frozen machine) and may be another's now:
+    it makes no further outside call and writes nothing."""
+
+    def __init__(self, what: str):
+        super().__init__(f"the sync of this {what} was taken over by another runner", counts=False)
+
+
+def fence(model: type[T], row_id: int, token: str) -> None:
+    """Right before an outside call: renew this runner's claim for a whole lease, or raise
+    ClaimLost if it is no longer ours. A call shorter than the lease thus ends while it is held."""
+    now = now_utc()
+    db.session.rollback()
+    kept = db.session.execute(
+        update(model).where(model.id == row_id, model.sync_token == token, model.sync_claimed_until >= now)
+        .values(sync_claimed_until=now + lease())
+    ).rowcount
+    db.session.commit()
+    if kept != 1:
+        log.warning("sync of %s %s lost its claim before an outside call; it makes none", model.__tablename__, row_id)
+        raise ClaimLost(model.__tablename__.rstrip("s").replace("_", " "))
+
+
+class Fenced:
+    """A provider whose every call is fenced by the claim on one row (see ``fence``)."""
+
+    def __init__(self, provider, model: type, row_id: int, token: str):
+        self._provider, self._fence = provider, (model, row_id, token)
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._provider, name)
+        if name not in ("create", "find", "update", "delete"):
+            return attribute
+
+        def fenced(*args, **kwargs):
+            fence(*self._fence)
+            return attribute(*args, **kwargs)
+        return fenced
+
+
 def release(model: type[T], row_id: int, token: str) -> None:
     db.session.rollback()
     db.session.execute(update(model).where(model.id == row_id, model.sync_token == token)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterable, Iterator
 
 from flask import current_app, g
-from sqlalchemy import bindparam, delete, inspect, or_, select, update
+from sqlalchemy import bindparam, delete, func, inspect, or_, select, update
 
 from linktime.extensions import db
 from linktime.models import Job, JobStatus, now_utc
@@ -28,6 +28,9 @@ from linktime.models import Job, JobStatus, now_utc
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # how long a claim holds; JOB_LEASE_SECONDS overrides
+# How long a job may keep waiting on what does not count as a failure (a provider's Retry-After,
+# another sync of the same record), from its first run: about as long as its counted retries take.
+PATIENCE = timedelta(hours=1)
 
 
 def lease() -> timedelta:
@@ -62,7 +65,7 @@ class Retry(Exception):
     """Raised by a handler: try again later (at ``at``, or after the usual backoff).
 
     ``counts=False`` is for waiting on something expected (not a failure): the attempt is not
-    counted against the job's limit.
+    counted against the job's limit, but such waits end PATIENCE after the job first ran.
     """
 
     def __init__(self, message: str, *, at: datetime | None = None, counts: bool = True):
@@ -96,8 +99,10 @@ def enqueue(kind: str, /, *, run_at: datetime | None = None, dedupe_key: str | N
         now = now_utc()
         pending = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
         if pending is not None and (pending.claimed_until is None or pending.claimed_until < now):
-            if run_at is not None and pending.status == JobStatus.PENDING and run_at < pending.run_at:
-                pending.run_at = run_at
+            # A change wanted now does not wait out the backoff of a failure before it (a cancel
+            # made during a retry's wait is acted on at once).
+            if pending.status == JobStatus.PENDING and (run_at or now) < pending.run_at:
+                pending.run_at = run_at or now
             return pending
         if pending is not None:
             db.session.execute(update(Job).where(Job.id == pending.id).values(dedupe_key=None))
@@ -124,6 +129,7 @@ class Claim:
     attempts: int  # counting this one
     max_attempts: int
     until: datetime  # when the claim lapses and another runner may take the job
+    first_tried_at: datetime  # when a runner first took the job
 
 
 # A runner claims this many jobs in one statement (and one commit), then runs them in turn.
@@ -142,13 +148,14 @@ def _claim_many(job_ids: list[int]) -> dict[int, Claim]:
             Job.run_at <= now,
             or_(Job.claimed_until.is_(None), Job.claimed_until < now),
         )
-        .values(claimed_until=until, claim_token=token, attempts=Job.attempts + 1)
-        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+        .values(claimed_until=until, claim_token=token, attempts=Job.attempts + 1,
+                first_tried_at=func.coalesce(Job.first_tried_at, now))
+        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts, Job.first_tried_at)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return {job_id: Claim(job_id, token, kind, dict(payload or {}), attempts, max_attempts, until)
-            for job_id, kind, payload, attempts, max_attempts in rows}
+    return {job_id: Claim(job_id, token, kind, dict(payload or {}), attempts, max_attempts, until, first or now)
+            for job_id, kind, payload, attempts, max_attempts, first in rows}
 
 
 def _claim(job_id: int) -> Claim | None:
@@ -190,11 +197,13 @@ def _finish(claim: Claim, *, error: Exception | None, keep_reads: bool = False) 
 
     On success this commits the handler's own changes with it: one transaction.
     """
-    attempts = claim.attempts - (1 if isinstance(error, Retry) and not error.counts else 0)
+    waits = isinstance(error, Retry) and not error.counts
+    attempts = claim.attempts - (1 if waits else 0)
     values: dict = dict(attempts=attempts, claimed_until=None, claim_token=None)
     if error is None:
         values.update(status=JobStatus.DONE.value, last_error="", dedupe_key=None)
-    elif isinstance(error, GiveUp) or attempts >= claim.max_attempts:
+    elif (isinstance(error, GiveUp) or attempts >= claim.max_attempts
+          or (waits and now_utc() - claim.first_tried_at > PATIENCE)):
         values.update(status=JobStatus.FAILED.value, dedupe_key=None, last_error=str(error)[:2000])
     else:
         values.update(last_error=str(error)[:2000],
@@ -523,6 +532,7 @@ def prune_done(batch: int = 1000) -> int:
 
 def retry_failed(job: Job) -> None:
     job.status, job.attempts, job.run_at, job.last_error = JobStatus.PENDING.value, 0, now_utc(), ""
+    job.first_tried_at = None
     db.session.commit()
 
 

@@ -170,6 +170,9 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
                        for_start: str | None = None) -> None:
     """Write the message from the booking as it is now, and send it (unless its reason passed)."""
     booking = db.session.get(Booking, booking_id, options=[joinedload(Booking.host), joinedload(Booking.meeting)])
+    if booking is not None and booking.is_cancelled and kind == "confirmed" and booking.series_id is not None:
+        # The series' one confirmation, queued on its first session: a session still on sends it.
+        booking = next(iter(_series(booking)), booking)
     if booking is None or (booking.is_cancelled and kind in ONLY_WHILE_CONFIRMED):
         return  # a confirmation or reminder for a booking cancelled since: not sent
     share_read(booking)  # the other recipient's copy, sent next, reads the same booking

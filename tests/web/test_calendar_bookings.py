@@ -129,17 +129,23 @@ def test_a_reading_is_kept_a_minute_and_the_page_follows_it(app, ada, calendars,
     assert "11:00" not in day(app.test_client())
 
 
-def test_each_booking_is_written_to_the_destination_calendar_moved_and_removed(zoom_app, calendars, clock):
-    app = zoom_app
+def zoom_host_writing_to_home(app, calendars, *, checked: bool):
+    """Ada, signed in, with Zoom connected and a Zoom Intro Call; bookings go to Home."""
     with app.app_context():
         host = add_user("ada")
         add_event_type(host, location="zoom")
         connection = service.connect_caldav(host, calendars, "ada", RADICALE_PASSWORD)
         home = next(c for c in connection.calendars if c.name == "Home")
-        service.choose(host, {home.id}, home.id)  # Home is both checked and the destination
+        service.choose(host, {home.id} if checked else set(), home.id)
     client = app.test_client()
     client.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
     connect_zoom(client)
+    return client
+
+
+def test_each_booking_is_written_to_the_destination_calendar_moved_and_removed(zoom_app, calendars, clock):
+    app = zoom_app
+    zoom_host_writing_to_home(app, calendars, checked=True)  # Home is both checked and the destination
     assert book(app.test_client(), "2026-11-24T15:00:00+00:00").status_code == 303
     with app.app_context():
         booking = the_booking(app)
@@ -401,3 +407,47 @@ def test_a_request_waits_on_calendars_once_in_all_however_many_sessions_it_check
             assert db.session.scalar(select(CalendarConnection.read_failed_since)) is not None
     finally:
         hung.set()
+
+
+def test_a_reschedule_never_strips_the_join_link_from_the_calendar_event(zoom_app, sandbox, calendars, clock,
+                                                                         monkeypatch):
+    """The event is written again while the meeting's move is at Zoom (no link then): once the move
+    is done, the event is written again with the link."""
+    from linktime.bookings import service as bookings
+    from linktime.jobs.outbox import run_job
+    from linktime.models import Job
+
+    app = zoom_app
+    client = zoom_host_writing_to_home(app, calendars, checked=False)
+    assert book(app.test_client(), "2026-11-24T15:00:00+00:00").status_code == 303
+    with app.app_context():
+        booking = the_booking(app)
+        uid, join, booking_id = ics.uid(booking), booking.meeting.join_url, booking.id
+        meeting_id = booking.meeting.external_id
+    assert f"LOCATION:{join}" in requests.get(f"{calendars}/ada/home/{uid}.ics", auth=AUTH).text
+
+    # The reschedule's jobs are left to the dispatcher, so that their order can be forced.
+    monkeypatch.setattr(bookings, "run_briefly", lambda jobs: None)
+    monkeypatch.setattr(bookings, "run_soon", lambda jobs, **kw: None)
+    assert client.post(f"/bookings/{booking_id}/reschedule",
+                       data={"start": "2026-11-25T16:00:00+00:00"}).status_code in (302, 303)
+    with app.app_context():
+        jobs = {job.kind: job.id for job in db.session.scalars(select(Job).where(Job.status == "pending"))}
+    hold = sandbox.state.add_fault("hold", seconds=30, method="PATCH", path=f"/v2/meetings/{meeting_id}")
+
+    def move_meeting():
+        with app.app_context():
+            return run_job(jobs["meeting.sync"])
+
+    moving = Background(move_meeting)
+    assert hold.arrived.wait(10)  # the move is at Zoom
+    with app.app_context():
+        run_job(jobs["calendar_event.sync"])  # the event is written meanwhile, without a link
+    assert "DTSTART:20261125T160000Z" in requests.get(f"{calendars}/ada/home/{uid}.ics", auth=AUTH).text
+    hold.release.set()
+    moving.finish()
+    clock.shift(timedelta(seconds=5))
+    with app.app_context():
+        dispatch()
+    written = requests.get(f"{calendars}/ada/home/{uid}.ics", auth=AUTH).text.replace("\r\n ", "")
+    assert "DTSTART:20261125T160000Z" in written and f"LOCATION:{join}" in written

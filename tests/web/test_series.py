@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from linktime.bookings import series, service
 from linktime.extensions import db
+from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus
 from tests.conftest import add_event_type, add_user, book_form, connect_zoom
 
@@ -263,3 +264,27 @@ def test_a_booking_made_while_the_series_reads_the_calendars_takes_its_session(a
         assert [b.start.day for b in booked] == [24, 1, 15]
         taken = db.session.scalars(select(Booking).where(Booking.start == datetime(2026, 12, 8, 15, tzinfo=UTC))).all()
         assert [b.invitee_email for b in taken] == ["cy@example.com"]
+
+
+def test_a_series_is_confirmed_though_its_first_session_is_cancelled_before_the_message_leaves(
+        weekly_with_mail, smtp, monkeypatch):
+    app = weekly_with_mail
+    # The messages wait for the dispatcher (as when the mail server is slow), so the cancel comes first.
+    for module in (service, series):
+        monkeypatch.setattr(module, "run_soon", lambda jobs, **kw: None)
+    book_form(app.test_client(), "/ada/intro-call/book", FIRST, name="Bea", email="bea@example.com", notes="",
+              tz="America/New_York", sessions="4")
+    with app.app_context():
+        tokens = [b.manage_token for b in db.session.scalars(
+            select(Booking).where(Booking.series_id.isnot(None)).order_by(Booking.start))]
+    app.test_client().post(f"/booking/{tokens[0]}/cancel", data={"reason": ""})  # the first session only
+    assert smtp.to("bea@example.com") == []
+    with app.app_context():
+        dispatch()
+
+    subjects = [m["Subject"].split(":")[0] for m in smtp.to("bea@example.com")]
+    assert sorted(subjects) == ["Cancelled", "Confirmed"]
+    [confirmation] = [m for m in smtp.to("bea@example.com") if m["Subject"].startswith("Confirmed")]
+    text = confirmation.get_body(("plain",)).get_content()
+    assert "2 weekly sessions" in text and "8 December 2026" in text and "24 November" not in text
+    assert len([m for m in smtp.to("ada@example.com") if m["Subject"].startswith("New booking: Bea")]) == 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
+from flask import current_app
 from sqlalchemy import select
 
 from linktime.calendars import base as calendars
@@ -29,6 +30,7 @@ PENDING_WAIT = 2.0  # seconds before asking again for a conference Google is sti
 def _describe(connection: CalendarConnection) -> base.Connection:
     attention = connection.status == ConnectionStatus.NEEDS_ATTENTION
     return base.Connection(id=connection.id, label="a Google account", is_workspace=False, usable=not attention,
+                           ref=connection.account,
                            problem=f"Google Calendar needs to be reconnected: {connection.attention_reason}"
                            if attention else "")
 
@@ -72,6 +74,9 @@ def _made(event: dict[str, Any], calendar_id: str) -> base.ExternalMeeting:
 
 class GoogleMeetProvider:
     location = Location.GOOGLE_MEET
+
+    def settle_time(self) -> timedelta:
+        return timedelta(seconds=2 * float(current_app.config.get("CALENDAR_TIMEOUT", 10)))
 
     def connection_for(self, host_id: int) -> base.Connection | None:
         connection = google_connection_for(host_id)

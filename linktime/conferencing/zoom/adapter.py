@@ -1,6 +1,8 @@
 """Zoom behind the conferencing interface: meetings on the host's connected Zoom account."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from linktime.conferencing import base
 from linktime.conferencing.zoom import service
 from linktime.conferencing.zoom.client import external_meeting, find_marked, meeting_payload
@@ -17,11 +19,15 @@ def _describe(connection: ZoomConnection) -> base.Connection:
         usable=not connection.needs_attention,
         problem="Zoom needs to be reconnected: " + connection.attention_reason if connection.needs_attention else "",
         can_find=service.can_list_meetings(connection),
+        ref=connection.zoom_user_id,
     )
 
 
 class ZoomProvider:
     location = Location.ZOOM
+
+    def settle_time(self) -> timedelta:
+        return timedelta(seconds=2 * service.settings().timeout)
 
     def connection_for(self, host_id: int) -> base.Connection | None:
         connection = service.connection_for(host_id)

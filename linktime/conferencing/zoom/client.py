@@ -76,9 +76,10 @@ class ZoomUnavailable(ZoomError, base.Unavailable):
     ``uncertain``: the request may have reached Zoom and acted (its answer was lost).
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = True, **kw):
+    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = True,
+                 answered: bool = False, **kw):
         super().__init__(message, **kw)
-        self.retry_after, self.uncertain = retry_after, uncertain
+        self.retry_after, self.uncertain, self.answered = retry_after, uncertain, answered
 
 
 class ZoomRateLimited(ZoomUnavailable, base.RateLimited):
@@ -173,7 +174,7 @@ def raise_for_response(response: requests.Response) -> dict[str, Any]:
         daily = "00:00" in message or "daily" in message.lower()
         raise ZoomRateLimited(message, status=status, code=code, daily=daily, retry_after=retry_after(response))
     if status >= 500:
-        raise ZoomUnavailable(message, status=status, code=code, retry_after=retry_after(response))
+        raise ZoomUnavailable(message, status=status, code=code, retry_after=retry_after(response), answered=True)
     if status == 401 or code == 124:
         raise ZoomAuthError(message, status=status, code=code)
     if status == 404 or code in (3001, 1001):
@@ -325,7 +326,7 @@ class ZoomAPI:
         data = self._call("POST", "/users/me/meetings", json=payload)
         meeting = external_meeting(data)
         if meeting is None:
-            raise ZoomUnavailable("Zoom's answer about the new meeting had no id or join_url")
+            raise ZoomUnavailable("Zoom's answer about the new meeting had no id or join_url", answered=True)
         return meeting
 
     def upcoming_meetings(self, *, page_limit: int = 10) -> list[dict[str, Any]]:

@@ -149,18 +149,26 @@ def finish_connect(user: User, *, state: str | None, code: str | None, error: st
     account = ZoomAPI(settings(), tokens.access_token).me()
     owner_id = None if authorization.workspace else user.id
     previous = workspace_connection() if owner_id is None else own_connection(user)
-    if previous is not None:
-        replaced = previous.email != account.email
+    replaced = previous is not None and previous.zoom_user_id != account.id
+    if replaced:  # another Zoom account: its meetings keep their links, but are no longer ours to change
         _revoke_quietly(previous)
         db.session.delete(previous)
         db.session.flush()
-        if replaced:
-            audit.record(user.id, "zoom.disconnected", f"Replaced {FORGOTTEN} by {_account(account.email)}.")
-            _forget(previous.email)
-    connection = ZoomConnection(user_id=owner_id, connected_by_id=user.id, zoom_user_id=account.id,
-                                email=account.email, expires_at=tokens.expires_at, scopes=" ".join(sorted(tokens.scopes)))
+        audit.record(user.id, "zoom.disconnected",
+                     f"Replaced {FORGOTTEN} by {_account(account.email)}. Meetings made on the other account keep "
+                     "their links; LinkTime can no longer move or delete them there.")
+        _forget(previous.email)
+    # The same account connected again keeps its row, so every meeting made on it stays reachable.
+    connection = previous if previous is not None and not replaced else ZoomConnection(user_id=owner_id)
+    connection.connected_by_id, connection.zoom_user_id, connection.email = user.id, account.id, account.email
+    connection.expires_at, connection.scopes = tokens.expires_at, " ".join(sorted(tokens.scopes))
     connection.access_token = tokens.access_token
     connection.refresh_token = tokens.refresh_token
+    if connection.id is not None:  # renewed: whoever held the old token reads the new one
+        connection.token_version += 1
+        connection.refresh_claimed_until = None
+        connection.status, connection.attention_reason = ConnectionStatus.CONNECTED.value, ""
+        connection.attention_notified_at = None
     missing = tokens.missing_scopes(required_only=True)
     if missing:
         connection.status = ConnectionStatus.NEEDS_ATTENTION.value
@@ -175,7 +183,7 @@ def finish_connect(user: User, *, state: str | None, code: str | None, error: st
     whose = "the team" if owner_id is None else "your bookings"
     audit.record(user.id, "zoom.connected", f"Connected {_account(account.email)} for {whose}.")
     db.session.commit()
-    if previous is not None and replaced:
+    if replaced:
         audit.purge_free_space()
     return connection
 
