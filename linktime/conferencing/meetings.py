@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from linktime import audit
 from linktime.calendars import events
@@ -45,6 +45,11 @@ def detached(meeting: Meeting) -> bool:
     return meeting.account_id is None and meeting.external_id is not None
 
 
+def _kept_link(label: str) -> str:
+    return (f"{label} is disconnected: the meeting keeps its link, but its details in {label} were not changed. "
+            "Connect that account again and LinkTime updates it.")
+
+
 def _want(meeting: Meeting, state: DesiredState) -> Job | None:
     """Say what the meeting should be now, and queue the sync that makes it so."""
     meeting.desired_state = state.value
@@ -56,9 +61,7 @@ def _want(meeting: Meeting, state: DesiredState) -> Job | None:
             meeting.last_error = (f"{label} is disconnected, so the meeting was left on the {label} account. "
                                   f"Connect that account again and LinkTime deletes it, or delete it in {label}.")
         else:
-            meeting.status = MeetingStatus.CREATED.value
-            meeting.last_error = (f"{label} is disconnected: the meeting keeps its link, but its details in {label} "
-                                  "were not changed. Connect that account again and LinkTime updates it.")
+            meeting.status, meeting.last_error = MeetingStatus.CREATED.value, _kept_link(label)
         db.session.flush()
         return None
     if meeting.status not in (MeetingStatus.NO_CONNECTION, MeetingStatus.FAILED) or state is DesiredState.ABSENT:
@@ -184,10 +187,14 @@ def reattach(host_id: int) -> list[Job | None]:
     jobs: list[Job | None] = []
     waiting = db.session.scalars(select(Meeting).where(
         Meeting.host_id == host_id, Meeting.account_ref.is_not(None),
-        Meeting.connection_id.is_(None), Meeting.calendar_connection_id.is_(None)))
+        Meeting.connection_id.is_(None), Meeting.calendar_connection_id.is_(None),
+        or_(Meeting.end > now_utc(), Meeting.synced_revision < Meeting.desired_revision)))
+    connections: dict[str, base.Connection | None] = {}
     for meeting in list(waiting):
-        provider = base.provider_for(meeting.provider)
-        connection = provider.connection_for(host_id) if provider else None
+        if meeting.provider not in connections:
+            provider = base.provider_for(meeting.provider)
+            connections[meeting.provider] = provider.connection_for(host_id) if provider else None
+        connection = connections[meeting.provider]
         if connection is None or connection.ref != meeting.account_ref:
             continue
         meeting.account_id = connection.id
@@ -303,9 +310,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
 
 def _unconnected(external_id: str | None, label: str) -> dict:
     if external_id is not None:  # made before a disconnect: it stays, and so does its link
-        return dict(status=MeetingStatus.CREATED.value,
-                    last_error=f"{label} is disconnected: the meeting keeps its link, but its details in {label} "
-                               "were not changed. Connect that account again and LinkTime updates it.")
+        return dict(status=MeetingStatus.CREATED.value, last_error=_kept_link(label))
     return dict(status=MeetingStatus.NO_CONNECTION.value,
                 last_error=f"{label} was disconnected before the meeting could be made.")
 
@@ -359,12 +364,12 @@ def _make_present(meeting_id, token, provider, connection, external_id, sent_at,
         provider.update(connection.id, found.id, details)  # it was made for an earlier revision
         made, verb = found, "Found and kept"
     else:
-        _note(meeting_id, token, "", sent=True, unverified=unverified)
+        _note(meeting_id, token, "", sent_at=now_utc(), unverified=unverified)
         try:
             made, verb = provider.create(connection.id, details), "Created"
         except base.ProviderError as exc:
             if not (isinstance(exc, base.Unavailable) and exc.uncertain):  # refused: this create made nothing
-                _note(meeting_id, token, "", sent=False)
+                _note(meeting_id, token, "", sent_at=None)
             elif exc.answered:  # done with it, whatever it did: a look needs no waiting
                 _note(meeting_id, token, "", sent_at=now_utc() - provider.settle_time())
             raise
@@ -373,21 +378,20 @@ def _make_present(meeting_id, token, provider, connection, external_id, sent_at,
                 audit=("meeting.created", f"{verb} the {label} meeting {made.id} for {when}."))
 
 
-def _note(meeting_id: int, token: str, message: str, *, sent: bool | None = None, unverified: bool = False,
-          sent_at: datetime | None = None) -> None:
-    """Record progress that must survive a crash: an error, or that a create is about to go out."""
+_KEEP = object()
+
+
+def _note(meeting_id: int, token: str, message: str, *, sent_at=_KEEP, unverified: bool = False) -> None:
+    """Record progress that must survive a crash: an error, or when a create went out (``sent_at``;
+    None: it made nothing)."""
     db.session.rollback()
     meeting = claims.held(Meeting, meeting_id, token)
     if meeting is not None:
         if message:
             meeting.last_error = message
             audit.note_meeting(meeting, f"{meeting.provider_kind.label} did not take a request; LinkTime tries again: {message}")
-        if sent_at is not None:
+        if sent_at is not _KEEP:
             meeting.create_sent_at = sent_at
-        elif sent is True:
-            meeting.create_sent_at = now_utc()
-        elif sent is False:
-            meeting.create_sent_at = None
         meeting.create_unverified = meeting.create_unverified or unverified
     db.session.commit()
 
@@ -395,6 +399,7 @@ def _note(meeting_id: int, token: str, message: str, *, sent: bool | None = None
 def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
     """Write what this pass reached; True when the booking changed meanwhile (go again)."""
     kind_detail = values.pop("audit", None)
+    reached_now = values.get("status") == MeetingStatus.CREATED
 
     def then(meeting: Meeting) -> None:
         if kind_detail is not None:
@@ -409,5 +414,4 @@ def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
                     events.follow_booking(booking)
             queue_link_followups(meeting)
 
-    reached_now = values.get("status") == MeetingStatus.CREATED
     return claims.record(Meeting, meeting_id, token, revision, values, then)

@@ -154,7 +154,7 @@ def _claim_many(job_ids: list[int]) -> dict[int, Claim]:
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return {job_id: Claim(job_id, token, kind, dict(payload or {}), attempts, max_attempts, until, first or now)
+    return {job_id: Claim(job_id, token, kind, dict(payload or {}), attempts, max_attempts, until, first)
             for job_id, kind, payload, attempts, max_attempts, first in rows}
 
 
