@@ -50,6 +50,11 @@ def _kept_link(label: str) -> str:
             "Connect that account again and LinkTime updates it.")
 
 
+def _left_on_account(label: str) -> str:
+    return (f"{label} is disconnected, so the meeting was left on the {label} account. "
+            f"Connect that account again and LinkTime deletes it, or delete it in {label}.")
+
+
 def _want(meeting: Meeting, state: DesiredState) -> Job | None:
     """Say what the meeting should be now, and queue the sync that makes it so."""
     meeting.desired_state = state.value
@@ -57,9 +62,7 @@ def _want(meeting: Meeting, state: DesiredState) -> Job | None:
     if detached(meeting):  # waits for its account; reattach() queues the sync then
         label = meeting.provider_kind.label
         if state is DesiredState.ABSENT:
-            meeting.status = MeetingStatus.CANCELLED.value
-            meeting.last_error = (f"{label} is disconnected, so the meeting was left on the {label} account. "
-                                  f"Connect that account again and LinkTime deletes it, or delete it in {label}.")
+            meeting.status, meeting.last_error = MeetingStatus.CANCELLED.value, _left_on_account(label)
         else:
             meeting.status, meeting.last_error = MeetingStatus.CREATED.value, _kept_link(label)
         db.session.flush()
@@ -268,7 +271,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
         return False
     provider = claims.Fenced(base.provider_for(meeting.provider), Meeting, meeting_id, token)
     host_zone = db.session.get(User, meeting.host_id).timezone
-    revision, state = meeting.desired_revision, meeting.desired_state
+    revision, state, reached = meeting.desired_revision, meeting.desired_state, meeting.synced_revision
     details = _details(meeting, host_zone)
     connection = provider.connection(meeting.account_id) if meeting.account_id else None
     external_id, sent_at = meeting.external_id, meeting.create_sent_at
@@ -305,12 +308,15 @@ def _sync_once(meeting_id: int, token: str) -> bool:
             meeting.synced_revision = revision
         db.session.commit()
         raise GiveUp(message) from None
+    if record.pop("waits", False):  # its account is gone: reattach() does this revision when it is back
+        _record(meeting_id, token, reached, record)
+        return False
     return _record(meeting_id, token, revision, record)
 
 
 def _unconnected(external_id: str | None, label: str) -> dict:
     if external_id is not None:  # made before a disconnect: it stays, and so does its link
-        return dict(status=MeetingStatus.CREATED.value, last_error=_kept_link(label))
+        return dict(status=MeetingStatus.CREATED.value, last_error=_kept_link(label), waits=True)
     return dict(status=MeetingStatus.NO_CONNECTION.value,
                 last_error=f"{label} was disconnected before the meeting could be made.")
 
@@ -327,8 +333,8 @@ def _make_absent(provider, connection, external_id, sent_at, details, label, whe
     if external_id is None and sent_at is None:
         return dict(status=MeetingStatus.CANCELLED.value, last_error="")
     if connection is None:
-        return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None,
-                    last_error=f"{label} is disconnected, so the meeting was left on the {label} account.")
+        return dict(status=MeetingStatus.CANCELLED.value, waits=external_id is not None,
+                    last_error=_left_on_account(label))
     if external_id is None:  # a create went out and its answer was lost: find what it made
         if not connection.can_find:
             return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None, create_unverified=True,

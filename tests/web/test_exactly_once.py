@@ -262,3 +262,45 @@ def test_a_runner_that_stalls_past_its_lease_makes_no_outside_call(ada, mail_app
     assert calls(sandbox, "PATCH", "/v2/meetings") == 1
     [made] = live_meetings(sandbox)
     assert made["start_time"].startswith("2026-11-25T15:00")
+
+
+def test_a_disconnect_while_the_move_is_queued_still_moves_the_meeting_when_the_account_is_back(
+        ada, mail_app, sandbox, smtp, clock, monkeypatch):
+    from linktime.bookings import service as bookings
+
+    book(mail_app)
+    made = the_meeting(mail_app)
+    token = the_booking(mail_app).link_token
+    monkeypatch.setattr(bookings, "run_briefly", lambda jobs: None)  # the move waits for a dispatcher
+    reschedule(mail_app, token)
+    ada.post("/integrations/zoom/disconnect", data={"workspace": "0"})
+    with mail_app.app_context():
+        dispatch()  # the move's pass finds no account: it waits for it, link kept
+    ours = the_meeting(mail_app)
+    assert ours.status == MeetingStatus.CREATED and ours.link == made.link and not ours.in_sync
+
+    monkeypatch.undo()
+    connect_zoom(ada)
+    settle(mail_app, clock)
+    assert zoom_meeting(sandbox, made.external_id)["start_time"].startswith("2026-11-25T15:00")
+    assert the_meeting(mail_app).in_sync
+
+
+def test_a_disconnect_while_the_delete_is_queued_still_deletes_when_the_account_is_back(
+        ada, mail_app, sandbox, smtp, clock, monkeypatch):
+    from linktime.bookings import service as bookings
+
+    book(mail_app)
+    monkeypatch.setattr(bookings, "run_briefly", lambda jobs: None)  # the delete waits for a dispatcher
+    cancel(mail_app, the_booking(mail_app).link_token)
+    ada.post("/integrations/zoom/disconnect", data={"workspace": "0"})
+    with mail_app.app_context():
+        dispatch()
+    ours = the_meeting(mail_app)
+    assert ours.status == MeetingStatus.CANCELLED and "left on the Zoom account" in ours.last_error
+    assert len(live_meetings(sandbox)) == 1
+
+    monkeypatch.undo()
+    connect_zoom(ada)
+    settle(mail_app, clock)
+    assert live_meetings(sandbox) == [] and the_meeting(mail_app).in_sync
