@@ -385,7 +385,15 @@ class ConnectionStatus(StrEnum):
     NEEDS_ATTENTION = "needs_attention"
 
 
-class ZoomConnection(db.Model):
+class RenewableGrant:
+    """Columns of a connection whose OAuth tokens are renewed once across every process
+    (``linktime/token_renewal.py``): raised by every renewal and reconnect, and claimed until."""
+
+    token_version: Mapped[int] = mapped_column(default=0)
+    refresh_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ZoomConnection(RenewableGrant, db.Model):
     """A Zoom account connected by a host (``user_id``) or for the whole team (``user_id`` NULL).
 
     What is stored of the Zoom account: its user id (to honour deauthorization), its email and
@@ -409,9 +417,6 @@ class ZoomConnection(db.Model):
     attention_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Raised by every refresh; a refresh is claimed across processes until refresh_claimed_until.
-    token_version: Mapped[int] = mapped_column(default=0)
-    refresh_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
@@ -548,7 +553,7 @@ class CalendarProvider(StrEnum):
         return {"google": "Google Calendar", "outlook": "Outlook Calendar", "caldav": "CalDAV"}[self.value]
 
 
-class CalendarConnection(db.Model):
+class CalendarConnection(RenewableGrant, db.Model):
     """A calendar account a host connected.
 
     What is stored: the account's name (an email, or a username at a CalDAV server), the CalDAV

@@ -31,6 +31,7 @@ from linktime.scheduling.rules import hours_to_json, parse_hours
 PG_URL = os.environ.get("LINKTIME_TEST_DATABASE_URL")
 CHROMIUM = os.environ.get("LINKTIME_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
 TEST_KEYS = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64
 # The sandbox's secrets in tests (an instance makes its own; tests start the sandbox themselves).
 SANDBOX_CLIENT_SECRET = "test-sandbox-client-secret"
@@ -73,6 +74,22 @@ def close_app(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def other_process(app, code: str) -> subprocess.Popen:
+    """Run ``code`` in a second LinkTime process on the same database and sandbox (an app context
+    is open; what it prints is in ``stdout``): another worker, as in a real deployment."""
+    config = app.config
+    env = {**os.environ, "LINKTIME_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
+           "LINKTIME_SECRET_KEY": config["SECRET_KEY"], "LINKTIME_ENCRYPTION_KEYS": TEST_KEYS,
+           "LINKTIME_SCHEDULER_ENABLED": "false", "LINKTIME_BASE_URL": config["BASE_URL"],
+           "LINKTIME_ZOOM_SANDBOX_URL": str(config["ZOOM_SANDBOX_URL"]),
+           "LINKTIME_ZOOM_SANDBOX_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+           "LINKTIME_ZOOM_SANDBOX_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET}
+    script = "from wsgi import app\nwith app.app_context():\n" \
+             + "".join(f"    {line}\n" for line in code.strip().splitlines())
+    return subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 @pytest.fixture

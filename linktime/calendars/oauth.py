@@ -3,27 +3,26 @@
 Authorization code with PKCE (S256) through Authlib. The state and the PKCE verifier of a Connect
 in progress live in the host's signed session, tied to the provider, for ten minutes. Tokens are
 kept as JSON in ``CalendarConnection.secret`` (sealed, AES-256-GCM). An access token is refreshed a
-few minutes before it expires, one refresh per account at a time in a process; Microsoft's refresh
-tokens rotate, so the new one is stored every time.
+few minutes before it expires, once across every process (``linktime/token_renewal.py``);
+Microsoft's refresh tokens rotate, so the new one is stored every time.
 """
 from __future__ import annotations
 
 import base64
 import json
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 from flask import current_app, session
-from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from linktime.calendars.base import CalendarError, Unreachable, WrongPassword
-from linktime.crypto import keyring
+from linktime import token_renewal
 from linktime.extensions import db
-from linktime.models import CalendarConnection, CalendarProvider, now_utc, sealed_context
+from linktime.models import CalendarConnection, CalendarProvider, now_utc
 
 MARGIN = timedelta(minutes=5)  # refreshed this long before it expires
 PENDING_FOR = timedelta(minutes=10)
@@ -215,43 +214,35 @@ def revoke(app: OAuthApp, tokens: Tokens | None) -> bool:
 
 # ---------------------------------------------------------------------------- a fresh access token
 
-_locks: dict[int, threading.Lock] = {}
-_locks_guard = threading.Lock()
 
-
-def _lock(connection_id: int) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(connection_id, threading.Lock())
-
-
-def _store(connection: CalendarConnection, tokens: Tokens) -> None:
-    """Write new tokens at once, on a connection of its own (the caller's session is left alone)."""
-    blob = keyring().encrypt(tokens.to_json(), sealed_context("calendar_connections", "secret_enc", connection.uid))
-    with db.engine.begin() as link:
-        link.execute(update(CalendarConnection).where(CalendarConnection.id == connection.id)
-                     .values(secret_enc=blob))
-    current_app.logger.info("refreshed the %s access of calendar account %s", connection.provider, connection.id)
-
-
-def access_token(connection: CalendarConnection, *, force: bool = False) -> str:
-    """A usable access token for the account, refreshed when it is about to expire (or ``force``)."""
+def _tokens_of(connection: CalendarConnection) -> Tokens:
     tokens = Tokens.from_json(connection.secret)
     if tokens is None:
         raise WrongPassword(f"LinkTime's access to {connection.provider_kind.label} cannot be read")
+    return tokens
+
+
+def _renew(connection: CalendarConnection) -> None:
+    tokens, app = _tokens_of(connection), app_for(connection.provider_kind)
+    connection.secret = _tokens(_token_call(app, lambda oauth: oauth.refresh_token(
+        app.token_url, refresh_token=tokens.refresh_token, timeout=app.timeout)), tokens.refresh_token).to_json()
+    current_app.logger.info("refreshed the %s access of calendar account %s", connection.provider, connection.id)
+
+
+GRANT: token_renewal.Grant[CalendarConnection, str] = token_renewal.Grant(
+    model=CalendarConnection, renew=_renew, current=lambda c: _tokens_of(c).access_token,
+    refused=WrongPassword, give_up=lambda connection, exc: None,  # the caller marks it, as for any refusal
+    dead=lambda c: None,
+    busy=lambda: Unreachable("another process is renewing this account's access; trying again shortly"),
+    gone=lambda: WrongPassword("This calendar account was disconnected"))
+
+
+def access_token(connection: CalendarConnection, *, force: bool = False) -> str:
+    """A usable access token for the account, renewed when it is about to expire (or ``force``:
+    it was just refused) once across every process, on a session of its own (the caller's is left
+    alone)."""
+    tokens = _tokens_of(connection)
     if not force and tokens.expires_at > now_utc() + MARGIN:
         return tokens.access_token
-    with _lock(connection.id):
-        # Another thread may have refreshed it meanwhile: read what is stored now.
-        blob = db.session.scalar(select(CalendarConnection.secret_enc).where(CalendarConnection.id == connection.id)
-                                 .execution_options(populate_existing=True))
-        if blob and blob != connection.secret_enc:
-            stored = Tokens.from_json(keyring().decrypt(blob, sealed_context("calendar_connections", "secret_enc",
-                                                                             connection.uid)))
-            if stored is not None and stored.expires_at > now_utc() + MARGIN:
-                return stored.access_token
-            tokens = stored or tokens
-        app = app_for(connection.provider_kind)
-        refreshed = _tokens(_token_call(app, lambda oauth: oauth.refresh_token(
-            app.token_url, refresh_token=tokens.refresh_token, timeout=app.timeout)), tokens.refresh_token)
-        _store(connection, refreshed)
-        return refreshed.access_token
+    with Session(db.engine, expire_on_commit=False) as session:
+        return token_renewal.renew(GRANT, connection.id, connection.token_version, session)

@@ -66,6 +66,9 @@ def connect_oauth(user: User, provider: CalendarProvider, tokens: oauth.Tokens, 
     if connection is None:
         connection = CalendarConnection(user_id=user.id, provider=provider.value, account=account[:254])
         db.session.add(connection)
+    else:  # renewed: a process holding the old tokens reads these instead of renewing those
+        connection.token_version += 1
+        connection.refresh_claimed_until = None
     connection.secret = tokens.to_json()
     _connected(user, connection, found)
     return connection

@@ -14,8 +14,9 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from linktime import token_renewal
 from linktime.calendars import busy, oauth
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
@@ -253,15 +254,9 @@ def test_two_refreshes_at_once_in_one_process_make_one_and_share_it(calendar_app
     from tests.web.test_interleavings import Background
 
     connect(ada, "microsoft")
-    requests.post(f"{sandbox.url}/sandbox/calendars/expire-access-tokens")
-    with calendar_app.app_context():  # stored as expired, so both threads want a refresh
-        connection = db.session.scalar(select(CalendarConnection))
-        stale = oauth.Tokens.from_json(connection.secret)
-        connection.secret = oauth.Tokens(stale.access_token, stale.refresh_token,
-                                         stale.expires_at - timedelta(days=1)).to_json()
-        db.session.commit()
-    hold = sandbox.state.add_fault("hold", seconds=30, method="POST", path="/microsoft/common/oauth2/v2.0/token")
-    waiting, real_lock = threading.Event(), oauth._lock
+    expire_stored_tokens(calendar_app, sandbox)
+    hold = sandbox.state.add_fault("hold", seconds=30, method="POST", path=MICROSOFT_TOKEN)
+    waiting, real_lock = threading.Event(), token_renewal._lock
 
     class Signalling:  # says when a thread is about to wait for the account's refresh lock
         def __init__(self, lock):
@@ -275,20 +270,108 @@ def test_two_refreshes_at_once_in_one_process_make_one_and_share_it(calendar_app
         def __exit__(self, *exc):
             return self.lock.__exit__(*exc)
 
-    monkeypatch.setattr(oauth, "_lock", lambda connection_id: Signalling(real_lock(connection_id)))
+    monkeypatch.setattr(token_renewal, "_lock", lambda model, row_id: Signalling(real_lock(model, row_id)))
 
-    def token() -> str:
-        with calendar_app.app_context():
-            return oauth.access_token(db.session.scalar(select(CalendarConnection)))
-
-    first = Background(token)
+    first = Background(lambda: token_in(calendar_app))
     assert hold.arrived.wait(30)  # the first refresh is at Microsoft
-    second = Background(token)
+    second = Background(lambda: token_in(calendar_app))
     assert waiting.wait(30)  # the second waits for the first's refresh
     hold.release.set()
     first.finish()
     second.finish()
     assert first.result == second.result
+    assert renewals(sandbox) == 1
+
+
+CHILD_TOKEN = """
+from sqlalchemy import select
+from linktime.calendars import oauth
+from linktime.extensions import db
+from linktime.models import CalendarConnection
+print(oauth.access_token(db.session.scalar(select(CalendarConnection))))
+"""
+MICROSOFT_TOKEN = "/microsoft/common/oauth2/v2.0/token"
+
+
+def expire_stored_tokens(app, sandbox) -> None:
+    requests.post(f"{sandbox.url}/sandbox/calendars/expire-access-tokens")
+    with app.app_context():  # stored as expired, so every process wants a renewal
+        connection = db.session.scalar(select(CalendarConnection))
+        stale = oauth.Tokens.from_json(connection.secret)
+        connection.secret = oauth.Tokens(stale.access_token, stale.refresh_token,
+                                         stale.expires_at - timedelta(days=1)).to_json()
+        db.session.commit()
+
+
+def renewals(sandbox) -> int:
     with sandbox.state.lock:
-        refreshes = [c for c in sandbox.state.log if c["path"] == "/microsoft/common/oauth2/v2.0/token"]
-    assert len(refreshes) == 2  # the connect's code exchange, and one refresh
+        return len([c for c in sandbox.state.log if c["path"] == MICROSOFT_TOKEN]) - 1  # less the connect's
+
+
+def finished(process) -> str:
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    return out.strip()
+
+
+def token_in(app) -> str:
+    with app.app_context():
+        return oauth.access_token(db.session.scalar(select(CalendarConnection)))
+
+
+def connection_status(app) -> str:
+    with app.app_context():
+        return db.session.scalar(select(CalendarConnection.status))
+
+
+def test_two_processes_renewing_one_outlook_account_send_one_refresh(calendar_app, ada, sandbox, monkeypatch):
+    """Forced order: another process's renewal is held at Microsoft; this one, needing a token
+    too, waits for it (it never sends the rotating refresh token a second time), and both use
+    the one new token. The account stays connected."""
+    from tests.conftest import other_process
+    from tests.web.test_interleavings import Background
+
+    connect(ada, "microsoft")
+    expire_stored_tokens(calendar_app, sandbox)
+    hold = sandbox.state.add_fault("hold", seconds=60, method="POST", path=MICROSOFT_TOKEN)
+    other = other_process(calendar_app, CHILD_TOKEN)
+    assert hold.arrived.wait(60), "the other process did not renew"
+    waiting, look_again = threading.Event(), token_renewal.wait_for_other
+
+    def signalled() -> None:
+        waiting.set()
+        look_again()
+
+    monkeypatch.setattr(token_renewal, "wait_for_other", signalled)
+    here = Background(lambda: token_in(calendar_app))
+    assert waiting.wait(30), "this process did not wait for the other's renewal"
+    hold.release.set()
+    theirs = finished(other)
+    here.finish()
+    assert here.result == theirs
+    assert renewals(sandbox) == 1
+    assert connection_status(calendar_app) == "connected"
+
+
+def test_a_refused_renewal_uses_the_token_another_process_stored_meanwhile(calendar_app, ada, sandbox):
+    """Forced order: this process's renewal is held at Microsoft past its claim (a stalled
+    worker); another process takes the lapsed claim, renews and stores. Microsoft then refuses the
+    spent refresh token this one sent: it reads the stored token and uses it, and the healthy
+    account is not marked "Needs attention"."""
+    from tests.conftest import other_process
+    from tests.web.test_interleavings import Background
+
+    connect(ada, "microsoft")
+    expire_stored_tokens(calendar_app, sandbox)
+    hold = sandbox.state.add_fault("hold", seconds=60, method="POST", path=MICROSOFT_TOKEN)
+    here = Background(lambda: token_in(calendar_app))
+    assert hold.arrived.wait(30)
+    with calendar_app.app_context():  # as if thirty seconds passed: the claim has lapsed
+        db.session.execute(update(CalendarConnection).values(refresh_claimed_until=None))
+        db.session.commit()
+    theirs = finished(other_process(calendar_app, CHILD_TOKEN))
+    hold.release.set()
+    here.finish()
+    assert here.result == theirs
+    assert renewals(sandbox) == 2  # ours was refused: its refresh token had been spent
+    assert connection_status(calendar_app) == "connected"

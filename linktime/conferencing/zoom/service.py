@@ -1,22 +1,18 @@
 """Zoom connections: connect (OAuth), keep tokens fresh, disconnect, deauthorize.
 
-Token refresh is single-flight per connection: a lock inside the process, and across processes a
-claim on the row (``refresh_claimed_until``) taken with a conditional UPDATE. Whoever loses
-waits for ``token_version`` to move and then uses the new token. Zoom's refresh tokens rotate
-with no grace period, so two refreshes with one token would burn the connection.
+Token refresh is single-flight across processes (``linktime/token_renewal.py``, shared with the
+calendar accounts): Zoom's refresh tokens rotate with no grace period, so two refreshes with one
+token would burn the connection.
 """
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict
 from datetime import timedelta
 from typing import Callable, TypeVar
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
-from linktime import audit
+from linktime import audit, token_renewal
 from linktime.conferencing import base
 from linktime.conferencing.zoom.client import (
     LIST_SCOPE, ZoomAPI, ZoomAuthError, ZoomError, ZoomGrantError, ZoomOAuth, ZoomSettings, ZoomUnavailable, granted,
@@ -39,7 +35,6 @@ def _forget(email: str) -> None:
 
 T = TypeVar("T")
 REFRESH_MARGIN = timedelta(seconds=60)
-CLAIM = timedelta(seconds=30)
 
 
 class StateError(Exception):
@@ -250,15 +245,6 @@ def deauthorize(zoom_user_id: str) -> int:
 
 # ---------------------------------------------------------------------------- tokens
 
-_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
-_locks_guard = threading.Lock()
-
-
-def _lock(connection_id: int) -> threading.Lock:
-    with _locks_guard:
-        return _locks[connection_id]
-
-
 def _load(connection_id: int) -> ZoomConnection:
     connection = db.session.get(ZoomConnection, connection_id, populate_existing=True)
     if connection is None:
@@ -278,49 +264,30 @@ def mark_needs_attention(connection: ZoomConnection, reason: str) -> None:
                 dedupe_key=f"zoom-attention:{connection.uid}")
 
 
+def _renew(connection: ZoomConnection) -> None:
+    tokens = oauth().refresh(connection.refresh_token)
+    connection.access_token = tokens.access_token
+    connection.refresh_token = tokens.refresh_token
+    connection.expires_at = tokens.expires_at
+    connection.refreshed_at = now_utc()
+    audit.record(connection.connected_by_id, "zoom.refreshed", f"Renewed access to {_account(connection.email)}.")
+
+
+def _refused(connection: ZoomConnection, exc: Exception) -> None:
+    reason = exc.message if isinstance(exc, ZoomError) else str(exc)
+    mark_needs_attention(connection, f"Zoom refused to renew LinkTime's access ({reason}). Reconnect Zoom.")
+
+
+GRANT: token_renewal.Grant[ZoomConnection, tuple[str, int]] = token_renewal.Grant(
+    model=ZoomConnection, renew=_renew, current=lambda c: (c.access_token, c.token_version),
+    refused=ZoomGrantError, give_up=_refused,
+    dead=lambda c: ZoomGrantError(c.attention_reason) if c.needs_attention else None,
+    busy=lambda: ZoomUnavailable("another process is renewing the Zoom token; try again"),
+    gone=NotConnected)
+
+
 def _refresh(connection_id: int, seen_version: int) -> tuple[str, int]:
-    with _lock(connection_id):
-        deadline = time.monotonic() + CLAIM.total_seconds()
-        while True:
-            connection = _load(connection_id)
-            db.session.commit()
-            if connection.token_version != seen_version:
-                return connection.access_token, connection.token_version  # refreshed by another
-            if connection.needs_attention:
-                raise ZoomGrantError(connection.attention_reason)
-            now = now_utc()
-            claimed = db.session.execute(
-                update(ZoomConnection)
-                .where(ZoomConnection.id == connection_id, ZoomConnection.token_version == seen_version,
-                       or_(ZoomConnection.refresh_claimed_until.is_(None), ZoomConnection.refresh_claimed_until < now))
-                .values(refresh_claimed_until=now + CLAIM)
-            ).rowcount
-            db.session.commit()
-            if claimed:
-                break
-            if time.monotonic() > deadline:
-                raise ZoomUnavailable("another process is renewing the Zoom token; try again")
-            time.sleep(0.2)
-        connection = _load(connection_id)
-        try:
-            tokens = oauth().refresh(connection.refresh_token)
-        except ZoomGrantError as exc:
-            mark_needs_attention(connection, f"Zoom refused to renew LinkTime's access ({exc.message}). Reconnect Zoom.")
-            db.session.commit()
-            raise
-        except ZoomError:
-            connection.refresh_claimed_until = None
-            db.session.commit()
-            raise
-        connection.access_token = tokens.access_token
-        connection.refresh_token = tokens.refresh_token
-        connection.expires_at = tokens.expires_at
-        connection.token_version += 1
-        connection.refresh_claimed_until = None
-        connection.refreshed_at = now_utc()
-        audit.record(connection.connected_by_id, "zoom.refreshed", f"Renewed access to {_account(connection.email)}.")
-        db.session.commit()
-        return tokens.access_token, connection.token_version
+    return token_renewal.renew(GRANT, connection_id, seen_version, db.session)
 
 
 UNREADABLE = ("LinkTime cannot decrypt this connection's tokens: the key they were stored with is not in "
