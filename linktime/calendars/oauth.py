@@ -45,6 +45,7 @@ GOOGLE_SCOPES = (
     Scope("https://www.googleapis.com/auth/calendar.events.owned",
           "Add, move and delete events for your bookings in your calendars"),
 )
+GOOGLE_CALENDAR_SCOPES = "https://www.googleapis.com/auth/calendar"  # the ones a user can untick
 MICROSOFT_SCOPES = (
     Scope("offline_access", "Stay connected without asking you again"),
     Scope("User.Read", "See the account's email address, to show you which one is connected"),
@@ -155,7 +156,23 @@ def finish(app: OAuthApp, *, state: str | None, code: str | None, error: str | N
     token = _token_call(app, lambda oauth: oauth.fetch_token(app.token_url, grant_type="authorization_code",
                                                              code=code, code_verifier=kept["verifier"],
                                                              timeout=app.timeout))
-    return _tokens(token, None), _claims(token.get("id_token"))
+    tokens = _tokens(token, None)
+    withheld = _withheld(app, token.get("scope"))
+    if withheld:  # a grant LinkTime cannot work with is not kept, nor left at the provider
+        revoke(app, tokens)
+        asked = "; and ".join(scope.purpose[0].lower() + scope.purpose[1:] for scope in withheld)
+        raise ConsentError(f"{label} was not connected: LinkTime was not allowed to {asked}. "
+                           "Please connect again and leave every box ticked on Google's page.")
+    return tokens, _claims(token.get("id_token"))
+
+
+def _withheld(app: OAuthApp, granted: Any) -> list[Scope]:
+    """The permissions the user unticked on the consent page (Google lets them). Google says in the
+    token answer's ``scope`` which ones were granted; an answer without it granted all."""
+    if not isinstance(granted, str) or app.provider is not CalendarProvider.GOOGLE:
+        return []
+    given = set(granted.split())
+    return [scope for scope in app.scopes if scope.name.startswith(GOOGLE_CALENDAR_SCOPES) and scope.name not in given]
 
 
 def _claims(id_token: str | None) -> dict:

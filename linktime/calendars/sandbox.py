@@ -24,6 +24,7 @@ from flask import Blueprint, Response, jsonify, redirect, render_template_string
 from markupsafe import escape
 
 ACCESS_LIFETIME = timedelta(hours=1)
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 PROVIDERS = {"google": "Google", "microsoft": "Microsoft"}
 
 CONSENT = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -36,8 +37,10 @@ button{font-size:1rem;padding:.6rem 1.4rem;margin-right:.5rem;border-radius:.4re
 input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}</style></head><body>
 <p><span class="badge">{{ name }} sandbox</span></p>
 <h1>LinkTime wants to access your {{ name }} account</h1>
-<p>This lets LinkTime:</p><ul>{% for s in scopes %}<li>{{ s }}</li>{% endfor %}</ul>
 <form method="post">{% for k, v in params.items() %}<input type="hidden" name="{{ k }}" value="{{ v }}">{% endfor %}
+  <p>This lets LinkTime:</p><ul>{% for name, purpose, optional in scopes %}<li>{% if optional %}<label>
+  <input type="checkbox" name="granted" value="{{ name }}" checked> {{ purpose }}</label>{% else %}{{ purpose }}{% endif %}
+  </li>{% endfor %}</ul>
   <label for="email">Sign in as</label><input id="email" name="email" value="{{ email }}">
   <p><button class="allow" name="decision" value="allow" type="submit">Allow</button>
      <button class="deny" name="decision" value="deny" type="submit">Deny</button></p>
@@ -71,6 +74,13 @@ class CalendarSandboxState:
         self.access: dict[str, dict] = {}  # token -> provider, email, expires
         self.refresh: dict[str, dict] = {}  # token -> provider, email
         self.conferences: dict[str, dict] = {}  # Meet: requestId -> link, and whether it was read once
+        # What Exchange mails an Outlook event's attendees: {"to", "kind" (request/update/cancel), "subject"}
+        self.invitations: list[dict] = []
+
+    def invite(self, ev: dict, kind: str) -> None:
+        """Exchange sends each attendee of an event its own request, update or cancellation."""
+        self.invitations.extend({"to": address, "kind": kind, "subject": ev["title"]}
+                                for address in ev.get("attendees", []))
 
     def account(self, provider: str, email: str) -> dict:
         key = (provider, email)
@@ -89,13 +99,14 @@ class CalendarSandboxState:
             }}
         return self.accounts[key]
 
-    def grant(self, provider: str, email: str) -> dict:
+    def grant(self, provider: str, email: str, scopes: list[str]) -> dict:
         access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-        self.access[access] = {"provider": provider, "email": email, "expires": self.now() + ACCESS_LIFETIME}
-        self.refresh[refresh] = {"provider": provider, "email": email}
+        held = {"provider": provider, "email": email, "scopes": scopes}
+        self.access[access] = {**held, "expires": self.now() + ACCESS_LIFETIME}
+        self.refresh[refresh] = held
         self.account(provider, email)["revoked"] = False
         return {"access_token": access, "refresh_token": refresh, "expires_in": int(ACCESS_LIFETIME.total_seconds()),
-                "token_type": "Bearer"}
+                "token_type": "Bearer", "scope": " ".join(scopes)}
 
     def revoke(self, provider: str, email: str) -> None:
         for table in (self.access, self.refresh):
@@ -159,6 +170,15 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                 return None
             return state.account(provider, grant["email"])
 
+    def lacks(scope: str) -> Response | None:
+        """Google's answer to a token the user did not grant ``scope`` to (they unticked it)."""
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        with state.lock:
+            grant = state.access.get(token) or {}
+        if scope in grant.get("scopes", [scope]):
+            return None
+        return google_error(403, "Request had insufficient authentication scopes.", "insufficientPermissions")
+
     # ------------------------------------------------------------------ consent and tokens
 
     def consent(provider: str):
@@ -169,10 +189,13 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
         if request.method == "GET":
             keep = {k: params[k] for k in ("client_id", "response_type", "redirect_uri", "state", "scope",
                                            "code_challenge", "code_challenge_method") if k in params}
+            keep["chosen"] = "1"  # the boxes below say what is granted
             from linktime.calendars.oauth import GOOGLE_SCOPES, MICROSOFT_SCOPES
 
             words = {s.name: s.purpose for s in (*GOOGLE_SCOPES, *MICROSOFT_SCOPES)}
-            scopes = [words.get(s, s) for s in params.get("scope", "").split()]
+            # Google lets the user untick each calendar permission; Microsoft's consent is all or nothing.
+            scopes = [(s, words.get(s, s), provider == "google" and s.startswith(CALENDAR_SCOPE))
+                      for s in params.get("scope", "").split()]
             email = "host@gmail-sandbox.test" if provider == "google" else "host@outlook-sandbox.test"
             return render_template_string(CONSENT, name=PROVIDERS[provider], scopes=scopes, params=keep, email=email)
         sep = "&" if "?" in redirect_uri else "?"
@@ -180,7 +203,11 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
             return redirect(f"{redirect_uri}{sep}{urlencode({'error': 'access_denied', 'state': oauth_state})}")
         code = secrets.token_urlsafe(24)
         with state.lock:
+            asked = params.get("scope", "").split()
+            ticked = set(params.getlist("granted")) if params.get("chosen") else set(asked)
+            granted = [s for s in asked if not s.startswith(CALENDAR_SCOPE) or provider != "google" or s in ticked]
             state.codes[code] = {"provider": provider, "email": params.get("email") or "host@sandbox.test",
+                                 "scopes": granted,
                                  "redirect_uri": redirect_uri, "challenge": params.get("code_challenge"),
                                  "expires": state.now() + timedelta(minutes=10)}
         return redirect(f"{redirect_uri}{sep}{urlencode({'code': code, 'state': oauth_state})}")
@@ -197,7 +224,7 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                 if grant is None or grant["provider"] != provider or grant["expires"] <= state.now() \
                         or grant["redirect_uri"] != form.get("redirect_uri") or grant["challenge"] != challenge:
                     return oauth_error("invalid_grant", "Bad code, redirect URI or code verifier.")
-                issued = state.grant(provider, grant["email"])
+                issued = state.grant(provider, grant["email"], grant["scopes"])
                 if provider == "google":
                     issued["id_token"] = _id_token(grant["email"])
                 return jsonify(issued)
@@ -208,7 +235,7 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                 access = secrets.token_urlsafe(24)
                 state.access[access] = {**held, "expires": state.now() + ACCESS_LIFETIME}
                 issued = {"access_token": access, "expires_in": int(ACCESS_LIFETIME.total_seconds()),
-                          "token_type": "Bearer"}
+                          "token_type": "Bearer", "scope": " ".join(held["scopes"])}
                 if provider == "microsoft":  # refresh tokens rotate
                     del state.refresh[form["refresh_token"]]
                     issued["refresh_token"] = secrets.token_urlsafe(32)
@@ -241,6 +268,8 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
         account = bearer("google")
         if account is None:
             return google_error(401, "Request had invalid authentication credentials.", "authError")
+        if (refused := lacks("https://www.googleapis.com/auth/calendar.calendarlist.readonly")) is not None:
+            return refused
         with state.lock:
             items = [{"id": cid, "summary": cal["name"], "primary": cal["primary"], "accessRole": "owner"}
                      for cid, cal in account["calendars"].items()]
@@ -253,6 +282,8 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
         account = bearer("google")
         if account is None:
             return google_error(401, "Request had invalid authentication credentials.", "authError")
+        if (refused := lacks("https://www.googleapis.com/auth/calendar.events.freebusy")) is not None:
+            return refused
         body = request.get_json(silent=True) or {}
         try:
             start, end = _parse(body["timeMin"]), _parse(body["timeMax"])
@@ -316,6 +347,8 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
         account = bearer("google")
         if account is None:
             return google_error(401, "Request had invalid authentication credentials.", "authError")
+        if (refused := lacks("https://www.googleapis.com/auth/calendar.events.owned")) is not None:
+            return refused
         body = request.get_json(silent=True) or {}
         ev_id = str(body.get("id") or secrets.token_hex(13))
         if not (5 <= len(ev_id) <= 1024) or any(c not in "abcdefghijklmnopqrstuv0123456789" for c in ev_id):
@@ -347,6 +380,8 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
         account = bearer("google")
         if account is None:
             return google_error(401, "Request had invalid authentication credentials.", "authError")
+        if (refused := lacks("https://www.googleapis.com/auth/calendar.events.owned")) is not None:
+            return refused
         with state.lock:
             cal = account["calendars"].get(calendar_id)
             ev = cal["events"].get(event_id) if cal else None
@@ -432,6 +467,8 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
             ev["location"] = str((body["location"] or {}).get("displayName", ""))
         if "body" in body:
             ev["description"] = str((body["body"] or {}).get("content", ""))
+        if "attendees" in body:
+            ev["attendees"] = [str(a["emailAddress"]["address"]) for a in body["attendees"] or []]
 
     @bp.post("/microsoft/v1.0/me/calendars/<calendar_id>/events")
     def graph_create(calendar_id: str):
@@ -454,6 +491,7 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                 return graph_error(400, "ErrorInvalidRequest", "The event could not be read.")
             eid = "AAMkAD" + secrets.token_urlsafe(18)
             cal["events"][eid] = ev
+            state.invite(ev, "request")
             return jsonify(graph_body(eid, ev)), 201
 
     @bp.route("/microsoft/v1.0/me/events/<event_id>", methods=["GET", "PATCH", "DELETE"])
@@ -468,12 +506,14 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                 return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
             if request.method == "DELETE":
                 ev["cancelled"] = True
+                state.invite(ev, "cancel")
                 return Response(status=204)
             if request.method == "PATCH":
                 try:
                     graph_apply(ev, request.get_json(silent=True) or {})
                 except (KeyError, TypeError, ValueError):
                     return graph_error(400, "ErrorInvalidRequest", "The event could not be read.")
+                state.invite(ev, "update")
             return jsonify(graph_body(event_id, ev))
 
     # ------------------------------------------------------------------ what a person (or a test) sees and does

@@ -25,6 +25,8 @@ class MeetingDetails:
     timezone: str
     agenda: str
     marker: str  # unique to this meeting: found again in a listing of the host's meetings
+    # The host's calendar event's text, where the meeting is that event (Meet): with where to manage it.
+    description: str = ""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.jobs import claims
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
+from linktime.notifications import ics
 from linktime.notifications.booking_messages import queue_link_followups
+from linktime.urls import public_url
 from linktime.models import (
     Booking, BookingStatus, DesiredState, EventType, Job, Meeting, MeetingStatus, User, now_utc,
 )
@@ -212,14 +214,18 @@ def reattach(host_id: int) -> list[Job | None]:
 
 def _details(meeting: Meeting, zone: str) -> base.MeetingDetails:
     attendees = [b for b in meeting.bookings if b.status == BookingStatus.CONFIRMED] or list(meeting.bookings)
-    topic, agenda = "", ""
+    topic, agenda, description = "", "", ""
+    manage = public_url("bookings.dashboard")
     if len(attendees) == 1:
         topic, agenda = f"{attendees[0].title} with {attendees[0].invitee_name}", attendees[0].notes
+        description = ics.description(attendees[0], manage=manage)
     elif attendees:
         topic = f"{attendees[0].title} ({len(attendees)} attendees)"
+        description = "\n".join([f"{topic}:", *(f"- {b.invitee_name}" for b in attendees), "",
+                                 f"Change or cancel: {manage}"])
     return base.MeetingDetails(
         topic=topic, start=meeting.start, timezone=zone, agenda=agenda, marker=meeting.uid,
-        duration_minutes=int((meeting.end - meeting.start).total_seconds() // 60),
+        duration_minutes=int((meeting.end - meeting.start).total_seconds() // 60), description=description,
     )
 
 

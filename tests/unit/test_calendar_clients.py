@@ -113,17 +113,37 @@ def test_outlook_busy_times_page_through_the_calendar_view_in_utc():
     assert responses.calls[0].request.headers["Prefer"] == 'outlook.timezone="UTC"'
 
 
+def graph_made(event_id: str, start: str = "2026-11-24T15:00:00"):
+    """Graph's answer to a create: the event as made (with the time it was first made at)."""
+    def answer(request):
+        body = json.loads(request.body)
+        made = {**body, "id": event_id, "start": {"dateTime": start + ".0000000", "timeZone": "UTC"}}
+        return 201, {}, json.dumps(made)
+    return answer
+
+
 @responses.activate
-def test_an_outlook_create_carries_the_transaction_id_and_a_lost_one_is_found_for_removal():
-    responses.post(f"{M}/me/calendars/cal-1/events", status=201, json={"id": "AAMk-1"})
+def test_an_outlook_create_carries_the_transaction_id_and_no_attendees_and_a_lost_one_is_found_for_removal():
+    responses.add_callback(responses.POST, f"{M}/me/calendars/cal-1/events", callback=graph_made("AAMk-1"))
     responses.delete(f"{M}/me/events/AAMk-1", status=204)
     assert outlook().put_event("cal-1", DETAILS, None) == "AAMk-1"
     body = json.loads(responses.calls[0].request.body)
     assert body["transactionId"] == DETAILS.uid and body["start"] == {"dateTime": "2026-11-24T15:00:00", "timeZone": "UTC"}
-    assert body["attendees"] == [{"emailAddress": {"address": "bea@example.com", "name": "Bea"}, "type": "required"}]
+    assert "attendees" not in body  # Exchange would mail the invitee an invitation of its own
+    assert len(responses.calls) == 1  # the event holds what was sent: nothing to correct
     outlook().delete_event("cal-1", DETAILS.uid, None)  # the answer to the create was lost: asked again, then deleted
     assert json.loads(responses.calls[1].request.body)["transactionId"] == DETAILS.uid
     assert responses.calls[2].request.method == "DELETE"
+
+
+@responses.activate
+def test_an_outlook_create_answered_with_the_event_an_earlier_create_made_is_corrected():
+    responses.add_callback(responses.POST, f"{M}/me/calendars/cal-1/events",
+                           callback=graph_made("AAMk-1", start="2026-11-23T15:00:00"))
+    responses.patch(f"{M}/me/events/AAMk-1", json={"id": "AAMk-1"})
+    assert outlook().put_event("cal-1", DETAILS, None) == "AAMk-1"
+    assert responses.calls[1].request.method == "PATCH"
+    assert json.loads(responses.calls[1].request.body)["start"]["dateTime"] == "2026-11-24T15:00:00"
 
 
 @responses.activate
@@ -139,7 +159,7 @@ def test_outlook_throttling_says_when_to_come_back():
 def test_an_outlook_event_deleted_in_the_calendar_is_made_again():
     responses.patch(f"{M}/me/events/AAMk-1", status=404,
                     json={"error": {"code": "ErrorItemNotFound", "message": "The specified object was not found"}})
-    responses.post(f"{M}/me/calendars/cal-1/events", status=201, json={"id": "AAMk-2"})
+    responses.add_callback(responses.POST, f"{M}/me/calendars/cal-1/events", callback=graph_made("AAMk-2"))
     assert outlook().put_event("cal-1", DETAILS, "AAMk-1") == "AAMk-2"
 
 

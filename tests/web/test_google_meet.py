@@ -81,6 +81,10 @@ def test_a_meet_link_per_booking_everywhere_a_zoom_link_goes(meet_app, ada, sand
         assert db.session.scalar(select(func.count(CalendarEvent.id))) == 0
     [event] = meet_events(sandbox)
     assert event["title"] == "Intro Call with Bea" and event["start"] == "2026-11-24 15:00"
+    # like every event LinkTime writes for the host: who, and where to change it
+    [text] = [ev.get("description", "") for acc in sandbox.app.extensions["calendar_sandbox"].accounts.values()
+              for cal in acc["calendars"].values() for ev in cal["events"].values() if ev.get("conference")]
+    assert "Intro Call with Ada and Bea." in text and "Change or cancel: http://127.0.0.1:5000/bookings" in text
     page = meet_app.test_client().get(answer.location).get_data(as_text=True)
     assert link in page and f"Meeting ID {code}" in page
     assert link in ada.get("/bookings").get_data(as_text=True)

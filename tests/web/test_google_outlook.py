@@ -41,15 +41,18 @@ def ada(calendar_app):
     return signed_in(calendar_app)
 
 
-def connect(client, name: str, *, decision: str = "allow", email: str | None = None):
-    """Do what a host does: Connect, Allow (or Deny) on the provider's page, come back."""
+def connect(client, name: str, *, decision: str = "allow", email: str | None = None, untick: tuple[str, ...] = ()):
+    """Do what a host does: Connect, Allow (or Deny) on the provider's page (with the boxes of
+    ``untick`` unticked), come back."""
     start = client.post(f"/integrations/{name}/connect")
     assert start.status_code == 303, start.get_data(as_text=True)
     page = requests.get(start.location, timeout=10)
     assert page.status_code == 200, page.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    ticked = [value for value in re.findall(r'<input type="checkbox" name="granted" value="([^"]+)" checked>', page.text)
+              if not value.endswith(untick or ("\0",))]
     answer = requests.post(start.location.split("?")[0], allow_redirects=False, timeout=10,
-                           data={**fields, "email": email or EMAIL[name], "decision": decision})
+                           data={**fields, "granted": ticked, "email": email or EMAIL[name], "decision": decision})
     assert answer.status_code in (302, 303), answer.text
     return client.get(answer.headers["Location"].split("127.0.0.1:5000", 1)[1], follow_redirects=True)
 
@@ -111,6 +114,8 @@ def test_connect_busy_times_and_a_booking_followed_through_its_life(calendar_app
     assert moved["start"] == "2026-11-25 17:00"
     assert app.test_client().post(f"{manage}/cancel", data={"reason": ""}).status_code in (302, 303)
     assert ours(sandbox, name) == []
+    # The invitee holds the booking once, from our invitation: the provider mailed them nothing.
+    assert sandbox.app.extensions["calendar_sandbox"].invitations == []
 
 
 def test_deny_keeps_nothing_and_says_so(calendar_app, ada):
@@ -118,6 +123,23 @@ def test_deny_keeps_nothing_and_says_so(calendar_app, ada):
     assert "Google Calendar was not connected: access was not allowed." in page
     with calendar_app.app_context():
         assert db.session.scalar(select(func.count(CalendarConnection.id))) == 0
+
+
+@pytest.mark.parametrize("unticked,said", [
+    ("calendar.events.owned", "LinkTime was not allowed to add, move and delete events for your bookings"),
+    ("calendar.events.freebusy", "LinkTime was not allowed to see when you are busy in them")])
+def test_a_google_permission_unticked_on_the_consent_page_is_not_connected_and_says_which(
+        calendar_app, ada, sandbox, unticked, said):
+    page = connect(ada, "google", untick=(unticked,)).get_data(as_text=True)
+    assert f"Google Calendar was not connected: {said}" in page
+    assert "leave every box ticked" in page
+    with calendar_app.app_context():
+        assert db.session.scalar(select(func.count(CalendarConnection.id))) == 0
+    accounts = requests.get(f"{sandbox.url}/sandbox/calendars", headers={"Accept": "application/json"}).json()
+    assert next(acc["revoked"] for acc in accounts if acc["key"] == "google")  # nothing left granted there
+    connect(ada, "google")  # every box ticked: connected
+    with calendar_app.app_context():
+        assert db.session.scalar(select(func.count(CalendarConnection.id))) == 1
 
 
 def test_a_callback_not_started_here_is_refused(calendar_app, ada):
@@ -224,6 +246,33 @@ def test_a_reschedule_during_the_create_leaves_one_event_at_the_new_time(calenda
     clock.shift(timedelta(seconds=5))
     with calendar_app.app_context():
         dispatch()  # the reschedule's sync, which waited for the create to let go
+        event = db.session.scalar(select(CalendarEvent))
+        assert event.status == EventStatus.WRITTEN and event.in_sync
+    [only] = ours(sandbox, name)
+    assert only["start"] == "2026-11-25 17:00"
+
+
+@pytest.mark.parametrize("name,path", [("google", "/google/calendar/v3/calendars/"),
+                                       ("microsoft", "/microsoft/v1.0/me/calendars/")])
+def test_a_create_whose_answer_was_lost_then_a_reschedule_leaves_the_event_at_the_new_time(
+        calendar_app, ada, sandbox, clock, name, path):
+    """The provider made the event but its answer was lost; the booking moves before the create
+    is sent again. Outlook answers the repeated create (same transactionId) with the event as first
+    made, at the old time: it is corrected, not kept."""
+    connect(ada, name)
+    with calendar_app.app_context():
+        calendar_id = db.session.scalar(select(ConnectedCalendar.remote_id).where(ConnectedCalendar.is_destination))
+    sandbox.state.add_fault("lost_answer", method="POST", path=f"{path}{calendar_id}/events")
+    assert book(calendar_app, "2026-11-24T16:00:00+00:00").status_code == 303
+    assert [e["start"] for e in ours(sandbox, name)] == ["2026-11-24 16:00"]  # made, though we never heard
+    with calendar_app.app_context():
+        manage = db.session.scalar(select(Booking)).manage_url.split("5000", 1)[1]
+    moved = calendar_app.test_client().post(f"{manage}/reschedule",
+                                            data={"start": "2026-11-25T17:00:00+00:00", "tz": "UTC"})
+    assert moved.status_code in (302, 303)
+    clock.shift(timedelta(minutes=10))
+    with calendar_app.app_context():
+        dispatch()
         event = db.session.scalar(select(CalendarEvent))
         assert event.status == EventStatus.WRITTEN and event.in_sync
     [only] = ours(sandbox, name)

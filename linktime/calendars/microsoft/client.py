@@ -3,7 +3,12 @@
 Busy times come from calendarView (times in UTC by ``Prefer: outlook.timezone="UTC"``), without
 events shown as free or working elsewhere and without cancelled ones. Events are created with a
 ``transactionId`` chosen by LinkTime (the booking's invite UID): a create sent again returns the
-event the first one made, so one booking never makes two events.
+event the first one made, so one booking never makes two events; that event is corrected if the
+booking changed since (Graph answers with it as it was first made).
+
+Events carry no attendees: Exchange mails every attendee its own meeting request, update and
+cancellation, under a UID other than our invitation's, so the invitee would hold the booking twice.
+They are named in the event's text instead.
 """
 from __future__ import annotations
 
@@ -33,10 +38,18 @@ def event_body(details: EventDetails) -> dict[str, Any]:
         "body": {"contentType": "text", "content": details.description},
         "start": when(details.start), "end": when(details.end),
         "location": {"displayName": details.location},
-        "attendees": [{"emailAddress": {"address": person.email, "name": person.name}, "type": "required"}
-                      for person in details.attendees],
         "isReminderOn": True,
     }
+
+
+def _holds(event: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether Graph's event already has the time, subject and place we would write."""
+    try:
+        same_time = all(_instant(event[key]) == _instant(body[key]) for key in ("start", "end"))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return same_time and event.get("subject") == body["subject"] \
+        and (event.get("location") or {}).get("displayName", "") == body["location"]["displayName"]
 
 
 class OutlookCalendar(RestClient):
@@ -73,12 +86,12 @@ class OutlookCalendar(RestClient):
                 break
         return sorted(busy, key=lambda b: (b.start, b.end))
 
-    def _create(self, calendar_id: str, details: EventDetails) -> str:
+    def _create(self, calendar_id: str, details: EventDetails) -> dict[str, Any]:
         made = self.call("POST", f"/me/calendars/{quote(calendar_id, safe='')}/events",
                          json={**event_body(details), "transactionId": details.uid}, ok=(200, 201))
         if not made.get("id"):
             raise NotFound("Outlook Calendar answered without the event's id")
-        return str(made["id"])
+        return made
 
     def put_event(self, calendar_id: str, details: EventDetails, remote_id: str | None = None) -> str:
         if remote_id is not None:
@@ -87,13 +100,16 @@ class OutlookCalendar(RestClient):
                 return remote_id
             except NotFound:
                 pass  # deleted in the calendar meanwhile: made again
-        return self._create(calendar_id, details)
+        made = self._create(calendar_id, details)
+        if not _holds(made, event_body(details)):  # an earlier create's event, made before a change
+            self.call("PATCH", f"/me/events/{quote(str(made['id']), safe='')}", json=event_body(details), ok=(200,))
+        return str(made["id"])
 
     def delete_event(self, calendar_id: str, uid: str, remote_id: str | None = None) -> None:
         if remote_id is None:  # a create whose answer was lost: sent again, it names what it made
-            remote_id = self._create(calendar_id, EventDetails(
+            remote_id = str(self._create(calendar_id, EventDetails(
                 uid=uid, sequence=0, summary="", start=datetime.now(UTC), end=datetime.now(UTC), timezone="UTC",
-                location="", description="", url="", organizer=None, attendees=()))  # type: ignore[arg-type]
+                location="", description="", url="", organizer=None, attendees=()))["id"])  # type: ignore[arg-type]
         try:
             self.call("DELETE", f"/me/events/{quote(remote_id, safe='')}", ok=(204, 200))
         except NotFound:

@@ -58,7 +58,7 @@ def _calendar(connection: CalendarConnection) -> str:
 
 def _body(details: base.MeetingDetails) -> dict[str, Any]:
     end = details.start + timedelta(minutes=details.duration_minutes)
-    return {"summary": details.topic, "description": details.agenda,
+    return {"summary": details.topic, "description": details.description or details.agenda,
             "start": {"dateTime": details.start.isoformat(), "timeZone": details.timezone},
             "end": {"dateTime": end.isoformat(), "timeZone": details.timezone}}
 
