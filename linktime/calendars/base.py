@@ -42,6 +42,15 @@ class NotFound(CalendarError):
     """The event is not there (deleted in the calendar, or never made)."""
 
 
+class Changed(CalendarError):
+    """A conditional write found the event other than as we last wrote it (or already there);
+    ``remote_id`` says what it is now (None: gone). The next pass writes against that."""
+
+    def __init__(self, message: str, *, remote_id: str | None):
+        super().__init__(message)
+        self.remote_id = remote_id
+
+
 class WrongPassword(CalendarError):
     """The account refused the credentials (a changed password, a revoked grant): reconnect."""
 

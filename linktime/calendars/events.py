@@ -14,11 +14,13 @@ meeting link (a Zoom link made after the booking is written in by another pass).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from flask import current_app
 
 from sqlalchemy import select
 
-from linktime.calendars.base import CalendarError, EventDetails, Person, Unreachable, WrongPassword
+from linktime.calendars.base import CalendarError, Changed, EventDetails, Person, Unreachable, WrongPassword
 from linktime.extensions import db
 from linktime.jobs import claims
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
@@ -148,23 +150,17 @@ def _sync_once(event_id: int, token: str) -> bool:
         return reached(record)
     if not present and not sent_before:
         return reached(dict(status=EventStatus.REMOVED.value, last_error=""))
-    from linktime.calendars.service import with_client
-
     connection = calendar.connection
-    calendar_remote, remote_id = calendar.remote_id, event.remote_id
+    calendar_remote, remote_id, sent_at = calendar.remote_id, event.remote_id, event.write_sent_at
     details = details_for(event.booking)
     event.attempts += 1
     if present:
         event.write_sent_at = now_utc()
     db.session.commit()  # no transaction stays open during the calendar's calls
     try:
-        claims.fence(CalendarEvent, event_id, token)
-        if present:
-            written = with_client(connection, lambda client: client.put_event(calendar_remote, details, remote_id))
-            record = dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=written)
-        else:
-            with_client(connection, lambda client: client.delete_event(calendar_remote, details.uid, remote_id))
-            record = dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None)
+        record = _write(connection, event_id, token, calendar_remote, details, remote_id, present)
+        if not present and remote_id is None and sent_at is not None:
+            _removal_settled(sent_at)
     except Unreachable as exc:
         _note(event_id, token, exc.message)
         raise Retry(exc.message, at=now_utc() + timedelta(seconds=exc.retry_after)
@@ -178,6 +174,42 @@ def _sync_once(event_id: int, token: str) -> bool:
         db.session.commit()
         raise GiveUp(exc.message) from None
     return reached(record)
+
+
+def _removal_settled(sent_at: datetime) -> None:
+    """After a write whose answer was lost, the event is removed once more when the calendar has had
+    longer than our timeout to act on that write: a slow one may land after the first removal."""
+    settled = sent_at + timedelta(seconds=2 * float(current_app.config.get("CALENDAR_TIMEOUT", 10)))
+    if now_utc() < settled:
+        raise Retry("removing the event once more, in case a slow write lands after the first removal",
+                    at=settled, counts=False)
+
+
+CHANGED_TRIES = 3  # conditional writes in one pass, each against the version the last one found
+
+
+def _write(connection: CalendarConnection, event_id: int, token: str, calendar_remote: str, details: EventDetails,
+           remote_id: str | None, present: bool) -> dict:
+    """The event written or removed at the provider, fenced by the claim before each call; what to record.
+
+    A conditional write that finds another version (``Changed``: an earlier create that landed,
+    an edit in the calendar) is made again against that version, after the claim is checked once
+    more, so a runner past its lease never overwrites a later write."""
+    from linktime.calendars.service import with_client
+
+    for _ in range(CHANGED_TRIES):
+        claims.fence(CalendarEvent, event_id, token)
+        try:
+            if present:
+                written = with_client(connection, lambda client: client.put_event(calendar_remote, details, remote_id))
+                return dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=written)
+            with_client(connection, lambda client: client.delete_event(calendar_remote, details.uid, remote_id))
+            return dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None)
+        except Changed as exc:
+            if exc.remote_id is None and not present:  # gone already: removed
+                return dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None)
+            remote_id = exc.remote_id
+    raise Unreachable("the event kept changing in the calendar while LinkTime wrote it")
 
 
 def _needs_attention(connection_id: int, reason: str) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from linktime.calendars.base import EventDetails, Person
+from linktime.calendars.base import Changed, EventDetails, Person
 from linktime.calendars.caldav.client import CalDAVClient, NotCalDAV, Unreachable, WrongPassword
 from tests.conftest import RADICALE_PASSWORD as PASSWORD, free_port
 
@@ -87,14 +87,37 @@ def test_own_events_are_written_moved_and_removed(radicale):
     client = CalDAVClient(radicale, "ada", PASSWORD)
     home = next(c for c in client.discover() if c.name == "Home")
     window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC))
-    client.put_event(home.url, _details("booking-1@linktime", datetime(2026, 12, 1, 10, tzinfo=UTC)))
+    written = client.put_event(home.url, _details("booking-1@linktime", datetime(2026, 12, 1, 10, tzinfo=UTC)))
     assert [b.start.hour for b in client.busy(home.url, *window)] == [10]
-    # moved: the same UID, written again
-    client.put_event(home.url, _details("booking-1@linktime", datetime(2026, 12, 1, 14, tzinfo=UTC)))
-    assert [b.start.hour for b in client.busy(home.url, *window)] == [14]
-    client.delete_event(home.url, "booking-1@linktime")
-    client.delete_event(home.url, "booking-1@linktime")  # already gone: done
+    # moved: the same UID, written again over the version we wrote
+    moved = client.put_event(home.url, _details("booking-1@linktime", datetime(2026, 12, 1, 14, tzinfo=UTC)), written)
+    assert moved != written and [b.start.hour for b in client.busy(home.url, *window)] == [14]
+    client.delete_event(home.url, "booking-1@linktime", moved)
+    client.delete_event(home.url, "booking-1@linktime", moved)  # already gone: done
     assert client.busy(home.url, *window) == []
+
+
+def test_a_write_that_arrives_late_never_undoes_a_later_one(radicale):
+    """Conditional writes: a create sent again (its answer lost) and a stale move (a runner past
+    its lease) are refused by the server (412) and say what the event is now; nothing is undone."""
+    client = CalDAVClient(radicale, "ada", PASSWORD)
+    home = next(c for c in client.discover() if c.name == "Home")
+    window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC))
+    first = client.put_event(home.url, _details("booking-2@linktime", datetime(2026, 12, 1, 10, tzinfo=UTC)))
+    later = client.put_event(home.url, _details("booking-2@linktime", datetime(2026, 12, 1, 14, tzinfo=UTC)), first)
+    with pytest.raises(Changed) as create_again:  # If-None-Match: *
+        client.put_event(home.url, _details("booking-2@linktime", datetime(2026, 12, 1, 10, tzinfo=UTC)))
+    assert create_again.value.remote_id == later
+    with pytest.raises(Changed) as stale_move:  # If-Match the version before the move
+        client.put_event(home.url, _details("booking-2@linktime", datetime(2026, 12, 1, 9, tzinfo=UTC)), first)
+    assert stale_move.value.remote_id == later
+    with pytest.raises(Changed):  # a delete against an old version is refused too
+        client.delete_event(home.url, "booking-2@linktime", first)
+    assert [b.start.hour for b in client.busy(home.url, *window)] == [14]  # still the later write
+    client.delete_event(home.url, "booking-2@linktime", later)
+    with pytest.raises(Changed) as gone:  # a move of an event deleted since: it is not there
+        client.put_event(home.url, _details("booking-2@linktime", datetime(2026, 12, 1, 9, tzinfo=UTC)), later)
+    assert gone.value.remote_id is None and client.busy(home.url, *window) == []
 
 
 def test_each_failure_is_said_in_words_a_host_can_act_on(radicale):

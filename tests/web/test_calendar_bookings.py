@@ -270,6 +270,37 @@ def test_a_write_whose_answer_was_lost_is_never_doubled_and_is_removed_by_a_canc
     assert resources(calendars, "home") == []
 
 
+def test_a_write_still_on_its_way_when_the_booking_is_cancelled_is_removed_once_it_lands(app, ada, calendars, clock,
+                                                                                        monkeypatch):
+    """Forced order: the create times out on our side while it is still travelling; the booking is
+    cancelled (nothing to remove yet); then the late write lands. The event is removed again once
+    the calendar has had longer than our timeout to act, so the cancelled booking leaves nothing."""
+    real_put, travelling = CalDAVClient.put_event, []
+
+    def still_travelling(self, *args, **kwargs):
+        if not travelling:
+            travelling.append(lambda: real_put(self, *args, **kwargs))
+            raise Unreachable("127.0.0.1 could not be reached (ReadTimeout)")
+        return real_put(self, *args, **kwargs)
+
+    monkeypatch.setattr(CalDAVClient, "put_event", still_travelling)
+    assert book(app.test_client(), "2026-11-24T15:00:00+00:00").status_code == 303
+    assert resources(calendars, "home") == []
+    with app.app_context():
+        booking_id = the_booking(app).id
+    ada.post(f"/bookings/{booking_id}/cancel", data={"reason": ""})
+    with app.app_context():
+        assert not db.session.scalar(select(CalendarEvent)).in_sync  # it waits to remove it once more
+    travelling.pop()()  # the create lands now, after the removal
+    assert len(resources(calendars, "home")) == 1
+    clock.shift(timedelta(minutes=1))
+    with app.app_context():
+        dispatch()
+        event = db.session.scalar(select(CalendarEvent))
+        assert event.status == EventStatus.REMOVED and event.in_sync
+    assert resources(calendars, "home") == []
+
+
 def test_a_refused_password_asks_the_host_to_connect_again(app, ada, calendars):
     with app.app_context():
         connection = db.session.scalar(select(CalendarConnection))

@@ -24,7 +24,7 @@ import requests
 from defusedxml import ElementTree
 
 from linktime.calendars.base import (
-    BusyTime, CalendarError, EventDetails, NotCalDAV, RemoteCalendar, Unreachable, WrongPassword,
+    BusyTime, CalendarError, Changed, EventDetails, NotCalDAV, RemoteCalendar, Unreachable, WrongPassword,
 )
 
 DAV, CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
@@ -69,6 +69,11 @@ class CalDAVClient:
                  headers: dict | None = None, ok: tuple[int, ...] = (207,)) -> bytes:
         """One request's answer body, redirects followed by hand (PROPFIND must stay PROPFIND),
         errors turned ours."""
+        return self._exchange(method, url, body=body, headers=headers, ok=ok)[2]
+
+    def _exchange(self, method: str, url: str, *, body: str | bytes | None = None,
+                  headers: dict | None = None, ok: tuple[int, ...] = (207,)) -> tuple[int, str, bytes]:
+        """The answer's status, ETag (or "") and body."""
         for _ in range(5):
             self._check_address(url)
             try:
@@ -91,9 +96,11 @@ class CalDAVClient:
         if len(content) > MAX_ANSWER:
             raise NotCalDAV(f"{urlsplit(url).netloc} answered with more than {MAX_ANSWER // 2**20} MB")
         if response.status_code not in ok:
+            if response.status_code in (429, 500, 502, 503, 504):  # busy or down for now
+                raise Unreachable(f"{urlsplit(url).netloc} could not answer now (HTTP {response.status_code})")
             raise NotCalDAV(f"{urlsplit(url).netloc} is not a CalDAV server "
                             f"(it answered {response.status_code} to {method})")
-        return content
+        return response.status_code, response.headers.get("ETag", ""), content
 
     def _check_address(self, url: str) -> None:
         """Refuse addresses no calendar server has: link-local (cloud metadata services live
@@ -214,22 +221,58 @@ class CalDAVClient:
     # ------------------------------------------------------------------ LinkTime's own events
 
     def put_event(self, calendar_url: str, details: EventDetails, remote_id: str | None = None) -> str:
-        """Write the event for a booking (a VCALENDAR without METHOD) at its UID, created or replaced."""
+        """Write the event for a booking (a VCALENDAR without METHOD) at its UID: created only if
+        it is not there (``If-None-Match: *``), replaced only if it is as we last wrote it
+        (``If-Match``), so a write that reaches the server late never undoes a later one. Returns
+        ``<url> <etag>``; a failed precondition raises ``Changed`` with what the event is now."""
         from linktime.notifications.ics import event_file
 
         url = self._event_url(calendar_url, details.uid)
-        self._request("PUT", url, body=event_file(details),
-                      headers={"Content-Type": "text/calendar; charset=utf-8"}, ok=(200, 201, 204))
-        return url
+        etag = _etag_of(remote_id)
+        condition = {"If-Match": etag} if etag else {"If-None-Match": "*"}
+        status, new_etag, _ = self._exchange("PUT", url, body=event_file(details), ok=(200, 201, 204, 412),
+                                             headers={"Content-Type": "text/calendar; charset=utf-8", **condition})
+        if status == 412:
+            raise Changed("the event changed in the calendar since LinkTime wrote it", remote_id=self._now(url))
+        return f"{url} {new_etag or self._current_etag(url) or ''}".strip()
 
     def delete_event(self, calendar_url: str, uid: str, remote_id: str | None = None) -> None:
-        """Remove it; already gone is done."""
-        self._request("DELETE", self._event_url(calendar_url, uid), ok=(200, 204, 404, 410))
+        """Remove it if it is as we last wrote it (any version, when a create's answer was lost);
+        already gone is done."""
+        url = self._event_url(calendar_url, uid)
+        etag = _etag_of(remote_id)
+        status, _, _ = self._exchange("DELETE", url, headers={"If-Match": etag} if etag else {},
+                                      ok=(200, 204, 404, 410, 412))
+        if status == 412:
+            raise Changed("the event changed in the calendar since LinkTime wrote it", remote_id=self._now(url))
+
+    def _current_etag(self, url: str) -> str | None:
+        """The event's ETag now, or None when it is not there."""
+        status, _, content = self._exchange("PROPFIND", url, body=PROPFIND.format(props="<d:getetag/>").encode(),
+                                            headers={"Depth": "0", "Content-Type": "application/xml; charset=utf-8"},
+                                            ok=(207, 404, 410))
+        if status != 207:
+            return None
+        try:
+            found = ElementTree.fromstring(content).findtext(f".//{_tag(DAV, 'getetag')}")
+        except ElementTree.ParseError:
+            return None
+        return found.strip() if found else None
+
+    def _now(self, url: str) -> str | None:
+        etag = self._current_etag(url)
+        return f"{url} {etag}" if etag else None
 
     @staticmethod
     def _event_url(calendar_url: str, uid: str) -> str:
         safe = "".join(c if c.isalnum() or c in "-_.@" else "-" for c in uid)
         return urljoin(calendar_url if calendar_url.endswith("/") else calendar_url + "/", f"{safe}.ics")
+
+
+def _etag_of(remote_id: str | None) -> str | None:
+    """The ETag kept with an event's address (``<url> <etag>``); None when none is known."""
+    parts = (remote_id or "").split(" ", 1)
+    return parts[1] if len(parts) == 2 and parts[1] else None
 
 
 def _is_date(prop) -> bool:
