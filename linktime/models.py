@@ -636,6 +636,9 @@ class CalendarEvent(db.Model):
     synced_revision: Mapped[int] = mapped_column(default=0)
     # Set before a write goes out: a removal must then ask the calendar even without an id.
     write_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the calendar holds it as last written (None once removed): never counted as busy.
+    written_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    written_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sync_token: Mapped[str | None] = mapped_column(String(32))
     sync_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")

@@ -15,7 +15,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +29,9 @@ from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.jobs.outbox import run_briefly, run_soon
 from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
-from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus, User, now_utc
+from linktime.models import (
+    Booking, BookingStatus, CalendarEvent, EventStatus, EventType, Meeting, MeetingStatus, User, now_utc,
+)
 from linktime.scheduling import Busy, Slot, free_slots, is_bookable, subtract
 from linktime.tokens import digest, uid_of
 
@@ -103,10 +105,28 @@ def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC
             for booking_id, s, e, et, before, after in rows if booking_id != exclude]
     if outside is None:
         outside = outside_busy(host_id, since, until, zone=zone)
-    # The calendars hold LinkTime's own events for these bookings too: known already, seats and all.
-    own = [(s.astimezone(UTC), e.astimezone(UTC)) for _, s, e, *_ in rows]
+    if not outside:
+        return busy
+    # The calendars hold LinkTime's own events too: those of these bookings (known already, seats
+    # and all), and those still there for a booking cancelled or moved since (their removal or move
+    # may be on its way, or failing). None of them is busy of its own, in any process.
+    own = [(s.astimezone(UTC), e.astimezone(UTC)) for _, s, e, *_ in rows] + _own_events(host_id, since, until)
     busy += [Busy(start=s, end=e) for s, e in subtract([(b.start, b.end) for b in outside], own)]
     return busy
+
+
+def _own_events(host_id: int, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    """Where the host's calendars may hold LinkTime's events in the window: each event not yet
+    removed, at the time it was last written and at its booking's time (a write may be on its way)."""
+    rows = db.session.execute(
+        select(CalendarEvent.written_start, CalendarEvent.written_end, Booking.start, Booking.end)
+        .join(Booking, Booking.id == CalendarEvent.booking_id)
+        .where(CalendarEvent.host_id == host_id, CalendarEvent.status != EventStatus.REMOVED,
+               or_(and_(CalendarEvent.written_start < until, CalendarEvent.written_end > since),
+                   and_(Booking.start < until, Booking.end > since)))
+    ).all()
+    return [(s.astimezone(UTC), e.astimezone(UTC)) for row in rows
+            for s, e in ((row[0], row[1]), (row[2], row[3])) if s is not None and e is not None]
 
 
 def outside_window(event_type: EventType, start: datetime) -> list[BusyTime]:

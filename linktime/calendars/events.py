@@ -185,7 +185,9 @@ def _removal_settled(sent_at: datetime) -> None:
                     at=settled, counts=False)
 
 
-CHANGED_TRIES = 3  # conditional writes in one pass, each against the version the last one found
+CHANGED_TRIES = 3
+REMOVED = dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None,
+               written_start=None, written_end=None)  # conditional writes in one pass, each against the version the last one found
 
 
 def _write(connection: CalendarConnection, event_id: int, token: str, calendar_remote: str, details: EventDetails,
@@ -202,12 +204,13 @@ def _write(connection: CalendarConnection, event_id: int, token: str, calendar_r
         try:
             if present:
                 written = with_client(connection, lambda client: client.put_event(calendar_remote, details, remote_id))
-                return dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=written)
+                return dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=written,
+                            written_start=details.start, written_end=details.end)
             with_client(connection, lambda client: client.delete_event(calendar_remote, details.uid, remote_id))
-            return dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None)
+            return REMOVED
         except Changed as exc:
             if exc.remote_id is None and not present:  # gone already: removed
-                return dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None)
+                return REMOVED
             remote_id = exc.remote_id
     raise Unreachable("the event kept changing in the calendar while LinkTime wrote it")
 

@@ -301,6 +301,36 @@ def test_a_write_still_on_its_way_when_the_booking_is_cancelled_is_removed_once_
     assert resources(calendars, "home") == []
 
 
+def test_a_cancelled_or_moved_bookings_own_event_never_blocks_its_time(app, ada, calendars, clock, monkeypatch):
+    """Home, where bookings go, is checked for conflicts too. The calendar cannot be changed for a
+    while (removals and moves fail), so LinkTime's events stay there at their old times: the
+    time a cancel or a move freed is offered and bookable all the same, from a fresh reading."""
+    with app.app_context():
+        host = db.session.scalar(select(User))
+        service.choose(host, {c.id for c in db.session.scalars(select(ConnectedCalendar))},
+                       db.session.scalar(select(ConnectedCalendar.id).where(ConnectedCalendar.name == "Home")))
+    assert book(app.test_client(), "2026-11-24T15:00:00+00:00").status_code == 303
+    assert book(app.test_client(), "2026-11-24T16:00:00+00:00", email="cy@example.com").status_code == 303
+    assert len(resources(calendars, "home")) == 2
+
+    def unreachable(*args, **kwargs):
+        raise Unreachable("127.0.0.1 could not be reached (ConnectTimeout)")
+
+    monkeypatch.setattr(CalDAVClient, "delete_event", unreachable)
+    monkeypatch.setattr(CalDAVClient, "put_event", unreachable)
+    with app.app_context():
+        first, second = db.session.scalars(select(Booking).order_by(Booking.start)).all()
+        first_id, manage = first.id, second.manage_url.split("5000", 1)[1]
+    ada.post(f"/bookings/{first_id}/cancel", data={"reason": ""})
+    moved = app.test_client().post(f"{manage}/reschedule", data={"start": "2026-11-24T18:00:00+00:00", "tz": "UTC"})
+    assert moved.status_code in (302, 303)
+    assert len(resources(calendars, "home")) == 2  # both still there, at 15:00 and 16:00 UTC
+    clock.shift(busy.FRESH + timedelta(seconds=1))  # a fresh reading, which holds them
+    shown = day(app.test_client())
+    assert "10:00" in shown and "11:00" in shown and "13:00" not in shown  # freed, freed, taken (18:00 UTC)
+    assert book(app.test_client(), "2026-11-24T15:00:00+00:00", email="di@example.com").status_code == 303
+
+
 def test_a_refused_password_asks_the_host_to_connect_again(app, ada, calendars):
     with app.app_context():
         connection = db.session.scalar(select(CalendarConnection))
