@@ -178,12 +178,27 @@ def format_duration(minutes: int) -> str:
 
 
 def format_series(sessions: list, zone: str) -> str:
-    """A series in one line, in a reader's zone: "4 weekly sessions, Tuesdays 10:00"."""
+    """A series in one line, in a reader's zone: "4 weekly sessions, Tuesdays 10:00".
+
+    Where the reader's clock shows the sessions at different times (their clocks and the host's
+    change on different dates, or a session was moved), each change is said with its date:
+    "4 weekly sessions, Tuesdays 10:00 (11:00 from 27 October; 10:00 from 3 November)".
+    """
     first = sessions[0]
-    moment = first.start.astimezone(ZoneInfo(zone))
     weeks = first.event_type.repeat_weeks if first.event_type else 1
     every = "weekly sessions" if weeks == 1 else f"sessions every {weeks} weeks"
-    return f"{len(sessions)} {every}, {moment.strftime('%A')}s {_clock(moment, viewer_hours())}"
+    tz, hours = ZoneInfo(zone), viewer_hours()
+    moments = sorted(session.start.astimezone(tz) for session in sessions)
+    runs: list[tuple[str, str, datetime]] = []  # (weekday, time, first date) of each run of equal ones
+    for moment in moments:
+        day, clock = moment.strftime("%A"), _clock(moment, hours)
+        if not runs or runs[-1][:2] != (day, clock):
+            runs.append((day, clock, moment))
+    day, clock, _ = runs[0]
+    line = f"{len(sessions)} {every}, {day}s {clock}"
+    changes = [f"{'' if later_day == day else later_day + 's '}{later_clock} from {start.day} {start:%B}"
+               for later_day, later_clock, start in runs[1:]]
+    return line + (f" ({'; '.join(changes)})" if changes else "")
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 from email.utils import formataddr
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
 from linktime.extensions import db
 from linktime.formatting import format_duration, format_series, format_span
 from linktime.jobs.outbox import Retry, enqueue, handler, share_read
 from linktime.conferencing.base import makes_meetings
-from linktime.models import Booking, DesiredState, EventType, Job, Meeting, MeetingStatus, now_utc
+from linktime.models import Booking, DesiredState, EventType, Job, JobStatus, Meeting, MeetingStatus, now_utc
 from linktime.notifications import ics, sms
 from linktime.notifications.email import Mail, MailError, build, deliver
 from linktime.urls import public_url
@@ -61,7 +61,20 @@ def queue_booked(booking: Booking, event_type: EventType, *, confirm: bool = Tru
 
 
 def queue_rescheduled(booking: Booking, event_type: EventType) -> list[Job | None]:
+    """The notices of a move; a confirmation still waiting (a retry's backoff) goes now, before them."""
+    now = now_utc()
+    for waiting in _confirmations_waiting(booking, RECIPIENTS):
+        waiting.run_at = min(waiting.run_at, now)
     return [_email(booking, "rescheduled", r) for r in RECIPIENTS] + _reminders(booking, event_type)
+
+
+def _confirmations_waiting(booking: Booking, recipients: tuple[str, ...]) -> list[Job]:
+    """The confirmations of this booking (or of its series, queued on its first session) to these
+    recipients that have not gone out yet."""
+    uids = {booking.uid} | {session.uid for session in _series(booking)[:1]}
+    keys = [Job.dedupe_key.like(f"email:{uid}:confirmed:{recipient}:%") for uid in uids for recipient in recipients]
+    return list(db.session.scalars(select(Job).where(
+        Job.kind == "email.booking", Job.status == JobStatus.PENDING, or_(*keys))))
 
 
 def queue_cancelled(booking: Booking) -> list[Job | None]:
@@ -180,6 +193,9 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
         planned = datetime.fromisoformat(for_start) if for_start else booking.start
         if booking.start != planned or booking.start <= now_utc():
             return  # moved (new reminders were queued), or already begun
+    if kind == "rescheduled" and _confirmations_waiting(booking, (recipient,)):
+        raise Retry("waiting for the confirmation to go out first", at=now_utc() + timedelta(seconds=5),
+                    counts=False)
     # A series' confirmation lists every session: read once, for what it says and what follows it.
     sessions = _series(booking) if kind == "confirmed" else []
     if kind == "confirmed" and _waiting_for_link(booking, sessions):

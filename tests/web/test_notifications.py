@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
-from linktime.models import EventType, Job
+from linktime.models import Booking, EventType, Job
 from tests.conftest import add_event_type, add_user, book_form, calendar_of, connect_zoom, make_app
 
 WEDNESDAY_9 = "2026-11-25T14:00:00+00:00"  # 09:00 New York, 15:00 Berlin
@@ -424,3 +424,24 @@ def test_waiting_jobs_are_listed_with_their_last_error_and_can_be_tried_now(host
         assert host.post(f"/admin/jobs/{job_id}/retry").status_code == 303
     run_due(mail_app)  # no clock moved: "Try now" made them due
     assert {m["To"] for m in smtp.messages} == {"bea@example.com", "ada@example.com"}
+
+
+def test_a_reschedule_notice_never_arrives_before_the_confirmation_it_follows(host, mail_app, smtp, clock):
+    """The confirmation could not be sent (the mail server was down) and waits for its retry; the
+    booking is moved meanwhile. Once the server is back, each person gets the confirmation first,
+    then the notice of the move."""
+    smtp.stop()
+    page = book(host)
+    with mail_app.app_context():
+        manage = db.session.scalar(select(Booking)).manage_url.split("5000", 1)[1]
+    smtp.start()
+    moved = mail_app.test_client().post(f"{manage}/reschedule",
+                                        data={"start": "2026-11-26T14:00:00+00:00", "tz": "Europe/Berlin"})
+    assert moved.status_code in (302, 303) and page
+    for _ in range(10):
+        run_due(mail_app)
+        clock.shift(timedelta(seconds=10))
+    for person in ("bea@example.com", "ada@example.com"):
+        subjects = [m["Subject"] for m in smtp.messages if m["To"].endswith(f"<{person}>") or m["To"] == person]
+        assert len(subjects) == 2, subjects
+        assert not subjects[0].startswith("Rescheduled") and subjects[1].startswith("Rescheduled"), subjects

@@ -288,3 +288,23 @@ def test_a_series_is_confirmed_though_its_first_session_is_cancelled_before_the_
     text = confirmation.get_body(("plain",)).get_content()
     assert "2 weekly sessions" in text and "8 December 2026" in text and "24 November" not in text
     assert len([m for m in smtp.to("ada@example.com") if m["Subject"].startswith("New booking: Bea")]) == 1
+
+
+@pytest.mark.parametrize("zone,expected", [
+    ("Europe/Berlin", "4 weekly sessions, Tuesdays 16:00"),
+    # Berlin's clocks change on 25 October, New York's on 1 November: for one week the session is
+    # an hour later in New York.
+    ("America/New_York", "4 weekly sessions, Tuesdays 10:00 (11:00 from 27 October; 10:00 from 3 November)"),
+    ("Asia/Tokyo", "4 weekly sessions, Tuesdays 23:00 (Wednesdays 00:00 from 28 October)"),
+])
+def test_the_series_line_says_each_change_of_the_readers_clock(app, zone, expected):
+    from types import SimpleNamespace
+
+    from linktime.formatting import format_series
+
+    berlin = ZoneInfo("Europe/Berlin")
+    sessions = [SimpleNamespace(start=datetime(2026, 10, day, 16, tzinfo=berlin) if day < 32
+                                else datetime(2026, 11, day - 31, 16, tzinfo=berlin),
+                                event_type=SimpleNamespace(repeat_weeks=1)) for day in (20, 27, 34, 41)]
+    with app.app_context():  # outside a request: the 24-hour clock, as in emails
+        assert format_series(sessions, zone) == expected
