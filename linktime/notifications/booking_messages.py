@@ -65,7 +65,22 @@ def queue_rescheduled(booking: Booking, event_type: EventType) -> list[Job | Non
     now = now_utc()
     for waiting in _confirmations_waiting(booking, RECIPIENTS):
         waiting.run_at = min(waiting.run_at, now)
+    _drop_reminders(booking, keep=booking.start.isoformat())
     return [_email(booking, "rescheduled", r) for r in RECIPIENTS] + _reminders(booking, event_type)
+
+
+def _drop_reminders(booking: Booking, *, keep: str | None = None) -> None:
+    """The booking's waiting reminders are no longer needed (all, or those not for the time
+    ``keep``): done now, so no job list shows them as if they would go out. One a runner holds
+    already sees the change and drops itself."""
+    now = now_utc()
+    keys = or_(Job.dedupe_key.like(f"reminder:{booking.uid}:%"), Job.dedupe_key.like(f"sms:{booking.uid}:%"))
+    db.session.execute(
+        update(Job).where(Job.status == JobStatus.PENDING, keys,
+                          or_(Job.claimed_until.is_(None), Job.claimed_until < now),
+                          *([Job.dedupe_key.not_like(f"%:{keep}")] if keep else []))
+        .values(status=JobStatus.DONE.value, dedupe_key=None, last_error="", updated_at=now)
+        .execution_options(synchronize_session=False))
 
 
 def _confirmations_waiting(booking: Booking, recipients: tuple[str, ...]) -> list[Job]:
@@ -78,6 +93,7 @@ def _confirmations_waiting(booking: Booking, recipients: tuple[str, ...]) -> lis
 
 
 def queue_cancelled(booking: Booking) -> list[Job | None]:
+    _drop_reminders(booking)
     return [_email(booking, "cancelled", r) for r in RECIPIENTS]
 
 

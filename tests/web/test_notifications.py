@@ -445,3 +445,24 @@ def test_a_reschedule_notice_never_arrives_before_the_confirmation_it_follows(ho
         subjects = [m["Subject"] for m in smtp.messages if m["To"].endswith(f"<{person}>") or m["To"] == person]
         assert len(subjects) == 2, subjects
         assert not subjects[0].startswith("Rescheduled") and subjects[1].startswith("Rescheduled"), subjects
+
+
+def test_the_jobs_page_lists_only_reminders_that_will_go_out(host, mail_app, smtp, clock):
+    """Reminders of a cancelled booking, and those for a moved booking's old time, are no longer
+    waiting: Settings → Jobs shows only the moved booking's new ones."""
+    def waiting_reminders() -> list[str]:
+        page = host.get("/admin/jobs").get_data(as_text=True)
+        return re.findall(r"reminder to the (?:invitee|host) · <a[^>]*>booking (\d+)", page)
+
+    token = book(host).rsplit("/", 1)[1]
+    other = book(host, start="2026-11-25T16:00:00+00:00", email="cy@example.com").rsplit("/", 1)[1]
+    run_due(mail_app)
+    before = waiting_reminders()
+    assert sorted(set(before)) == ["1", "2"]
+    host.post(f"/booking/{token}/cancel", data={})
+    host.post(f"/booking/{other}/reschedule", data={"start": "2026-11-26T15:00:00+00:00", "tz": "UTC"})
+    after = waiting_reminders()
+    assert set(after) == {"2"} and len(after) == before.count("2")  # the new ones, as many as before
+    with mail_app.app_context():
+        for job in db.session.scalars(select(Job).where(Job.status == "pending", Job.dedupe_key.like("reminder:%"))):
+            assert job.payload["for_start"] == "2026-11-26T15:00:00+00:00"
