@@ -16,6 +16,7 @@ from linktime.bookings import series, service
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus
+from linktime.notifications import ics
 from tests.conftest import add_event_type, add_user, book_form, connect_zoom
 
 NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
@@ -144,6 +145,11 @@ def test_booking_a_series_books_the_free_sessions_with_one_confirmation(weekly_w
     assert answer.status_code == 303
     manage = app.test_client().get(answer.location).get_data(as_text=True)
     assert "3 weekly sessions, Tuesdays 10:00" in manage and "this is session 1" in manage
+    # the page offers every session in one file too, each under its own session's UID
+    page_file = re.search(r'href="(/booking/[^"]+/series\.ics)" download>Add all 3 sessions', manage)[1]
+    with app.app_context():
+        uids = {ics.uid(b) for b in db.session.scalars(select(Booking).where(Booking.series_id.is_not(None)))}
+    assert {str(e["UID"]) for e in Calendar.from_ical(app.test_client().get(page_file).data).walk("VEVENT")} == uids
     [confirmation] = smtp.to("bea@example.com")  # one message for the series, not one per session
     text = confirmation.get_body(("plain",)).get_content()
     assert "This is a series: 3 weekly sessions, Tuesdays 10:00." in text
