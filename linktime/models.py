@@ -348,11 +348,14 @@ class Booking(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
+    # The event in the host's calendar: its own, or its group slot's (one event for every seat).
+    calendar_event_id: Mapped[int | None] = mapped_column(ForeignKey("calendar_events.id", ondelete="SET NULL"),
+                                                          index=True)
 
     host: Mapped[User] = relationship(foreign_keys=[host_id])
     event_type: Mapped[EventType | None] = relationship()
     meeting: Mapped[Meeting | None] = relationship(back_populates="bookings")
-    calendar_event: Mapped[CalendarEvent | None] = relationship(back_populates="booking", passive_deletes=True)
+    calendar_event: Mapped[CalendarEvent | None] = relationship(back_populates="bookings")
 
     @property
     def is_cancelled(self) -> bool:
@@ -613,7 +616,8 @@ class EventStatus(StrEnum):
 
 
 class CalendarEvent(db.Model):
-    """LinkTime's event for one booking in the host's destination calendar.
+    """LinkTime's event for one booking (or one group slot, its seats its attendees) in the host's
+    destination calendar.
 
     Reconciled like a meeting: the booking service sets the desired state and raises
     ``desired_revision`` under the host lock; the sync job writes the event (under a key chosen by
@@ -624,7 +628,8 @@ class CalendarEvent(db.Model):
     __tablename__ = "calendar_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), unique=True)
+    # The first booking's invite UID, so calendars that see the emailed invite too show one event.
+    uid: Mapped[str] = mapped_column(String(80), unique=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # None once that calendar's account is disconnected: the event stays there, out of reach.
     calendar_id: Mapped[int | None] = mapped_column(ForeignKey("connected_calendars.id", ondelete="SET NULL"),
@@ -645,8 +650,13 @@ class CalendarEvent(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
-    booking: Mapped[Booking] = relationship(back_populates="calendar_event")
+    bookings: Mapped[list[Booking]] = relationship(back_populates="calendar_event", order_by="Booking.id")
     calendar: Mapped[ConnectedCalendar | None] = relationship()
+
+    @property
+    def attendees(self) -> list[Booking]:
+        """The bookings it shows: those still on (all of them once none is, for its removal)."""
+        return [b for b in self.bookings if not b.is_cancelled] or list(self.bookings)
 
     @property
     def in_sync(self) -> bool:

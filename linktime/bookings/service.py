@@ -120,7 +120,7 @@ def _own_events(host_id: int, since: datetime, until: datetime) -> list[tuple[da
     removed, at the time it was last written and at its booking's time (a write may be on its way)."""
     rows = db.session.execute(
         select(CalendarEvent.written_start, CalendarEvent.written_end, Booking.start, Booking.end)
-        .join(Booking, Booking.id == CalendarEvent.booking_id)
+        .join(Booking, Booking.calendar_event_id == CalendarEvent.id)
         .where(CalendarEvent.host_id == host_id, CalendarEvent.status != EventStatus.REMOVED,
                or_(and_(CalendarEvent.written_start < until, CalendarEvent.written_end > since),
                    and_(Booking.start < until, Booking.end > since)))

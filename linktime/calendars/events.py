@@ -58,60 +58,98 @@ def destination(host_id: int) -> ConnectedCalendar | None:
 
 
 def plan_event(booking: Booking) -> list[Job | None]:
-    """In the booking transaction: the booking's event in the destination calendar, if there is one."""
+    """In the booking transaction: the booking's event in the destination calendar, if there is
+    one. A seat of a group slot joins the slot's event (rewritten with it among the attendees)."""
     calendar = destination(booking.host_id)
     if calendar is None:
         return []
     if booking.location == Location.GOOGLE_MEET and calendar.connection.provider == CalendarProvider.GOOGLE:
         return []  # its Meet conference's event is in that calendar already, with the link
-    event = CalendarEvent(host_id=booking.host_id, calendar_id=calendar.id)
+    shared = _slot_event(booking)
+    if shared is not None:
+        booking.calendar_event = shared
+        return [_want(shared, DesiredState.PRESENT)]
+    event = CalendarEvent(host_id=booking.host_id, calendar_id=calendar.id, uid=ics.uid(booking))
     booking.calendar_event = event
     db.session.add(event)
     db.session.flush()
     return [_sync_job(event)]
 
 
+def _slot_event(booking: Booking) -> CalendarEvent | None:
+    """The event of the group slot this booking takes a seat in, while it has other attendees."""
+    if booking.event_type is None or booking.event_type.seats <= 1:
+        return None
+    return db.session.scalar(
+        select(CalendarEvent).join(Booking, Booking.calendar_event_id == CalendarEvent.id).where(
+            Booking.event_type_id == booking.event_type_id, Booking.start == booking.start, Booking.id != booking.id,
+            Booking.status == BookingStatus.CONFIRMED, CalendarEvent.desired_state == DesiredState.PRESENT,
+            CalendarEvent.calendar_id.is_not(None)).limit(1))
+
+
+def _others(event: CalendarEvent, booking: Booking) -> list[Booking]:
+    return [b for b in event.bookings if b.id != booking.id and b.status == BookingStatus.CONFIRMED]
+
+
 def release_event(booking: Booking) -> list[Job | None]:
-    """In the cancel transaction: the event goes."""
+    """In the cancel transaction: the event goes, or (a group slot with seats still taken) is
+    rewritten without this attendee."""
     event = booking.calendar_event
     if event is None or event.desired_state == DesiredState.ABSENT:
         return []
-    return [_want(event, DesiredState.ABSENT)]
+    return [_want(event, DesiredState.PRESENT if _others(event, booking) else DesiredState.ABSENT)]
 
 
 def follow_booking(booking: Booking) -> list[Job | None]:
-    """After a reschedule, or a change to what the event says (a meeting link made): written again."""
+    """After a reschedule, or a change to what the event says (a meeting link made): written again.
+    A seat moved out of a group slot leaves the slot's event (rewritten without it) for its own."""
     event = booking.calendar_event
     if event is None:
         return plan_event(booking) if booking.status == BookingStatus.CONFIRMED else []
     if event.desired_state == DesiredState.ABSENT:
         return []
+    others = _others(event, booking)
+    if others and others[0].start != booking.start:
+        booking.calendar_event = None
+        db.session.flush()
+        return [_want(event, DesiredState.PRESENT)] + plan_event(booking)
     return [_want(event, DesiredState.PRESENT)]
 
 
 def resume(connection_id: int) -> list[Job | None]:
     """After an account is connected again: its upcoming bookings' events that failed are written."""
     failed = db.session.scalars(
-        select(CalendarEvent).join(Booking, Booking.id == CalendarEvent.booking_id)
+        select(CalendarEvent).join(Booking, Booking.calendar_event_id == CalendarEvent.id)
         .join(ConnectedCalendar, ConnectedCalendar.id == CalendarEvent.calendar_id)
         .where(ConnectedCalendar.connection_id == connection_id, CalendarEvent.status == EventStatus.FAILED,
                CalendarEvent.desired_state == DesiredState.PRESENT, Booking.status == BookingStatus.CONFIRMED,
-               Booking.end > now_utc()))
+               Booking.end > now_utc()).distinct())
     return [_want(event, DesiredState.PRESENT) for event in list(failed)]
 
 
 # ---------------------------------------------------------------------------- the sync job
 
 
-def details_for(booking: Booking) -> EventDetails:
-    host = booking.host
+def details_for(event: CalendarEvent) -> EventDetails:
+    """What the event says: its booking, or its group slot with every seat's invitee."""
+    attendees = event.attendees
+    booking, host = attendees[0], attendees[0].host
     manage = public_url("bookings.dashboard")
+    people = tuple(Person(b.invitee_email, b.invitee_name) for b in attendees)
+    if len(attendees) == 1:
+        summary, sequence = f"{booking.title}: {host.name} and {booking.invitee_name}", booking.sequence
+        text = ics.description(booking, manage=manage)
+    else:  # its revision rises with every seat taken or given back
+        summary = f"{booking.title}: {host.name} and {len(attendees)} attendees"
+        sequence = max(event.desired_revision, *(b.sequence for b in attendees))
+        text = "\n".join([f"{booking.title} with {host.name} and {len(attendees)} attendees:",
+                          *(f"- {b.invitee_name} <{b.invitee_email}>" for b in attendees),
+                          "", ics.description(booking, manage=manage).split("\n", 2)[-1]])
     return EventDetails(
-        uid=ics.uid(booking), sequence=booking.sequence,
-        summary=f"{booking.title}: {host.name} and {booking.invitee_name}",
+        uid=event.uid, sequence=sequence, summary=summary,
         start=booking.start, end=booking.end, timezone=host.timezone, location=ics.where(booking),
-        description=ics.description(booking, manage=manage), url=ics.join_url(booking) or manage,
-        organizer=Person(host.email, host.name), attendees=(Person(booking.invitee_email, booking.invitee_name),),
+        description=text, url=ics.join_url(booking) or manage,
+        organizer=Person(host.email, host.name), attendees=people,
     )
 
 
@@ -152,7 +190,7 @@ def _sync_once(event_id: int, token: str) -> bool:
         return reached(dict(status=EventStatus.REMOVED.value, last_error=""))
     connection = calendar.connection
     calendar_remote, remote_id, sent_at = calendar.remote_id, event.remote_id, event.write_sent_at
-    details = details_for(event.booking)
+    details = details_for(event)
     event.attempts += 1
     if present:
         event.write_sent_at = now_utc()

@@ -72,14 +72,14 @@ def invite(booking: Booking, *, cancel: bool = False, method: str | None = None)
         now_utc().replace(second=0, microsecond=0), booking.start, booking.end,
         f"{booking.title}: {host.name} and {booking.invitee_name}", where(booking),
         join_url(booking) or booking.manage_url, description(booking), host.email, host.name,
-        booking.invitee_email, booking.invitee_name, "CANCELLED" if cancel else "CONFIRMED",
+        ((booking.invitee_email, booking.invitee_name),), "CANCELLED" if cancel else "CONFIRMED",
     )
 
 
 @lru_cache(maxsize=64)
 def _invite(method: str, event_uid: str, sequence: int, stamp: datetime, start: datetime, end: datetime,
             summary: str, location: str, url: str, text: str, host_email: str, host_name: str,
-            invitee_email: str, invitee_name: str, status: str) -> bytes:
+            invitees: tuple[tuple[str, str], ...], status: str) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//LinkTime//Scheduling//EN")
     calendar.add("version", "2.0")
@@ -98,9 +98,11 @@ def _invite(method: str, event_uid: str, sequence: int, stamp: datetime, start: 
     organizer = vCalAddress(f"mailto:{host_email}")
     organizer.params["cn"] = host_name
     event.add("organizer", organizer)
-    attendee = vCalAddress(f"mailto:{invitee_email}")
-    attendee.params.update({"cn": invitee_name, "role": "REQ-PARTICIPANT", "partstat": "ACCEPTED", "rsvp": "FALSE"})
-    event.add("attendee", attendee)
+    for invitee_email, invitee_name in invitees:
+        attendee = vCalAddress(f"mailto:{invitee_email}")
+        attendee.params.update({"cn": invitee_name, "role": "REQ-PARTICIPANT", "partstat": "ACCEPTED",
+                                "rsvp": "FALSE"})
+        event.add("attendee", attendee)
     event.add("status", status)
     calendar.add_component(event)
     return calendar.to_ical()
@@ -120,11 +122,10 @@ def series_file(bookings: list[Booking]) -> bytes:
 
 def event_file(details: EventDetails) -> bytes:
     """The host's calendar copy of a booking, as a CalDAV server stores it (no METHOD)."""
-    invitee = details.attendees[0]
     return _invite("", details.uid, details.sequence, now_utc().replace(second=0, microsecond=0),
                    details.start, details.end, details.summary, details.location, details.url,
                    details.description, details.organizer.email, details.organizer.name,
-                   invitee.email, invitee.name, "CONFIRMED")
+                   tuple((person.email, person.name) for person in details.attendees), "CONFIRMED")
 
 
 def _stamp(moment) -> str:

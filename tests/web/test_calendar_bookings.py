@@ -176,18 +176,57 @@ def test_each_booking_is_written_to_the_destination_calendar_moved_and_removed(z
         assert the_booking(app).calendar_event.status == EventStatus.REMOVED
 
 
-def test_the_seats_left_in_a_group_slot_stay_open(app, calendars, clock):
+def group_slots_written_home(app, radicale: str) -> None:
+    """Ada with a three-seat Intro Call; Home is checked and is where bookings go."""
     with app.app_context():
         host = add_user("ada")
         add_event_type(host, seats=3)
-        connection = service.connect_caldav(host, calendars, "ada", RADICALE_PASSWORD)
+        connection = service.connect_caldav(host, radicale, "ada", RADICALE_PASSWORD)
         home = next(c for c in connection.calendars if c.name == "Home")
         service.choose(host, {home.id}, home.id)
+
+
+def test_the_seats_left_in_a_group_slot_stay_open(app, calendars, clock):
+    group_slots_written_home(app, calendars)
     assert book(app.test_client(), "2026-11-24T15:00:00+00:00").status_code == 303
     assert len(resources(calendars, "home")) == 1
     assert "10:00" in day(app.test_client())  # two seats left: the event written for the first is ours
     assert book(app.test_client(), "2026-11-24T15:00:00+00:00", "cy@example.com").status_code == 303
-    assert len(resources(calendars, "home")) == 2
+    [one] = resources(calendars, "home")  # one event for the slot, with every seat's invitee
+    assert attendees_of(calendars, one) == {"bea@example.com", "cy@example.com"}
+    assert "10:00" in day(app.test_client())  # the third seat is still free
+
+
+def attendees_of(radicale: str, name: str) -> set[str]:
+    from icalendar import Calendar
+
+    text = requests.get(f"{radicale}/ada/home/{quote(name)}", auth=AUTH).content
+    [event] = Calendar.from_ical(text).walk("VEVENT")
+    found = event.get("ATTENDEE", [])
+    return {str(a).removeprefix("mailto:") for a in (found if isinstance(found, list) else [found])}
+
+
+def test_a_group_slot_has_one_event_that_follows_its_seats(app, calendars, clock):
+    """Seats taken, given back and moved away: the slot's one event lists who is still coming; a
+    moved seat gets its own event at its new time; the last seat given back removes the event."""
+    group_slots_written_home(app, calendars)
+    for email in ("bea@example.com", "cy@example.com", "di@example.com"):
+        assert book(app.test_client(), "2026-11-24T15:00:00+00:00", email).status_code == 303
+    [slot] = resources(calendars, "home")
+    assert attendees_of(calendars, slot) == {"bea@example.com", "cy@example.com", "di@example.com"}
+    with app.app_context():
+        bea, cy, di = db.session.scalars(select(Booking).order_by(Booking.id)).all()
+        bea_link, cy_link, di_link = (b.manage_url.split("5000", 1)[1] for b in (bea, cy, di))
+    app.test_client().post(f"{bea_link}/cancel", data={"reason": ""})
+    assert attendees_of(calendars, slot) == {"cy@example.com", "di@example.com"}
+    moved = app.test_client().post(f"{cy_link}/reschedule", data={"start": "2026-11-25T15:00:00+00:00", "tz": "UTC"})
+    assert moved.status_code in (302, 303)
+    names = resources(calendars, "home")
+    assert len(names) == 2 and attendees_of(calendars, slot) == {"di@example.com"}
+    [own] = [name for name in names if name != slot]
+    assert attendees_of(calendars, own) == {"cy@example.com"}
+    app.test_client().post(f"{di_link}/cancel", data={"reason": ""})
+    assert resources(calendars, "home") == [own]
 
 
 def test_a_calendar_that_cannot_be_read_leaves_the_page_working_and_tells_the_host(app, ada, calendars, clock):
