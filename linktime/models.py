@@ -341,6 +341,10 @@ class Booking(db.Model):
     series_id: Mapped[str | None] = mapped_column(String(36), index=True)
     series_index: Mapped[int | None] = mapped_column()  # 1 for the first session
     sequence: Mapped[int] = mapped_column(default=0)  # raised on every change (calendar invites)
+    # The sequence each recipient was last told of by a change notice (a later one that finds it
+    # told already is not sent again).
+    told_invitee: Mapped[int | None] = mapped_column()
+    told_host: Mapped[int | None] = mapped_column()
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(10))  # "host" or "invitee"
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
@@ -641,9 +645,12 @@ class CalendarEvent(db.Model):
     synced_revision: Mapped[int] = mapped_column(default=0)
     # Set before a write goes out: a removal must then ask the calendar even without an id.
     write_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Where the calendar holds it as last written (None once removed): never counted as busy.
+    # Where the calendar holds it as last written (None once removed), and where it was before its
+    # last move or removal (and since when): never counted as busy, also by a reading made before.
     written_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     written_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    released: Mapped[list | None] = mapped_column(JSON)  # [[start, end, when], …] of the last minutes
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the latest of those
     sync_token: Mapped[str | None] = mapped_column(String(32))
     sync_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")

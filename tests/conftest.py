@@ -76,16 +76,23 @@ def close_app(app) -> None:
         db.engine.dispose()
 
 
+def process_env(app, **settings: str) -> dict[str, str]:
+    """The environment of another LinkTime process on the app's database and sandbox, with
+    ``settings`` (config keys) on top."""
+    config = app.config
+    return {**os.environ, "LINKTIME_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
+            "LINKTIME_SECRET_KEY": config["SECRET_KEY"], "LINKTIME_ENCRYPTION_KEYS": TEST_KEYS,
+            "LINKTIME_SCHEDULER_ENABLED": "false", "LINKTIME_BASE_URL": config["BASE_URL"],
+            "LINKTIME_ZOOM_SANDBOX_URL": str(config["ZOOM_SANDBOX_URL"]),
+            "LINKTIME_ZOOM_SANDBOX_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+            "LINKTIME_ZOOM_SANDBOX_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET,
+            **{f"LINKTIME_{key}": value for key, value in settings.items()}}
+
+
 def other_process(app, code: str) -> subprocess.Popen:
     """Run ``code`` in a second LinkTime process on the same database and sandbox (an app context
     is open; what it prints is in ``stdout``): another worker, as in a real deployment."""
-    config = app.config
-    env = {**os.environ, "LINKTIME_SQLALCHEMY_DATABASE_URI": config["SQLALCHEMY_DATABASE_URI"],
-           "LINKTIME_SECRET_KEY": config["SECRET_KEY"], "LINKTIME_ENCRYPTION_KEYS": TEST_KEYS,
-           "LINKTIME_SCHEDULER_ENABLED": "false", "LINKTIME_BASE_URL": config["BASE_URL"],
-           "LINKTIME_ZOOM_SANDBOX_URL": str(config["ZOOM_SANDBOX_URL"]),
-           "LINKTIME_ZOOM_SANDBOX_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
-           "LINKTIME_ZOOM_SANDBOX_WEBHOOK_SECRET": SANDBOX_WEBHOOK_SECRET}
+    env = process_env(app)
     script = "from wsgi import app\nwith app.app_context():\n" \
              + "".join(f"    {line}\n" for line in code.strip().splitlines())
     return subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, text=True,

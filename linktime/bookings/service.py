@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from linktime import audit
 from linktime.calendars.base import BusyTime
 from linktime.calendars import events
-from linktime.calendars.busy import BOOKING_AGE, outside_busy, renew
+from linktime.calendars.busy import BOOKING_AGE, FRESH, outside_busy, renew
 from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db
@@ -116,17 +116,28 @@ def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC
 
 
 def _own_events(host_id: int, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-    """Where the host's calendars may hold LinkTime's events in the window: each event not yet
-    removed, at the time it was last written and at its booking's time (a write may be on its way)."""
+    """Where the host's calendars may hold LinkTime's events in the window, or where a reading made
+    in the last minutes (by any process) may have seen one: each event not yet removed, at the time
+    it was last written and at its booking's time (a write may be on its way), and where an event
+    was before a move or removal of the last two reading lifetimes."""
+    event = CalendarEvent
+    recently = now_utc() - 2 * FRESH  # a reading kept by any process was made after this
     rows = db.session.execute(
-        select(CalendarEvent.written_start, CalendarEvent.written_end, Booking.start, Booking.end)
-        .join(Booking, Booking.calendar_event_id == CalendarEvent.id)
-        .where(CalendarEvent.host_id == host_id, CalendarEvent.status != EventStatus.REMOVED,
-               or_(and_(CalendarEvent.written_start < until, CalendarEvent.written_end > since),
-                   and_(Booking.start < until, Booking.end > since)))
+        select(event.status, event.written_start, event.written_end, Booking.start, Booking.end, event.released)
+        .join(Booking, Booking.calendar_event_id == event.id)
+        .where(event.host_id == host_id,
+               or_(event.status != EventStatus.REMOVED, event.released_at >= recently),
+               or_(and_(event.written_start < until, event.written_end > since),
+                   and_(Booking.start < until, Booking.end > since), event.released_at >= recently))
     ).all()
-    return [(s.astimezone(UTC), e.astimezone(UTC)) for row in rows
-            for s, e in ((row[0], row[1]), (row[2], row[3])) if s is not None and e is not None]
+    own = []
+    for status, written_start, written_end, start, end, released in rows:
+        spans = [(written_start, written_end)] + ([(start, end)] if status != EventStatus.REMOVED else [])
+        spans += [(datetime.fromisoformat(s), datetime.fromisoformat(e)) for s, e, at in released or []
+                  if datetime.fromisoformat(at) >= recently]
+        own += [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in spans
+                if s is not None and e is not None and s < until and e > since]
+    return own
 
 
 def outside_window(event_type: EventType, start: datetime) -> list[BusyTime]:

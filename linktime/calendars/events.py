@@ -118,12 +118,12 @@ def follow_booking(booking: Booking) -> list[Job | None]:
 
 def resume(connection_id: int) -> list[Job | None]:
     """After an account is connected again: its upcoming bookings' events that failed are written."""
+    upcoming = select(Booking.calendar_event_id).where(Booking.status == BookingStatus.CONFIRMED,
+                                                       Booking.end > now_utc())
     failed = db.session.scalars(
-        select(CalendarEvent).join(Booking, Booking.calendar_event_id == CalendarEvent.id)
-        .join(ConnectedCalendar, ConnectedCalendar.id == CalendarEvent.calendar_id)
+        select(CalendarEvent).join(ConnectedCalendar, ConnectedCalendar.id == CalendarEvent.calendar_id)
         .where(ConnectedCalendar.connection_id == connection_id, CalendarEvent.status == EventStatus.FAILED,
-               CalendarEvent.desired_state == DesiredState.PRESENT, Booking.status == BookingStatus.CONFIRMED,
-               Booking.end > now_utc()).distinct())
+               CalendarEvent.desired_state == DesiredState.PRESENT, CalendarEvent.id.in_(upcoming)))
     return [_want(event, DesiredState.PRESENT) for event in list(failed)]
 
 
@@ -192,11 +192,17 @@ def _sync_once(event_id: int, token: str) -> bool:
     calendar_remote, remote_id, sent_at = calendar.remote_id, event.remote_id, event.write_sent_at
     details = details_for(event)
     event.attempts += 1
+    # From now on the calendar may hold it at the new time, and no longer at the old one.
+    _release(event, keep=(details.start, details.end) if present else None)
     if present:
         event.write_sent_at = now_utc()
+        event.written_start, event.written_end = details.start, details.end
     db.session.commit()  # no transaction stays open during the calendar's calls
     try:
         record = _write(connection, event_id, token, calendar_remote, details, remote_id, present)
+        if not present:  # gone now: readings made before still hold it, for a while
+            record["released"] = _released_now(event.released, (details.start, details.end))
+            record["released_at"] = now_utc()
         if not present and remote_id is None and sent_at is not None:
             _removal_settled(sent_at)
     except Unreachable as exc:
@@ -212,6 +218,25 @@ def _sync_once(event_id: int, token: str) -> bool:
         db.session.commit()
         raise GiveUp(exc.message) from None
     return reached(record)
+
+
+RELEASE_KEPT = timedelta(minutes=3)  # longer than any process keeps a reading of a calendar (twice FRESH)
+
+
+def _released_now(released: list | None, span: tuple[datetime, datetime]) -> list:
+    """The spans the calendar held the event at lately, with ``span`` left now."""
+    now = now_utc()
+    kept = [entry for entry in released or [] if datetime.fromisoformat(entry[2]) > now - RELEASE_KEPT]
+    return kept + [[span[0].isoformat(), span[1].isoformat(), now.isoformat()]]
+
+
+def _release(event: CalendarEvent, *, keep: tuple[datetime, datetime] | None) -> None:
+    """The time the event was last written at is left (unless it is ``keep``): remembered, so a
+    reading made before, in any process, never counts the event as busy there."""
+    was = (event.written_start, event.written_end)
+    if was[0] is None or was[1] is None or was == keep:
+        return
+    event.released, event.released_at = _released_now(event.released, (was[0], was[1])), now_utc()
 
 
 def _removal_settled(sent_at: datetime) -> None:
@@ -245,10 +270,10 @@ def _write(connection: CalendarConnection, event_id: int, token: str, calendar_r
                 return dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=written,
                             written_start=details.start, written_end=details.end)
             with_client(connection, lambda client: client.delete_event(calendar_remote, details.uid, remote_id))
-            return REMOVED
+            return dict(REMOVED)
         except Changed as exc:
             if exc.remote_id is None and not present:  # gone already: removed
-                return REMOVED
+                return dict(REMOVED)
             remote_id = exc.remote_id
     raise Unreachable("the event kept changing in the calendar while LinkTime wrote it")
 

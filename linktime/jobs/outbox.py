@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+from contextvars import ContextVar
 import secrets
 import threading
 import time
@@ -265,10 +266,14 @@ def _reads_carry_over(claim: Claim, following: Claim | None) -> bool:
             and following.payload.get(subject) == claim.payload.get(subject) is not None)
 
 
+running_job: ContextVar[int | None] = ContextVar("running_job", default=None)  # the job a handler runs for
+
+
 def _run_claimed(claim: Claim, keep_reads: bool = False) -> Outcome | None:
     """Run a claimed job and record its outcome; ``keep_reads``: the objects it loaded stay loaded
     for the next job (its twin), instead of being read again after the commit."""
     function = HANDLERS.get(claim.kind)
+    running_job.set(claim.job_id)
     kept = db.session().info.pop("linktime.kept_reads", None)  # noqa: F841  (alive while this job runs)
     try:  # no transaction is open while the handler works (the claim is committed)
         if function is None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from linktime.extensions import db
 from linktime.formatting import format_duration, format_series, format_span
-from linktime.jobs.outbox import Retry, enqueue, handler, share_read
+from linktime.jobs.outbox import Retry, enqueue, handler, running_job, share_read
 from linktime.conferencing.base import makes_meetings
 from linktime.models import Booking, DesiredState, EventType, Job, JobStatus, Meeting, MeetingStatus, now_utc
 from linktime.notifications import ics, sms
@@ -23,10 +23,17 @@ from linktime.notifications.email import Mail, MailError, build, deliver
 from linktime.urls import public_url
 
 RECIPIENTS = ("invitee", "host")
+TOLD = {"invitee": Booking.told_invitee, "host": Booking.told_host}
+# Told once per state of the booking, one after the other: a later one stands for an earlier one
+# not sent yet, and one that finds its state told already (by a notice it followed) is not sent.
+NOTICES = ("rescheduled", "link")
 
 
 def _email(booking: Booking, kind: str, recipient: str, *, new: bool = False, **extra) -> Job | None:
-    key = f"email:{booking.uid}:{kind}:{recipient}:{booking.sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}"
+    # A change notice not sent yet stands for a later one (it is written from the booking as it is
+    # when it goes): one key per booking and recipient.
+    sequence = "" if kind in NOTICES else booking.sequence
+    key = f"email:{booking.uid}:{kind}:{recipient}:{sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}"
     return enqueue("email.booking", booking_id=booking.id, kind=kind, recipient=recipient, dedupe_key=key, new=new,
                    **extra)
 
@@ -81,6 +88,18 @@ def _drop_reminders(booking: Booking, *, keep: str | None = None) -> None:
                           *([Job.dedupe_key.not_like(f"%:{keep}")] if keep else []))
         .values(status=JobStatus.DONE.value, dedupe_key=None, last_error="", updated_at=now)
         .execution_options(synchronize_session=False))
+
+
+def _earlier_notice_waiting(booking: Booking, recipient: str) -> bool:
+    """An earlier notice of this booking to this person has not finished (in any process): notices
+    to one person go one after the other, so the later one sees what the earlier told."""
+    mine = running_job.get()
+    if mine is None:
+        return False
+    return db.session.scalar(select(Job.id).where(
+        Job.kind == "email.booking", Job.status == JobStatus.PENDING, Job.id < mine,
+        Job.payload["booking_id"].as_integer() == booking.id, Job.payload["kind"].as_string().in_(NOTICES),
+        Job.payload["recipient"].as_string() == recipient).limit(1)) is not None
 
 
 def _confirmations_waiting(booking: Booking, recipients: tuple[str, ...]) -> list[Job]:
@@ -209,9 +228,15 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
         planned = datetime.fromisoformat(for_start) if for_start else booking.start
         if booking.start != planned or booking.start <= now_utc():
             return  # moved (new reminders were queued), or already begun
-    if kind == "rescheduled" and _confirmations_waiting(booking, (recipient,)):
-        raise Retry("waiting for the confirmation to go out first", at=now_utc() + timedelta(seconds=5),
-                    counts=False)
+    if kind in NOTICES:
+        if _confirmations_waiting(booking, (recipient,)):
+            raise Retry("waiting for the confirmation to go out first", at=now_utc() + timedelta(seconds=5),
+                        counts=False)
+        if _earlier_notice_waiting(booking, recipient):
+            raise Retry("an earlier notice to this person goes first", at=now_utc() + timedelta(seconds=2),
+                        counts=False)
+        if db.session.scalar(select(TOLD[recipient]).where(Booking.id == booking.id)) == booking.sequence:
+            return  # this very state was told already (by the notice this one followed)
     # A series' confirmation lists every session: read once, for what it says and what follows it.
     sessions = _series(booking) if kind == "confirmed" else []
     if kind == "confirmed" and _waiting_for_link(booking, sessions):
@@ -232,6 +257,9 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
         deliver(message)
     except MailError as exc:
         raise Retry(str(exc)) from None
+    if kind in NOTICES:  # recorded with the job's outcome
+        db.session.execute(update(Booking).where(Booking.id == booking.id).values({TOLD[recipient]: booking.sequence})
+                           .execution_options(synchronize_session=False))
     for session in linkless:
         meeting = session.meeting
         if session.link_to_follow and meeting is not None:

@@ -20,6 +20,8 @@ def upgrade():
     with op.batch_alter_table('calendar_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('written_start', linktime.models.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('written_end', linktime.models.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('released', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('released_at', linktime.models.UTCDateTime(), nullable=True))
     # Events written before: at their booking's time.
     op.execute("UPDATE calendar_events SET written_start = (SELECT start FROM bookings WHERE bookings.id = "
                "calendar_events.booking_id), written_end = (SELECT \"end\" FROM bookings WHERE bookings.id = "
@@ -28,5 +30,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('calendar_events', schema=None) as batch_op:
+        batch_op.drop_column('released_at')
+        batch_op.drop_column('released')
         batch_op.drop_column('written_end')
         batch_op.drop_column('written_start')
