@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from flask import current_app
 from markupsafe import Markup, escape
 
-from linktime.calendars.oauth import GOOGLE_SCOPES, MICROSOFT_SCOPES
+from linktime.calendars.google import SCOPES as GOOGLE_SCOPES
+from linktime.calendars.microsoft import SCOPES as MICROSOFT_SCOPES
 from linktime.conferencing.zoom.client import SCOPE_LIST as ZOOM_SCOPES
 
 ENCRYPTED = "encrypted at rest with AES-256-GCM"

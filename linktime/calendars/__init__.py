@@ -1,1 +1,2 @@
-"""Connected calendars: CalDAV now; Google and Outlook to come."""
+"""Connected calendars: each provider a folder behind the registry (registry.py); the conflict
+reader (busy.py) and the event reconciler (events.py) serve them all."""

@@ -20,13 +20,14 @@ from flask import current_app
 
 from sqlalchemy import select
 
+from linktime.conferencing.base import provider_for
 from linktime.calendars.base import CalendarError, Changed, EventDetails, Person, Unreachable, WrongPassword
 from linktime.extensions import db
 from linktime.jobs import claims
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
 from linktime.models import (
-    Booking, BookingStatus, CalendarConnection, CalendarEvent, CalendarProvider, ConnectedCalendar,
-    ConnectionStatus, DesiredState, EventStatus, Job, Location, now_utc,
+    Booking, BookingStatus, CalendarConnection, CalendarEvent, ConnectedCalendar,
+    ConnectionStatus, DesiredState, EventStatus, Job, now_utc,
 )
 from linktime.notifications import ics
 from linktime.urls import public_url
@@ -63,8 +64,9 @@ def plan_event(booking: Booking) -> list[Job | None]:
     calendar = destination(booking.host_id)
     if calendar is None:
         return []
-    if booking.location == Location.GOOGLE_MEET and calendar.connection.provider == CalendarProvider.GOOGLE:
-        return []  # its Meet conference's event is in that calendar already, with the link
+    meetings = provider_for(booking.location)
+    if meetings is not None and meetings.is_event_in(calendar.connection.provider):
+        return []  # its meeting's own event is in that calendar already, with the link (Meet in Google)
     shared = _slot_event(booking)
     if shared is not None:
         booking.calendar_event = shared

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from linktime.calendars.base import CalendarError, Unreachable, WrongPassword
 from linktime import token_renewal
+from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.models import CalendarConnection, CalendarProvider, now_utc
 
@@ -35,26 +36,6 @@ class Scope:
     purpose: str
 
 
-GOOGLE_SCOPES = (
-    Scope("openid", "Know which Google account this is"),
-    Scope("email", "See the account's email address, to show you which one is connected"),
-    Scope("https://www.googleapis.com/auth/calendar.calendarlist.readonly",
-          "See the list of your calendars, so you can choose which ones LinkTime uses"),
-    Scope("https://www.googleapis.com/auth/calendar.events.freebusy",
-          "See when you are busy in them (only the times: no titles, people or details)"),
-    Scope("https://www.googleapis.com/auth/calendar.events.owned",
-          "Add, move and delete events for your bookings in your calendars"),
-)
-GOOGLE_CALENDAR_SCOPES = "https://www.googleapis.com/auth/calendar"  # the ones a user can untick
-MICROSOFT_SCOPES = (
-    Scope("offline_access", "Stay connected without asking you again"),
-    Scope("User.Read", "See the account's email address, to show you which one is connected"),
-    Scope("Calendars.ReadWrite",
-          "See when you are busy, and add, move and delete events for your bookings "
-          "(Microsoft has no narrower permission that allows both)"),
-)
-
-
 @dataclass(frozen=True)
 class OAuthApp:
     provider: CalendarProvider
@@ -62,30 +43,27 @@ class OAuthApp:
     client_secret: str
     authorize_url: str
     token_url: str
-    revoke_url: str | None  # Microsoft has none for one grant
+    revoke_url: str | None  # None: the provider has no way to revoke one grant
     scopes: tuple[Scope, ...]
     redirect_uri: str
     extra: tuple[tuple[str, str], ...]
     sandbox: bool
     timeout: float = 10.0
+    # The scopes (by this prefix) a user can untick on the consent page; the token answer's
+    # "scope" then says which were granted. "" when consent is all or nothing.
+    withholdable: str = ""
 
 
 def app_for(provider: CalendarProvider) -> OAuthApp:
-    config = current_app.config
-    base = str(config["BASE_URL"]).rstrip("/")
-    timeout = float(config.get("CALENDAR_TIMEOUT", 10))
-    if provider is CalendarProvider.GOOGLE:
-        oauth, token = str(config["GOOGLE_OAUTH_URL"]).rstrip("/"), str(config["GOOGLE_TOKEN_URL"]).rstrip("/")
-        return OAuthApp(provider, config["GOOGLE_CLIENT_ID"], config["GOOGLE_CLIENT_SECRET"],
-                        f"{oauth}/o/oauth2/v2/auth", f"{token}/token", f"{token}/revoke", GOOGLE_SCOPES,
-                        f"{base}/integrations/google/callback",
-                        (("access_type", "offline"), ("prompt", "consent"), ("include_granted_scopes", "false")),
-                        bool(config.get("GOOGLE_SANDBOX")), timeout)
-    login = f"{str(config['MICROSOFT_LOGIN_URL']).rstrip('/')}/{config['MICROSOFT_TENANT']}/oauth2/v2.0"
-    return OAuthApp(provider, config["MICROSOFT_CLIENT_ID"], config["MICROSOFT_CLIENT_SECRET"],
-                    f"{login}/authorize", f"{login}/token", None, MICROSOFT_SCOPES,
-                    f"{base}/integrations/microsoft/callback", (("prompt", "select_account"),),
-                    bool(config.get("MICROSOFT_SANDBOX")), timeout)
+    """The provider's OAuth app, from the configuration (its folder says how)."""
+    make = kind_of(provider).oauth_app
+    if make is None:
+        raise ValueError(f"{provider.label} does not connect with OAuth")
+    return make(current_app.config)
+
+
+def callback_url(config, slug: str) -> str:
+    return f"{str(config['BASE_URL']).rstrip('/')}/integrations/{slug}/callback"
 
 
 @dataclass(frozen=True)
@@ -162,17 +140,17 @@ def finish(app: OAuthApp, *, state: str | None, code: str | None, error: str | N
         revoke(app, tokens)
         asked = "; and ".join(scope.purpose[0].lower() + scope.purpose[1:] for scope in withheld)
         raise ConsentError(f"{label} was not connected: LinkTime was not allowed to {asked}. "
-                           "Please connect again and leave every box ticked on Google's page.")
+                           f"Please connect again and leave every box ticked on {kind_of(app.provider).company}'s page.")
     return tokens, _claims(token.get("id_token"))
 
 
 def _withheld(app: OAuthApp, granted: Any) -> list[Scope]:
-    """The permissions the user unticked on the consent page (Google lets them). Google says in the
-    token answer's ``scope`` which ones were granted; an answer without it granted all."""
-    if not isinstance(granted, str) or app.provider is not CalendarProvider.GOOGLE:
+    """The permissions the user unticked on the consent page (where the provider lets them), from
+    the token answer's ``scope``; an answer without it granted all."""
+    if not isinstance(granted, str) or not app.withholdable:
         return []
     given = set(granted.split())
-    return [scope for scope in app.scopes if scope.name.startswith(GOOGLE_CALENDAR_SCOPES) and scope.name not in given]
+    return [scope for scope in app.scopes if scope.name.startswith(app.withholdable) and scope.name not in given]
 
 
 def _claims(id_token: str | None) -> dict:

@@ -190,7 +190,8 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
             keep = {k: params[k] for k in ("client_id", "response_type", "redirect_uri", "state", "scope",
                                            "code_challenge", "code_challenge_method") if k in params}
             keep["chosen"] = "1"  # the boxes below say what is granted
-            from linktime.calendars.oauth import GOOGLE_SCOPES, MICROSOFT_SCOPES
+            from linktime.calendars.google import SCOPES as GOOGLE_SCOPES
+            from linktime.calendars.microsoft import SCOPES as MICROSOFT_SCOPES
 
             words = {s.name: s.purpose for s in (*GOOGLE_SCOPES, *MICROSOFT_SCOPES)}
             # Google lets the user untick each calendar permission; Microsoft's consent is all or nothing.

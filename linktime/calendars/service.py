@@ -12,32 +12,31 @@ from linktime import audit
 from linktime.calendars import events, oauth
 from linktime.calendars.base import CalendarClient, Expired, RemoteCalendar
 from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
-from linktime.calendars.google.client import GoogleCalendar
-from linktime.calendars.microsoft.client import OutlookCalendar
+from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.jobs.outbox import run_soon
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
 
 
+def _timeout(timeout: float | None) -> float:
+    return timeout or float(current_app.config.get("CALENDAR_TIMEOUT", 10))
+
+
 def _oauth_client(provider: CalendarProvider, access_token: str, timeout: float | None = None) -> CalendarClient:
-    """The Google or Outlook client, on the configured API (the real one or the sandbox)."""
-    config = current_app.config
-    timeout = timeout or float(config.get("CALENDAR_TIMEOUT", 10))
-    if provider is CalendarProvider.GOOGLE:
-        return GoogleCalendar(config["GOOGLE_API_URL"], access_token, timeout=timeout)
-    return OutlookCalendar(config["MICROSOFT_GRAPH_URL"], access_token, timeout=timeout)
+    """The provider's client with an access token, on the configured API (the real one or the sandbox)."""
+    make = kind_of(provider).oauth_client
+    assert make is not None, provider
+    return make(current_app.config, access_token, _timeout(timeout))
 
 
 def client_for(connection: CalendarConnection, *, timeout: float | None = None, force: bool = False) -> CalendarClient:
     """The client that reaches this account, with its credentials (an OAuth token refreshed when
     it is about to expire, or when ``force``: it was just refused)."""
-    kind = connection.provider_kind
-    if kind is not CalendarProvider.CALDAV:
-        return _oauth_client(kind, oauth.access_token(connection, force=force), timeout)
-    username = connection.account.split(" at ", 1)[0]
-    return CalDAVClient(connection.server_url, username, connection.secret or "",
-                        timeout=timeout or float(current_app.config.get("CALENDAR_TIMEOUT", 10)),
-                        addresses=(connection.user.email,))
+    kind = kind_of(connection.provider_kind)
+    if kind.oauth_client is not None:
+        return _oauth_client(kind.provider, oauth.access_token(connection, force=force), timeout)
+    assert kind.password_client is not None, kind.provider
+    return kind.password_client(connection, _timeout(timeout))
 
 
 def with_client(connection: CalendarConnection, action: Callable[[CalendarClient], T]) -> T:
@@ -45,7 +44,7 @@ def with_client(connection: CalendarConnection, action: Callable[[CalendarClient
     try:
         return action(client_for(connection))
     except Expired:
-        if connection.provider_kind is CalendarProvider.CALDAV:
+        if kind_of(connection.provider_kind).oauth_client is None:
             raise
         return action(client_for(connection, force=True))
 
@@ -178,15 +177,17 @@ def choose(user: User, checked: set[int], destination: int | None) -> None:
 
 def disconnect(connection: CalendarConnection) -> bool | None:
     """Forget the account: its secret, its calendars and the choices made about them, at once,
-    and revoke LinkTime's access where the provider can (Google). Returns whether it was revoked
-    (None: the provider has no way; CalDAV and Microsoft).
+    and revoke LinkTime's access where the provider has a way. Returns whether it was revoked
+    (None: the provider has no way).
 
     LinkTime's events already written there stay (with their links); new bookings are written to
     no calendar until the host picks another destination.
     """
     revoked = None
-    if connection.provider_kind is CalendarProvider.GOOGLE:
-        revoked = oauth.revoke(oauth.app_for(CalendarProvider.GOOGLE), oauth.Tokens.from_json(connection.secret))
+    if kind_of(connection.provider_kind).oauth_app is not None:
+        app = oauth.app_for(connection.provider_kind)
+        if app.revoke_url is not None:
+            revoked = oauth.revoke(app, oauth.Tokens.from_json(connection.secret))
     user_id = connection.user_id
     label = connection.provider_kind.label
     audit.record(user_id, "calendar.disconnected",

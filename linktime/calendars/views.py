@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from linktime import throttle
-from linktime.calendars import oauth, service
+from linktime.calendars import oauth, registry, service
 from linktime.calendars.base import CalendarError
 from linktime.calendars.forms import CalDAVForm
 from linktime.models import CalendarProvider
@@ -13,20 +13,19 @@ from linktime.throttle import Limit, Throttled
 
 bp = Blueprint("calendars", __name__, url_prefix="/integrations")
 
+# The providers connected by OAuth, by the name in their fixed callback URLs (google, microsoft).
+OAUTH_SLUGS = ", ".join(kind.slug for kind in registry.oauth_kinds())
 # Each attempt reaches the address typed in: enough for typos, too few to map a network with.
 CONNECT_PER_HOST = Limit("caldav-connect", 10, 15 * 60)
 
 
-# The providers connected by OAuth, by the name in their fixed callback URL.
-OAUTH_PROVIDERS = {"google": CalendarProvider.GOOGLE, "microsoft": CalendarProvider.OUTLOOK}
-
-
 def section_context(form: CalDAVForm | None = None, error: str | None = None, notice: str | None = None) -> dict:
     cards = []
-    for name, provider in OAUTH_PROVIDERS.items():
-        app = oauth.app_for(provider)
-        cards.append(dict(name=name, provider=provider, pending=oauth.pending(provider), sandbox=app.sandbox,
-                          scopes=app.scopes, company=name.title(), setting=f"{name.upper()}_CLIENT_ID"))
+    for kind in registry.oauth_kinds():  # the providers connected by OAuth, by the name in their URLs
+        app = oauth.app_for(kind.provider)
+        cards.append(dict(name=kind.slug, provider=kind.provider, pending=oauth.pending(kind.provider),
+                          sandbox=app.sandbox, scopes=app.scopes, company=kind.company,
+                          setting=f"{kind.slug.upper()}_CLIENT_ID"))
     return dict(connections=service.connections(current_user), caldav_form=form or CalDAVForm(formdata=None),
                 caldav_error=error, calendars_notice=notice, oauth_cards=cards)
 
@@ -67,27 +66,27 @@ def connect_caldav():
 
 
 def _provider(name: str) -> CalendarProvider:
-    provider = OAUTH_PROVIDERS.get(name)
-    if provider is None:
+    kind = registry.by_slug(name)
+    if kind is None:
         abort(404)
-    return provider
+    return kind.provider
 
 
-@bp.post("/<any(google, microsoft):name>/connect")
+@bp.post(f"/<any({OAUTH_SLUGS}):name>/connect")
 @login_required
 def connect_oauth(name: str):
     """Off to the provider's consent page (its Allow / Deny)."""
     return redirect(oauth.start(oauth.app_for(_provider(name))), code=303)
 
 
-@bp.post("/<any(google, microsoft):name>/cancel")
+@bp.post(f"/<any({OAUTH_SLUGS}):name>/cancel")
 @login_required
 def cancel_oauth(name: str):
     oauth.cancel(_provider(name))
     return _done("Connecting was cancelled.")
 
 
-@bp.get("/<any(google, microsoft):name>/callback")
+@bp.get(f"/<any({OAUTH_SLUGS}):name>/callback")
 @login_required
 def callback(name: str):
     """Back from the provider's consent page: keep the account, or say why not."""
@@ -101,13 +100,12 @@ def callback(name: str):
         return redirect(url_for("accounts.integrations", _anchor="calendars"))
     flash(f"Connected {connection.account} ({', '.join(c.name for c in connection.calendars)}). "
           "Choose below which calendars are checked and which one gets new bookings.", "success")
-    if provider is CalendarProvider.GOOGLE:  # Meet links that could not be made get one now
-        from linktime.bookings.service import resume_meetings
+    from linktime.bookings.service import resume_meetings
 
-        resumed = resume_meetings([current_user.id])
-        if resumed:
-            flash(f"{resumed} upcoming booking{'s' if resumed != 1 else ''} without a meeting link "
-                  f"{'get' if resumed != 1 else 'gets'} one now; the invitees are sent the link.", "info")
+    resumed = resume_meetings([current_user.id])  # meetings made through this account (Meet) get their links
+    if resumed:
+        flash(f"{resumed} upcoming booking{'s' if resumed != 1 else ''} without a meeting link "
+              f"{'get' if resumed != 1 else 'gets'} one now; the invitees are sent the link.", "info")
     return redirect(url_for("accounts.integrations", _anchor="calendars"))
 
 
@@ -129,17 +127,16 @@ def disconnect(connection_id: int):
     connection = service.own_connection(current_user, connection_id)
     if connection is None:
         abort(404)
-    account, kind = connection.account, connection.provider_kind
+    account, kind = connection.account, registry.kind_of(connection.provider_kind)
     revoked = service.disconnect(connection)
-    secret = "app password" if kind is CalendarProvider.CALDAV else "access tokens"
-    notice = (f"{account} is disconnected: its {secret} and calendars are deleted from LinkTime. "
+    notice = (f"{account} is disconnected: its {kind.secret_name} and calendars are deleted from LinkTime. "
               "Events already written there stay; new bookings are written to no calendar of that account.")
     if revoked is True:
-        notice += " Google was told to revoke LinkTime's access."
+        notice += f" {kind.company} was told to revoke LinkTime's access."
     elif revoked is False:
-        notice += (" Google could not be reached to revoke LinkTime's access: remove LinkTime at "
-                   "myaccount.google.com/permissions.")
-    elif kind is CalendarProvider.OUTLOOK:
-        notice += (" Microsoft has no way for LinkTime to revoke its access: remove LinkTime at "
-                   "myapps.microsoft.com (work or school) or account.live.com/consent/Manage (personal).")
+        notice += (f" {kind.company} could not be reached to revoke LinkTime's access: remove LinkTime at "
+                   f"{kind.manage_access}.")
+    elif kind.manage_access:
+        notice += (f" {kind.company} has no way for LinkTime to revoke its access: remove LinkTime at "
+                   f"{kind.manage_access}.")
     return _done(notice)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from linktime.calendars.oauth import GOOGLE_SCOPES, MICROSOFT_SCOPES
+from linktime.calendars.google import SCOPES as GOOGLE_SCOPES
+from linktime.calendars.microsoft import SCOPES as MICROSOFT_SCOPES
 from linktime.conferencing.zoom.client import SCOPE_LIST
 from tests.conftest import add_event_type, add_user, make_app
 

@@ -1,1 +1,35 @@
-"""Outlook Calendar: the client (Microsoft Graph v1.0)."""
+"""Outlook Calendar: the client (Microsoft Graph v1.0, ``client.py``), its OAuth app and scopes."""
+from __future__ import annotations
+
+from linktime.calendars.oauth import OAuthApp, Scope, callback_url
+from linktime.calendars.registry import CalendarKind, register
+from linktime.models import CalendarProvider
+
+SCOPES = (
+    Scope("offline_access", "Stay connected without asking you again"),
+    Scope("User.Read", "See the account's email address, to show you which one is connected"),
+    Scope("Calendars.ReadWrite",
+          "See when you are busy, and add, move and delete events for your bookings "
+          "(Microsoft has no narrower permission that allows both)"),
+)
+
+
+def oauth_app(config) -> OAuthApp:
+    login = f"{str(config['MICROSOFT_LOGIN_URL']).rstrip('/')}/{config['MICROSOFT_TENANT']}/oauth2/v2.0"
+    return OAuthApp(CalendarProvider.OUTLOOK, config["MICROSOFT_CLIENT_ID"], config["MICROSOFT_CLIENT_SECRET"],
+                    f"{login}/authorize", f"{login}/token", None, SCOPES, callback_url(config, "microsoft"),
+                    (("prompt", "select_account"),), bool(config.get("MICROSOFT_SANDBOX")),
+                    float(config.get("CALENDAR_TIMEOUT", 10)))
+
+
+def client(config, access_token: str, timeout: float):
+    from linktime.calendars.microsoft.client import OutlookCalendar
+
+    return OutlookCalendar(config["MICROSOFT_GRAPH_URL"], access_token, timeout=timeout)
+
+
+# Microsoft has no way for an app to revoke one grant: the host removes it there.
+register(CalendarKind(CalendarProvider.OUTLOOK, slug="microsoft", company="Microsoft", oauth_app=oauth_app,
+                      oauth_client=client,
+                      manage_access="myapps.microsoft.com (work or school) or account.live.com/consent/Manage "
+                                    "(personal)"))

@@ -78,6 +78,9 @@ class GoogleMeetProvider:
     def settle_time(self) -> timedelta:
         return timedelta(seconds=2 * float(current_app.config.get("CALENDAR_TIMEOUT", 10)))
 
+    def is_event_in(self, calendar_provider: str) -> bool:
+        return calendar_provider == CalendarProvider.GOOGLE  # the conference is on an event it writes there
+
     def connection_for(self, host_id: int) -> base.Connection | None:
         connection = google_connection_for(host_id)
         return _describe(connection) if connection is not None else None

@@ -29,6 +29,9 @@ class ZoomProvider:
     def settle_time(self) -> timedelta:
         return timedelta(seconds=2 * service.settings().timeout)
 
+    def is_event_in(self, calendar_provider: str) -> bool:
+        return False
+
     def connection_for(self, host_id: int) -> base.Connection | None:
         connection = service.connection_for(host_id)
         return _describe(connection) if connection is not None else None
