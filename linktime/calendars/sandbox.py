@@ -34,7 +34,8 @@ CONSENT = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 .badge{background:#ffe08a;padding:.2rem .5rem;border-radius:.3rem;font-size:.8rem}
 button{font-size:1rem;padding:.6rem 1.4rem;margin-right:.5rem;border-radius:.4rem;border:1px solid #1a73e8;cursor:pointer}
 .allow{background:#1a73e8;color:#fff}.deny{background:#fff;color:#1a73e8}label{display:block;margin:.8rem 0 .3rem}
-input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}</style></head><body>
+input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}
+li label{display:inline;margin:0}li input[type=checkbox]{width:auto;margin-right:.4rem}</style></head><body>
 <p><span class="badge">{{ name }} sandbox</span></p>
 <h1>LinkTime wants to access your {{ name }} account</h1>
 <form method="post">{% for k, v in params.items() %}<input type="hidden" name="{{ k }}" value="{{ v }}">{% endfor %}

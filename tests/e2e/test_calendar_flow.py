@@ -151,3 +151,49 @@ def test_google_meet_from_event_type_setup_to_the_link_in_the_invitees_email(mee
     screenshot(invitee, "meet-02-confirmation")
     [email] = smtp.to("bea@example.com")
     assert f"Join Google Meet meeting: {join}" in email.get_body(("plain",)).get_content()
+
+
+def test_a_permission_unticked_on_googles_page_is_named_and_connecting_again_works(calendar_live, new_context):
+    app, server = calendar_live
+    host = new_context(timezone_id="Europe/Berlin", viewport={"width": 390, "height": 844},
+                       color_scheme="dark").new_page()
+    sign_in_page(host, server.url)
+    host.goto(f"{server.url}/settings/integrations")
+    host.locator("#google-card").get_by_role("button", name="Connect Google Calendar").click()
+    host.get_by_label("Add, move and delete events for your bookings in your calendars").uncheck()
+    screenshot(host, "calendar-06-google-consent-unticked")
+    host.get_by_role("button", name="Allow").click()
+    host.wait_for_url(re.compile("/settings/integrations"))
+    said = host.locator("main").inner_text()
+    assert "Google Calendar was not connected: LinkTime was not allowed to add, move and delete events" in said
+    assert "leave every box ticked" in said and "Not connected" in host.locator("#google-card").inner_text()
+    screenshot(host, "calendar-07-google-permission-missing")
+    host.locator("#google-card").get_by_role("button", name="Connect Google Calendar").click()
+    host.get_by_role("button", name="Allow").click()
+    host.wait_for_url(re.compile("/settings/integrations"))
+    assert "Connected host@gmail-sandbox.test" in host.locator("main").inner_text()
+
+
+def test_a_series_page_puts_every_session_in_the_calendar_with_one_click(tmp_path, sandbox, new_context):
+    for app, server in serve(tmp_path, sandbox, "none"):
+        with app.app_context():
+            from linktime.models import EventType
+
+            event_type = db.session.query(EventType).one()
+            event_type.repeat_weeks, event_type.repeat_max = 1, 4
+            db.session.commit()
+        invitee = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
+        day = a_weekday_ahead()
+        invitee.goto(f"{server.url}/ada/intro-call?date={day.isoformat()}")
+        invitee.locator(".slot-list a.slot").first.click()
+        invitee.get_by_label("Your name").fill("Bea Invitee")
+        invitee.get_by_label("Email").fill("bea@example.com")
+        invitee.get_by_label("Sessions").select_option("3")
+        invitee.get_by_role("button", name=re.compile("Confirm")).click()
+        invitee.wait_for_url(re.compile(r"/booking/"))
+        button = invitee.get_by_role("button", name="Add all 3 sessions to your calendar (.ics)")
+        with invitee.expect_download() as download:
+            button.click()
+        text = open(download.value.path(), encoding="utf-8").read()
+        assert text.count("BEGIN:VEVENT") == 3 and "METHOD:PUBLISH" in text
+        screenshot(invitee, "series-01-manage-page-all-sessions")
