@@ -61,3 +61,40 @@ def test_a_serving_process_does_not_load_alembic_and_flask_db_still_migrates(tmp
     with sqlite3.connect(tmp_path / "served.db") as connection:
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"users", "event_types", "bookings", "jobs"} <= tables
+
+
+def test_calendar_events_written_before_the_upgrade_keep_their_bookings(tmp_path):
+    """An installation of the release before: a booking with its event in the host's calendar. After
+    the upgrade the booking points at its event, which keeps the booking's invite UID and the time
+    it was written at; the downgrade gives the old shape back."""
+    from sqlalchemy import text
+
+    app = make_app(tmp_path)
+    with app.app_context():
+        db.drop_all()
+        if PG_URL:
+            _reset_postgres(app)
+        upgrade(revision="c3d8e5f1a2b4")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, name, email, username, timezone, password_hash, is_admin, created_at, "
+                "booking_seq) VALUES (1, 'Ada', 'ada@example.com', 'ada', 'UTC', 'x', true, '2026-12-01 00:00:00', 0)"))
+            connection.execute(text(
+                "INSERT INTO bookings (id, uid, host_id, title, location, location_detail, start, \"end\", "
+                "invitee_name, invitee_email, invitee_timezone, notes, status, sequence, cancel_reason, created_at, "
+                "updated_at, invitee_phone, reminder_channel, link_to_follow) VALUES (1, 'b-1', 1, 'Intro', "
+                "'none', '', '2026-12-20 10:00:00', '2026-12-20 10:30:00', 'Bea', 'bea@example.com', 'UTC', '', "
+                "'confirmed', 0, '', '2026-12-01 00:00:00', '2026-12-01 00:00:00', '', '', false)"))
+            connection.execute(text(
+                "INSERT INTO calendar_events (id, booking_id, host_id, status, desired_state, desired_revision, "
+                "synced_revision, last_error, attempts, updated_at) VALUES (7, 1, 1, 'written', 'present', 1, 1, '', "
+                "1, '2026-12-01 00:00:00')"))
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT calendar_event_id FROM bookings")).scalar() == 7
+            uid, start = connection.execute(text("SELECT uid, written_start FROM calendar_events")).one()
+            assert uid == "b-1@linktime" and str(start).startswith("2026-12-20 10:00")
+        downgrade(revision="c3d8e5f1a2b4")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT booking_id FROM calendar_events")).scalar() == 1
+        db.engine.dispose()

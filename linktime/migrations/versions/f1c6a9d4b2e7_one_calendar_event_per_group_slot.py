@@ -17,13 +17,12 @@ depends_on = None
 
 
 def upgrade():
+    # Columns and data first; the foreign key from bookings last, so that rebuilding
+    # calendar_events (SQLite) never deletes a row that bookings point at (ON DELETE SET NULL).
     with op.batch_alter_table('calendar_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('uid', sa.String(length=80), nullable=True))
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('calendar_event_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_bookings_calendar_event_id'), ['calendar_event_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_bookings_calendar_event_id_calendar_events'), 'calendar_events',
-                                    ['calendar_event_id'], ['id'], ondelete='SET NULL')
     op.execute("UPDATE calendar_events SET uid = (SELECT bookings.uid FROM bookings "
                "WHERE bookings.id = calendar_events.booking_id) || '@linktime'")
     op.execute("UPDATE bookings SET calendar_event_id = (SELECT calendar_events.id FROM calendar_events "
@@ -34,6 +33,10 @@ def upgrade():
         batch_op.drop_constraint('uq_calendar_events_booking_id', type_='unique')
         batch_op.drop_constraint('fk_calendar_events_booking_id_bookings', type_='foreignkey')
         batch_op.drop_column('booking_id')
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bookings_calendar_event_id'), ['calendar_event_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_bookings_calendar_event_id_calendar_events'), 'calendar_events',
+                                    ['calendar_event_id'], ['id'], ondelete='SET NULL')
 
 
 def downgrade():
@@ -41,6 +44,10 @@ def downgrade():
         batch_op.add_column(sa.Column('booking_id', sa.Integer(), nullable=True))
     op.execute("UPDATE calendar_events SET booking_id = (SELECT MIN(bookings.id) FROM bookings "
                "WHERE bookings.calendar_event_id = calendar_events.id)")
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_bookings_calendar_event_id_calendar_events'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_bookings_calendar_event_id'))
+        batch_op.drop_column('calendar_event_id')
     op.execute("DELETE FROM calendar_events WHERE booking_id IS NULL")
     with op.batch_alter_table('calendar_events', schema=None) as batch_op:
         batch_op.alter_column('booking_id', existing_type=sa.Integer(), nullable=False)
@@ -49,7 +56,3 @@ def downgrade():
                                     ondelete='CASCADE')
         batch_op.drop_constraint(batch_op.f('uq_calendar_events_uid'), type_='unique')
         batch_op.drop_column('uid')
-    with op.batch_alter_table('bookings', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_bookings_calendar_event_id_calendar_events'), type_='foreignkey')
-        batch_op.drop_index(batch_op.f('ix_bookings_calendar_event_id'))
-        batch_op.drop_column('calendar_event_id')
