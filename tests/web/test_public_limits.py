@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from linktime.extensions import db
 from linktime.jobs.outbox import wait_for_background
-from linktime.models import Booking, EventType, MeetingStatus
+from linktime.models import Booking, MeetingStatus
 from tests.conftest import add_event_type, add_user, book_form, close_app, connect_zoom, make_app
 
 PATH = "/ada/intro-call/book"

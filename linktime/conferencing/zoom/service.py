@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Callable, TypeVar
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 
 from linktime import audit, token_renewal
 from linktime.conferencing import base
