@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from linktime import audit
 from linktime.calendars.base import BusyTime
 from linktime.calendars import events
-from linktime.calendars.busy import BOOKING_AGE, FRESH, outside_busy, renew
+from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, outside_busy, renew
 from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db
@@ -121,7 +121,7 @@ def _own_events(host_id: int, since: datetime, until: datetime) -> list[tuple[da
     it was last written and at its booking's time (a write may be on its way), and where an event
     was before a move or removal of the last two reading lifetimes."""
     event = CalendarEvent
-    recently = now_utc() - 2 * FRESH  # a reading kept by any process was made after this
+    recently = now_utc() - READINGS_OUTLIVE  # a reading kept by any process was made after this
     rows = db.session.execute(
         select(event.status, event.written_start, event.written_end, Booking.start, Booking.end, event.released)
         .join(Booking, Booking.calendar_event_id == event.id)

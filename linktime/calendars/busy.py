@@ -37,6 +37,9 @@ from linktime.models import CalendarConnection, ConnectedCalendar, ConnectionSta
 log = logging.getLogger(__name__)
 
 FRESH = timedelta(seconds=60)  # how long a reading is used
+# Every reading any process still uses was made within this: where LinkTime's own events were
+# before a move or removal is remembered this long, so no such reading counts them as busy.
+READINGS_OUTLIVE = 2 * FRESH
 BOOKING_AGE = timedelta(seconds=10)  # how old a reading a booking may use (a burst of bookings shares one)
 PAGE_WAIT = 5.0  # seconds a page waits for all its calendars together
 CAPACITY = 4096  # readings kept per process (calendar × window), least recently used out first

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from linktime.conferencing.base import provider_for
 from linktime.calendars.base import CalendarError, Changed, EventDetails, Person, Unreachable, WrongPassword
+from linktime.calendars.busy import READINGS_OUTLIVE
 from linktime.extensions import db
 from linktime.jobs import claims
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
@@ -222,13 +223,10 @@ def _sync_once(event_id: int, token: str) -> bool:
     return reached(record)
 
 
-RELEASE_KEPT = timedelta(minutes=3)  # longer than any process keeps a reading of a calendar (twice FRESH)
-
-
 def _released_now(released: list | None, span: tuple[datetime, datetime]) -> list:
     """The spans the calendar held the event at lately, with ``span`` left now."""
     now = now_utc()
-    kept = [entry for entry in released or [] if datetime.fromisoformat(entry[2]) > now - RELEASE_KEPT]
+    kept = [entry for entry in released or [] if datetime.fromisoformat(entry[2]) > now - READINGS_OUTLIVE]
     return kept + [[span[0].isoformat(), span[1].isoformat(), now.isoformat()]]
 
 

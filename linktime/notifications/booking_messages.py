@@ -96,8 +96,10 @@ def _earlier_notice_waiting(booking: Booking, recipient: str) -> bool:
     mine = running_job.get()
     if mine is None:
         return False
+    # A notice job holds its key, or gave it up to a later one while a runner held it.
+    own = or_(Job.dedupe_key.like(f"email:{booking.uid}:%"), Job.dedupe_key.is_(None))
     return db.session.scalar(select(Job.id).where(
-        Job.kind == "email.booking", Job.status == JobStatus.PENDING, Job.id < mine,
+        Job.kind == "email.booking", Job.status == JobStatus.PENDING, Job.id < mine, own,
         Job.payload["booking_id"].as_integer() == booking.id, Job.payload["kind"].as_string().in_(NOTICES),
         Job.payload["recipient"].as_string() == recipient).limit(1)) is not None
 
