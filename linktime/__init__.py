@@ -72,8 +72,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from linktime import models
     from linktime.calendars import events  # noqa: F401  (registers its background jobs)
     from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
-    from linktime.conferencing.google_meet import adapter as _meet  # noqa: F401  (registers Google Meet)
-    from linktime.conferencing.zoom import adapter  # noqa: F401  (registers Zoom as a provider)
+    # Each conferencing provider registers itself; they are listed (cards, privacy) in this order.
+    from linktime.conferencing.zoom import adapter  # noqa: F401
+    from linktime.conferencing.google_meet import adapter as _meet  # noqa: F401
     from linktime.notifications import email  # noqa: F401  (registers its background jobs)
     from linktime.accounts import bp as accounts_bp
     from linktime.admin import bp as admin_bp
@@ -102,10 +103,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # Last: it owns the catch-all /<username>/<slug> public URLs.
     app.register_blueprint(bookings_bp)
     register_template_helpers(app)
-    from linktime.conferencing.base import link_promised, makes_meetings
+    from linktime.conferencing.base import PROVIDERS, display_id as meeting_display_id, link_promised, makes_meetings
     from linktime.privacy import support_contact
 
     app.add_template_global(makes_meetings)
+    app.add_template_global(meeting_display_id, "meeting_display_id")
+    app.add_template_global([location.value for location in PROVIDERS], "meeting_locations")
+    app.add_template_filter(lambda kind: models.Location(kind).label, "location_label")
     app.add_template_global(support_contact)
     from linktime.bookings.views import embedded
 
@@ -113,6 +117,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.add_template_global(link_promised)
     app.add_template_global(models.MeetingStatus)
     app.add_template_global(models.DesiredState)
+    app.add_template_global(models.EventStatus)
     register_error_pages(app)
     register_cli(app)
     start_scheduler(app)

@@ -399,6 +399,10 @@ class RenewableGrant:
     token_version: Mapped[int] = mapped_column(default=0)
     refresh_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def needs_attention(self) -> bool:
+        return self.status == ConnectionStatus.NEEDS_ATTENTION
+
 
 class ZoomConnection(RenewableGrant, db.Model):
     """A Zoom account connected by a host (``user_id``) or for the whole team (``user_id`` NULL).
@@ -433,10 +437,6 @@ class ZoomConnection(RenewableGrant, db.Model):
     @property
     def is_workspace(self) -> bool:
         return self.user_id is None
-
-    @property
-    def needs_attention(self) -> bool:
-        return self.status == ConnectionStatus.NEEDS_ATTENTION
 
 
 class ZoomAuthorization(db.Model):
@@ -476,15 +476,16 @@ class Meeting(db.Model):
     """
 
     __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_account", "provider", "account_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uid)
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(20), default=Location.ZOOM.value)
-    connection_id: Mapped[int | None] = mapped_column(ForeignKey("zoom_connections.id", ondelete="SET NULL"))
-    # Google Meet: the Google account the conference is made on (its calendar connection).
-    calendar_connection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("calendar_connections.id", ondelete="SET NULL"))
+    # The account the meeting is made on: its id in the provider's own table of accounts (the
+    # provider says which; see conferencing/base.py). No foreign key can span those tables, so the
+    # provider clears it when an account row goes, and ``account_ref`` guards against a reused id.
+    account_id: Mapped[int | None] = mapped_column()
     # The provider's id of that account: after a disconnect, the same account connected again
     # takes its meetings back (to move or delete them); another account does not.
     account_ref: Mapped[str | None] = mapped_column(String(254))
@@ -512,7 +513,6 @@ class Meeting(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
-    connection: Mapped[ZoomConnection | None] = relationship()
     bookings: Mapped[list[Booking]] = relationship(back_populates="meeting")
 
     join_url = sealed("join_url_enc", "The join link invitees use.")
@@ -521,25 +521,6 @@ class Meeting(db.Model):
     @property
     def provider_kind(self) -> Location:
         return Location(self.provider)
-
-    @property
-    def account_id(self) -> int | None:
-        """The id of the account the meeting is made on, in its provider's table."""
-        return self.calendar_connection_id if self.provider == Location.GOOGLE_MEET else self.connection_id
-
-    @account_id.setter
-    def account_id(self, value: int | None) -> None:
-        if self.provider == Location.GOOGLE_MEET:
-            self.calendar_connection_id = value
-        else:
-            self.connection_id = value
-
-    @property
-    def display_id(self) -> str:
-        """The meeting's id as people read it: Zoom's number, or Meet's code (abc-defg-hij)."""
-        if self.provider == Location.GOOGLE_MEET:
-            return (self.join_url or "").rstrip("/").rsplit("/", 1)[-1]
-        return self.external_id or ""
 
     @property
     def is_created(self) -> bool:

@@ -284,22 +284,19 @@ def change_password():
 @bp.get("/settings/integrations")
 @login_required
 def integrations():
-    """List integrations by category, with Zoom's and the calendars' status and the recent activity."""
+    """List integrations by category, with each one's status and the recent activity."""
     return integrations_page()
 
 
 def integrations_page(calendars: dict | None = None) -> str:
     from linktime.audit import recent
     from linktime.calendars.views import section_context
-    from linktime.conferencing.google_meet.adapter import google_connection_for
-    from linktime.conferencing.zoom.views import card_context
+    from linktime.conferencing.base import PROVIDERS
 
     return render_template(
         "accounts/integrations.html",
-        zoom_personal=card_context(False),
-        zoom_workspace=card_context(True) if current_user.is_admin else None,
+        conferencing_cards=[card for provider in PROVIDERS.values() for card in provider.cards(current_user)],
         activity=recent(current_user.id),
-        meet_account=google_connection_for(current_user.id),
         **(calendars or section_context()),
     )
 

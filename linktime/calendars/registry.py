@@ -13,9 +13,10 @@ from linktime.models import CalendarProvider
 if TYPE_CHECKING:
     from flask import Config
 
-    from linktime.calendars.base import CalendarClient
+    from linktime.calendars.base import CalendarClient, RemoteCalendar
     from linktime.calendars.oauth import OAuthApp
     from linktime.models import CalendarConnection
+    from linktime.privacy import Integration
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,13 @@ class CalendarKind:
     oauth_client: Callable[[Config, str, float], CalendarClient] | None = None
     # The others: the client made from the connection (its username and password).
     password_client: Callable[[CalendarConnection, float], CalendarClient] | None = None
+    # …and how an account is checked before it is kept: (url, username, password) → (account's
+    # name, server address, its calendars), or a CalendarError in the host's words.
+    password_discover: Callable[[str, str, str], tuple[str, str, list[RemoteCalendar]]] | None = None
     # Where the host removes LinkTime's access by hand (when revoking did not happen, or cannot).
     manage_access: str = ""
     secret_name: str = "access tokens"  # what Disconnect deletes, in words
+    privacy: Integration | None = None  # what it reads, stores and never touches (Data & privacy)
 
 
 _kinds: dict[CalendarProvider, CalendarKind] = {}
@@ -46,6 +51,11 @@ def kind_of(provider: CalendarProvider) -> CalendarKind:
     return _kinds[provider]
 
 
+def all_kinds() -> list[CalendarKind]:
+    _load()
+    return list(_kinds.values())
+
+
 def oauth_kinds() -> list[CalendarKind]:
     """The providers connected by OAuth, in the order their cards are shown."""
     _load()
@@ -57,6 +67,6 @@ def by_slug(slug: str) -> CalendarKind | None:
 
 
 def _load() -> None:
-    import linktime.calendars.caldav  # noqa: F401  (each registers itself)
-    import linktime.calendars.google  # noqa: F401
+    import linktime.calendars.google  # noqa: F401  (each registers itself, in the order shown)
     import linktime.calendars.microsoft  # noqa: F401
+    import linktime.calendars.caldav  # noqa: F401

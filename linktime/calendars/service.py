@@ -3,15 +3,13 @@ and the one that new bookings are written into."""
 from __future__ import annotations
 
 from typing import Callable, TypeVar
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
 
 from linktime import audit
 from linktime.calendars import events, oauth
-from linktime.calendars.base import CalendarClient, Expired, RemoteCalendar
-from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
+from linktime.calendars.base import CalendarClient, Expired, NotCalDAV, RemoteCalendar
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.jobs.outbox import run_soon
@@ -113,32 +111,24 @@ def own_connection(user: User, connection_id: int) -> CalendarConnection | None:
     return connection if connection is not None and connection.user_id == user.id else None
 
 
-def connect_caldav(user: User, url: str, username: str, password: str) -> CalendarConnection:
-    """Check the account (its calendars are found, or CalDAVError says why) and keep it.
+def connect_with_password(user: User, provider: CalendarProvider, url: str, username: str,
+                          password: str) -> CalendarConnection:
+    """Check the account (its calendars are found, or a CalendarError says why) and keep it.
 
     Every calendar found is checked for conflicts; the first becomes the destination of new
     bookings when the host has none yet. The host changes both on the integrations page. The same
     account connected again (a new app password) keeps the choices made about its calendars.
     """
-    url, username = url.strip(), username.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CalDAVError("Enter the server's address, starting with https:// (for example https://cloud.example.com).")
-    if not username or not password:
-        raise CalDAVError("Enter the username and the app password the server gave you.")
-    if len(url) > 2000 or len(username) > 200 or len(password) > 1000:
-        raise CalDAVError("That address, username or password is too long.")
-    found = CalDAVClient(url, username, password).discover()
-    if not found:
-        raise NotCalDAV(f"{parts.netloc} has no calendars for events in this account.")
-    account = f"{username} at {parts.netloc}"
+    discover = kind_of(provider).password_discover
+    assert discover is not None, provider
+    account, server_url, found = discover(url.strip(), username.strip(), password)
     connection = db.session.scalar(select(CalendarConnection).where(
-        CalendarConnection.user_id == user.id, CalendarConnection.provider == CalendarProvider.CALDAV.value,
+        CalendarConnection.user_id == user.id, CalendarConnection.provider == provider.value,
         CalendarConnection.account == account))
     if connection is None:
-        connection = CalendarConnection(user_id=user.id, provider=CalendarProvider.CALDAV.value, account=account)
+        connection = CalendarConnection(user_id=user.id, provider=provider.value, account=account)
         db.session.add(connection)
-    connection.server_url, connection.secret = url, password
+    connection.server_url, connection.secret = server_url, password
     _connected(user, connection, found)
     return connection
 

@@ -27,7 +27,10 @@ def section_context(form: CalDAVForm | None = None, error: str | None = None, no
                           sandbox=app.sandbox, scopes=app.scopes, company=kind.company,
                           setting=f"{kind.slug.upper()}_CLIENT_ID"))
     return dict(connections=service.connections(current_user), caldav_form=form or CalDAVForm(formdata=None),
-                caldav_error=error, calendars_notice=notice, oauth_cards=cards)
+                caldav_error=error, calendars_notice=notice, oauth_cards=cards,
+                # the secrets a host types in (an app password), by provider: "connect again with a new …"
+                typed_secrets={kind.provider.value: kind.secret_name for kind in registry.all_kinds()
+                               if kind.password_client is not None})
 
 
 def _section(status: int = 200, **context):
@@ -55,7 +58,8 @@ def connect_caldav():
         return _section(422, form=form)
     try:
         throttle.hit(CONNECT_PER_HOST, str(current_user.id))
-        connection = service.connect_caldav(current_user, form.url.data, form.username.data, form.password.data)
+        connection = service.connect_with_password(current_user, CalendarProvider.CALDAV, form.url.data,
+                                                   form.username.data, form.password.data)
     except Throttled as exc:
         return _section(429, form=form, error=exc.message("connection attempts"))
     except CalendarError as exc:

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from linktime.models import Location
+from sqlalchemy import event, update
+
+from linktime.models import Location, Meeting
+from linktime.privacy import Integration
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,21 @@ class Refused(ProviderError):
 
 class ConferencingProvider(Protocol):
     location: Location
+    # The table of the accounts its meetings are made on: a meeting names one as
+    # (provider, account id), so a deleted account row is let go of here (see register).
+    account_model: type
+    privacy: Integration | None  # what it reads, stores and never touches (Data & privacy)
+    # What the host connects to get its links, and where on Settings → Integrations (a fragment).
+    connect_what: str
+    connect_where: str
+
+    def cards(self, user: Any) -> list[tuple[str, dict[str, Any]]]:
+        """Its status cards on Settings → Integrations: (template, what it shows) each."""
+        ...
+
+    def display_id(self, external_id: str, join_url: str) -> str:
+        """The meeting's id as people read it (Zoom's number, Meet's code)."""
+        ...
 
     def settle_time(self) -> timedelta:
         """How long after an uncertain create the provider may still be acting on it: absence is
@@ -125,7 +143,17 @@ PROVIDERS: dict[Location, ConferencingProvider] = {}
 
 
 def register(provider: ConferencingProvider) -> ConferencingProvider:
+    """Make the provider's meetings reachable by its location, and let go of an account when its
+    row is deleted (Disconnect, a replaced account): its meetings keep their links and account
+    ref, and come back to it if the same account is connected again (meetings.reattach)."""
     PROVIDERS[provider.location] = provider
+    location = provider.location.value
+
+    def let_go(_mapper: Any, connection: Any, account: Any) -> None:
+        connection.execute(update(Meeting).where(Meeting.provider == location, Meeting.account_id == account.id)
+                           .values(account_id=None))
+
+    event.listen(provider.account_model, "after_delete", let_go)
     return provider
 
 
@@ -135,6 +163,14 @@ def provider_for(location: str | Location) -> ConferencingProvider | None:
         return PROVIDERS.get(Location(location))
     except ValueError:
         return None
+
+
+def display_id(meeting: Meeting) -> str:
+    """The meeting's id as people read it, in pages, messages and invites."""
+    provider = provider_for(meeting.provider)
+    if provider is None or not meeting.external_id:
+        return ""
+    return provider.display_id(meeting.external_id, meeting.join_url or "")
 
 
 def makes_meetings(location: str | Location) -> bool:

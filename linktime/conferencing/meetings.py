@@ -95,7 +95,7 @@ def _overlap_warning(meeting: Meeting, connection: base.Connection) -> str:
         return ""
     other = db.session.scalar(
         select(Meeting.id).where(
-            Meeting.connection_id == connection.id, Meeting.id != meeting.id,
+            Meeting.provider == meeting.provider, Meeting.account_id == connection.id, Meeting.id != meeting.id,
             Meeting.desired_state == DesiredState.PRESENT,
             Meeting.status.in_([MeetingStatus.PENDING, MeetingStatus.CREATED]),
             Meeting.start < meeting.end, Meeting.end > meeting.start,
@@ -186,13 +186,18 @@ def _attach(meeting: Meeting, connection: base.Connection | None) -> None:
     meeting.account_ref = connection.ref if connection else None
 
 
+def _account(provider: base.ConferencingProvider, meeting: Meeting) -> base.Connection | None:
+    """The account the meeting is on, while it is the same account (an id can be reused)."""
+    connection = provider.connection(meeting.account_id) if meeting.account_id else None
+    return connection if connection is not None and connection.ref == meeting.account_ref else None
+
+
 def reattach(host_id: int) -> list[Job | None]:
     """Under the host lock, after a (re)connect: meetings made on an account that is connected
     again come back to it, and what they missed meanwhile (a move, a cancel) is done now."""
     jobs: list[Job | None] = []
     waiting = db.session.scalars(select(Meeting).where(
-        Meeting.host_id == host_id, Meeting.account_ref.is_not(None),
-        Meeting.connection_id.is_(None), Meeting.calendar_connection_id.is_(None),
+        Meeting.host_id == host_id, Meeting.account_ref.is_not(None), Meeting.account_id.is_(None),
         or_(Meeting.end > now_utc(), Meeting.synced_revision < Meeting.desired_revision)))
     connections: dict[str, base.Connection | None] = {}
     for meeting in list(waiting):
@@ -279,7 +284,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
     host_zone = db.session.get(User, meeting.host_id).timezone
     revision, state, reached = meeting.desired_revision, meeting.desired_state, meeting.synced_revision
     details = _details(meeting, host_zone)
-    connection = provider.connection(meeting.account_id) if meeting.account_id else None
+    connection = _account(provider, meeting)
     external_id, sent_at = meeting.external_id, meeting.create_sent_at
     meeting.attempts += 1
     db.session.commit()  # no transaction stays open during the provider's calls

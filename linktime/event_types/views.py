@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import escape
 
-from linktime.conferencing.base import PROVIDERS, link_promised
+from linktime.conferencing.base import PROVIDERS, ConferencingProvider, link_promised
 from linktime.event_types import bp, service
 from linktime.event_types.forms import EventTypeForm
 from linktime.models import EventType
@@ -14,12 +14,10 @@ from linktime.ownership import own_or_404
 from linktime.urls import public_url
 
 
-CONNECT = {"zoom": "Zoom", "google_meet": "Google Calendar (Meet links are made through it)"}
-
-
-def linkless() -> dict[str, str]:
-    """The meeting locations the host cannot get links for yet (not connected), by location."""
-    return {location.value: location.label for location in PROVIDERS
+def linkless() -> dict[str, ConferencingProvider]:
+    """The meeting locations the host cannot get links for yet (not connected): their providers
+    say what to connect, and where."""
+    return {location.value: provider for location, provider in PROVIDERS.items()
             if not link_promised(location, current_user.id)}
 
 
@@ -62,8 +60,9 @@ def _edit_page(form: EventTypeForm, event_type: EventType | None):
             flash(f"“{saved.title}” saved. Its booking link: {saved.public_url}", "success")
             missing = linkless().get(saved.location)
             if missing:
-                flash(f"{missing} is not connected, so bookings of “{saved.title}” get no {missing} link: their "
-                      f"page says the host will send it. Connect {CONNECT[saved.location]} in Settings → "
+                label = missing.location.label
+                flash(f"{label} is not connected, so bookings of “{saved.title}” get no {label} link: their "
+                      f"page says the host will send it. Connect {missing.connect_what} in Settings → "
                       "Integrations.", "error")
             return redirect(url_for("event_types.index"))
     status = 422 if form.errors else 200

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from icalendar import Calendar, Event, vCalAddress
 
 from linktime.calendars.base import EventDetails
-from linktime.conferencing.base import makes_meetings
+from linktime.conferencing.base import display_id, makes_meetings
 from linktime.models import Booking, Location, MeetingStatus, now_utc
 
 
@@ -35,7 +35,6 @@ def where(booking: Booking) -> str:
             return f"{booking.location_kind.label} (the host will send the link)"
         return f"{booking.location_kind.label} (the link follows by email)"
     return {
-        Location.GOOGLE_MEET: Location.GOOGLE_MEET.label,
         Location.IN_PERSON: booking.location_detail,
         Location.PHONE: f"{Location.PHONE.label} {booking.location_detail}".strip(),
         Location.CUSTOM_LINK: booking.location_detail,
@@ -48,7 +47,7 @@ def description(booking: Booking, *, manage: str | None = None) -> str:
     link = join_url(booking)
     if link:
         meeting = booking.meeting
-        lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {meeting.display_id}"]
+        lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {display_id(meeting)}"]
         if meeting.password:
             lines.append(f"Passcode: {meeting.password}")
     elif where(booking):

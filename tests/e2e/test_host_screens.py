@@ -97,6 +97,12 @@ def test_the_event_type_form_shows_what_the_location_needs_and_hours_as_times(li
     assert not detail.is_visible()
     warning = page.locator(".flash-warning", has_text="Connect Zoom")
     assert warning.is_visible()  # Zoom is not connected: said where it applies, as advice
+    assert page.get_by_text("With Zoom or Google Meet, every booking gets its own meeting link").is_visible()
+    page.get_by_label("Location", exact=True).select_option("google_meet")
+    meet = page.locator(".flash-warning", has_text="Connect Google Calendar")
+    assert meet.is_visible() and not warning.is_visible()  # Meet links are made through Google Calendar
+    assert meet.get_by_role("link").get_attribute("href").endswith("/settings/integrations#calendars")
+    screenshot(page, f"event-type-form-meet-{width}")
     page.get_by_label("Location", exact=True).select_option("in_person")
     assert not warning.is_visible()
     page.get_by_label("Address").fill("1 Main Street")

@@ -24,7 +24,8 @@ from linktime.calendars.caldav.client import CalDAVClient
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import (
-    AuditEvent, Booking, CalendarConnection, CalendarEvent, ConnectedCalendar, EventStatus, MeetingStatus, User,
+    AuditEvent, Booking, CalendarConnection, CalendarEvent, CalendarProvider, ConnectedCalendar, EventStatus,
+    MeetingStatus, User,
 )
 from linktime.notifications import ics
 from tests.conftest import RADICALE_PASSWORD, add_event_type, add_user, book_form, connect_zoom
@@ -71,7 +72,7 @@ def ada(app, calendars, clock):
     with app.app_context():
         host = add_user("ada")
         add_event_type(host)
-        connection = service.connect_caldav(host, calendars, "ada", RADICALE_PASSWORD)
+        connection = service.connect_with_password(host, CalendarProvider.CALDAV, calendars, "ada", RADICALE_PASSWORD)
         ids = {c.name: c.id for c in connection.calendars}
         service.choose(host, {ids["Work"]}, ids["Home"])
     client = app.test_client()
@@ -134,7 +135,7 @@ def zoom_host_writing_to_home(app, calendars, *, checked: bool):
     with app.app_context():
         host = add_user("ada")
         add_event_type(host, location="zoom")
-        connection = service.connect_caldav(host, calendars, "ada", RADICALE_PASSWORD)
+        connection = service.connect_with_password(host, CalendarProvider.CALDAV, calendars, "ada", RADICALE_PASSWORD)
         home = next(c for c in connection.calendars if c.name == "Home")
         service.choose(host, {home.id} if checked else set(), home.id)
     client = app.test_client()
@@ -181,7 +182,7 @@ def group_slots_written_home(app, radicale: str) -> None:
     with app.app_context():
         host = add_user("ada")
         add_event_type(host, seats=3)
-        connection = service.connect_caldav(host, radicale, "ada", RADICALE_PASSWORD)
+        connection = service.connect_with_password(host, CalendarProvider.CALDAV, radicale, "ada", RADICALE_PASSWORD)
         home = next(c for c in connection.calendars if c.name == "Home")
         service.choose(host, {home.id}, home.id)
 
@@ -436,7 +437,7 @@ def test_a_flood_of_connect_attempts_is_stopped(app, calendars, auth):
 
 def test_another_hosts_calendars_cannot_be_touched(app, calendars, auth):
     with app.app_context():
-        ada_connection = service.connect_caldav(add_user("ada"), calendars, "ada", RADICALE_PASSWORD)
+        ada_connection = service.connect_with_password(add_user("ada"), CalendarProvider.CALDAV, calendars, "ada", RADICALE_PASSWORD)
         ada_ids = [c.id for c in ada_connection.calendars]
         connection_id = ada_connection.id
         add_user("bob", admin=False)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from linktime.calendars import service
 from linktime.calendars.caldav.client import CalDAVError, WrongPassword
 from linktime.extensions import db
-from linktime.models import CalendarConnection, ConnectedCalendar
+from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar
 from tests.conftest import RADICALE_PASSWORD, add_user
 
 
@@ -20,7 +20,7 @@ def stored() -> tuple[int, int]:
 def test_an_account_is_kept_with_its_calendars_and_its_password_sealed(app, radicale):
     with app.app_context():
         ada = add_user("ada")
-        connection = service.connect_caldav(ada, radicale, "ada", RADICALE_PASSWORD)
+        connection = service.connect_with_password(ada, CalendarProvider.CALDAV, radicale, "ada", RADICALE_PASSWORD)
         assert connection.account == f"ada at {radicale.removeprefix('http://')}"
         assert sorted(c.name for c in connection.calendars) == ["Home", "Work"]
         assert all(c.check_conflicts for c in connection.calendars)
@@ -30,7 +30,7 @@ def test_an_account_is_kept_with_its_calendars_and_its_password_sealed(app, radi
         # the choices made about its calendars kept.
         work = next(c for c in connection.calendars if c.name == "Work")
         service.choose(ada, {work.id}, work.id)
-        again = service.connect_caldav(ada, radicale + "/", "ada", RADICALE_PASSWORD)
+        again = service.connect_with_password(ada, CalendarProvider.CALDAV, radicale + "/", "ada", RADICALE_PASSWORD)
         assert again.id == connection.id and stored() == (1, 2)
         assert [(c.name, c.check_conflicts, c.is_destination) for c in again.calendars] == [
             ("Home", False, False), ("Work", True, True)]
@@ -47,13 +47,13 @@ def test_nothing_is_kept_when_the_account_cannot_be_used(app, radicale, url, use
     with app.app_context():
         ada = add_user("ada")
         with pytest.raises(error, match=message):
-            service.connect_caldav(ada, url or radicale, username, password)
+            service.connect_with_password(ada, CalendarProvider.CALDAV, url or radicale, username, password)
         assert stored() == (0, 0)
 
 
 def test_disconnect_forgets_the_account_and_its_calendars_at_once(app, radicale):
     with app.app_context():
-        connection = service.connect_caldav(add_user("ada"), radicale, "ada", RADICALE_PASSWORD)
+        connection = service.connect_with_password(add_user("ada"), CalendarProvider.CALDAV, radicale, "ada", RADICALE_PASSWORD)
         assert stored() == (1, 2)
         service.disconnect(connection)
         assert stored() == (0, 0)

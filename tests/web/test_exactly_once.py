@@ -221,6 +221,31 @@ def test_another_zoom_account_does_not_take_over_the_old_accounts_meetings(ada, 
     assert [m["id"] for m in live_meetings(sandbox)] == [int(made.external_id)]  # no second meeting
 
 
+def test_a_meeting_names_its_account_by_provider_and_account_and_never_follows_a_reused_id(
+        ada, mail_app, sandbox, smtp, clock):
+    book(mail_app)
+    made = the_meeting(mail_app)
+    assert (made.provider, made.account_id) == ("zoom", connection_ids(mail_app)[0]) and made.account_ref
+    ada.post("/integrations/zoom/disconnect", data={"workspace": "0"})
+    let_go = the_meeting(mail_app)
+    assert let_go.account_id is None and let_go.account_ref == made.account_ref  # waits for that account
+
+    connect_zoom(ada, email="someone.else@zoom-sandbox.test")
+    [new_row] = connection_ids(mail_app)
+    with mail_app.app_context():  # a database that hands the new account the old row's id
+        db.session.get(Meeting, made.id).account_id = new_row
+        db.session.commit()
+    token = the_booking(mail_app).link_token
+    reschedule(mail_app, token)
+    settle(mail_app, clock)
+    cancel(mail_app, token)
+    settle(mail_app, clock)
+    # nothing was sent to the other account in the old meeting's name: it is still at Zoom, as told
+    assert calls(sandbox, "PATCH", "/v2/meetings") == 0 and calls(sandbox, "DELETE", "/v2/meetings") == 0
+    assert [m["id"] for m in live_meetings(sandbox)] == [int(made.external_id)]
+    assert "left on the Zoom account" in the_meeting(mail_app).last_error
+
+
 # ---------------------------------------------------------------- a runner past its lease
 
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from linktime.conferencing.base import display_id
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, CalendarConnection, CalendarEvent, Meeting, MeetingStatus
@@ -76,7 +77,8 @@ def test_a_meet_link_per_booking_everywhere_a_zoom_link_goes(meet_app, ada, sand
     with meet_app.app_context():
         meeting = db.session.scalar(select(Meeting))
         assert meeting.status == MeetingStatus.CREATED and MEET.fullmatch(meeting.join_url)
-        link, code = meeting.join_url, meeting.display_id
+        link, code = meeting.join_url, display_id(meeting)
+        assert code and link.endswith("/" + code)
         # the Meet's own event is the booking's event in the host's Google calendar: no second one
         assert db.session.scalar(select(func.count(CalendarEvent.id))) == 0
     [event] = meet_events(sandbox)

@@ -63,10 +63,11 @@ def test_a_serving_process_does_not_load_alembic_and_flask_db_still_migrates(tmp
     assert {"users", "event_types", "bookings", "jobs"} <= tables
 
 
-def test_calendar_events_written_before_the_upgrade_keep_their_bookings(tmp_path):
-    """An installation of the release before: a booking with its event in the host's calendar. After
-    the upgrade the booking points at its event, which keeps the booking's invite UID and the time
-    it was written at; the downgrade gives the old shape back."""
+def test_an_installation_of_the_release_before_keeps_its_events_and_meetings(tmp_path):
+    """An installation of the release before: a booking with its event in the host's calendar, a
+    Zoom and a Meet meeting. After the upgrade the booking points at its event, which keeps the
+    booking's invite UID and the time it was written at, and each meeting names its account as
+    (provider, account id); the downgrade gives the old shape back."""
     from sqlalchemy import text
 
     app = make_app(tmp_path)
@@ -89,12 +90,35 @@ def test_calendar_events_written_before_the_upgrade_keep_their_bookings(tmp_path
                 "INSERT INTO calendar_events (id, booking_id, host_id, status, desired_state, desired_revision, "
                 "synced_revision, last_error, attempts, updated_at) VALUES (7, 1, 1, 'written', 'present', 1, 1, '', "
                 "1, '2026-12-01 00:00:00')"))
+            # a Zoom meeting and a Meet meeting, each on its account
+            connection.execute(text(
+                "INSERT INTO zoom_connections (id, uid, user_id, zoom_user_id, email, access_token_enc, "
+                "refresh_token_enc, expires_at, scopes, status, attention_reason, connected_at, token_version) "
+                "VALUES (3, 'z-3', 1, 'zu-1', 'ada@zoom.test', 'x', 'x', '2026-12-01 00:00:00', '', 'connected', '', "
+                "'2026-12-01 00:00:00', 1)"))
+            connection.execute(text(
+                "INSERT INTO calendar_connections (id, uid, user_id, provider, account, server_url, secret_enc, "
+                "status, attention_reason, connected_at) VALUES (5, 'c-5', 1, 'google', 'ada@gmail.test', '', 'x', "
+                "'connected', '', '2026-12-01 00:00:00')"))
+            for meeting_id, provider, column, account in ((1, "zoom", "connection_id", 3),
+                                                          (2, "google_meet", "calendar_connection_id", 5)):
+                connection.execute(text(
+                    f"INSERT INTO meetings (id, uid, host_id, provider, {column}, account_ref, start, \"end\", "
+                    "status, desired_state, desired_revision, synced_revision, create_unverified, warning, "
+                    "last_error, attempts, created_at, updated_at) VALUES (:id, :uid, 1, :provider, :account, 'ref', "
+                    "'2026-12-20 10:00:00', '2026-12-20 10:30:00', 'created', 'present', 1, 1, false, '', '', 1, "
+                    "'2026-12-01 00:00:00', '2026-12-01 00:00:00')"),
+                    dict(id=meeting_id, uid=f"m-{meeting_id}", provider=provider, account=account))
         upgrade()
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT calendar_event_id FROM bookings")).scalar() == 7
             uid, start = connection.execute(text("SELECT uid, written_start FROM calendar_events")).one()
             assert uid == "b-1@linktime" and str(start).startswith("2026-12-20 10:00")
+            assert connection.execute(text("SELECT provider, account_id FROM meetings ORDER BY id")).all() == [
+                ("zoom", 3), ("google_meet", 5)]
         downgrade(revision="c3d8e5f1a2b4")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT booking_id FROM calendar_events")).scalar() == 1
+            assert connection.execute(text(
+                "SELECT connection_id, calendar_connection_id FROM meetings ORDER BY id")).all() == [(3, None), (None, 5)]
         db.engine.dispose()

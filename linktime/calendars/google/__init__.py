@@ -4,6 +4,7 @@ from __future__ import annotations
 from linktime.calendars.oauth import OAuthApp, Scope, callback_url
 from linktime.calendars.registry import CalendarKind, register
 from linktime.models import CalendarProvider
+from linktime.privacy import ENCRYPTED, Integration
 
 SCOPES = (
     Scope("openid", "Know which Google account this is"),
@@ -34,5 +35,16 @@ def client(config, access_token: str, timeout: float):
     return GoogleCalendar(config["GOOGLE_API_URL"], access_token, timeout=timeout)
 
 
+PRIVACY = Integration(
+    "Google Calendar and Google Meet",
+    tuple(scope.purpose for scope in SCOPES),
+    ("The Google account's email address", f"The OAuth tokens, {ENCRYPTED}",
+     "The names of your calendars, with which ones you check and which one gets bookings",
+     "The id of each event and Meet conference LinkTime made"),
+    ("The titles, people or details of your events (only busy times are read)",
+     "Events LinkTime did not make", "Your contacts, mail or files"),
+    "Disconnect deletes all of it at once and revokes LinkTime's access at Google.",
+)
+
 register(CalendarKind(CalendarProvider.GOOGLE, slug="google", company="Google", oauth_app=oauth_app,
-                      oauth_client=client, manage_access="myaccount.google.com/permissions"))
+                      oauth_client=client, manage_access="myaccount.google.com/permissions", privacy=PRIVACY))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from linktime.calendars.oauth import OAuthApp, Scope, callback_url
 from linktime.calendars.registry import CalendarKind, register
 from linktime.models import CalendarProvider
+from linktime.privacy import ENCRYPTED, Integration
 
 SCOPES = (
     Scope("offline_access", "Stay connected without asking you again"),
@@ -28,8 +29,19 @@ def client(config, access_token: str, timeout: float):
     return OutlookCalendar(config["MICROSOFT_GRAPH_URL"], access_token, timeout=timeout)
 
 
+PRIVACY = Integration(
+    "Outlook Calendar",
+    tuple(scope.purpose for scope in SCOPES),
+    ("The Microsoft account's email address", f"The OAuth tokens, {ENCRYPTED}",
+     "The names of your calendars and your choices", "The id of each event LinkTime made"),
+    ("Your events' titles, people or details (only their times and free/busy state are asked for)",
+     "Your mail, contacts or files"),
+    "Disconnect deletes all of it at once. Microsoft offers no way for an app to give its access "
+    "back, so also remove LinkTime at myapps.microsoft.com (work) or account.live.com/consent/Manage.",
+)
+
 # Microsoft has no way for an app to revoke one grant: the host removes it there.
 register(CalendarKind(CalendarProvider.OUTLOOK, slug="microsoft", company="Microsoft", oauth_app=oauth_app,
-                      oauth_client=client,
+                      oauth_client=client, privacy=PRIVACY,
                       manage_access="myapps.microsoft.com (work or school) or account.live.com/consent/Manage "
                                     "(personal)"))

@@ -74,6 +74,15 @@ def _made(event: dict[str, Any], calendar_id: str) -> base.ExternalMeeting:
 
 class GoogleMeetProvider:
     location = Location.GOOGLE_MEET
+    account_model = CalendarConnection
+    connect_what, connect_where = "Google Calendar", "#calendars"  # Meet links are made through it
+    privacy = None  # made through Google Calendar, whose facts say so
+
+    def cards(self, user) -> list[tuple[str, dict]]:
+        return [("conferencing/_google_meet_card.html", dict(account=google_connection_for(user.id)))]
+
+    def display_id(self, external_id: str, join_url: str) -> str:
+        return join_url.rstrip("/").rsplit("/", 1)[-1]  # the code people type: abc-defg-hij
 
     def settle_time(self) -> timedelta:
         return timedelta(seconds=2 * float(current_app.config.get("CALENDAR_TIMEOUT", 10)))

@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from linktime.conferencing import base
 from linktime.conferencing.zoom import service
-from linktime.conferencing.zoom.client import external_meeting, find_marked, meeting_payload
+from linktime.conferencing.zoom.client import SCOPE_LIST, external_meeting, find_marked, meeting_payload
 from linktime.extensions import db
 from linktime.models import Location, ZoomConnection
+from linktime.privacy import ENCRYPTED, Integration
 
 
 def _describe(connection: ZoomConnection) -> base.Connection:
@@ -25,6 +26,26 @@ def _describe(connection: ZoomConnection) -> base.Connection:
 
 class ZoomProvider:
     location = Location.ZOOM
+    account_model = ZoomConnection
+    connect_what, connect_where = "Zoom", ""
+    privacy = Integration(
+        "Zoom",
+        tuple(scope.purpose + ("" if scope.required else " (optional)") for scope in SCOPE_LIST),
+        ("Your Zoom email address", f"The OAuth tokens, {ENCRYPTED}",
+         f"Each booking's meeting number, join link and passcode, the last two {ENCRYPTED}"),
+        ("Meeting recordings", "Participant information", "Meeting chat or content", "Your Zoom contacts",
+         "Your Zoom settings"),
+        "Disconnect deletes the email and the tokens at once and revokes LinkTime's access at Zoom. "
+        "Meetings already made stay on your Zoom account, and their bookings keep their links.",
+    )
+
+    def display_id(self, external_id: str, join_url: str) -> str:
+        return external_id
+
+    def cards(self, user) -> list[tuple[str, dict]]:
+        from linktime.conferencing.zoom.views import CARD, card_context
+
+        return [(CARD, card_context(False))] + ([(CARD, card_context(True))] if user.is_admin else [])
 
     def settle_time(self) -> timedelta:
         return timedelta(seconds=2 * service.settings().timeout)

@@ -29,6 +29,9 @@ def _workspace_flag() -> bool:
     return workspace
 
 
+CARD = "conferencing/_zoom_card.html"
+
+
 def card_context(workspace: bool, notice: str | None = None) -> dict:
     """What the Zoom status card shows: Not connected · Pending · Connected · Needs attention."""
     connection = service.workspace_connection() if workspace else service.own_connection(current_user)
@@ -47,7 +50,7 @@ def card_context(workspace: bool, notice: str | None = None) -> dict:
 
 
 def render_card(workspace: bool, notice: str | None = None, status: int = 200):
-    return render_template("conferencing/_zoom_card.html", card=card_context(workspace, notice)), status
+    return render_template(CARD, card=card_context(workspace, notice)), status
 
 
 @bp.get("/card")
