@@ -133,6 +133,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 # Pages whose address carries a capability (a booking's manage token, an invite, an address link).
 TOKEN_PAGES = {"bookings.manage", "bookings.invitee_cancel", "bookings.reschedule", "bookings.invite",
+               "bookings.series_invite",
                "accounts.signup", "accounts.confirm_email", "zoom.callback"}
 
 

@@ -44,6 +44,10 @@ DEFAULTS: dict[str, object] = {
     "BOOKINGS_PER_HOST_PER_HOUR": 120,
     "BOOKINGS_PER_EMAIL_PER_DAY": 3,
     "BOOKINGS_PER_HOST_PER_DAY": 50,
+    # Reschedules and cancels through a booking's private link: per booking, and per client
+    # address, each hour (each change sends mail and moves or deletes a meeting).
+    "CHANGES_PER_BOOKING_PER_HOUR": 6,
+    "CHANGES_PER_ADDRESS_PER_HOUR": 30,
     # Done jobs are deleted after this many days (failed ones stay until an admin retries them).
     "JOB_RETENTION_DAYS": 14,
     # Jobs a dispatcher runs side by side (each thread keeps one SMTP connection).

@@ -303,6 +303,15 @@ def limit_booking_attempts(host_id: int) -> None:
     throttle.hit(Limit("book-host", int(config["BOOKINGS_PER_HOST_PER_HOUR"]), 3600), str(host_id))
 
 
+def limit_changes(booking: Booking) -> None:
+    """Throttle reschedules and cancels through a private link, per booking and per client
+    address (across processes); Throttled if over."""
+    config = current_app.config
+    throttle.hit(Limit("change-booking", int(config["CHANGES_PER_BOOKING_PER_HOUR"]), 3600), booking.uid)
+    throttle.hit(Limit("change-address", int(config["CHANGES_PER_ADDRESS_PER_HOUR"]), 3600),
+                 throttle.client_address())
+
+
 def _book_page(form, event_type: EventType, start: datetime, zone: str, channels: list[str],
                error: str | None, status: int):
     return render_template(
@@ -344,6 +353,8 @@ def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str,
     later = [b for b in series.sessions_of(booking) if b.start > booking.start and b.is_changeable]
     if form.validate_on_submit():
         try:
+            if by == "invitee":
+                limit_changes(booking)
             if form.rest.data and later:
                 gone = service.cancel_rest(booking, by=by, reason=form.reason.data or "")
                 later_count = len(gone) - 1
@@ -353,6 +364,9 @@ def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str,
                 service.cancel_booking(booking, by=by, reason=form.reason.data or "")
         except service.BookingClosed:
             flash(CLOSED, "error")
+        except Throttled as exc:
+            return render_template("bookings/cancel.html", booking=booking, form=form, zone=zone, action=action,
+                                   later=later, error=exc.message("changes to this booking")), 429
         else:
             flash(message, "success")
         return redirect(done, code=303)
@@ -406,6 +420,7 @@ def reschedule(token: str):
         return render_event_page(event_type, error=UNAVAILABLE, status=400, rescheduling=booking)
     if form.validate_on_submit():
         try:
+            limit_changes(booking)
             service.reschedule_booking(booking, start)
         except service.SlotTaken:
             return render_event_page(event_type, error=GONE, status=409, rescheduling=booking,
@@ -416,6 +431,9 @@ def reschedule(token: str):
         except service.BookingClosed:
             flash(CLOSED, "error")
             return redirect(url_for("bookings.manage", token=token), code=303)
+        except Throttled as exc:
+            return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone,
+                                   error=exc.message("changes to this booking")), 429
         flash(f"Rescheduled to {format_when(booking.start, zone)}.", "success")
         return redirect(url_for("bookings.manage", token=token), code=303)
     form.start.data, form.tz.data = start.isoformat(), zone

@@ -196,3 +196,38 @@ def test_a_slow_zoom_does_not_hold_the_booking_request(tmp_path, sandbox, clock)
         manage = booking.manage_url.split("5000", 1)[1]
     assert "/j/" in app.test_client().get(manage).get_data(as_text=True)
     close_app(app)
+
+
+def token_of(answer) -> str:
+    return answer.location.split("/booking/", 1)[1].split("?")[0]
+
+
+def test_changes_through_a_private_link_are_throttled_per_booking(app, ada, clock):
+    token = token_of(book(app.test_client(), 0, "bea@example.com", address="198.51.100.1"))
+    mover = app.test_client()
+    mover.environ_base["REMOTE_ADDR"] = "198.51.100.2"
+    moves = [mover.post(f"/booking/{token}/reschedule", data={"start": slot(n), "tz": "UTC"}) for n in range(1, 8)]
+    assert [m.status_code for m in moves] == [303] * 6 + [429]
+    assert "Too many changes to this booking. Please try again in 10 minutes." in moves[-1].get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Booking.start)).isoformat() == slot(6)  # the 7th did nothing
+    elsewhere = app.test_client()  # another address: it is the booking that is spent
+    elsewhere.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    refused = elsewhere.post(f"/booking/{token}/cancel", data={"reason": ""})
+    assert refused.status_code == 429 and "Too many changes" in refused.get_data(as_text=True)
+    clock.shift(timedelta(minutes=10))
+    assert elsewhere.post(f"/booking/{token}/cancel", data={"reason": ""}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Booking.status)) == "cancelled"
+
+
+def test_changes_are_throttled_per_client_address(tmp_path, clock):
+    app = make_app(tmp_path, CHANGES_PER_ADDRESS_PER_HOUR=2)
+    with app.app_context():
+        add_event_type(add_user("ada"))
+    tokens = [token_of(book(app.test_client(), n, f"p{n}@example.com", address=f"198.51.100.{n}")) for n in range(3)]
+    one = app.test_client()
+    one.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+    answers = [one.post(f"/booking/{token}/cancel", data={"reason": ""}).status_code for token in tokens]
+    assert answers == [303, 303, 429]
+    close_app(app)
