@@ -4,6 +4,7 @@ Every key in DEFAULTS can be set either way; see the configuration table in READ
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -67,6 +68,9 @@ DEFAULTS: dict[str, object] = {
     "MICROSOFT_TENANT": "common",
     # Seconds a call to a calendar server may take (a booking page waits at most 5 s in all).
     "CALENDAR_TIMEOUT": 10,
+    # CalDAV servers only in these networks (comma-separated, e.g. "10.0.0.0/8, 203.0.113.0/24");
+    # empty: anywhere but the addresses no calendar server has (see the README's Security section).
+    "CALDAV_ALLOWED_NETWORKS": "",
 }
 
 
@@ -115,6 +119,13 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             app.config.update({key: sandbox + path for key, path in urls.items()})
             app.config[f"{name}_CLIENT_ID"] = SANDBOX_CLIENT_ID
             app.config[f"{name}_CLIENT_SECRET"] = sandbox_secrets(instance, app.config)[0]
+    for network in str(app.config.get("CALDAV_ALLOWED_NETWORKS") or "").split(","):
+        if network.strip():
+            try:
+                ipaddress.ip_network(network.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"CALDAV_ALLOWED_NETWORKS: {network.strip()!r} is not a network "
+                                 "(write it as 10.0.0.0/8 or fd00::/8)") from None
     # Secure cookies whenever the public URL is https.
     if str(app.config["BASE_URL"]).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -562,6 +562,8 @@ class CalendarConnection(RenewableGrant, db.Model):
     attention_reason: Mapped[str] = mapped_column(Text, default="")
     # Since when its busy times could not be read (the dashboard says so); None while they can.
     read_failed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What its last reading could not do in full (an event repeating too often to expand, …).
+    read_warning: Mapped[str] = mapped_column(Text, default="")
     connected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     user: Mapped[User] = relationship()

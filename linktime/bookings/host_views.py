@@ -9,6 +9,7 @@ from linktime.bookings import bp, series, service
 from linktime.bookings.forms import RescheduleForm
 from linktime.bookings.views import (CLOSED, GONE, UNAVAILABLE, cancel_page, local_day, parse_start,
                                      render_event_page, viewer_zone)
+from linktime.calendars.busy import CalendarsUnreadable
 from linktime.calendars.service import troubled_connections
 from linktime.formatting import format_when
 from linktime.models import Booking, MeetingStatus, now_utc
@@ -97,6 +98,9 @@ def host_reschedule(booking_id: int):
         except service.SlotTaken:
             return render_event_page(event_type, error=GONE, status=409, rescheduling=booking, on_behalf=True,
                                      day=local_day(start, zone))
+        except CalendarsUnreadable as exc:
+            return render_event_page(event_type, error=str(exc), status=503, rescheduling=booking,
+                                     on_behalf=True, day=local_day(start, zone))
         except service.SlotUnavailable:
             return render_event_page(event_type, error=UNAVAILABLE, status=422, rescheduling=booking,
                                      on_behalf=True, day=local_day(start, zone))

@@ -142,9 +142,11 @@ def _own_events(host_id: int, since: datetime, until: datetime) -> list[tuple[da
 
 def outside_window(event_type: EventType, start: datetime) -> list[BusyTime]:
     """The checked calendars' busy times around one slot, read fresh (for a booking, before its lock;
-    a reading made for another booking in the last ``BOOKING_AGE`` serves a burst of them)."""
+    a reading made for another booking in the last ``BOOKING_AGE`` serves a burst of them), or
+    CalendarsUnreadable when a checked calendar could not be read."""
     since, until = _day_bounds(start, start + event_type.rules.duration, event_type.host.timezone)
-    return outside_busy(event_type.host_id, since, until, zone=event_type.host.timezone, max_age=BOOKING_AGE)
+    return outside_busy(event_type.host_id, since, until, zone=event_type.host.timezone, max_age=BOOKING_AGE,
+                        strict=True)
 
 
 def slots_between(event_type: EventType, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Slot]:

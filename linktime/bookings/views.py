@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from linktime import throttle
 from linktime.bookings import bp, page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
+from linktime.calendars.busy import CalendarsUnreadable, stale_since
 from linktime.extensions import csrf, db
 from linktime.formatting import HOURS_COOKIE, ZONE_COOKIE, format_when, is_timezone, local, present, viewer_hours
 from linktime.models import Booking, EventType, User
@@ -173,7 +174,7 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
         html = render_template(
             "bookings/_scheduler.html", event_type=event_type, host=event_type.host, zone=zone, month=month,
             day=chosen, slots=month.slots_by_day.get(chosen, []) if chosen else [], rescheduling=rescheduling,
-            on_behalf=on_behalf,
+            on_behalf=on_behalf, stale=stale_since() is not None,
         )
         starts = [slot.start for slots in month.slots_by_day.values() for slot in slots]
         return page_cache.Rendered(html, page_cache.valid_until(event_type, zone, starts, month.end))
@@ -286,6 +287,8 @@ def book(username: str, slug: str):
                               "“Only book if every session is free” to book the free ones.", 409)
         except service.SlotTaken:
             return render_event_page(event_type, error=TAKEN, status=409, day=local_day(start, zone))
+        except CalendarsUnreadable as exc:  # nothing is lost: the form comes back as it was filled in
+            return _book_page(form, event_type, start, zone, channels, str(exc), 503)
         except service.SlotUnavailable:
             return render_event_page(event_type, error=UNAVAILABLE, status=422, day=local_day(start, zone))
         except service.BookingLimit as exc:
@@ -424,6 +427,9 @@ def reschedule(token: str):
             service.reschedule_booking(booking, start)
         except service.SlotTaken:
             return render_event_page(event_type, error=GONE, status=409, rescheduling=booking,
+                                     day=local_day(start, zone))
+        except CalendarsUnreadable as exc:
+            return render_event_page(event_type, error=str(exc), status=503, rescheduling=booking,
                                      day=local_day(start, zone))
         except service.SlotUnavailable:
             return render_event_page(event_type, error=UNAVAILABLE, status=422, rescheduling=booking,

@@ -6,23 +6,30 @@ per calendar and window in this process, so a busy page costs each calendar serv
 a minute, whatever the number of visitors. The page cache keeps a page no longer than the reads it
 was made from (``known_until``).
 
-A calendar that cannot be read does not break the page: it counts as free, the invitee sees the
-times known from everything else, and the account records since when it could not be read (the
-host sees "could not be read since 10:42"); the failure is kept as long as a reading would be, so
-a dead server costs a visitor at most one wait of ``PAGE_WAIT``. That is also all a request may spend
-waiting on calendars in all, however many windows it reads (a series' sessions, say): once it is
-spent, the rest is answered from what is known, without reading and without counting as a failure.
+A calendar that cannot be read does not break the page: the page shows the last good reading of
+that window (up to ``STALE``), or the times known from everything else, and says so; the account
+records since when it could not be read (the host sees "could not be read since 10:42"). The
+failure is kept as long as a reading would be, so a dead server costs a visitor at most one wait
+of ``PAGE_WAIT``. That is also all a request may spend waiting on calendars in all, however many
+windows it reads (a series' sessions, say): once it is spent, the rest is answered from what is
+known, without reading.
 
 A booking reads its slot's day once more, fresh (or as read for another booking in the last
 ``BOOKING_AGE``), just before its transaction: an event added a minute ago blocks the time even
-while pages still show it (and those pages are then renewed).
+while pages still show it (and those pages are then renewed). A checked calendar that cannot be
+read then refuses the booking (``CalendarsUnreadable``): a time is never confirmed unchecked.
+
+Hosts are kept apart: each reading runs on a thread of its own, within its client's total
+deadline, and an account has at most ``PER_ACCOUNT`` readings running at once — a calendar server
+that drips, or a calendar built to be costly, slows nobody's page but its own host's.
 """
 from __future__ import annotations
 
 import logging
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor, wait
+import threading
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
@@ -43,8 +50,16 @@ READINGS_OUTLIVE = 2 * FRESH
 BOOKING_AGE = timedelta(seconds=10)  # how old a reading a booking may use (a burst of bookings shares one)
 PAGE_WAIT = 5.0  # seconds a page waits for all its calendars together
 CAPACITY = 4096  # readings kept per process (calendar × window), least recently used out first
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = Lock()
+STALE = timedelta(hours=6)  # how old a good reading a page may still show while the calendar fails
+PER_ACCOUNT = 2  # readings of one account running at once in a process
+
+
+class CalendarsUnreadable(Exception):
+    """A checked calendar could not be read fresh: a booking is not confirmed unchecked."""
+
+    def __init__(self, host_name: str):
+        super().__init__(f"{host_name}'s calendar could not be checked just now, so this time cannot be "
+                         "confirmed. Please try again in a minute.")
 
 
 @dataclass(frozen=True)
@@ -53,12 +68,15 @@ class Reading:
     until: datetime  # used until then (read FRESH before it)
     failed: bool = False
     refused: str = ""  # the account refused the password: why, in the host's words
+    warning: str = ""  # what the reading could not do in full (an event too dear to expand, …)
+    read_at: datetime | None = None  # when it was read (a good reading)
 
 
 class ReadingCache:
     def __init__(self, capacity: int = CAPACITY):
         self.capacity = capacity
         self.entries: OrderedDict[tuple, Reading] = OrderedDict()
+        self.good: OrderedDict[tuple, Reading] = OrderedDict()  # the last reading that worked, per key
         self.lock = Lock()
 
     def get(self, key: tuple) -> Reading | None:
@@ -69,17 +87,28 @@ class ReadingCache:
             self.entries.move_to_end(key)
             return found
 
+    def last_good(self, key: tuple) -> Reading | None:
+        """The last reading of ``key`` that worked, while it is less than STALE old."""
+        with self.lock:
+            found = self.good.get(key)
+        return found if found is not None and found.read_at and found.read_at > now_utc() - STALE else None
+
     def put(self, key: tuple, reading: Reading) -> None:
         with self.lock:
             self.entries[key] = reading
             self.entries.move_to_end(key)
-            while len(self.entries) > self.capacity:
-                self.entries.popitem(last=False)
+            if not reading.failed:
+                self.good[key] = reading
+                self.good.move_to_end(key)
+            for kept in (self.entries, self.good):
+                while len(kept) > self.capacity:
+                    kept.popitem(last=False)
 
     def forget(self, calendar_ids: set[int]) -> None:
         with self.lock:
-            for key in [key for key in self.entries if key[0] in calendar_ids]:
-                del self.entries[key]
+            for kept in (self.entries, self.good):
+                for key in [key for key in kept if key[0] in calendar_ids]:
+                    del kept[key]
 
 
 def readings() -> ReadingCache:
@@ -89,12 +118,32 @@ def readings() -> ReadingCache:
                                                                              ReadingCache())
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="linktime-calendars")
-        return _pool
+_running: dict[int, int] = {}  # account id → its readings running now, in this process
+_running_lock = Lock()
+
+
+def _start(account_id: int, read) -> Future | None:
+    """Run ``read`` on a thread of its own, unless the account has PER_ACCOUNT readings running
+    already (its server is slow: it does not get more of this process). None then."""
+    with _running_lock:
+        if _running.get(account_id, 0) >= PER_ACCOUNT:
+            return None
+        _running[account_id] = _running.get(account_id, 0) + 1
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(read())
+        except BaseException as error:  # noqa: BLE001 - handed to whoever waits on it
+            future.set_exception(error)
+        finally:
+            with _running_lock:
+                _running[account_id] -= 1
+                if not _running[account_id]:
+                    del _running[account_id]
+
+    threading.Thread(target=run, name=f"linktime-calendar-{account_id}", daemon=True).start()
+    return future
 
 
 def checked_calendars(host_id: int) -> list[ConnectedCalendar]:
@@ -110,10 +159,13 @@ def checked_calendars(host_id: int) -> list[ConnectedCalendar]:
 
 
 def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str,
-                 max_age: timedelta = FRESH) -> list[BusyTime]:
+                 max_age: timedelta = FRESH, strict: bool = False) -> list[BusyTime]:
     """What the host's checked calendars hold in [start, end), from readings at most ``max_age`` old.
 
-    Records in ``g`` until when the answer holds (see ``known_until``).
+    ``strict`` (a booking): every checked calendar must have been read, or CalendarsUnreadable.
+    Otherwise (a page) a calendar that failed counts with its last good reading, if any. Records in
+    ``g`` until when the answer holds (see ``known_until``) and since when it is not fresh
+    (see ``stale_since``).
     """
     calendars = checked_calendars(host_id)
     if not calendars:
@@ -145,15 +197,39 @@ def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str,
             cache.put((calendar_id, start, end), reading)
     if len(calendars_kept) < len(found):
         _note_failures([calendar for calendar in calendars if calendar.id in found], found)
+    # An account that needs attention (its access refused) is the host's to fix, and they are told:
+    # it counts as free meanwhile. Any other calendar not read now — down, slow, past its share —
+    # might hold the time.
+    attention = {calendar.id for calendar in calendars if calendar.connection.needs_attention}
+    unread = skipped or any(reading.failed and not reading.refused and calendar_id not in attention
+                            for calendar_id, reading in found.items())
+    if strict and unread:
+        raise CalendarsUnreadable(calendars[0].connection.user.name)
     # A page made without reading some calendar is not kept at all.
     until = min([reading.until for reading in found.values()] + ([now_utc()] if skipped else []))
     g.linktime_busy_until = min(until, g.get("linktime_busy_until", until))
-    return [busy for reading in found.values() for busy in reading.busy]
+    busy = []
+    for calendar_id, reading in found.items():
+        if reading.failed and (last := cache.last_good((calendar_id, start, end))) is not None:
+            reading = last  # what was there when it last could be read
+            g.linktime_busy_stale = min(last.read_at, g.get("linktime_busy_stale", last.read_at))
+        elif reading.failed:
+            g.linktime_busy_stale = g.get("linktime_busy_stale") or now_utc()
+        busy += reading.busy
+    if skipped:
+        g.linktime_busy_stale = g.get("linktime_busy_stale") or now_utc()
+    return busy
 
 
 def known_until() -> datetime | None:
     """The earliest instant a calendar reading used in this request stops being used, if any."""
     return g.get("linktime_busy_until")
+
+
+def stale_since() -> datetime | None:
+    """When the oldest calendar reading this request showed instead of a fresh one was made (now,
+    when a calendar could not be read at all); None when every calendar was read fresh."""
+    return g.get("linktime_busy_stale") if has_request_context() else None
 
 
 def _budget() -> float:
@@ -166,29 +242,32 @@ def _budget() -> float:
 
 def _read_all(wanted: dict[int, tuple[ConnectedCalendar, CalendarClient]], start: datetime, end: datetime,
               zone: str, client_for, budget: float) -> dict[int, Reading]:
-    """Every wanted calendar read at once; one that fails or is too slow counts as free for now."""
-    futures = {calendar_id: _executor().submit(client.busy, calendar.remote_id, start, end, zone=zone)
+    """Every wanted calendar read at once, each on its own thread; one that fails, is too slow, or
+    whose account has readings running already, is not read now."""
+    futures = {calendar_id: _start(calendar.connection_id,
+                                   lambda client=client, calendar=calendar: client.busy(calendar.remote_id, start, end,
+                                                                                        zone=zone))
                for calendar_id, (calendar, client) in wanted.items()}
-    wait(futures.values(), timeout=budget)
+    wait([future for future in futures.values() if future is not None], timeout=budget)
     until = now_utc() + FRESH
     result = {}
     for calendar_id, future in futures.items():
-        if not future.done():
-            future.cancel()
+        calendar, client = wanted[calendar_id]
+        if future is None or not future.done():
             log.warning("calendar %s took more than %ss to read", calendar_id, PAGE_WAIT)
             result[calendar_id] = Reading((), until, failed=True)
             continue
         error = future.exception()
         if isinstance(error, Expired):  # its access token was refused: renewed here, and read again
-            calendar = wanted[calendar_id][0]
             try:
-                result[calendar_id] = Reading(tuple(client_for(calendar.connection, timeout=PAGE_WAIT, force=True).busy(
-                    calendar.remote_id, start, end, zone=zone)), until)
+                client = client_for(calendar.connection, timeout=PAGE_WAIT, force=True)
+                result[calendar_id] = Reading(tuple(client.busy(calendar.remote_id, start, end, zone=zone)), until,
+                                              warning=getattr(client, "warning", ""), read_at=now_utc())
                 continue
             except Exception as again:  # noqa: BLE001 - said below like any failed reading
                 error = again
-        result[calendar_id] = Reading(tuple(future.result()), until) if error is None \
-            else _failed(calendar_id, error, until)
+        result[calendar_id] = _failed(calendar_id, error, until) if error is not None else Reading(
+            tuple(future.result()), until, warning=getattr(client, "warning", ""), read_at=now_utc())
     return result
 
 
@@ -207,17 +286,21 @@ def _note_failures(calendars: list[ConnectedCalendar], found: dict[int, Reading]
 
     On a connection of its own: the page's session and what it loaded are left alone.
     """
-    accounts: dict[int, tuple[CalendarConnection, bool, str]] = {}
+    accounts: dict[int, tuple[CalendarConnection, bool, str, str]] = {}
     for calendar in calendars:
         reading = found[calendar.id]
-        account, failed, refused = accounts.get(calendar.connection_id, (calendar.connection, False, ""))
-        accounts[calendar.connection_id] = (account, failed or reading.failed, refused or reading.refused)
+        account, failed, refused, warning = accounts.get(calendar.connection_id, (calendar.connection, False, "", ""))
+        accounts[calendar.connection_id] = (account, failed or reading.failed, refused or reading.refused,
+                                            warning or reading.warning)
     column, changes = CalendarConnection.read_failed_since, []
-    for connection_id, (account, failed, refused) in accounts.items():
+    for connection_id, (account, failed, refused, warning) in accounts.items():
         if failed != (account.read_failed_since is not None):
             changes.append(update(CalendarConnection)
                            .where(CalendarConnection.id == connection_id, column.is_(None) if failed else column.isnot(None))
                            .values(read_failed_since=now_utc() if failed else None))
+        if not failed and warning != account.read_warning:
+            changes.append(update(CalendarConnection).where(CalendarConnection.id == connection_id)
+                           .values(read_warning=warning[:500]))
         if refused and account.status == ConnectionStatus.CONNECTED:
             changes.append(update(CalendarConnection).where(CalendarConnection.id == connection_id)
                            .values(status=ConnectionStatus.NEEDS_ATTENTION.value, attention_reason=refused))

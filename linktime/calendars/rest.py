@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+import urllib3
 
 from linktime.calendars.base import CalendarError, Expired, NotFound, Unreachable
-from linktime.http import retry_after
+from linktime.http import DeadlinePassed, bounded_session, deadline, out_of_time, read_body, retry_after, time_left
 
 MAX_ANSWER = 5 * 1024 * 1024  # bytes: a page of events, generously
 
@@ -23,7 +24,7 @@ class RestClient:
                  session: requests.Session | None = None):
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
-        self.http = session or requests.Session()
+        self.http = session or bounded_session()
         self.http.headers["Authorization"] = f"Bearer {access_token}"
 
     def rate_limited(self, status: int, data: dict) -> bool:
@@ -31,14 +32,17 @@ class RestClient:
 
     def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201, 204), **kwargs) -> dict[str, Any]:
         url = path if path.startswith("http") else f"{self.api_url}{path}"
-        try:
-            response = self.http.request(method, url, timeout=self.timeout, stream=True, **kwargs)
-            content = response.raw.read(MAX_ANSWER + 1, decode_content=True)
-        except requests.RequestException as exc:
-            raise Unreachable(f"{self.label} could not be reached ({type(exc).__name__})") from None
-        finally:
-            if "response" in locals():
-                response.close()
+        with deadline(self.timeout):  # the whole exchange, however slowly the answer comes
+            try:
+                response = self.http.request(method, url, timeout=time_left(self.timeout), stream=True, **kwargs)
+                content = read_body(response, MAX_ANSWER)
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                if isinstance(exc, DeadlinePassed) or out_of_time():
+                    raise Unreachable(f"{self.label} took too long to answer") from None
+                raise Unreachable(f"{self.label} could not be reached ({type(exc).__name__})") from None
+            finally:
+                if "response" in locals():
+                    response.close()
         if len(content) > MAX_ANSWER:
             raise CalendarError(f"{self.label} answered with more than {MAX_ANSWER // 2**20} MB")
         try:

@@ -102,7 +102,7 @@ def connections(user: User) -> list[CalendarConnection]:
 
 def troubled_connections(user: User) -> list[CalendarConnection]:
     """The host's accounts that need attention or could not be read lately (the dashboard says so)."""
-    return [c for c in connections(user) if c.status == ConnectionStatus.NEEDS_ATTENTION or c.read_failed_since]
+    return [c for c in connections(user) if c.needs_attention or c.read_failed_since or c.read_warning]
 
 
 def own_connection(user: User, connection_id: int) -> CalendarConnection | None:

@@ -1,6 +1,9 @@
 """Settings → Integrations → Calendars: connect a CalDAV account, choose calendars, disconnect."""
 from __future__ import annotations
 
+import threading
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -17,6 +20,10 @@ bp = Blueprint("calendars", __name__, url_prefix="/integrations")
 OAUTH_SLUGS = ", ".join(kind.slug for kind in registry.oauth_kinds())
 # Each attempt reaches the address typed in: enough for typos, too few to map a network with.
 CONNECT_PER_HOST = Limit("caldav-connect", 10, 15 * 60)
+# CalDAV servers this process checks at once (each for at most CALENDAR_TIMEOUT): however many
+# hosts try to connect slow servers, the other threads keep serving everyone else.
+CHECKING = threading.BoundedSemaphore(2)
+BUSY_CHECKING = "Other calendar servers are being checked right now. Please try again in a minute."
 
 
 def section_context(form: CalDAVForm | None = None, error: str | None = None, notice: str | None = None) -> dict:
@@ -58,15 +65,29 @@ def connect_caldav():
         return _section(422, form=form)
     try:
         throttle.hit(CONNECT_PER_HOST, str(current_user.id))
-        connection = service.connect_with_password(current_user, CalendarProvider.CALDAV, form.url.data,
-                                                   form.username.data, form.password.data)
+        if not CHECKING.acquire(blocking=False):
+            return _section(503, form=form, error=BUSY_CHECKING)
+        try:
+            connection = service.connect_with_password(current_user, CalendarProvider.CALDAV, form.url.data,
+                                                       form.username.data, form.password.data)
+        finally:
+            CHECKING.release()
     except Throttled as exc:
         return _section(429, form=form, error=exc.message("connection attempts"))
     except CalendarError as exc:
+        form.url.data = _without_userinfo(form.url.data)  # a password typed into the address is not sent back
         return _section(422, form=form, error=exc.message if exc.message.endswith(".") else f"{exc.message}.")
     names = ", ".join(calendar.name for calendar in connection.calendars)
     notice = f"Connected {connection.account}: {names}."
     return _done(notice)
+
+
+def _without_userinfo(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1])) if "@" in parts.netloc else url
 
 
 def _provider(name: str) -> CalendarProvider:

@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote
 import pytest
 import requests
 from defusedxml import ElementTree
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from linktime.calendars import busy, service
 from linktime.calendars.base import Unreachable
@@ -230,7 +230,8 @@ def test_a_group_slot_has_one_event_that_follows_its_seats(app, calendars, clock
     assert resources(calendars, "home") == [own]
 
 
-def test_a_calendar_that_cannot_be_read_leaves_the_page_working_and_tells_the_host(app, ada, calendars, clock):
+def test_a_calendar_that_cannot_be_read_shows_its_last_reading_refuses_bookings_and_tells_the_host(
+        app, ada, calendars, clock):
     put(calendars, "work", "busy", "DTSTART:20261124T160000Z\r\nDTEND:20261124T163000Z")
     def server_at(url: str) -> None:
         with app.app_context():
@@ -238,21 +239,36 @@ def test_a_calendar_that_cannot_be_read_leaves_the_page_working_and_tells_the_ho
                 calendar.remote_id = url + "/" + calendar.remote_id.split("/", 3)[3]
             db.session.commit()
 
-    server_at("http://127.0.0.1:9")  # nobody listens there
-    shown = day(app.test_client())
-    assert "11:00" in shown and len(shown) == 16  # times from what is known: the bookings
+    assert "11:00" not in day(app.test_client())  # read: 11:00 in New York is busy
+    server_at("http://127.0.0.1:9")  # nobody listens there now
+    clock.shift(busy.FRESH + timedelta(seconds=1))
+    page = app.test_client().get(f"/ada/intro-call?tz=America/New_York&date={TUESDAY}").get_data(as_text=True)
+    shown = times(page)
+    assert "11:00" not in shown and "10:30" in shown  # its last reading still keeps the busy time off
+    assert "calendar could not be checked just now" in page
     with app.app_context():
         since = db.session.scalar(select(CalendarConnection.read_failed_since))
         assert since is not None
-    for page in ("/bookings", "/settings/integrations"):
-        assert "ould not be read since 01:00" in ada.get(page).get_data(as_text=True)
+    for host_page in ("/bookings", "/settings/integrations"):
+        text = ada.get(host_page).get_data(as_text=True)
+        assert "ould not be read since 01:01" in text and "new bookings wait until it can be read again" in text
+    # A booking meanwhile is refused, in words, with the form as filled in: never confirmed unchecked.
+    refused = book(app.test_client(), "2026-11-24T15:00:00+00:00")
+    assert refused.status_code == 503
+    text = refused.get_data(as_text=True)
+    assert "Ada’s calendar could not be checked just now" in text.replace("&#39;", "’").replace("'", "’")
+    assert 'value="Bea"' in text
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Booking.id))) == 0
     # The server back: read again once the failed reading is a minute old, and the note goes.
     server_at(calendars)
     clock.shift(busy.FRESH + timedelta(seconds=1))
-    assert "11:00" not in day(app.test_client())
+    page = app.test_client().get(f"/ada/intro-call?tz=America/New_York&date={TUESDAY}").get_data(as_text=True)
+    assert "11:00" not in times(page) and "could not be checked" not in page
     with app.app_context():
         assert db.session.scalar(select(CalendarConnection.read_failed_since)) is None
     assert "could not be read" not in ada.get("/bookings").get_data(as_text=True)
+    assert book(app.test_client(), "2026-11-24T15:00:00+00:00").status_code == 303
 
 
 def test_a_cancel_during_the_write_leaves_no_event(app, ada, calendars, clock, monkeypatch):
@@ -409,6 +425,13 @@ def test_the_connect_form_says_what_is_wrong_in_the_page_and_keeps_nothing(app, 
         (dict(url="ftp://example.com", username="ada", password=typed), 422, "starting with https://"),
         (dict(url="", username="ada", password=typed), 422, "Enter the server&#39;s address"),
         (dict(url=calendars + "/" + "a" * 3000, username="ada", password=typed), 422, "Field cannot be longer"),
+        # a password in the address would be kept and shown: it has its own field
+        (dict(url=calendars.replace("http://", "http://ada:" + typed + "@"), username="ada", password=typed), 422,
+         "Leave the username and password out of the server&#39;s address"),
+        (dict(url="https://cal.example.com:99999/", username="ada", password=typed), 422, "starting with https://"),
+        (dict(url="https://" + "c" * 120 + ".example.com/", username="a" * 150, password=typed), 422, "too long"),
+        (dict(url=calendars, username="ada\r\nX-Injected: 1", password=typed), 422, "control characters"),
+        (dict(url=calendars, username="ада", password="пароль-123"), 422, "refused this username and password"),
     ]
     for data, status, message in cases:
         answer = auth.client.post("/integrations/caldav/connect", data=data)
@@ -552,3 +575,55 @@ def test_a_reschedule_never_strips_the_join_link_from_the_calendar_event(zoom_ap
         dispatch()
     written = requests.get(f"{calendars}/ada/home/{uid}.ics", auth=AUTH).text.replace("\r\n ", "")
     assert "DTSTART:20261125T160000Z" in written and f"LOCATION:{join}" in written
+
+
+def test_a_calendar_built_to_be_costly_blocks_its_host_only_and_says_why(app, ada, calendars, clock):
+    """An event repeating every second since 2025: not expanded (hours of work), counted as busy
+    for the window read, and the host is told which kind of event it was."""
+    from tests.hostile import HostileServer, calendar_answer
+
+    hostile = HostileServer()
+    try:
+        hostile.routes["/ada/work/"] = calendar_answer(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:bomb\r\n"
+            "DTSTAMP:20261101T000000Z\r\nDTSTART:20250101T000000Z\r\nDTEND:20250101T000001Z\r\n"
+            "RRULE:FREQ=SECONDLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        with app.app_context():
+            for calendar in db.session.scalars(select(ConnectedCalendar).where(ConnectedCalendar.name == "Work")):
+                calendar.remote_id = hostile.url + "/ada/work/"
+            db.session.commit()
+        assert day(app.test_client()) == []  # busy all along: the event may fall anywhere
+        for page in ("/bookings", "/settings/integrations"):
+            assert "repeats too often for LinkTime to read" in ada.get(page).get_data(as_text=True)
+    finally:
+        hostile.close()
+
+
+def test_slow_calendar_servers_being_connected_never_take_every_thread(tmp_path, clock):
+    """Hosts connecting servers that drip: two are checked at once, for at most CALENDAR_TIMEOUT
+    each; a third is told to come back, and sign-in and booking pages keep answering meanwhile."""
+    from tests.conftest import close_app, make_app, signed_in
+    from tests.hostile import HostileServer
+
+    app = make_app(tmp_path, CALENDAR_TIMEOUT=3)
+    hostile = HostileServer()
+    hostile.routes["/"] = hostile.drip()
+    try:
+        with app.app_context():
+            for name in ("ada", "bob", "cy"):
+                add_event_type(add_user(name))
+        hosts = [signed_in(app, f"{name}@example.com") for name in ("ada", "bob", "cy")]
+        form = dict(url=hostile.url + "/", username="x", password="y")
+        checks = [Background(lambda host=host: host.post("/integrations/caldav/connect", data=form))
+                  for host in hosts[:2]]
+        assert hostile.arrived.acquire(timeout=10) and hostile.arrived.acquire(timeout=10)  # both at the server
+        third = hosts[2].post("/integrations/caldav/connect", data=form)
+        assert third.status_code == 503 and "Please try again in a minute" in third.get_data(as_text=True)
+        assert app.test_client().get("/login").status_code == 200
+        assert app.test_client().get("/ada/intro-call").status_code == 200
+        for check in checks:
+            answer = check.finish()
+            assert answer.status_code == 422 and "took too long to answer" in answer.get_data(as_text=True)
+    finally:
+        hostile.close()
+        close_app(app)

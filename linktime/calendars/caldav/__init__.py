@@ -2,7 +2,10 @@
 username and an app password."""
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
+
+from flask import current_app
 
 from linktime.calendars.registry import CalendarKind, register
 from linktime.models import CalendarProvider
@@ -20,22 +23,38 @@ PRIVACY = Integration(
 )
 
 
+def allowed_networks() -> tuple:
+    """CALDAV_ALLOWED_NETWORKS, read (checked at start by the configuration)."""
+    text = str(current_app.config.get("CALDAV_ALLOWED_NETWORKS") or "")
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
 def discover(url: str, username: str, password: str) -> tuple[str, str, list]:
     """The account's name, its server's address and its calendars for events; or a CalendarError
     that says, in the host's words, what is wrong with what they entered."""
     from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (an impossible port raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise CalDAVError("Enter the server's address, starting with https:// (for example https://cloud.example.com).")
+    if parts.username is not None or parts.password is not None:
+        raise CalDAVError("Leave the username and password out of the server's address: they have their own fields.")
     if not username or not password:
         raise CalDAVError("Enter the username and the app password the server gave you.")
-    if len(url) > 2000 or len(username) > 200 or len(password) > 1000:
+    account = f"{username} at {parts.netloc}"
+    if len(url) > 2000 or len(account) > 254 or len(password) > 1000:
         raise CalDAVError("That address, username or password is too long.")
-    found = CalDAVClient(url, username, password).discover()
+    if any(ord(c) < 32 for c in url + username + password):
+        raise CalDAVError("The address, username and password cannot contain line breaks or control characters.")
+    found = CalDAVClient(url, username, password, timeout=float(current_app.config.get("CALENDAR_TIMEOUT", 10)),
+                         allowed_networks=allowed_networks()).discover()
     if not found:
         raise NotCalDAV(f"{parts.netloc} has no calendars for events in this account.")
-    return f"{username} at {parts.netloc}", url, found
+    return account, url, found
 
 
 def client(connection, timeout: float):
@@ -43,7 +62,7 @@ def client(connection, timeout: float):
 
     username = connection.account.split(" at ", 1)[0]
     return CalDAVClient(connection.server_url, username, connection.secret or "", timeout=timeout,
-                        addresses=(connection.user.email,))
+                        addresses=(connection.user.email,), allowed_networks=allowed_networks())
 
 
 register(CalendarKind(CalendarProvider.CALDAV, password_client=client, password_discover=discover,

@@ -14,24 +14,73 @@ XML is parsed with defusedxml (no entity expansion) and their answers are bounde
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urljoin, urlsplit
+from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
-from defusedxml import ElementTree
+import urllib3
+from defusedxml import DefusedXmlException, ElementTree
 
 from linktime.calendars.base import (
     BusyTime, CalendarError, Changed, EventDetails, NotCalDAV, RemoteCalendar, Unreachable, WrongPassword,
 )
+from linktime.http import DeadlinePassed, bounded_session, deadline, out_of_time, read_body, time_left
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+T = TypeVar("T")
 
 DAV, CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
 MAX_ANSWER = 20 * 1024 * 1024  # bytes of one answer: a calendar's events in a window, generously
 
 
 CalDAVError = CalendarError
+
+# Cloud metadata services outside the link-local range (AWS over IPv6, Alibaba, Azure's wire
+# server), beside the link-local one every cloud has (169.254.169.254).
+METADATA = tuple(ipaddress.ip_network(n) for n in ("fd00:ec2::254/128", "100.100.100.200/32", "168.63.129.16/32"))
+
+
+def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: tuple[IPNetwork, ...] = ()) -> bool:
+    """Whether a calendar server may be at this address (see CalDAVClient._check_address)."""
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved or any(ip in n for n in METADATA):
+        return False
+    return not allowed or any(ip.version == n.version and ip in n for n in allowed)
+
+
+def _site(host: str | None) -> str:
+    """The registrable part of a host name, near enough: its last two labels, or three under a
+    country's second level (example.co.uk)."""
+    labels = (host or "").lower().rstrip(".").split(".")
+    wide = len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3
+    return ".".join(labels[-3:] if wide else labels[-2:])
+
+
+def _keeps_credentials(source: str, target: str) -> bool:
+    """Whether a redirect may carry the username and password on: never from https to http, and
+    otherwise only to the same origin or, over https, within the same site (as caldav.icloud.com
+    sends to p42-caldav.icloud.com)."""
+    before, after = urlsplit(source), urlsplit(target)
+    if before.scheme == "https" and after.scheme != "https":
+        return False
+    if (before.scheme, before.hostname, before.port) == (after.scheme, after.hostname, after.port):
+        return True
+    return after.scheme == "https" and _site(before.hostname) == _site(after.hostname)
+
+
+def _bounded(method: Callable[..., T]) -> Callable[..., T]:
+    """One call of the client, within its total time (``timeout``), whatever the server does."""
+    @functools.wraps(method)
+    def call(self: CalDAVClient, *args: Any, **kwargs: Any) -> T:
+        with deadline(self.timeout):
+            return method(self, *args, **kwargs)
+    return call
 
 
 def _tag(namespace: str, name: str) -> str:
@@ -54,14 +103,19 @@ class CalDAVClient:
     """One account on one server, reached with a username and an (app) password."""
 
     def __init__(self, url: str, username: str, password: str, *, timeout: float = 10,
-                 session: requests.Session | None = None, addresses: tuple[str, ...] = ()):
+                 session: requests.Session | None = None, addresses: tuple[str, ...] = (),
+                 allowed_networks: tuple[IPNetwork, ...] = ()):
         self.url = url if url.endswith("/") else url + "/"
-        self.auth = (username, password)
+        # Sent as UTF-8 (servers that accept non-Latin-1 passwords expect it; requests would fail).
+        self.auth = (username.encode(), password.encode())
         # The host's own addresses: an event they declined as an attendee does not block.
         self.addresses = {a.strip().lower() for a in (username, *addresses) if "@" in a}
-        self.timeout = timeout
-        self.http = session or requests.Session()
-        self.checked: set[str] = set()  # host names whose addresses were checked
+        self.timeout = timeout  # the whole of one call: discovery, a reading, a write
+        # Each host name is resolved and checked once; every connection goes to that address.
+        self.pins: dict[str, str] = {}
+        self.http = session or bounded_session(self.pins)
+        self.allowed_networks = allowed_networks
+        self.warning = ""  # what a reading could not do in full (said to the host)
 
     # ------------------------------------------------------------------ requests
 
@@ -73,51 +127,65 @@ class CalDAVClient:
 
     def _exchange(self, method: str, url: str, *, body: str | bytes | None = None,
                   headers: dict | None = None, ok: tuple[int, ...] = (207,)) -> tuple[int, str, bytes]:
-        """The answer's status, ETag (or "") and body."""
-        for _ in range(5):
-            self._check_address(url)
+        """The answer's status, ETag (or "") and body, within the call's deadline."""
+        name = urlsplit(url).netloc
+        auth: tuple[bytes, bytes] | None = self.auth
+        try:
+            for _ in range(5):
+                self._check_address(url)
+                response = self.http.request(method, url, data=body, headers=headers or {}, auth=auth,
+                                             timeout=time_left(self.timeout), allow_redirects=False, stream=True)
+                if response.status_code in (301, 302, 303, 307, 308) and "Location" in response.headers:
+                    target = urljoin(url, response.headers["Location"])
+                    response.close()
+                    auth = auth if _keeps_credentials(url, target) else None
+                    url = target
+                    continue
+                break
+            else:
+                raise NotCalDAV(f"{name} redirected too many times")
             try:
-                response = self.http.request(method, url, data=body, headers=headers or {}, auth=self.auth,
-                                             timeout=self.timeout, allow_redirects=False, stream=True)
-            except requests.RequestException as exc:
-                raise Unreachable(f"{urlsplit(url).netloc} could not be reached ({type(exc).__name__})") from None
-            if response.status_code in (301, 302, 303, 307, 308) and "Location" in response.headers:
-                url = urljoin(url, response.headers["Location"])
+                if response.status_code in (401, 403):
+                    raise WrongPassword(f"{name} refused this username and password" if auth else
+                                        f"{name} sent LinkTime to {urlsplit(url).netloc}, which asked for a password: "
+                                        "use that address as the server's address")
+                content = read_body(response, MAX_ANSWER)
+            finally:
                 response.close()
-                continue
-            break
-        else:
-            raise NotCalDAV(f"{urlsplit(url).netloc} redirected too many times")
-        if response.status_code in (401, 403):
-            response.close()
-            raise WrongPassword(f"{urlsplit(url).netloc} refused this username and password")
-        content = response.raw.read(MAX_ANSWER + 1, decode_content=True)
-        response.close()
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            if isinstance(exc, DeadlinePassed) or out_of_time():  # cut off at the deadline
+                raise Unreachable(f"{name} took too long to answer") from None
+            raise Unreachable(f"{name} could not be reached ({type(exc).__name__})") from None
         if len(content) > MAX_ANSWER:
-            raise NotCalDAV(f"{urlsplit(url).netloc} answered with more than {MAX_ANSWER // 2**20} MB")
+            raise NotCalDAV(f"{name} answered with more than {MAX_ANSWER // 2**20} MB")
         if response.status_code not in ok:
             if response.status_code in (429, 500, 502, 503, 504):  # busy or down for now
-                raise Unreachable(f"{urlsplit(url).netloc} could not answer now (HTTP {response.status_code})")
-            raise NotCalDAV(f"{urlsplit(url).netloc} is not a CalDAV server "
-                            f"(it answered {response.status_code} to {method})")
+                raise Unreachable(f"{name} could not answer now (HTTP {response.status_code})")
+            raise NotCalDAV(f"{name} is not a CalDAV server (it answered {response.status_code} to {method})")
         return response.status_code, response.headers.get("ETag", ""), content
 
     def _check_address(self, url: str) -> None:
-        """Refuse addresses no calendar server has: link-local (cloud metadata services live
-        there), multicast, unspecified. Servers on this machine or the local network are allowed:
-        self-hosted calendars often are (see the README's Security section)."""
-        host = urlsplit(url).hostname or ""
-        if host in self.checked:
+        """Refuse addresses no calendar server has — link-local, multicast, unspecified, and the
+        cloud metadata services — and, when the operator set CALDAV_ALLOWED_NETWORKS, anything
+        outside them. Servers on this machine or the local network are allowed otherwise:
+        self-hosted calendars often are (see the README's Security section). The name is resolved
+        once: connections go to the address checked here, never to a second answer."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise NotCalDAV(f"{parts.netloc} is not an address LinkTime connects to")
+        host = (parts.hostname or "").lower()
+        if host in self.pins:
             return
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
-        except (OSError, UnicodeError):
+            addresses = [info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)]
+        except (OSError, UnicodeError, ValueError):
             raise Unreachable(f"{host} could not be found") from None
         for address in addresses:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-            if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
+            if not address_allowed(ipaddress.ip_address(address.split("%", 1)[0]), self.allowed_networks):
                 raise NotCalDAV(f"{host} is not an address LinkTime connects to")
-        self.checked.add(host)
+        if not addresses:
+            raise Unreachable(f"{host} could not be found")
+        self.pins[host] = addresses[0]
 
     def _multistatus(self, method: str, url: str, body: str, depth: str) -> list[tuple[str, object]]:
         """(href, propstat element with status 200) for each response of a 207 Multi-Status."""
@@ -125,8 +193,8 @@ class CalDAVClient:
                                 headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"})
         try:
             root = ElementTree.fromstring(content)
-        except ElementTree.ParseError:
-            raise NotCalDAV(f"{urlsplit(url).netloc} is not a CalDAV server (its answer is not XML)") from None
+        except (ElementTree.ParseError, DefusedXmlException):
+            raise NotCalDAV(f"{urlsplit(url).netloc} is not a CalDAV server (its answer is not XML LinkTime reads)") from None
         found = []
         for item in root.iter(_tag(DAV, "response")):
             href = item.findtext(_tag(DAV, "href"), default="").strip()
@@ -145,6 +213,7 @@ class CalDAVClient:
 
     # ------------------------------------------------------------------ discovery
 
+    @_bounded
     def discover(self) -> list[RemoteCalendar]:
         """The account's calendars that hold events."""
         try:
@@ -174,9 +243,15 @@ class CalDAVClient:
 
     # ------------------------------------------------------------------ busy times
 
+    @_bounded
     def busy(self, calendar_url: str, start: datetime, end: datetime, *, zone: str = "UTC") -> list[BusyTime]:
         """What blocks [start, end): events not marked free (TRANSP:TRANSPARENT) nor cancelled,
-        recurring ones expanded; all-day and floating times are read in ``zone`` (the host's)."""
+        recurring ones expanded; all-day and floating times are read in ``zone`` (the host's).
+
+        The work is bounded whatever the calendar holds: at most MAX_EVENTS events are read, and
+        recurrences are expanded within a budget of steps (a rule repeating every second since
+        2025 would take hours). What is not read or expanded counts as busy — the whole window, or
+        the event's span in it — and ``self.warning`` says so, for the host."""
         import recurring_ical_events
         from icalendar import Calendar
 
@@ -184,20 +259,36 @@ class CalDAVClient:
         body = CALENDAR_QUERY.format(start=start.astimezone(UTC).strftime(stamp),
                                      end=end.astimezone(UTC).strftime(stamp))
         tz = ZoneInfo(zone)
-        busy = []
-        for _, prop in self._multistatus("REPORT", calendar_url, body, "1"):
+        busy: list[BusyTime] = []
+        steps = MAX_RECURRENCE_STEPS
+        found = self._multistatus("REPORT", calendar_url, body, "1")
+        if len(found) > MAX_EVENTS:
+            self.warning = (f"a calendar holds more than {MAX_EVENTS} events in a few weeks; LinkTime counts "
+                            "those weeks as busy")
+            return [BusyTime(start, end)]
+        for _, prop in found:
+            time_left(1.0)  # a call past its deadline stops here too
             data = prop.findtext(_tag(CALDAV, "calendar-data"))
             if not data:
                 continue
             try:
                 calendar = Calendar.from_ical(data)
+                events = calendar.walk("VEVENT")
+                cost = sum(_recurrence_cost(event, end) for event in events)
+                if cost > steps:  # too dear to expand: its span in the window is busy
+                    spans = [_span(event, tz, start, end) for event in events if _blocks(event, self)]
+                    busy += [span for span in spans if span is not None]
+                    self.warning = ("an event repeats too often for LinkTime to read (more than every few "
+                                    "minutes); its times are counted as busy")
+                    continue
+                steps -= cost
                 occurrences = recurring_ical_events.of(calendar).between(start, end)
+            except DeadlinePassed:
+                raise
             except Exception:  # one unreadable event does not hide the others
                 continue
             for event in occurrences:
-                if str(event.get("TRANSP", "")).upper() == "TRANSPARENT":
-                    continue
-                if str(event.get("STATUS", "")).upper() == "CANCELLED" or self._declined(event):
+                if not _blocks(event, self):
                     continue
                 begins, ends = _instant(event.get("DTSTART"), tz), _instant(event.get("DTEND"), tz)
                 if begins is None:
@@ -220,6 +311,7 @@ class CalDAVClient:
 
     # ------------------------------------------------------------------ LinkTime's own events
 
+    @_bounded
     def put_event(self, calendar_url: str, details: EventDetails, remote_id: str | None = None) -> str:
         """Write the event for a booking (a VCALENDAR without METHOD) at its UID: created only if
         it is not there (``If-None-Match: *``), replaced only if it is as we last wrote it
@@ -236,6 +328,7 @@ class CalDAVClient:
             raise Changed("the event changed in the calendar since LinkTime wrote it", remote_id=self._now(url))
         return f"{url} {new_etag or self._current_etag(url) or ''}".strip()
 
+    @_bounded
     def delete_event(self, calendar_url: str, uid: str, remote_id: str | None = None) -> None:
         """Remove it if it is as we last wrote it (any version, when a create's answer was lost);
         already gone is done."""
@@ -255,7 +348,7 @@ class CalDAVClient:
             return None
         try:
             found = ElementTree.fromstring(content).findtext(f".//{_tag(DAV, 'getetag')}")
-        except ElementTree.ParseError:
+        except (ElementTree.ParseError, DefusedXmlException):
             return None
         return found.strip() if found else None
 
@@ -273,6 +366,62 @@ def _etag_of(remote_id: str | None) -> str | None:
     """The ETag kept with an event's address (``<url> <etag>``); None when none is known."""
     parts = (remote_id or "").split(" ", 1)
     return parts[1] if len(parts) == 2 and parts[1] else None
+
+
+MAX_EVENTS = 2000  # events in one reading (a few weeks of one calendar)
+MAX_RECURRENCE_STEPS = 100_000  # rule steps one reading may spend expanding recurrences
+PERIOD = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400, "WEEKLY": 7 * 86400,
+          "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
+
+
+def _recurrence_cost(event, end: datetime) -> int:
+    """About how many steps expanding the event's rule up to ``end`` takes: the periods from its
+    start (a rule is walked from there), times what its BY… parts multiply each period into."""
+    rule = event.get("RRULE")
+    if rule is None:
+        return 1 + len(event.get("RDATE", []) or [])
+    rules = rule if isinstance(rule, list) else [rule]
+    first = _instant(event.get("DTSTART"), ZoneInfo("UTC"))
+    if first is None:
+        return 0
+    total = 0
+    for one in rules:
+        frequency = str((one.get("FREQ") or ["YEARLY"])[0]).upper()
+        interval = max(1, int((one.get("INTERVAL") or [1])[0]))
+        until = one.get("UNTIL")
+        last = end
+        if until:
+            bound = until[0]
+            bound = bound if isinstance(bound, datetime) else datetime.combine(bound, time(23, 59), UTC)
+            last = min(end, bound if bound.tzinfo else bound.replace(tzinfo=UTC))
+        periods = max(0.0, (last - first).total_seconds()) / (PERIOD.get(frequency, 86400) * interval)
+        spread = 1
+        for part in ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS"):
+            spread *= max(1, len(one.get(part) or []))
+        total += int(periods * spread) + 1
+    return total
+
+
+def _blocks(event, client: CalDAVClient) -> bool:
+    """Whether an occurrence keeps the host busy: not free, not cancelled, not declined by them."""
+    if str(event.get("TRANSP", "")).upper() == "TRANSPARENT":
+        return False
+    return str(event.get("STATUS", "")).upper() != "CANCELLED" and not client._declined(event)
+
+
+def _span(event, zone: ZoneInfo, start: datetime, end: datetime) -> BusyTime | None:
+    """Where a recurring event could fall within [start, end): from its first start to its rule's end."""
+    first = _instant(event.get("DTSTART"), zone)
+    if first is None or first >= end:
+        return None
+    last = end
+    for one in (lambda r: r if isinstance(r, list) else [r])(event.get("RRULE")):
+        until = (one.get("UNTIL") or [None])[0] if one is not None else None
+        if until is not None and not one.get("COUNT"):
+            bound = until if isinstance(until, datetime) else datetime.combine(until, time(23, 59), zone)
+            last = min(last, (bound if bound.tzinfo else bound.replace(tzinfo=zone)).astimezone(UTC) + timedelta(days=1))
+    begins = max(first, start)
+    return BusyTime(begins, last) if last > begins else None
 
 
 def _is_date(prop) -> bool:

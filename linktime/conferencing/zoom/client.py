@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # Authlib is loaded when a token is asked for, not at every w
     from authlib.integrations.requests_client import OAuth2Session
 
 from linktime.conferencing import base
-from linktime.http import retry_after
+from linktime.http import DeadlinePassed, bounded_session, deadline, retry_after
 
 # Every permission LinkTime asks Zoom for, with the words people read for it: the one source of the
 # consent screen, the Integrations card and the README (tests hold them to it).
@@ -302,18 +302,20 @@ class ZoomAPI:
 
     def _call(self, method: str, path: str, **kwargs) -> dict[str, Any]:
         try:
-            response = requests.request(
-                method,
-                f"{self.settings.api_url}{path}",
-                headers={"Authorization": f"Bearer {self.access_token}"},
-                timeout=self.settings.timeout,
-                **kwargs,
-            )
+            with deadline(self.settings.timeout), bounded_session() as session:  # in all, however slow
+                response = session.request(
+                    method,
+                    f"{self.settings.api_url}{path}",
+                    headers={"Authorization": f"Bearer {self.access_token}"},
+                    timeout=self.settings.timeout,
+                    **kwargs,
+                )
         except requests.ConnectTimeout:
             raise ZoomUnavailable("Zoom could not be reached: ConnectTimeout", uncertain=False) from None
         except requests.RequestException as exc:
-            # A read timeout or a reset after sending: Zoom may have acted on the request.
-            raise ZoomUnavailable(f"Zoom could not be reached: {type(exc).__name__}") from None
+            # A read timeout or a reset after sending (or the deadline): Zoom may have acted on the request.
+            name = "took too long to answer" if isinstance(exc, DeadlinePassed) else type(exc).__name__
+            raise ZoomUnavailable(f"Zoom could not be reached: {name}") from None
         return raise_for_response(response)
 
     def me(self) -> ZoomUser:
