@@ -9,7 +9,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -31,6 +31,19 @@ class RowIdConverter(IntegerConverter):
 
     def __init__(self, map, *args, **kwargs):
         super().__init__(map, min=1, max=2**31 - 1)
+
+
+class SafeJSON:
+    """A JSON body nested deeper than Python recurses is a bad request, not a crash (forms read
+    JSON bodies too: a stranger may send one anywhere). Mixed into the request class in use."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):  # type: ignore[override]
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)  # type: ignore[misc]
+        except RecursionError:
+            if silent:
+                return None
+            raise BadRequest("The JSON body is nested too deeply.") from None
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -63,7 +76,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     init_migrations(app)
     allow_larger_uploads(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
-    htmx.init_app(app)
+    htmx.init_app(app)  # sets its own request class: ours wraps it
+    app.request_class = type("Request", (SafeJSON, app.request_class), {})
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
@@ -125,9 +139,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     register_security_headers(app)
     refuse_nul_bytes(app)
-    from linktime.logs import redact_secrets_in_access_logs
+    from linktime.logs import redact_secrets_in_logs
 
-    redact_secrets_in_access_logs()
+    redact_secrets_in_logs()
     return app
 
 
@@ -245,7 +259,7 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)  # masked: see logs.py
         db.session.rollback()
         message = "Something went wrong on our side. Nothing was saved; please try again."
         return render_template("error.html", code=500, title="Sorry", message=message), 500

@@ -1,7 +1,8 @@
-"""Access logs without secrets: OAuth codes and states, link tokens and booking tokens are masked.
+"""Logs without secrets: OAuth codes and states, link tokens and booking tokens are masked.
 
-The development server logs through "werkzeug", gunicorn through "gunicorn.access"; a filter on
-each rewrites the line before any handler sees it.
+The development server logs through "werkzeug", gunicorn through "gunicorn.access" and
+"gunicorn.error", LinkTime through "linktime" and its children; a filter on each rewrites the
+line — and the traceback of an error, which may quote a URL — before any handler sees it.
 """
 from __future__ import annotations
 
@@ -26,14 +27,18 @@ class RedactSecrets(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
 _FILTER = RedactSecrets()
 
 
-def redact_secrets_in_access_logs() -> None:
-    for name in ("werkzeug", "gunicorn.access"):
+def redact_secrets_in_logs() -> None:
+    """On the servers' loggers and on LinkTime's own (a filter on a logger does not reach its children)."""
+    ours = [name for name in logging.root.manager.loggerDict if name.startswith("linktime.")]
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "linktime", *ours):
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)

@@ -13,7 +13,7 @@ import re
 
 from flask import current_app
 
-_UID = re.compile(r"^[0-9a-f]{32}$")
+_UID = re.compile(r"^[0-9a-f]{32}\Z")
 MAC_CHARS = 22  # 16 bytes of HMAC-SHA256, base64url without padding
 
 

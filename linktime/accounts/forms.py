@@ -17,7 +17,7 @@ RESERVED_USERNAMES = frozenset(
     "admin api app auth booking bookings dashboard event-types help integrations login logout "
     "brand mail photos privacy static settings signup team www zoom".split()
 )
-USERNAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\Z")
 
 
 def valid_username(form, field) -> None:
@@ -85,7 +85,7 @@ class LooksForm(FlaskForm):
     """How the host's booking pages look."""
 
     brand_color = StringField("Brand colour", validators=[
-        Optional(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Choose a colour with the colour picker (#rrggbb).")],
+        Optional(), Regexp(r"^#[0-9a-fA-F]{6}\Z", message="Choose a colour with the colour picker (#rrggbb).")],
         description="Free days and buttons on your booking pages take this colour, adjusted so text stays readable.")
     own_colors = BooleanField("Go back to LinkTime’s colours")
     photo = FileField("Photo", description="PNG, JPEG, WebP or GIF, up to 8 MB; shown as a 256 px square.")

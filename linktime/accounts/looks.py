@@ -10,17 +10,23 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.exc import IntegrityError
 
 from linktime.extensions import db
 from linktime.models import User, UserPhoto
 
 PHOTO_SIZE = 256
 MAX_PIXELS = 40_000_000  # a 40-megapixel camera's picture; anything bigger is refused before decoding
+# JPEG is decoded already scaled down (1/2 … 1/8): a 40-megapixel photo costs a few megabytes. The
+# other formats are decoded whole, so fewer pixels are taken (16 megapixels: 64 MB as RGBA).
+MAX_PIXELS_DECODED_WHOLE = 16_000_000
+DECODING = threading.BoundedSemaphore(2)  # photos this process decodes at once
 FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
-COLOR = re.compile(r"^#[0-9a-f]{6}$")
+COLOR = re.compile(r"^#[0-9a-f]{6}\Z")
 LINKTIME_COLOR = "#0172ad"  # Pico's blue: choosing it is choosing no brand colour
 LIGHT_PAGE, DARK_PAGE = (255, 255, 255), (19, 23, 31)  # Pico's page backgrounds
 
@@ -30,7 +36,13 @@ class PhotoRefused(ValueError):
 
 
 def prepare_photo(data: bytes) -> bytes:
-    """The upload as a 256 px square WebP, or PhotoRefused."""
+    """The upload as a 256 px square WebP, or PhotoRefused. Its memory is bounded by its pixels
+    (checked before decoding) and by decoding JPEG scaled down; two are decoded at a time."""
+    with DECODING:
+        return _prepare(data)
+
+
+def _prepare(data: bytes) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -40,6 +52,11 @@ def prepare_photo(data: bytes) -> bytes:
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise PhotoRefused("That picture has too many pixels; use one under 40 megapixels.")
+            if image.format == "JPEG":  # decoded at the smallest scale still at least twice the photo's
+                image.draft("RGB", (PHOTO_SIZE * 2, PHOTO_SIZE * 2))
+            elif width * height > MAX_PIXELS_DECODED_WHOLE:
+                raise PhotoRefused("That picture has too many pixels; use a JPEG, or one under 16 megapixels.")
+            image.thumbnail((PHOTO_SIZE * 4, PHOTO_SIZE * 4), Image.Resampling.BOX)  # small before any copy
             image = ImageOps.exif_transpose(image)
             image = ImageOps.fit(image.convert("RGBA"), (PHOTO_SIZE, PHOTO_SIZE), Image.Resampling.LANCZOS)
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
@@ -60,9 +77,15 @@ def save_looks(user: User, *, color: str | None, photo: bytes | None, remove_pho
         db.session.execute(db.delete(UserPhoto).where(UserPhoto.user_id == user.id))
         user.photo_digest = ""
     elif photo is not None:
-        stored = db.session.get(UserPhoto, user.id) or UserPhoto(user_id=user.id)
-        stored.content_type, stored.data = "image/webp", photo
-        db.session.add(stored)
+        stored = db.session.get(UserPhoto, user.id)
+        if stored is None:  # the first photo; another upload may be making it at the same moment
+            try:
+                with db.session.begin_nested():
+                    db.session.add(UserPhoto(user_id=user.id, content_type="image/webp", data=photo))
+            except IntegrityError:
+                stored = db.session.get(UserPhoto, user.id, populate_existing=True)
+        if stored is not None:
+            stored.content_type, stored.data = "image/webp", photo
         user.photo_digest = hashlib.sha256(photo).hexdigest()
     db.session.commit()
 

@@ -12,7 +12,7 @@ from linktime.models import LOCATION_LABELS, Location
 from linktime.scheduling.rules import WEEKDAYS, HoursError, parse_hours, parse_overrides
 from linktime.validators import single_line
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?\Z")
 DAY_FIELDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 

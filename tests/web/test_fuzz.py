@@ -14,7 +14,9 @@ from tests.conftest import add_event_type, add_user, close_app, make_app
 
 # Strings that break naive code: huge, unicode, NUL and control bytes, markup, traversal, SQL.
 STRINGS = ["x" * 20000, "😀" * 300, "a\x00b", "\x01\x7f\u202e", "<script>alert(1)</script>", "../../etc/passwd",
-           "' OR 1=1 --", "%00%ff%fe", " ", ""]
+           "' OR 1=1 --", "%00%ff%fe", " ", "", "#112233\n", "пароль-123", "a\r\nX-Injected: 1",
+           # calendar server addresses: a password inside, a broken bracket, a metadata service, a port too big
+           "http://ada:secret@127.0.0.1:9/", "https://[::1", "http://169.254.169.254/", "https://cal.example.com:99999/"]
 NUMBERS = ["-1", "0", "99999999999999999999999999", "1e309", "NaN", "0x10", "٣"]
 DATES = ["9999-12-31", "0001-01-01", "2026-02-30", "2026-13", "2026-11-24T25:61:00+00:00", "2026-11-24T14:00:00+99:00",
          "10000-01-01T00:00:00+00:00", "-2026-01-01"]
@@ -25,8 +27,10 @@ FORM_KEYS = ["name", "email", "username", "timezone", "password", "confirm", "cu
              "channel", "start", "tz", "key", "reason", "title", "slug", "description", "duration_minutes",
              "location", "location_detail", "monday", "sunday", "date_overrides", "min_notice_minutes",
              "buffer_before_minutes", "buffer_after_minutes", "max_per_day", "horizon_days", "increment_minutes",
-             "seats", "reminders", "sms_countries", "active", "workspace", "decision", "From", "Body"]
-BODIES = [b"{", b"[]", b"null", b'{"event": null}', b'{"event": "endpoint.url_validation", "payload": {"plainToken": 1}}',
+             "seats", "reminders", "sms_countries", "active", "workspace", "decision", "From", "Body",
+             "url", "brand_color", "rest", "sessions", "all_or_nothing"]
+DEEP = b"[" * 5000 + b"]" * 5000  # deeper than Python's parser recurses
+BODIES = [DEEP, b"{", b"[]", b"null", b'{"event": null}', b'{"event": "endpoint.url_validation", "payload": {"plainToken": 1}}',
           json.dumps({"a": [[[[[[[[[[1]]]]]]]]]] * 1000}).encode(), b"\xff\xfe\x00garbage", b'{"payload": "' + b"x" * 100000 + b'"}']
 
 
@@ -86,6 +90,9 @@ def fuzz(client, app, world) -> list[tuple[str, str, int]]:
                         kwargs = {"data": BODIES[n % len(BODIES)], "content_type": "application/json",
                                   "headers": {"x-zm-request-timestamp": hostile[0][:50] or "1",
                                               "x-zm-signature": "v0=" + "0" * 64}}
+                    elif n % 3 == 2:  # a form's route sent JSON (forms read JSON bodies too)
+                        kwargs.update(data=DEEP if n == 2 else BODIES[(index + n) % len(BODIES)],
+                                      content_type="application/json")
                     else:
                         kwargs["data"] = {key: hostile[(k * 7 + n) % len(hostile)] for k, key in enumerate(FORM_KEYS)}
                 for htmx in (False, True):
@@ -117,3 +124,16 @@ def test_nul_bytes_are_refused_with_a_clear_answer(app, world):
     response = client.post("/login", data={"email": "ada@example.com\x00", "password": "x"})
     assert response.status_code == 400 and "not allowed" in response.get_data(as_text=True)
     assert client.get("/ada/intro-call?tz=UTC%00").status_code == 400
+
+
+def test_a_json_body_nested_too_deep_is_a_bad_request_on_every_form(app, world):
+    """Forms read JSON bodies too; one nested deeper than Python recurses is refused in words."""
+    client = app.test_client()
+    for path in ("/login", "/signup", f"/booking/{world['token']}/cancel",
+                 "/ada/intro-call/book?start=2026-11-25T16:00:00%2B00:00&embed=1"):
+        answer = client.post(path, data=DEEP, content_type="application/json")
+        if path == "/signup":  # closed here (invites only): refused before any form is read
+            assert answer.status_code == 403
+            continue
+        assert answer.status_code == 400, (path, answer.status_code)
+        assert "nested too deeply" in answer.get_data(as_text=True)

@@ -6,6 +6,7 @@ import logging
 import stat
 import time
 from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -186,6 +187,32 @@ def test_gunicorn_style_access_records_are_redacted_too():
                                                          "s": "200"},), None)
     RedactSecrets().filter(record)
     assert record.getMessage() == '1.2.3.4 "GET /booking/[token]?tz=UTC HTTP/1.1" 200'
+
+
+def test_a_server_error_on_a_private_link_logs_no_token(app, clock, caplog, monkeypatch):
+    """The error log names the page and quotes the traceback, whose message may carry the URL:
+    the booking's token is masked in both."""
+    from flask import request
+
+    from linktime.notifications import ics
+
+    with app.app_context():
+        booking = Booking(host_id=add_user("ada").id, title="Intro", location="none", invitee_name="Bea",
+                          invitee_email="bea@example.com", invitee_timezone="UTC",
+                          start=datetime(2026, 11, 24, 15, tzinfo=UTC), end=datetime(2026, 11, 24, 15, 30, tzinfo=UTC))
+        db.session.add(booking)
+        db.session.commit()
+        token = booking.manage_token
+
+    def broken(booking):
+        raise RuntimeError(f"could not make a link for {request.url}")
+
+    monkeypatch.setattr(ics, "google_calendar_url", broken)
+    with caplog.at_level(logging.ERROR):
+        answer = app.test_client().get(f"/booking/{token}")
+    assert answer.status_code == 500 and token not in answer.get_data(as_text=True)
+    assert "Unhandled error on GET /booking/[token]" in caplog.text and "RuntimeError" in caplog.text
+    assert token not in caplog.text
 
 
 # ---------------------------------------------------------------- headers

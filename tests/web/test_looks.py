@@ -125,3 +125,55 @@ def test_a_phone_sized_photo_passes_the_csrf_check_that_reads_the_form_first(tmp
         "brand_color": "#0172ad", "photo": (io.BytesIO(noisy.getvalue()), "phone.png")})
     assert response.status_code == 303
     assert client.post("/settings/profile", data={"x": "0" * (2 * 1024 * 1024)}).status_code == 413  # others keep 1 MB
+
+
+def test_a_40_megapixel_jpeg_is_decoded_scaled_down(ada, monkeypatch):
+    """What a photo costs in memory follows what is decoded: a camera's JPEG is decoded at 1/8."""
+    photo = picture("JPEG", (7700, 5160), exif=False)  # 39.7 megapixels
+    decoded = []
+    real_load = Image.Image.load
+
+    def load(self):
+        decoded.append(self.size[0] * self.size[1])
+        return real_load(self)
+
+    monkeypatch.setattr(Image.Image, "load", load)
+    assert upload(ada, photo).status_code == 303
+    assert decoded and max(decoded) <= (256 * 8) ** 2  # never the whole 39.7 million pixels
+
+
+def test_a_huge_picture_that_cannot_be_decoded_scaled_down_is_refused(ada):
+    response = upload(ada, picture("PNG", (5000, 4000), exif=False), "big.png")  # 20 megapixels
+    assert response.status_code == 422 and "use a JPEG, or one under 16 megapixels" in response.get_data(as_text=True)
+
+
+def test_a_colour_with_a_trailing_line_break_is_refused(ada):
+    response = ada.post("/settings/appearance", data={"brand_color": "#112233\n"})
+    assert response.status_code == 422 and "Choose a colour with the colour picker" in response.get_data(as_text=True)
+
+
+def test_two_first_photos_at_once_both_succeed(app, monkeypatch):
+    """Two uploads by one host at the same moment: the other one stores the first photo between
+    this one's look and its insert. This one's photo replaces it, with no error."""
+    from sqlalchemy import insert, select
+
+    from linktime.accounts.looks import save_looks
+    from linktime.extensions import db
+    from linktime.models import User, UserPhoto
+
+    with app.app_context():
+        user_id = add_user("ada").id
+        user = db.session.get(User, user_id)
+        real_get = db.session.get
+
+        def get(model, ident, **kwargs):
+            if model is UserPhoto and not kwargs.get("populate_existing"):
+                with db.engine.begin() as other:  # the other upload, finishing first
+                    other.execute(insert(UserPhoto).values(user_id=user_id, content_type="image/webp", data=b"first"))
+                return None
+            return real_get(model, ident, **kwargs)
+
+        monkeypatch.setattr(db.session, "get", get)
+        save_looks(user, color=None, photo=b"second", remove_photo=False)
+        monkeypatch.undo()
+        assert db.session.scalar(select(UserPhoto.data)) == b"second"

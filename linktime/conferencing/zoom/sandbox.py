@@ -487,9 +487,9 @@ def main() -> None:
 
     from werkzeug.serving import run_simple
 
-    from linktime.logs import redact_secrets_in_access_logs
+    from linktime.logs import redact_secrets_in_logs
 
-    redact_secrets_in_access_logs()  # its log shows OAuth states and codes too
+    redact_secrets_in_logs()  # its log shows OAuth states and codes too
     client_secret, webhook_secret = sandbox_secrets(Path(args.instance))
     print(f"Zoom sandbox on http://{args.host}:{args.port}/sandbox", flush=True)
     app = create_sandbox(client_secret=client_secret, webhook_secret=webhook_secret, webhook_url=args.webhook_url)
