@@ -45,6 +45,9 @@ DEFAULTS: dict[str, object] = {
     "BOOKINGS_PER_HOST_PER_HOUR": 120,
     "BOOKINGS_PER_EMAIL_PER_DAY": 3,
     "BOOKINGS_PER_HOST_PER_DAY": 50,
+    # Meetings one video account (a Zoom user, a Google account) makes in any 24 hours, summed over
+    # every host it serves — a team's shared Zoom account above all (Zoom allows 100 a day).
+    "MEETINGS_PER_ACCOUNT_PER_DAY": 90,
     # Reschedules and cancels through a booking's private link: per booking, and per client
     # address, each hour (each change sends mail and moves or deletes a meeting).
     "CHANGES_PER_BOOKING_PER_HOUR": 6,

@@ -118,7 +118,7 @@ def book_series(event_type: EventType, first: datetime, count: int, invitee: Inv
                 missing.append(start)
         if not free or (all_or_nothing and missing):
             raise SeriesUnavailable(missing)
-        service._check_caps(event_type.host, invitee.email, new=len(free))
+        service._check_caps(event_type.host, invitee.email, new=len(free), event_type=event_type)
         series_id, booked, jobs, messages = new_uid(), [], [], []
         for number, slot in enumerate(free, 1):
             booking = service._new_booking(event_type, slot, invitee, key=key if number == 1 else None,

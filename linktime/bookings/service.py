@@ -24,7 +24,7 @@ from linktime.calendars.base import BusyTime
 from linktime.calendars import events
 from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, outside_busy, renew
 from linktime.conferencing import meetings
-from linktime.conferencing.base import makes_meetings
+from linktime.conferencing.base import makes_meetings, provider_for
 from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.jobs.outbox import run_briefly, run_soon
@@ -310,7 +310,7 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
             if existing is not None:
                 return existing
             slot = _check_slot(event_type, start, outside=outside)
-            _check_caps(event_type.host, invitee.email)
+            _check_caps(event_type.host, invitee.email, event_type=event_type)
             booking = _new_booking(event_type, slot, invitee, key=key)
             jobs = meetings.plan_meeting(booking, event_type)
             messages = queue_booked(booking, event_type) + events.plan_event(booking)
@@ -369,11 +369,14 @@ def _new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: st
     return booking
 
 
-def _check_caps(host: User, email: str, new: int = 1) -> None:
-    """Bound what strangers can book: per invitee email and host, and per host, in 24 hours.
+def _check_caps(host: User, email: str, new: int = 1, *, event_type: EventType | None = None) -> None:
+    """Bound what strangers can book: per invitee email and host, and per host, in 24 hours; and
+    the meetings one video account makes in 24 hours, summed over every host it serves (a team's
+    shared Zoom account), each session of a series counting.
 
-    Runs under the host lock, so the counts are exact. Cancelled bookings count too: booking and
-    cancelling in a loop would otherwise burn the host's Zoom quota all the same.
+    Runs under the host lock, so the per-host counts are exact (the per-account count may be
+    passed by the few bookings other hosts make at the same instant). Cancelled bookings count
+    too: booking and cancelling in a loop would otherwise burn the host's Zoom quota all the same.
     """
     config = current_app.config
     since = now_utc() - timedelta(days=1)
@@ -387,6 +390,14 @@ def _check_caps(host: User, email: str, new: int = 1) -> None:
                            "for today. Please try again tomorrow, or change one of your bookings instead.")
     if per_host + new > int(config["BOOKINGS_PER_HOST_PER_DAY"]):
         raise BookingLimit(f"{host.name} cannot take more bookings today. Please try again tomorrow.")
+    provider = provider_for(event_type.location) if event_type is not None else None
+    account = provider.connection_for(host.id) if provider is not None else None
+    if account is not None:
+        made = db.session.scalar(select(func.count(Meeting.id)).where(
+            Meeting.provider == provider.location.value, Meeting.account_id == account.id, Meeting.created_at > since))
+        if made + new > int(config["MEETINGS_PER_ACCOUNT_PER_DAY"]):
+            raise BookingLimit(f"{host.name} cannot take more {provider.location.label} bookings today. "
+                               "Please try again tomorrow.")
 
 
 def resend_links(event_type: EventType, start: datetime) -> None:

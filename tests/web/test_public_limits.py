@@ -231,3 +231,32 @@ def test_changes_are_throttled_per_client_address(tmp_path, clock):
     answers = [one.post(f"/booking/{token}/cancel", data={"reason": ""}).status_code for token in tokens]
     assert answers == [303, 303, 429]
     close_app(app)
+
+
+def test_a_shared_zoom_account_has_a_daily_cap_summed_over_every_host_it_serves(tmp_path, sandbox, clock):
+    from tests.conftest import signed_in
+
+    app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=2, MEETINGS_PER_ACCOUNT_PER_DAY=4)
+    with app.app_context():
+        add_event_type(add_user("ada"), location="zoom", repeat_weeks=1, repeat_max=4)
+        add_event_type(add_user("bob", admin=False), slug="bob-call", location="zoom")
+    connect_zoom(signed_in(app), email="team@zoom-sandbox.test", workspace=True)  # neither has their own
+
+    def booking(path: str, n: int, **extra):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"198.51.100.{n}"
+        return book_form(client, path, slot(n), name="Someone", email=f"p{n}@example.com", tz="UTC", **extra)
+
+    assert booking("/ada/intro-call/book", 0).status_code == 303
+    assert booking("/bob/bob-call/book", 1).status_code == 303
+    # a series of three: each session is a meeting on the team's account, one more than is left
+    series = booking("/ada/intro-call/book", 2, sessions="3")
+    assert series.status_code == 429 and "Ada cannot take more Zoom bookings today" in series.get_data(as_text=True)
+    assert booking("/ada/intro-call/book", 3, sessions="2").status_code == 303
+    refused = booking("/bob/bob-call/book", 4)  # Bob's own first today: the account's day is full
+    assert refused.status_code == 429 and "Bob cannot take more Zoom bookings today" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Booking.id))) == 4
+    clock.shift(timedelta(hours=24, minutes=1))
+    assert booking("/bob/bob-call/book", 20).status_code == 303
+    close_app(app)
