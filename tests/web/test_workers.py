@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,22 +38,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def two_workers(tmp_path):
-    app = make_app(tmp_path)  # the schema, and Ada
-    with app.app_context():
-        add_user("ada")
-    close_app(app)
+@contextmanager
+def gunicorn_serving(tmp_path: Path, config: dict, *, workers: int = 2, threads: int = 1,
+                     access_log: Path | None = None):
+    """LinkTime under gunicorn with this configuration, as the README deploys it; its URL."""
     (tmp_path / "worker_app.py").write_text(WORKER_APP)
-    config = {"SECRET_KEY": "test-secret", "ENCRYPTION_KEYS": TEST_KEYS, "WTF_CSRF_ENABLED": False,
-              "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path), "SCHEDULER_ENABLED": False,
-              "ZOOM_SANDBOX_CLIENT_SECRET": "x", "ZOOM_SANDBOX_WEBHOOK_SECRET": "y"}
     port = free_port()
     env = {**os.environ, "TEST_CONFIG": json.dumps(config), "TEST_INSTANCE": str(tmp_path / "instance"),
            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-                               "--access-logfile", str(tmp_path / "access.log"), "worker_app:application"], cwd=tmp_path, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    logging = ["--access-logfile", str(access_log)] if access_log else []
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                               "--bind", f"127.0.0.1:{port}", *logging, "worker_app:application"], cwd=tmp_path,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -63,10 +60,26 @@ def two_workers(tmp_path):
                 if server.poll() is not None:
                     raise AssertionError(server.stderr.read().decode())
                 time.sleep(0.05)  # waiting for a process to listen, not for a race
-        yield url, tmp_path / "access.log"
+        yield url
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=30)
+
+
+def worker_config(tmp_path: Path, **settings) -> dict:
+    return {"SECRET_KEY": "test-secret", "ENCRYPTION_KEYS": TEST_KEYS, "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+            "SCHEDULER_ENABLED": False, "ZOOM_SANDBOX_CLIENT_SECRET": "x", "ZOOM_SANDBOX_WEBHOOK_SECRET": "y", **settings}
+
+
+@pytest.fixture
+def two_workers(tmp_path):
+    app = make_app(tmp_path)  # the schema, and Ada
+    with app.app_context():
+        add_user("ada")
+    close_app(app)
+    with gunicorn_serving(tmp_path, worker_config(tmp_path, WTF_CSRF_ENABLED=False),
+                          access_log=tmp_path / "access.log") as url:
+        yield url, tmp_path / "access.log"
 
 
 def attempt_pair(url: str, password: str) -> list[tuple[int, str]]:
