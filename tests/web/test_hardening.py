@@ -252,6 +252,9 @@ def test_private_pages_are_not_stored_and_https_gets_hsts(tmp_path, clock):
     manage = booked.location.split("?")[0]
     assert client.get(manage).headers["Cache-Control"] == "no-store"
     assert client.get(manage + "/cancel").headers["Cache-Control"] == "no-store"
+    for calendar_file in ("/invite.ics", "/series.ics"):  # names, join links and passcodes
+        answer = client.get(manage + calendar_file)
+        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store", calendar_file
     public = client.get("/ada/intro-call?tz=UTC")
     assert "no-store" not in public.headers.get("Cache-Control", "")
     assert public.headers["Strict-Transport-Security"] == "max-age=63072000"

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from linktime.calendars.base import BusyTime, EventDetails, NotFound, RemoteCalendar
 from linktime.calendars.rest import RestClient
+from linktime.http import deadline
 
 FREE = {"free", "workingelsewhere"}
 MAX_PAGES = 20  # of 250 events each: a month of a very busy calendar
@@ -72,18 +73,19 @@ class OutlookCalendar(RestClient):
                   "$select": "start,end,showAs,isCancelled", "$top": "250"}
         url: str | None = f"/me/calendars/{quote(calendar_id, safe='')}/calendarView"
         busy = []
-        for _ in range(MAX_PAGES):
-            data = self.call("GET", url, params=params, headers=UTC_TIMES)
-            for item in data.get("value", []):
-                if not isinstance(item, dict) or item.get("isCancelled") or str(item.get("showAs", "")).lower() in FREE:
-                    continue
-                try:
-                    busy.append(BusyTime(_instant(item["start"]), _instant(item["end"])))
-                except (KeyError, TypeError, ValueError):
-                    continue
-            url, params = data.get("@odata.nextLink"), None
-            if not url:
-                break
+        with deadline(self.timeout):  # every page within one call's time
+            for _ in range(MAX_PAGES):
+                data = self.call("GET", url, params=params, headers=UTC_TIMES)
+                for item in data.get("value", []):
+                    if not isinstance(item, dict) or item.get("isCancelled") or str(item.get("showAs", "")).lower() in FREE:
+                        continue
+                    try:
+                        busy.append(BusyTime(_instant(item["start"]), _instant(item["end"])))
+                    except (KeyError, TypeError, ValueError):
+                        continue
+                url, params = data.get("@odata.nextLink"), None
+                if not url:
+                    break
         return sorted(busy, key=lambda b: (b.start, b.end))
 
     def _create(self, calendar_id: str, details: EventDetails) -> dict[str, Any]:
