@@ -39,7 +39,7 @@ SETTLE_SECONDS = 240
 def refused_unchecked(answer: requests.Response) -> bool:
     """A booking or move refused because the host's calendar could not be read fresh (a fault at
     the calendar service): never confirmed unchecked, and nothing changed."""
-    return answer.status_code == 503 and "could not be checked just now" in answer.text.replace("&#39;", "'")
+    return answer.status_code == 503 and "could not be checked just now" in answer.text
 
 
 @dataclass

@@ -58,7 +58,7 @@ class CalendarsUnreadable(Exception):
     """A checked calendar could not be read fresh: a booking is not confirmed unchecked."""
 
     def __init__(self, host_name: str):
-        super().__init__(f"{host_name}'s calendar could not be checked just now, so this time cannot be "
+        super().__init__(f"{host_name}’s calendar could not be checked just now, so this time cannot be "
                          "confirmed. Please try again in a minute.")
 
 

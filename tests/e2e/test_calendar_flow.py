@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from linktime.extensions import db
 from tests.conftest import LiveServer, add_event_type, add_user, close_app, make_app, screenshot, sign_in_page
@@ -197,3 +198,58 @@ def test_a_series_page_puts_every_session_in_the_calendar_with_one_click(tmp_pat
         text = open(download.value.path(), encoding="utf-8").read()
         assert text.count("BEGIN:VEVENT") == 3 and "METHOD:PUBLISH" in text
         screenshot(invitee, "series-01-manage-page-all-sessions")
+
+
+def test_a_calendar_that_stops_answering_keeps_its_busy_hour_and_a_booking_waits(calendar_live, sandbox, new_context):
+    """Google stops answering for a while: the invitee still sees the busy hour kept off (the last
+    reading), is told some times may be taken, and a booking is refused in words, with the form
+    as filled in; once Google answers again, the same click books."""
+    app, server = calendar_live
+    host = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
+    sign_in_page(host, server.url)
+    host.goto(f"{server.url}/settings/integrations")
+    host.locator("#google-card").get_by_role("button", name="Connect Google Calendar").click()
+    host.get_by_label("Sign in as").fill("ada@gmail-sandbox.test")
+    host.get_by_role("button", name="Allow").click()
+    host.wait_for_url(re.compile("/settings/integrations"))
+    day = a_weekday_ahead()
+    host.goto(f"{sandbox.url}/sandbox/calendars")
+    mark = host.locator("form", has=host.get_by_role("button", name="Mark busy in ada@gmail-sandbox.test"))
+    mark.get_by_label("Busy from (UTC)").fill(datetime.combine(day, time(9), BERLIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M"))
+    mark.get_by_label("title").fill("Physio")
+    mark.get_by_role("button", name="Mark busy in ada@gmail-sandbox.test").click()
+
+    invitee = new_context(timezone_id="Europe/Berlin", viewport={"width": 390, "height": 844}).new_page()
+    invitee.goto(f"{server.url}/ada/intro-call?date={day.isoformat()}")
+    invitee.locator(".slot-list a.slot").first.wait_for()
+    assert invitee.locator(".slot-list a.slot").first.inner_text().strip() == "10:00"  # read: 09:00 is busy
+
+    sandbox.state.add_fault("error", count=1000, status=503, method="POST", path="/google/calendar/v3/freeBusy")
+    later = time_machine.travel(datetime.now(UTC) + timedelta(seconds=61), tick=True)  # the reading is due again
+    later.start()
+    try:
+        invitee.goto(f"{server.url}/ada/intro-call?date={day.isoformat()}&tz=Europe/Berlin")
+        invitee.locator(".slot-list a.slot").first.wait_for()
+        assert invitee.locator(".slot-list a.slot").first.inner_text().strip() == "10:00"  # the last reading holds
+        assert "could not be checked just now" in invitee.locator("#scheduler").inner_text()
+        screenshot(invitee, "calendar-06-calendar-not-answering")
+        invitee.locator(".slot-list a.slot").first.click()
+        invitee.get_by_label("Your name").fill("Bea Invitee")
+        invitee.get_by_label("Email").fill("bea@example.com")
+        invitee.get_by_role("button", name="Confirm booking").click()
+        alert = invitee.get_by_role("alert")
+        alert.wait_for()
+        assert "calendar could not be checked just now" in alert.inner_text()
+        assert invitee.get_by_label("Your name").input_value() == "Bea Invitee"  # nothing to type again
+        screenshot(invitee, "calendar-07-booking-waits-for-the-calendar")
+        host.goto(f"{server.url}/bookings")
+        assert "could not be read since" in host.locator("main").inner_text()
+        screenshot(host, "calendar-08-host-told")
+
+    finally:
+        later.stop()
+    sandbox.state.faults.clear()  # Google answers again; a minute on, the same click books
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=125), tick=True):
+        invitee.get_by_role("button", name="Confirm booking").click()
+        invitee.wait_for_url(re.compile(r"/booking/"))
+    assert "Bea Invitee" in invitee.locator("main").inner_text()
