@@ -26,9 +26,9 @@ that drips, or a calendar built to be costly, slows nobody's page but its own ho
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
-import threading
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta

@@ -78,8 +78,11 @@ def _bounded(method: Callable[..., T]) -> Callable[..., T]:
     """One call of the client, within its total time (``timeout``), whatever the server does."""
     @functools.wraps(method)
     def call(self: CalDAVClient, *args: Any, **kwargs: Any) -> T:
-        with deadline(self.timeout):
-            return method(self, *args, **kwargs)
+        try:
+            with deadline(self.timeout):
+                return method(self, *args, **kwargs)
+        except DeadlinePassed:  # past it between two exchanges (reading a costly answer, say)
+            raise Unreachable(f"{urlsplit(self.url).netloc} took too long to answer") from None
     return call
 
 
