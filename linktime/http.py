@@ -8,7 +8,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Iterator
+from typing import Any, Iterator, TypeVar
 
 import requests
 import urllib3
@@ -183,11 +183,18 @@ class _BoundedAdapter(HTTPAdapter):
         }
 
 
-def bounded_session(pins: dict[str, str] | None = None) -> requests.Session:
-    """A session for outside calls: its exchanges obey ``deadline`` and, for the host names in
-    ``pins`` (filled as addresses are checked), connect to exactly the checked address."""
-    session = requests.Session()
+S = TypeVar("S", bound=requests.Session)
+
+
+def bounded(session: S, pins: dict[str, str] | None = None) -> S:
+    """The session (Authlib's OAuth session, say), its exchanges now obeying ``deadline`` and, for
+    the host names in ``pins`` (filled as addresses are checked), going to exactly that address."""
     adapter = _BoundedAdapter(pins if pins is not None else {})
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def bounded_session(pins: dict[str, str] | None = None) -> requests.Session:
+    """A new session for outside calls (see ``bounded``)."""
+    return bounded(requests.Session(), pins)

@@ -23,6 +23,7 @@ from linktime.calendars.base import CalendarError, Unreachable, WrongPassword
 from linktime import token_renewal
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
+from linktime.http import bounded, bounded_session, deadline
 from linktime.models import CalendarConnection, CalendarProvider, now_utc
 
 MARGIN = timedelta(minutes=5)  # refreshed this long before it expires
@@ -88,9 +89,9 @@ class Tokens:
 def _session(app: OAuthApp):
     from authlib.integrations.requests_client import OAuth2Session
 
-    return OAuth2Session(app.client_id, app.client_secret, redirect_uri=app.redirect_uri,
-                         token_endpoint_auth_method="client_secret_post", code_challenge_method="S256",
-                         scope=" ".join(scope.name for scope in app.scopes))
+    return bounded(OAuth2Session(
+        app.client_id, app.client_secret, redirect_uri=app.redirect_uri, token_endpoint_auth_method="client_secret_post",
+        code_challenge_method="S256", scope=" ".join(scope.name for scope in app.scopes)))
 
 
 # ---------------------------------------------------------------------------- connect
@@ -179,7 +180,7 @@ def _token_call(app: OAuthApp, call) -> dict[str, Any]:
 
     label = app.provider.label
     try:
-        with _session(app) as oauth:
+        with deadline(app.timeout), _session(app) as oauth:  # in all, however slowly the answer comes
             return dict(call(oauth))
     except OAuthError as exc:
         if exc.error == "invalid_grant":
@@ -201,7 +202,8 @@ def revoke(app: OAuthApp, tokens: Tokens | None) -> bool:
     if app.revoke_url is None or tokens is None:
         return False
     try:
-        answer = requests.post(app.revoke_url, data={"token": tokens.refresh_token}, timeout=app.timeout)
+        with deadline(app.timeout), bounded_session() as session:
+            answer = session.post(app.revoke_url, data={"token": tokens.refresh_token}, timeout=app.timeout)
     except requests.RequestException:
         return False
     return answer.status_code == 200

@@ -201,3 +201,13 @@ def test_a_zoom_call_ends_by_its_deadline_and_may_have_acted(hostile):
         api.create_meeting({"topic": "x"})
     assert raised.value.uncertain  # the create may have been made: it is looked for before another
     assert hostile.drip_ended.wait(10) and hostile.drips_ended == ["hung up"]
+
+
+def test_renewing_a_zoom_token_ends_by_its_deadline_too(hostile):
+    from linktime.conferencing.zoom.client import ZoomOAuth, ZoomSettings, ZoomUnavailable
+
+    hostile.routes["/"] = hostile.drip(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    oauth = ZoomOAuth(ZoomSettings("id", "secret", hostile.url, hostile.url, "http://x/cb", timeout=1))
+    with pytest.raises(ZoomUnavailable):
+        oauth.refresh("refresh-token")
+    assert hostile.drip_ended.wait(10) and hostile.drips_ended == ["hung up"]

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # Authlib is loaded when a token is asked for, not at every w
     from authlib.integrations.requests_client import OAuth2Session
 
 from linktime.conferencing import base
-from linktime.http import DeadlinePassed, bounded_session, deadline, retry_after
+from linktime.http import DeadlinePassed, bounded, bounded_session, deadline, retry_after
 
 # Every permission LinkTime asks Zoom for, with the words people read for it: the one source of the
 # consent screen, the Integrations card and the README (tests hold them to it).
@@ -207,13 +207,13 @@ class ZoomOAuth:
     def _session(self) -> OAuth2Session:
         from authlib.integrations.requests_client import OAuth2Session
 
-        session = OAuth2Session(
+        session = bounded(OAuth2Session(
             self.settings.client_id,
             self.settings.client_secret,
             redirect_uri=self.settings.redirect_uri,
             token_endpoint_auth_method="client_secret_basic",
             code_challenge_method="S256",
-        )
+        ))
         # Keep Zoom's raw answer: its error bodies carry a numeric code and a "reason".
         session.register_compliance_hook("access_token_response", self._keep)
         session.register_compliance_hook("refresh_token_response", self._keep)
@@ -255,7 +255,7 @@ class ZoomOAuth:
     def revoke(self, token: str) -> None:
         """Revoke a token at Zoom. Best effort: callers ignore ZoomError."""
         try:
-            with self._session() as session:
+            with deadline(self.settings.timeout), self._session() as session:
                 response = session.revoke_token(
                     f"{self.settings.oauth_url}/oauth/revoke", token=token, timeout=self.settings.timeout
                 )
@@ -268,7 +268,7 @@ class ZoomOAuth:
 
         self.last_response = None
         try:
-            with self._session() as session:
+            with deadline(self.settings.timeout), self._session() as session:  # in all, however slow
                 token = call(session)
         except OAuthError as exc:
             data = _body(self.last_response) if self.last_response is not None else {}
