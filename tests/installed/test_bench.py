@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.same_on_every_database  # the benchmark makes its own SQLite file
 
 
 def test_the_benchmark_runs_and_prints_its_table():

@@ -10,6 +10,8 @@ from linktime.calendars.base import Changed, EventDetails, Person
 from linktime.calendars.caldav.client import CalDAVClient, NotCalDAV, Unreachable, WrongPassword
 from tests.conftest import RADICALE_PASSWORD as PASSWORD, free_port
 
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
+
 
 def put(url: str, name: str, body: str) -> None:
     stored = requests.put(f"{url}/ada/work/{name}.ics", data=body.encode(), auth=("ada", PASSWORD),

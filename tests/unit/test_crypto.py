@@ -5,6 +5,8 @@ import pytest
 
 from linktime.crypto import DecryptionError, EncryptionConfigError, KeyRing, generate_key
 
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
+
 
 def test_round_trip_with_a_fresh_nonce_each_time():
     ring = KeyRing.from_config(generate_key())

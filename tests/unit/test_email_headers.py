@@ -5,6 +5,8 @@ import pytest
 
 from linktime.notifications.email import Mail
 
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
+
 SUBJECTS = [
     "Confirmed: Café, Ünïcödé Chat with Ada — Wednesday, 25 November 2026, 15:00–15:30 (Europe/Berlin)",
     ("가장 높은 산, 가장 긴 강 " * 6).strip(),  # the standard library's folding glues two words here

@@ -16,6 +16,8 @@ from tests.hostile import (
     HostileServer, answer, calendar_answer, cut_chunked, discovery, multistatus, prop,
 )
 
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
+
 WINDOW = (datetime(2026, 12, 14, tzinfo=UTC), datetime(2026, 12, 21, tzinfo=UTC))
 
 

@@ -8,6 +8,8 @@ from linktime.scheduling.rules import (
     parse_hours, parse_overrides,
 )
 
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
+
 
 def test_several_intervals_a_day_in_any_order_and_spacing():
     assert parse_hours("13:00-17:00, 9-12") == ((time(9), time(12)), (time(13), time(17)))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
+
 spec = importlib.util.spec_from_file_location("manage", Path(__file__).resolve().parents[2] / "manage.py")
 manage = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(manage)

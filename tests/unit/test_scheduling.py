@@ -9,6 +9,8 @@ import pytest
 from linktime.formatting import format_time
 from linktime.scheduling import Availability, BookingRules, Busy, free_slots, is_bookable, parse_hours
 
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
+
 EVERY_DAY_9_TO_5 = {day: parse_hours("09:00-17:00") for day in range(7)}
 HALF_HOUR = BookingRules(duration=timedelta(minutes=30), increment=timedelta(minutes=30))
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)

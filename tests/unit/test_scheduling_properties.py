@@ -1,6 +1,7 @@
 """Properties of free_slots that must hold for any rules, hours, busy time and clock."""
 from __future__ import annotations
 
+import pytest
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -10,6 +11,8 @@ from hypothesis import strategies as st
 
 from linktime.scheduling import Availability, BookingRules, Busy, free_slots, is_bookable
 from linktime.scheduling.rules import END_OF_DAY
+
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "UTC",
          "Australia/Lord_Howe", "America/Sao_Paulo"]

@@ -17,6 +17,8 @@ from linktime.conferencing.zoom.client import (
 )
 from linktime.conferencing.base import MeetingDetails
 
+pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
+
 SETTINGS = ZoomSettings(client_id="cid", client_secret="csecret", oauth_url="https://zoom.test",
                         api_url="https://api.zoom.test/v2", redirect_uri="https://lt.example/integrations/zoom/callback",
                         timeout=3)
