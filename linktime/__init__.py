@@ -89,7 +89,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # Each conferencing provider registers itself; they are listed (cards, privacy) in this order.
     from linktime.conferencing.zoom import adapter  # noqa: F401
     from linktime.conferencing.google_meet import adapter as _meet  # noqa: F401
-    from linktime.notifications import email  # noqa: F401  (registers its background jobs)
+    from linktime.notifications import email  # noqa: F401  (keeps one SMTP connection per batch of jobs)
     from linktime.accounts import bp as accounts_bp
     from linktime.admin import bp as admin_bp
     from linktime.notifications.views import bp as twilio_bp

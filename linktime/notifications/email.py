@@ -20,11 +20,8 @@ from pathlib import Path
 
 from flask import current_app, render_template
 
-from linktime.extensions import db
 from linktime.formatting import clock_of_reader
-from linktime.jobs.outbox import Retry, around_batches, handler
-from linktime.models import User
-from linktime.urls import public_url
+from linktime.jobs.outbox import around_batches
 
 
 class MailError(Exception):
@@ -246,16 +243,3 @@ def smtp_session(timeout: float = 20) -> smtplib.SMTP:
         raise
     return smtp
 
-
-@handler("email.zoom_attention")
-def zoom_attention(user_id: int, reason: str) -> None:
-    """Tell a host, once, that their Zoom connection needs reconnecting."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        return
-    message = build(user.email, "Zoom needs your attention in LinkTime", "zoom_attention",
-                    user=user, reason=reason, url=public_url("accounts.integrations"))
-    try:
-        deliver(message)
-    except MailError as exc:
-        raise Retry(str(exc)) from None

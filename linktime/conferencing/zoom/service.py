@@ -18,8 +18,10 @@ from linktime.conferencing.zoom.client import (
     LIST_SCOPE, ZoomAPI, ZoomAuthError, ZoomError, ZoomGrantError, ZoomOAuth, ZoomSettings, ZoomUnavailable, granted,
 )
 from linktime.extensions import db
-from linktime.jobs.outbox import enqueue
+from linktime.jobs.outbox import Retry, enqueue, handler
 from linktime.models import ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
+from linktime.notifications.email import MailError, build, deliver
+from linktime.urls import public_url
 
 FORGOTTEN = "a Zoom account"
 
@@ -260,8 +262,25 @@ def mark_needs_attention(connection: ZoomConnection, reason: str) -> None:
     audit.record(connection.connected_by_id, "zoom.refresh_failed", reason)
     if connection.attention_notified_at is None and connection.connected_by_id:
         connection.attention_notified_at = now_utc()
-        enqueue("email.zoom_attention", user_id=connection.connected_by_id, reason=reason,
+        enqueue(ATTENTION, user_id=connection.connected_by_id, reason=reason,
                 dedupe_key=f"zoom-attention:{connection.uid}")
+
+
+ATTENTION = "email.zoom_attention"
+
+
+@handler(ATTENTION)
+def tell_attention(user_id: int, reason: str) -> None:
+    """Tell a host, once, that their Zoom connection needs reconnecting."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    message = build(user.email, "Zoom needs your attention in LinkTime", "zoom_attention",
+                    user=user, reason=reason, url=public_url("accounts.integrations"))
+    try:
+        deliver(message)
+    except MailError as exc:
+        raise Retry(str(exc)) from None
 
 
 def _renew(connection: ZoomConnection) -> None:
