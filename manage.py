@@ -3,7 +3,7 @@
 
     python3 manage.py run     install, bring the database up to date, serve on :5000
                               (LINKTIME_HOST / LINKTIME_PORT move it; links and the sandbox follow)
-    python3 manage.py test    install with the test extras and run the whole suite
+    python3 manage.py test    install with the test extras, check the code (ruff, mypy), run the whole suite
 
 Only the Python standard library is used here, so this works on a fresh machine.
 Extra arguments after `test` go to pytest (e.g. `python3 manage.py test -k booking`).
@@ -28,13 +28,13 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 def ensure_installed(extras: str) -> None:
     """Create the virtualenv and install the project when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run by whatever python3 the machine has
         sys.exit("LinkTime needs Python 3.11 or newer.")
     if not PYTHON.exists():
         print("Creating virtual environment in .venv …", flush=True)
         try:
             venv.EnvBuilder(with_pip=True).create(VENV)
-        except Exception as exc:  # ensurepip missing on some distributions
+        except Exception as exc:  # noqa: BLE001 - ensurepip missing on some distributions
             sys.exit(f"Could not create .venv ({exc}). On Debian/Ubuntu: apt install python3-venv")
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     stamp = VENV / f".installed-{extras or 'base'}"
@@ -57,7 +57,8 @@ def app_settings() -> dict:
     probe = (
         "import json; from linktime import create_app; "
         "a = create_app(); c = a.config; "
-        "print(json.dumps({**{k: c[k] for k in ('BASE_URL', 'HOST', 'PORT', 'ZOOM_SANDBOX', 'GOOGLE_SANDBOX', 'MICROSOFT_SANDBOX', 'ZOOM_SANDBOX_URL')}, "
+        "print(json.dumps({**{k: c[k] for k in ('BASE_URL', 'HOST', 'PORT', 'ZOOM_SANDBOX', 'GOOGLE_SANDBOX', "
+        "'MICROSOFT_SANDBOX', 'ZOOM_SANDBOX_URL')}, "
         "'INSTANCE': a.instance_path}))"
     )
     env = {**os.environ, "LINKTIME_SCHEDULER_ENABLED": "false"}
@@ -112,11 +113,23 @@ def run() -> int:
         sandbox_port = free_port_from(wanted.hostname or "127.0.0.1", wanted.port or port + 1, avoid=port)
         sandbox_url = f"http://{wanted.hostname}:{sandbox_port}"
         env["LINKTIME_ZOOM_SANDBOX_URL"] = sandbox_url
-        sandbox = subprocess.Popen([
-            str(PYTHON), "-m", "linktime.conferencing.zoom.sandbox", "--host", wanted.hostname or "127.0.0.1",
-            "--port", str(sandbox_port), "--webhook-url", settings["BASE_URL"].rstrip("/") + "/integrations/zoom/webhook",
-            "--instance", settings["INSTANCE"],
-        ], cwd=ROOT, env=env)
+        sandbox = subprocess.Popen(
+            [
+                str(PYTHON),
+                "-m",
+                "linktime.conferencing.zoom.sandbox",
+                "--host",
+                wanted.hostname or "127.0.0.1",
+                "--port",
+                str(sandbox_port),
+                "--webhook-url",
+                settings["BASE_URL"].rstrip("/") + "/integrations/zoom/webhook",
+                "--instance",
+                settings["INSTANCE"],
+            ],
+            cwd=ROOT,
+            env=env,
+        )
     listening = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     print(f"\nLinkTime is running on {listening}  (Ctrl+C to stop)", flush=True)
     if settings["BASE_URL"].rstrip("/") != listening:
@@ -135,10 +148,23 @@ def run() -> int:
             sandbox.wait(timeout=10)
 
 
+def lint() -> int:
+    """ruff (the rules in pyproject.toml) and mypy (its settings there); non-zero if either finds anything."""
+    failed = 0
+    for name, command in (("ruff", [str(BIN / "ruff"), "check", "."]), ("mypy", [str(BIN / "mypy")])):
+        print(f"== {name}", flush=True)
+        failed |= subprocess.run(command, cwd=ROOT).returncode
+    return failed
+
+
 def test(args: list[str]) -> int:
     ensure_installed("test")
+    checked = lint()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
+    tested = subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
+    if checked and not tested:
+        print("The tests passed, but ruff or mypy found problems (above).", flush=True)
+    return tested or checked
 
 
 def main(argv: list[str]) -> int:

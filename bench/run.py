@@ -68,11 +68,12 @@ def settings(database: str, instance: Path) -> dict:
 
 def make_data(config: dict, bookings: int) -> dict:
     """A host, an event type open every day, and ``bookings`` bookings made by book_slot."""
+    from sqlalchemy import select, text, update
+
     from linktime import create_app
     from linktime.bookings import service
     from linktime.extensions import db
     from linktime.models import Booking, EventType, User
-    from sqlalchemy import select, text, update
 
     app = create_app({k: v for k, v in config.items() if k != "INSTANCE"}, instance_path=config["INSTANCE"])
     with app.app_context():
@@ -129,7 +130,7 @@ def start_sandbox(instance: Path) -> tuple[subprocess.Popen, str]:
             return process, url
         except requests.ConnectionError:
             if process.poll() is not None:
-                raise SystemExit("the sandbox did not start")
+                raise SystemExit("the sandbox did not start") from None
             time.sleep(0.05)
 
 
@@ -193,7 +194,7 @@ def start_server(module_dir: Path, target: str, env: dict, workers: int,
             break
         except requests.ConnectionError:
             if process.poll() is not None:
-                raise SystemExit(process.stderr.read().decode())
+                raise SystemExit(process.stderr.read().decode()) from None
             time.sleep(0.02)
     return process, url, time.perf_counter() - began
 
@@ -232,7 +233,7 @@ def sql_per_request(config: dict, paths: list[tuple[str, bool]]) -> dict[str, in
     counts = {}
     with app.app_context():
         statements = []
-        listener = lambda *args: statements.append(1)  # noqa: E731
+        listener = lambda *args: statements.append(1)
         event.listen(db.engine, "before_cursor_execute", listener)
         client = app.test_client()
         for path, htmx in paths:
@@ -331,10 +332,11 @@ with app.app_context():
 
 def wait_for_outbox(config: dict, timeout: float = 60) -> None:
     """Until the web workers have sent what the last race queued (they send it in the background)."""
+    from sqlalchemy import func, select
+
     from linktime import create_app
     from linktime.extensions import db
     from linktime.models import Job, JobStatus, now_utc
-    from sqlalchemy import func, select
 
     app = create_app({k: v for k, v in config.items() if k != "INSTANCE"}, instance_path=config["INSTANCE"])
     deadline = time.monotonic() + timeout
@@ -388,10 +390,11 @@ def raw_smtplib(port: int, count: int, size: int) -> float:
 def queue_reminders(app) -> int:
     """The reminder jobs LinkTime queues for each booking (invitee and host), all due now, as
     reminders are when many bookings start at the same hour."""
+    from sqlalchemy import select
+
     from linktime.extensions import db
     from linktime.jobs.outbox import enqueue
     from linktime.models import Booking, BookingStatus, now_utc
-    from sqlalchemy import select
 
     with app.app_context():
         queued = 0
@@ -413,10 +416,11 @@ def mail(config: dict, dispatchers: int) -> dict:
     processes (as `flask run-jobs` runs) into an SMTP sink, then as many messages of the same size
     by raw smtplib over one connection into the same sink, five times (the median counts).
     Then a reminder for each booking's invitee and host, all due at once, the same way."""
+    from sqlalchemy import func, select
+
     from linktime import create_app
     from linktime.extensions import db
     from linktime.models import Job, JobStatus, now_utc
-    from sqlalchemy import func, select
 
     sink = Sink()
     processes = []
@@ -503,7 +507,7 @@ def main() -> None:
         print(f"Connecting {args.calendars} calendars with {args.events} busy events each …", flush=True)
         month = date.fromisoformat(facts["month"] + "-01")
         connect_calendars(config, sandbox_url, args.calendars, args.events, month - timedelta(days=7), 45)
-    paths = [(f"/host/intro-call?tz=UTC", False),
+    paths = [("/host/intro-call?tz=UTC", False),
              (f"/host/intro-call?tz=UTC&date={facts['day']}", True),
              (f"/host/intro-call?tz=UTC&month={facts['month']}", True)]
     names = ["booking page", "day partial (htmx)", "month partial (htmx)"]
@@ -533,7 +537,7 @@ def main() -> None:
     try:
         for round_number in range(args.rounds):
             print(f"Round {round_number + 1} of {args.rounds} …", flush=True)
-            for name, (path, htmx) in zip(names, paths):
+            for name, (path, htmx) in zip(names, paths, strict=True):
                 ours = wrk(linktime_url + path, htmx=htmx, seconds=args.seconds, connections=args.connections)
                 bare = wrk(ceiling_url + path, htmx=htmx, seconds=args.seconds, connections=args.connections)
                 ratios[name].append(ours / bare)
@@ -542,7 +546,9 @@ def main() -> None:
         races = []
         for n in range(args.races):  # each on slots of its own, once the last one's mail has gone
             wait_for_outbox(config)
-            races.append(race(linktime_url, (datetime.fromisoformat(facts["race_day"]) + timedelta(days=3 * n)).isoformat()))
+            races.append(
+                race(linktime_url, (datetime.fromisoformat(facts["race_day"]) + timedelta(days=3 * n)).isoformat())
+            )
     finally:
         stop(ceiling)
         stop(linktime)
@@ -563,7 +569,9 @@ def main() -> None:
     for (path, count) in statements.items():
         print(f"SQL statements  {count:3d}  {path}")
     print(f"worker RSS      {', '.join(f'{mb:.0f} MB' for mb in rss)} (after the run)")
-    print(f"start-up        {startup:.2f} s to the first answer ({args.workers} workers, {args.threads} thread(s) each)")
+    print(
+        f"start-up        {startup:.2f} s to the first answer ({args.workers} workers, {args.threads} thread(s) each)"
+    )
     for n, contention in enumerate(races, 1):
         print(f"200 POSTs on 50 slots ({n}): {contention['booked']} booked, {contention['taken']} told 'taken', "
               f"{contention['errors']} errors, {contention['other']} other; "

@@ -1,6 +1,7 @@
 """LinkTime: self-hosted scheduling for small teams."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -37,7 +38,7 @@ class SafeJSON:
     """A JSON body nested deeper than Python recurses is a bad request, not a crash (forms read
     JSON bodies too: a stranger may send one anywhere). Mixed into the request class in use."""
 
-    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):  # type: ignore[override]
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
         try:
             return super().get_json(force=force, silent=silent, cache=cache)  # type: ignore[misc]
         except RecursionError:
@@ -59,7 +60,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     make_private(Path(app.instance_path))
     if int(app.config.get("PROXY_COUNT") or 0) > 0:  # behind that many trusted reverse proxies
         hops = int(app.config["PROXY_COUNT"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap its WSGI app.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     # A missing or malformed key stops the start with a clear message, not a crash mid-request.
     app.extensions["linktime.keyring"] = KeyRing.from_config(app.config["ENCRYPTION_KEYS"])
     if app.config.get("ENCRYPTION_KEYS_FILE"):  # generated into instance/: rotate-keys may rewrite it
@@ -84,26 +86,26 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.login_message_category = "info"
 
     from linktime import models
-    from linktime.calendars import events  # noqa: F401  (registers its background jobs)
-    from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
-    # Each conferencing provider registers itself; they are listed (cards, privacy) in this order.
-    from linktime.conferencing.zoom import adapter  # noqa: F401
-    from linktime.conferencing.google_meet import adapter as _meet  # noqa: F401
-    from linktime.notifications import email  # noqa: F401  (keeps one SMTP connection per batch of jobs)
     from linktime.accounts import bp as accounts_bp
-    from linktime.admin import bp as admin_bp
-    from linktime.notifications.views import bp as twilio_bp
-    from linktime.bookings import bp as bookings_bp
-    from linktime.cli import register_cli
-    from linktime.conferencing.zoom.views import bp as zoom_bp
-    from linktime.calendars.views import bp as calendars_bp
-    from linktime.jobs.outbox import track_requests
-    from linktime.jobs.scheduler import start_scheduler
-    from linktime.event_types import bp as event_types_bp
-    from linktime.formatting import register_template_helpers
-
     from linktime.accounts import mail  # noqa: F401  (registers its background jobs)
     from linktime.accounts.sessions import load as load_session_user
+    from linktime.admin import bp as admin_bp
+    from linktime.bookings import bp as bookings_bp
+    from linktime.calendars import events  # noqa: F401  (registers its background jobs)
+    from linktime.calendars.views import bp as calendars_bp
+    from linktime.cli import register_cli
+    from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
+    from linktime.conferencing.google_meet import adapter as _meet  # noqa: F401 - registers the provider
+
+    # Each conferencing provider registers itself; they are listed (cards, privacy) in this order.
+    from linktime.conferencing.zoom import adapter  # noqa: F401 - registers the provider
+    from linktime.conferencing.zoom.views import bp as zoom_bp
+    from linktime.event_types import bp as event_types_bp
+    from linktime.formatting import register_template_helpers
+    from linktime.jobs.outbox import track_requests
+    from linktime.jobs.scheduler import start_scheduler
+    from linktime.notifications import email  # noqa: F401  (keeps one SMTP connection per batch of jobs)
+    from linktime.notifications.views import bp as twilio_bp
 
     login_manager.user_loader(load_session_user)
 
@@ -117,12 +119,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     # Last: it owns the catch-all /<username>/<slug> public URLs.
     app.register_blueprint(bookings_bp)
     register_template_helpers(app)
-    from linktime.conferencing.base import PROVIDERS, display_id as meeting_display_id, link_promised, makes_meetings
+    from linktime.conferencing.base import PROVIDERS, link_promised, makes_meetings
+    from linktime.conferencing.base import display_id as meeting_display_id
     from linktime.privacy import support_contact
 
     app.add_template_global(makes_meetings)
     app.add_template_global(meeting_display_id, "meeting_display_id")
-    app.add_template_global([location.value for location in PROVIDERS], "meeting_locations")
+    app.jinja_env.globals["meeting_locations"] = [location.value for location in PROVIDERS]
     app.add_template_filter(lambda kind: models.Location(kind).label, "location_label")
     app.add_template_global(support_contact)
     from linktime.bookings.views import embedded
@@ -216,7 +219,7 @@ def allow_larger_uploads(app: Flask) -> None:
 
     @app.before_request
     def upload_limit():
-        limit = UPLOAD_LIMITS.get(request.endpoint)
+        limit = UPLOAD_LIMITS.get(request.endpoint or "")
         if limit is not None:
             request.max_content_length = limit
 
@@ -306,10 +309,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor = dbapi_connection.cursor()
         for _, name, path in cursor.execute("PRAGMA database_list").fetchall():
             if name == "main" and path and os.path.exists(path):
-                try:
+                with contextlib.suppress(OSError):
                     os.chmod(path, 0o600)
-                except OSError:
-                    pass
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")

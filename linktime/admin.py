@@ -1,10 +1,11 @@
 """Admin pages: the local mail outbox ("Sent mail") and background jobs that gave up."""
 from __future__ import annotations
 
+from datetime import datetime
 from email import policy
 from email.parser import BytesParser
-from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import func, select
@@ -30,7 +31,7 @@ def _read(path: Path) -> dict:
     message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    calendars = [part.get_payload(decode=True).decode()
+    calendars = [cast(bytes, part.get_payload(decode=True)).decode()
                  for part in message.walk() if part.get_content_type() == "text/calendar"]
     return {
         "name": path.name, "from": message["From"], "to": message["To"], "subject": message["Subject"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from linktime.extensions import real_app
 from linktime.formatting import is_timezone
 
 
@@ -15,7 +16,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
     def run_jobs(once, interval):
         """Run the background job dispatcher (for web workers with SCHEDULER_ENABLED=false)."""
-        from flask import current_app
 
         from linktime.jobs.outbox import dispatch
         from linktime.jobs.scheduler import run_forever
@@ -24,7 +24,7 @@ def register_cli(app: Flask) -> None:
             outcomes = dispatch()
             click.echo(f"Ran {len(outcomes)} job(s).")
             return
-        run_forever(current_app._get_current_object(), interval)
+        run_forever(real_app(), interval)
 
     @app.cli.command("doctor")
     def doctor():
@@ -49,7 +49,8 @@ def register_cli(app: Flask) -> None:
     def create_user(email, username, name, timezone, password, admin):
         """Create an account without the web sign-up (e.g. when sign-up is closed)."""
         from linktime.accounts.forms import RESERVED_USERNAMES, USERNAME_PATTERN
-        from linktime.accounts.service import AccountTaken, create_user as create, email_in_use
+        from linktime.accounts.service import AccountTaken, email_in_use
+        from linktime.accounts.service import create_user as create
 
         username = username.strip().lower()
         if not USERNAME_PATTERN.match(username) or username in RESERVED_USERNAMES:
@@ -67,7 +68,7 @@ def register_cli(app: Flask) -> None:
             user = create(name=name, email=email, username=username, timezone=timezone,
                           password=password, admin=admin)
         except AccountTaken as exc:
-            raise click.ClickException(str(exc))
+            raise click.ClickException(str(exc)) from None
         click.echo(f"Created {'admin' if user.is_admin else 'member'} {user.email} ({user.username}).")
 
 
@@ -89,8 +90,10 @@ def register_key_commands(app: Flask) -> None:
             if not key_file:
                 key = generate_key()
                 raise click.ClickException(
-                    "ENCRYPTION_KEYS comes from your configuration, so LinkTime cannot change it. Put this new key "
-                    f"first in ENCRYPTION_KEYS (keep the old ones after it), restart, then run rotate-keys again:\n{key}")
+                    "ENCRYPTION_KEYS comes from your configuration, so LinkTime cannot change it. Put this new "
+                    "key first in ENCRYPTION_KEYS (keep the old ones after it), restart, then run rotate-keys "
+                    f"again:\n{key}"
+                )
             keys = f"{generate_key()},{current_app.config['ENCRYPTION_KEYS']}"
             write_private_atomically(Path(key_file), keys)
             current_app.config["ENCRYPTION_KEYS"] = keys

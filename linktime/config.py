@@ -7,10 +7,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-
-from typing import Callable
 
 from flask import Flask
 

@@ -43,7 +43,7 @@ class KeyRing:
         self.current = key_id(keys[0])
 
     @classmethod
-    def from_config(cls, value: str | list | None) -> "KeyRing":
+    def from_config(cls, value: str | list | None) -> KeyRing:
         """Parse 'base64key,base64key' (first = current), explaining what is wrong."""
         if isinstance(value, (list, tuple)):
             value = ",".join(value)

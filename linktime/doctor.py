@@ -38,13 +38,17 @@ def database() -> Check:
     try:
         with db.engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
-    except Exception as exc:  # any driver error: the database cannot be opened
+    except Exception as exc:  # noqa: BLE001 - any driver error: the database cannot be opened
         return Check("database", False, f"cannot be opened: {type(exc).__name__}: {str(exc)[:200]}",
                      "check SQLALCHEMY_DATABASE_URI and that the database server is running")
     if current == heads:
         return Check("database", True, f"at the latest migration ({', '.join(sorted(heads))})")
-    return Check("database", False, f"at {', '.join(sorted(current)) or 'no migration'}, not {', '.join(sorted(heads))}",
-                 "run: flask --app wsgi db upgrade")
+    return Check(
+        "database",
+        False,
+        f"at {', '.join(sorted(current)) or 'no migration'}, not {', '.join(sorted(heads))}",
+        "run: flask --app wsgi db upgrade",
+    )
 
 
 def secrets() -> Check:
@@ -126,7 +130,7 @@ def run_checks() -> list[Check]:
     for check in CHECKS:
         try:
             results.append(check())
-        except Exception as exc:  # a check that breaks is a failure to report, not a crash
+        except Exception as exc:  # noqa: BLE001 - a check that breaks is a failure to report, not a crash
             db.session.rollback()
             results.append(Check(check.__name__, False, f"could not be checked: {type(exc).__name__}: {exc}",
                                  "see the message above"))

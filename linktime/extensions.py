@@ -1,15 +1,17 @@
 """Flask extensions, created unbound and bound to the app in create_app()."""
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import CursorResult, Executable, MetaData
+from sqlalchemy.orm import DeclarativeBase, Session
 
 
 class Base(DeclarativeBase):
@@ -24,6 +26,24 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:  # what db.Model is, for the type checker (Flask-SQLAlchemy builds it at run time)
+    Model = Base
+else:
+    Model = db.Model
+
+
+def rows_changed(statement: Executable, params: Mapping[str, Any] | None = None, *,
+                 session: Session | None = None) -> int:
+    """Run an UPDATE or DELETE (in ``session``, else the request's) and say how many rows it
+    changed: the compare-and-set every claim, fence and lease here is built on."""
+    result = (session or db.session).execute(statement, params)
+    return cast(CursorResult[Any], result).rowcount
+
+
+def real_app() -> Flask:
+    """The application behind ``current_app``, to hand to a thread that outlives the request."""
+    return current_app._get_current_object()  # type: ignore[attr-defined]
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
@@ -56,7 +76,7 @@ class _MigrationsOnDemand(click.Group):
 
     def parse_args(self, ctx, args):
         init_migrations(self.app, always=True)
-        loaded = self.app.cli.commands["db"]
+        loaded = cast(click.Group, self.app.cli.commands["db"])
         self.params, self.callback, self.commands = loaded.params, loaded.callback, loaded.commands
         self.help = loaded.help
         return super().parse_args(ctx, args)

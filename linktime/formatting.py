@@ -1,11 +1,13 @@
 """Showing times and durations to people, in their own time zone and clock (12- or 24-hour)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import groupby
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale, UnknownLocaleError
@@ -116,7 +118,7 @@ def clock_of_reader(hours: int):
 def present(values, name: str) -> str | None:
     """``values[name]`` if there, else None: a MultiDict's .get() raises and catches inside when the
     key is missing, and the booking page's fast path asks for several keys that usually are."""
-    return values[name] if name in values else None
+    return values[name] if name in values else None  # noqa: SIM401 - see above
 
 
 def viewer_hours() -> int:
@@ -124,13 +126,13 @@ def viewer_hours() -> int:
 
     Outside a request (a job writing an email) it is the 24-hour clock.
     """
-    if _reader_hours.get() is not None:
-        return _reader_hours.get()
+    if (chosen := _reader_hours.get()) is not None:
+        return chosen
     if not has_request_context():
         return 24
-    chosen = present(request.args, "clock") or present(request.cookies, HOURS_COOKIE)
-    if chosen in ("12", "24"):
-        return int(chosen)
+    asked = present(request.args, "clock") or present(request.cookies, HOURS_COOKIE)
+    if asked in ("12", "24"):
+        return int(asked)
     if "HTTP_ACCEPT_LANGUAGE" not in request.environ:
         return 24
     language = request.accept_languages.best
@@ -177,7 +179,7 @@ def format_duration(minutes: int) -> str:
     return f"{hours} h" if hours else f"{rest} min"
 
 
-def format_series(sessions: list, zone: str) -> str:
+def format_series(sessions: Sequence[Any], zone: str) -> str:
     """A series in one line, in a reader's zone: "4 weekly sessions, Tuesdays 10:00".
 
     Where the reader's clock shows the sessions at different times (their clocks and the host's

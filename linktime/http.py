@@ -6,9 +6,10 @@ import email.utils
 import socket
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import requests
 import urllib3
@@ -68,10 +69,8 @@ class _Deadline:
 def _shut(connection: Any) -> None:
     sock = getattr(connection, "sock", None)
     if sock is not None:
-        try:
+        with suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _deadlines() -> list[_Deadline]:
@@ -135,11 +134,12 @@ class _PinnedConnectionMixin:
     SNI and the certificate check keep the name."""
 
     linktime_pin: str | None = None
+    _dns_host: str  # urllib3's: the name its connections resolve
 
-    def _new_conn(self):  # type: ignore[no-untyped-def]
+    def _new_conn(self):
         if not self.linktime_pin:
-            return super()._new_conn()  # type: ignore[misc]
-        name, self._dns_host = self._dns_host, self.linktime_pin  # type: ignore[has-type]
+            return super()._new_conn()  # type: ignore[misc]  # a mixin: urllib3's connection is next
+        name, self._dns_host = self._dns_host, self.linktime_pin
         try:
             return super()._new_conn()  # type: ignore[misc]
         finally:
@@ -166,7 +166,7 @@ class _BoundedAdapter(HTTPAdapter):
         pins = self.pins
 
         def pool(base: type, connection_class: type) -> type:
-            class Pool(base):  # type: ignore[valid-type, misc]
+            class Pool(base):  # the pool class urllib3 picked, with our connections
                 ConnectionCls = connection_class
 
                 def _get_conn(self, timeout: float | None = None) -> Any:

@@ -22,7 +22,7 @@ class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record is left for logging itself to report
+        except Exception:  # noqa: BLE001 - a malformed record is left for logging itself to report
             return True
         cleaned = redact(message)
         if cleaned != message:

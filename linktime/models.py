@@ -5,6 +5,7 @@ import secrets
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
@@ -14,10 +15,10 @@ from sqlalchemy.types import DateTime, TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktime.crypto import DecryptionError, keyring
-from linktime.extensions import db
-from linktime.urls import public_url
+from linktime.extensions import Model
 from linktime.scheduling import Availability, BookingRules
 from linktime.scheduling.rules import hours_from_json
+from linktime.urls import public_url
 
 
 def now_utc() -> datetime:
@@ -82,7 +83,7 @@ def sealed(column: str, doc: str) -> property:
     return property(read, write, doc=doc)
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,7 +124,7 @@ class User(UserMixin, db.Model):
         return public_url("bookings.host_page", username=self.username)
 
 
-class Invite(db.Model):
+class Invite(Model):
     """A single-use sign-up link an admin sends a new team member's email address.
 
     The link's token is not stored: it is a MAC of the invite's uid (see linktime.tokens).
@@ -163,7 +164,7 @@ class Invite(db.Model):
         return public_url("accounts.signup", invite=self.token)
 
 
-class FormerUsername(db.Model):
+class FormerUsername(Model):
     """A username a host used before a rename: its links redirect, and nobody else may take it."""
 
     __tablename__ = "former_usernames"
@@ -174,7 +175,7 @@ class FormerUsername(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
-class RevokedSession(db.Model):
+class RevokedSession(Model):
     """A signed-out session: its cookies stop working even if someone copied them."""
 
     __tablename__ = "revoked_sessions"
@@ -185,7 +186,7 @@ class RevokedSession(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class RateLimit(db.Model):
+class RateLimit(Model):
     """One throttled key (an address, an account, a host): its theoretical arrival time (GCRA)."""
 
     __tablename__ = "rate_limits"
@@ -219,7 +220,7 @@ LOCATION_LABELS = {
 }
 
 
-class EventType(db.Model):
+class EventType(Model):
     __tablename__ = "event_types"
     __table_args__ = (UniqueConstraint("host_id", "slug"),)
 
@@ -298,7 +299,7 @@ class BookingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Booking(db.Model):
+class Booking(Model):
     """One invitee's booking of one slot. A group slot has one Booking per attendee."""
 
     __tablename__ = "bookings"
@@ -398,13 +399,16 @@ class RenewableGrant:
 
     token_version: Mapped[int] = mapped_column(default=0)
     refresh_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    if TYPE_CHECKING:  # the connection's own columns
+        id: Mapped[int]
+        status: Mapped[str]
 
     @property
     def needs_attention(self) -> bool:
         return self.status == ConnectionStatus.NEEDS_ATTENTION
 
 
-class ZoomConnection(RenewableGrant, db.Model):
+class ZoomConnection(RenewableGrant, Model):
     """A Zoom account connected by a host (``user_id``) or for the whole team (``user_id`` NULL).
 
     What is stored of the Zoom account: its user id (to honour deauthorization), its email and
@@ -439,7 +443,7 @@ class ZoomConnection(RenewableGrant, db.Model):
         return self.user_id is None
 
 
-class ZoomAuthorization(db.Model):
+class ZoomAuthorization(Model):
     """A Connect in progress ("Pending"): the OAuth state and PKCE verifier, used once."""
 
     __tablename__ = "zoom_authorizations"
@@ -468,7 +472,7 @@ class DesiredState(StrEnum):
     ABSENT = "absent"  # gone: nobody is booked in it any more
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     """The outside meeting (Zoom, …) of one booked slot; the attendees of a group slot share it.
 
     Reconciled: the booking service sets the desired state and raises ``desired_revision`` under
@@ -541,7 +545,7 @@ class CalendarProvider(StrEnum):
         return {"google": "Google Calendar", "outlook": "Outlook Calendar", "caldav": "CalDAV"}[self.value]
 
 
-class CalendarConnection(RenewableGrant, db.Model):
+class CalendarConnection(RenewableGrant, Model):
     """A calendar account a host connected.
 
     What is stored: the account's name (an email, or a username at a CalDAV server), the CalDAV
@@ -577,7 +581,7 @@ class CalendarConnection(RenewableGrant, db.Model):
         return CalendarProvider(self.provider)
 
 
-class ConnectedCalendar(db.Model):
+class ConnectedCalendar(Model):
     """One calendar of a connected account: checked for conflicts or not, and whether new bookings
     are written into it (one destination per host)."""
 
@@ -602,7 +606,7 @@ class EventStatus(StrEnum):
     FAILED = "failed"  # see last_error
 
 
-class CalendarEvent(db.Model):
+class CalendarEvent(Model):
     """LinkTime's event for one booking (or one group slot, its seats its attendees) in the host's
     destination calendar.
 
@@ -659,7 +663,7 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
-class Job(db.Model):
+class Job(Model):
     """The outbox: background work written in the same transaction as the change needing it."""
 
     __tablename__ = "jobs"
@@ -682,7 +686,7 @@ class Job(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """What happened to a host's integrations and meetings, in words; never a secret."""
 
     __tablename__ = "audit_events"
@@ -694,7 +698,7 @@ class AuditEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
 
 
-class UserPhoto(db.Model):
+class UserPhoto(Model):
     """The picture a host shows on their booking pages (checked and re-encoded on upload)."""
 
     __tablename__ = "user_photos"
@@ -704,7 +708,7 @@ class UserPhoto(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class BookingHistory(db.Model):
+class BookingHistory(Model):
     """What happened to a booking and its meeting, in words, for the host's booking page."""
 
     __tablename__ = "booking_history"
@@ -715,7 +719,7 @@ class BookingHistory(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
-class SmsOptOut(db.Model):
+class SmsOptOut(Model):
     """A phone number that replied STOP: no more text messages to it."""
 
     __tablename__ = "sms_opt_outs"

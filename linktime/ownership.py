@@ -1,14 +1,20 @@
 """Host pages load a record and check it is the signed-in host's in one step."""
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from flask import abort
 from flask_login import current_user
 
 from linktime.extensions import db
 
-T = TypeVar("T")
+
+class Owned(Protocol):
+    @property
+    def host_id(self) -> int | None: ...
+
+
+T = TypeVar("T", bound=Owned)
 
 
 def own_or_404(model: type[T], record_id: int) -> T:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from linktime.crypto import DecryptionError, keyring
-from linktime.extensions import db
+from linktime.extensions import db, rows_changed
 from linktime.models import CalendarConnection, Meeting, ZoomConnection, sealed_context
 
-SEALED_COLUMNS = {
+SEALED_COLUMNS: dict[type[ZoomConnection | Meeting | CalendarConnection], tuple[str, ...]] = {
     ZoomConnection: ("access_token_enc", "refresh_token_enc"),
     Meeting: ("join_url_enc", "password_enc"),
     CalendarConnection: ("secret_enc",),
@@ -64,9 +64,9 @@ def _reencrypt(model, row_id: int, uid: str, column: str, attempts: int = 5) -> 
             fresh = ring.encrypt(ring.decrypt(blob, context), context)
         except DecryptionError:
             return "unreadable"
-        swapped = db.session.execute(
+        swapped = rows_changed(
             update(model).where(model.id == row_id, attribute == blob).values({column: fresh})
-        ).rowcount
+        )
         db.session.commit()
         if swapped:
             return "changed"

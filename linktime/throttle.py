@@ -21,7 +21,7 @@ from flask import current_app, request
 from sqlalchemy import case, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from linktime.extensions import db
+from linktime.extensions import db, rows_changed
 from linktime.models import RateLimit
 
 
@@ -76,12 +76,12 @@ def hit(limit: Limit, subject: str, *, now: float | None = None) -> None:
     latest = now + limit.slack  # the latest allowed start: see Limit.slack
     session = db.session
     for _ in range(3):  # more passes when another process created the row meanwhile
-        allowed = session.execute(
+        allowed = rows_changed(
             update(RateLimit)
             .where(RateLimit.key == key, start + limit.cost - limit.period <= latest)
             .values(tat=start + limit.cost)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if allowed:
             session.commit()
             return

@@ -16,13 +16,15 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from linktime.extensions import rows_changed
 from linktime.models import RenewableGrant, now_utc
 
 CLAIM = timedelta(seconds=30)
@@ -92,13 +94,14 @@ def renew(grant: Grant[Row, Result], row_id: int, seen_version: int, session: Se
             if (error := grant.dead(row)) is not None:
                 raise error
             now = now_utc()
-            claimed = session.execute(
+            claimed = rows_changed(
                 update(model)
                 .where(model.id == row_id, model.token_version == seen_version,
                        or_(model.refresh_claimed_until.is_(None), model.refresh_claimed_until < now))
                 .values(refresh_claimed_until=now + CLAIM)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+                .execution_options(synchronize_session=False),
+                session=session,
+            )
             session.commit()
             if claimed:
                 break
@@ -125,11 +128,12 @@ def renew(grant: Grant[Row, Result], row_id: int, seen_version: int, session: Se
             session.commit()
             raise
         # Stored only if nobody renewed since (a claim can lapse while a provider is slow).
-        stored = session.execute(
+        stored = rows_changed(
             update(model).where(model.id == row_id, model.token_version == seen_version)
             .values(token_version=seen_version + 1, refresh_claimed_until=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+            .execution_options(synchronize_session=False),
+            session=session,
+        )
         if not stored:
             session.rollback()
         session.commit()

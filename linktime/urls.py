@@ -2,6 +2,8 @@
 from flask import current_app, has_request_context, url_for
 from werkzeug.routing import MapAdapter
 
+from linktime.extensions import real_app
+
 
 def public_url(endpoint: str, **values) -> str:
     """An absolute URL on the configured BASE_URL, in a request or in a background job."""
@@ -13,7 +15,7 @@ def public_url(endpoint: str, **values) -> str:
 
 
 def _adapter() -> MapAdapter:
-    app = current_app._get_current_object()
+    app = real_app()
     adapter = app.extensions.get("linktime.url_adapter")
     if adapter is None:
         adapter = app.extensions["linktime.url_adapter"] = app.url_map.bind("localhost")

@@ -43,10 +43,9 @@ def _database_uri(tmp_path: Path) -> str:
 
 
 def _reset_postgres(app) -> None:
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
 
 
 def make_app(tmp_path: Path, **overrides):
@@ -282,7 +281,7 @@ def _browser_missing_reason() -> str | None:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401 - only whether it imports
     except ImportError:
         return "the playwright package is not installed"
     return None
@@ -413,7 +412,7 @@ class SMTPServer:
         self.hang_up_after_each = False  # close the connection right after answering each message
         self.controller = None
 
-    def start(self) -> "SMTPServer":
+    def start(self) -> SMTPServer:
         from aiosmtpd.controller import Controller
 
         server = self
@@ -501,12 +500,17 @@ def radicale(tmp_path_factory):
             break
         except requests.ConnectionError:
             if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode())
+                raise RuntimeError(process.stderr.read().decode()) from None
             time.sleep(0.05)
     for name, title in (("work", "Work"), ("home", "Home")):
-        made = requests.request("MKCALENDAR", f"{url}/ada/{name}/", auth=("ada", RADICALE_PASSWORD), data=f"""<?xml version="1.0"?>
+        made = requests.request(
+            "MKCALENDAR",
+            f"{url}/ada/{name}/",
+            auth=("ada", RADICALE_PASSWORD),
+            data=f"""<?xml version="1.0"?>
 <c:mkcalendar xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop>
-<d:displayname>{title}</d:displayname></d:prop></d:set></c:mkcalendar>""")
+<d:displayname>{title}</d:displayname></d:prop></d:set></c:mkcalendar>""",
+        )
         assert made.status_code == 201, made.text
     yield url
     process.terminate()

@@ -135,7 +135,10 @@ class Drill:
         answer = requests.post(f"{url}/{self.username}/intro-call/book", allow_redirects=False, timeout=60, data={
             "start": start, "key": key.group(1) if key else "", "name": f"Invitee {n}",
             "email": f"invitee{n}.{self.username}@example.com", "tz": "UTC", "notes": ""})
-        assert answer.status_code in (303, 409, 200) or refused_unchecked(answer), (answer.status_code, answer.text[:500])
+        assert answer.status_code in (303, 409, 200) or refused_unchecked(answer), (
+            answer.status_code,
+            answer.text[:500],
+        )
         if answer.status_code == 503:
             self.log.append(f"book {start}: refused, a calendar could not be checked")
         if answer.status_code == 303:

@@ -4,11 +4,12 @@ to cost its reader. Each request is answered by the behaviour set for its path; 
 server received is kept for the test to check (the Authorization header, say)."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import socketserver
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 Behaviour = Callable[[socket.socket, "Request"], None]
 
@@ -58,7 +59,9 @@ class HostileServer:
             head, body = data.split(b"\r\n\r\n", 1)
             lines = head.decode("latin-1").split("\r\n")
             method, path, _ = lines[0].split(" ", 2)
-            headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
+            headers = {
+                k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)
+            }
             length = int(headers.get("content-length", "0"))
             while len(body) < length:
                 body += conn.recv(65536)
@@ -71,10 +74,8 @@ class HostileServer:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     # ---------------------------------------------------------------- behaviours
 
@@ -150,5 +151,12 @@ def discovery(server: HostileServer) -> None:
         "/", "<d:current-user-principal><d:href>/principal/</d:href></d:current-user-principal>")))
     server.routes["/principal/"] = answer("207 Multi-Status", multistatus(prop(
         "/principal/", "<c:calendar-home-set><d:href>/home/</d:href></c:calendar-home-set>")))
-    server.routes["/home/"] = answer("207 Multi-Status", multistatus(prop(
-        "/home/cal/", "<d:resourcetype><d:collection/><c:calendar/></d:resourcetype><d:displayname>Cal</d:displayname>")))
+    server.routes["/home/"] = answer(
+        "207 Multi-Status",
+        multistatus(
+            prop(
+                "/home/cal/",
+                "<d:resourcetype><d:collection/><c:calendar/></d:resourcetype><d:displayname>Cal</d:displayname>",
+            )
+        ),
+    )

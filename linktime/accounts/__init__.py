@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from linktime.accounts import views  # noqa: E402,F401
+from linktime.accounts import views  # noqa: E402,F401 - registers the routes on the blueprint above

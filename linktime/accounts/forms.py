@@ -14,8 +14,30 @@ from linktime.validators import single_line
 
 # Top-level paths of the app: a username may not shadow them in /<username> links.
 RESERVED_USERNAMES = frozenset(
-    "admin api app auth booking bookings dashboard event-types help integrations login logout "
-    "brand mail photos privacy static settings signup team www zoom".split()
+    [
+        "admin",
+        "api",
+        "app",
+        "auth",
+        "booking",
+        "bookings",
+        "dashboard",
+        "event-types",
+        "help",
+        "integrations",
+        "login",
+        "logout",
+        "brand",
+        "mail",
+        "photos",
+        "privacy",
+        "static",
+        "settings",
+        "signup",
+        "team",
+        "www",
+        "zoom",
+    ]
 )
 USERNAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\Z")
 

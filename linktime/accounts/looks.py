@@ -46,7 +46,7 @@ def _prepare(data: bytes) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             if image.format not in FORMATS:
                 raise PhotoRefused("Use a PNG, JPEG, WebP or GIF picture.")
             width, height = image.size
@@ -124,7 +124,7 @@ def readable_on(page: tuple[int, int, int], color: tuple[float, ...], ratio: flo
     """``color`` mixed towards black (on a light page) or white (on a dark one) until it reads at ``ratio``."""
     toward = (0, 0, 0) if luminance(page) > 0.5 else (255, 255, 255)
     for step in range(21):
-        mixed = tuple(c + (t - c) * step / 20 for c, t in zip(color, toward))
+        mixed = tuple(c + (t - c) * step / 20 for c, t in zip(color, toward, strict=True))
         if contrast(mixed, page) >= ratio:
             return mixed
     return toward

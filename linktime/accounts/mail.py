@@ -35,7 +35,7 @@ def send_account_email(kind: str, invite_id: int | None = None, email: str | Non
                "publish your availability and let people book time with you.",
                f"The link works once and until {invite.expires_at:%d %B %Y} (UTC)."],
               ("Create your account", invite.url))
-    elif kind == "signup":
+    elif kind == "signup" and email:
         if email_in_use(email):
             _send(email, "You already have a LinkTime account",
                   ["Someone (probably you) asked to create a LinkTime account for this address. "
@@ -47,7 +47,7 @@ def send_account_email(kind: str, invite_id: int | None = None, email: str | Non
                   ["Open this link within 24 hours to choose your username and password.",
                    "If you did not ask for an account, ignore this message: nothing is created without it."],
                   ("Create your account", public_url("accounts.signup", address=address_token("signup", email=email))))
-    elif kind == "email_change":
+    elif kind == "email_change" and email:
         user = db.session.get(User, user_id)
         if user is None:
             return

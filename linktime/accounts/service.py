@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from linktime.extensions import db
+from linktime.extensions import db, rows_changed
 from linktime.jobs.outbox import enqueue, run_soon
 from linktime.models import FormerUsername, Invite, User, now_utc
 from linktime.tokens import digest, uid_of
@@ -74,10 +74,10 @@ def create_invite(admin: User, email: str) -> Invite:
 
 def revoke_invite(admin: User, invite_id: int) -> bool:
     """Make an open invite unusable at once; False when it was used or revoked already."""
-    revoked = db.session.execute(
+    revoked = rows_changed(
         update(Invite).where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))
         .values(revoked_at=now_utc())
-    ).rowcount
+    )
     db.session.commit()
     return bool(revoked)
 
@@ -85,13 +85,13 @@ def revoke_invite(admin: User, invite_id: int) -> bool:
 def _claim_invite(invite: Invite, user: User) -> None:
     """Use the invite up for ``user``: one conditional UPDATE, so only one sign-up can win it."""
     now = now_utc()
-    claimed = db.session.execute(
+    claimed = rows_changed(
         update(Invite)
         .where(Invite.id == invite.id, Invite.used_at.is_(None), Invite.revoked_at.is_(None),
                Invite.expires_at > now)
         .values(used_at=now, used_by_id=user.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if claimed != 1:
         raise SignupClosed()
 
@@ -125,7 +125,7 @@ def read_address_token(purpose: str, token: str | None) -> dict | None:
     if not token or len(token) > 600:
         return None
     try:
-        claims = _address_serializer(purpose).loads(token, max_age=ADDRESS_LINK_LIFETIME.total_seconds())
+        claims = _address_serializer(purpose).loads(token, max_age=int(ADDRESS_LINK_LIFETIME.total_seconds()))
     except BadSignature:
         return None
     return claims if isinstance(claims, dict) else None

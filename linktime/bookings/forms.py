@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 
 from flask import current_app, session
 from flask_wtf import FlaskForm
@@ -43,8 +44,11 @@ class BookingForm(FlaskForm):
         validators=[Length(max=30)],
         description="A mobile number with its country code, e.g. +44 7400 123456.",
     )
-    channel = SelectField("Send the reminder by", choices=[SelectChoice("sms", "SMS"), SelectChoice("whatsapp", "WhatsApp")],
-                          default="sms")
+    channel = SelectField(
+        "Send the reminder by",
+        choices=[SelectChoice("sms", "SMS"), SelectChoice("whatsapp", "WhatsApp")],
+        default="sms",
+    )
     start = HiddenField(validators=[DataRequired()])
     tz = HiddenField()
     key = HiddenField()
@@ -52,7 +56,7 @@ class BookingForm(FlaskForm):
     all_or_nothing = BooleanField("Only book if every session is free")
 
     # The countries whose mobile numbers may get texts: the event type's, set by the view.
-    sms_regions: list[str] = []
+    sms_regions: Sequence[str] = ()
 
     def validate_phone(self, field) -> None:
         from linktime.notifications.sms import NotAMobile, normalise_phone

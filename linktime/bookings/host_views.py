@@ -7,8 +7,16 @@ from flask_login import current_user, login_required
 from linktime import audit
 from linktime.bookings import bp, series, service
 from linktime.bookings.forms import RescheduleForm
-from linktime.bookings.views import (CLOSED, GONE, UNAVAILABLE, cancel_page, local_day, parse_start,
-                                     render_event_page, viewer_zone)
+from linktime.bookings.views import (
+    CLOSED,
+    GONE,
+    UNAVAILABLE,
+    cancel_page,
+    local_day,
+    parse_start,
+    render_event_page,
+    viewer_zone,
+)
 from linktime.calendars.busy import CalendarsUnreadable
 from linktime.calendars.service import troubled_connections
 from linktime.formatting import format_when
@@ -60,7 +68,7 @@ def retry_meeting(booking_id: int):
         flash(f"{label} did not answer yet; LinkTime keeps trying in the background.", "info")
     else:
         flash(meeting.last_error if meeting else "This booking has no meeting to retry.", "error")
-    return redirect(request.form.get("next") == "booking" and url_for("bookings.host_booking", booking_id=booking.id)
+    return redirect((request.form.get("next") == "booking" and url_for("bookings.host_booking", booking_id=booking.id))
                     or url_for("bookings.dashboard"), code=303)
 
 

@@ -24,10 +24,10 @@ worker stays bounded whatever addresses strangers ask for.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from threading import Lock
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from flask import current_app

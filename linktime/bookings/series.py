@@ -111,7 +111,7 @@ def book_series(event_type: EventType, first: datetime, count: int, invitee: Inv
         if existing is not None:
             return sessions_of(existing)
         free, missing = [], []
-        for start, busy in zip(starts, outside):
+        for start, busy in zip(starts, outside, strict=True):
             try:
                 free.append(service._check_slot(event_type, start, outside=busy))
             except (SlotTaken, SlotUnavailable):

@@ -8,30 +8,38 @@ for one slot are serialised: the second sees the first one's booking when it che
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import selectinload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from linktime import audit
-from linktime.calendars.base import BusyTime
 from linktime.calendars import events
+from linktime.calendars.base import BusyTime
 from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, outside_busy, renew
 from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings, provider_for
-from linktime.extensions import db
+from linktime.extensions import db, rows_changed
 from linktime.formatting import format_when
 from linktime.jobs.outbox import run_briefly, run_soon
-from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
 from linktime.models import (
-    Booking, BookingStatus, CalendarEvent, EventStatus, EventType, Meeting, MeetingStatus, User, now_utc,
+    Booking,
+    BookingStatus,
+    CalendarEvent,
+    EventStatus,
+    EventType,
+    Meeting,
+    MeetingStatus,
+    User,
+    now_utc,
 )
+from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
 from linktime.scheduling import Busy, Slot, free_slots, is_bookable, subtract
 from linktime.tokens import digest, uid_of
 
@@ -392,10 +400,10 @@ def _check_caps(host: User, email: str, new: int = 1, *, event_type: EventType |
         raise BookingLimit(f"{host.name} cannot take more bookings today. Please try again tomorrow.")
     provider = provider_for(event_type.location) if event_type is not None else None
     account = provider.connection_for(host.id) if provider is not None else None
-    if account is not None:
+    if provider is not None and account is not None:
         made = db.session.scalar(select(func.count(Meeting.id)).where(
             Meeting.provider == provider.location.value, Meeting.account_id == account.id, Meeting.created_at > since))
-        if made + new > int(config["MEETINGS_PER_ACCOUNT_PER_DAY"]):
+        if (made or 0) + new > int(config["MEETINGS_PER_ACCOUNT_PER_DAY"]):
             raise BookingLimit(f"{host.name} cannot take more {provider.location.label} bookings today. "
                                "Please try again tomorrow.")
 
@@ -417,11 +425,11 @@ def resend_links(event_type: EventType, start: datetime) -> None:
         return
     jobs = []
     for booking_id in holders:
-        claimed = db.session.execute(
+        claimed = rows_changed(
             update(Booking).where(Booking.id == booking_id, due).values(link_resent_at=now)
-        ).rowcount
+        )
         if claimed:
-            jobs.append(queue_link_again(db.session.get(Booking, booking_id)))
+            jobs.append(queue_link_again(db.session.get_one(Booking, booking_id)))
     db.session.commit()
     run_soon(jobs)
 
@@ -487,15 +495,19 @@ def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee"
                 raise SlotUnavailable()
             slot = _check_slot(event_type, start, exclude=booking.id, outside=outside)
             zone = booking.host.timezone
-            audit.note_booking(booking.id, f"Moved by {'the host' if by == 'host' else booking.invitee_name} from "
-                                           f"{format_when(booking.start, zone, 24)} to {format_when(slot.start, zone, 24)}.")
+            audit.note_booking(
+                booking.id,
+                f"Moved by {'the host' if by == 'host' else booking.invitee_name} from "
+                f"{format_when(booking.start, zone, 24)} to {format_when(slot.start, zone, 24)}.",
+            )
             booking.start, booking.end = slot.start, slot.end
             booking.sequence = Booking.sequence + 1
             db.session.flush()
             jobs = meetings.move_meeting(booking, event_type)
             messages = queue_rescheduled(booking, event_type) + events.follow_booking(booking)
     except SlotTaken:
-        _taken(booking.event_type, start, exclude=booking.id)
+        if booking.event_type is not None:
+            _taken(booking.event_type, start, exclude=booking.id)
         raise
     run_briefly(jobs)
     run_soon(messages)
@@ -505,7 +517,7 @@ def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee"
 def retry_meeting(booking: Booking) -> Meeting | None:
     """Give a confirmed booking another try at its meeting (the dashboard's Retry)."""
     with host_transaction(booking.host_id):
-        booking = db.session.get(Booking, booking.id, populate_existing=True)
+        booking = db.session.get_one(Booking, booking.id, populate_existing=True)
         if not booking.is_changeable or not makes_meetings(booking.location):
             return None
         if booking.meeting is None:

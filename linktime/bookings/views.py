@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import NoReturn
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, session, url_for
 from flask_login import current_user
+from htmx_flask import request  # flask.request, typed with its .htmx
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -100,7 +102,7 @@ def remember_choices(response):
     return response
 
 
-def follow_rename(username: str) -> None:
+def follow_rename(username: str) -> NoReturn:
     """A host's former username leads to the same page under their current one (links keep working)."""
     from linktime.accounts.service import former_owner
 
@@ -414,7 +416,10 @@ def reschedule(token: str):
     booking = get_managed_booking(token)
     event_type = booking.event_type
     if booking.is_cancelled or event_type is None or not event_type.active:
-        flash(CLOSED if booking.is_cancelled else "This event type no longer takes bookings; you can cancel instead.", "error")
+        flash(
+            CLOSED if booking.is_cancelled else "This event type no longer takes bookings; you can cancel instead.",
+            "error",
+        )
         return redirect(url_for("bookings.manage", token=token))
     form = RescheduleForm()
     start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))

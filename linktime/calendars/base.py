@@ -101,3 +101,12 @@ class CalendarClient(Protocol):
         """Create or replace the event; returns its id at the provider (kept for later changes)."""
 
     def delete_event(self, calendar_id: str, uid: str, remote_id: str | None) -> None: ...
+
+
+class OAuthCalendarClient(CalendarClient, Protocol):
+    """A client signed in with an OAuth token (Google, Outlook): it also names its account and
+    lists the calendars LinkTime may write to."""
+
+    def email(self) -> str: ...
+
+    def calendars(self) -> list[RemoteCalendar]: ...

@@ -208,7 +208,7 @@ def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str,
     # A page made without reading some calendar is not kept at all.
     until = min([reading.until for reading in found.values()] + ([now_utc()] if skipped else []))
     g.linktime_busy_until = min(until, g.get("linktime_busy_until", until))
-    busy = []
+    busy: list[BusyTime] = []
     for calendar_id, reading in found.items():
         if reading.failed and (last := cache.last_good((calendar_id, start, end))) is not None:
             reading = last  # what was there when it last could be read
@@ -295,9 +295,11 @@ def _note_failures(calendars: list[ConnectedCalendar], found: dict[int, Reading]
     column, changes = CalendarConnection.read_failed_since, []
     for connection_id, (account, failed, refused, warning) in accounts.items():
         if failed != (account.read_failed_since is not None):
-            changes.append(update(CalendarConnection)
-                           .where(CalendarConnection.id == connection_id, column.is_(None) if failed else column.isnot(None))
-                           .values(read_failed_since=now_utc() if failed else None))
+            changes.append(
+                update(CalendarConnection)
+                .where(CalendarConnection.id == connection_id, column.is_(None) if failed else column.isnot(None))
+                .values(read_failed_since=now_utc() if failed else None)
+            )
         if not failed and warning != account.read_warning:
             changes.append(update(CalendarConnection).where(CalendarConnection.id == connection_id)
                            .values(read_warning=warning[:500]))

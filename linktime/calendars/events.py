@@ -15,20 +15,36 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-
 from sqlalchemy import select
 
-from linktime.conferencing.base import provider_for
-from linktime.calendars.base import CalendarError, Changed, EventDetails, Person, Unreachable, WrongPassword
+from linktime.calendars.base import (
+    CalendarClient,
+    CalendarError,
+    Changed,
+    EventDetails,
+    Person,
+    Unreachable,
+    WrongPassword,
+)
 from linktime.calendars.busy import READINGS_OUTLIVE
+from linktime.conferencing.base import provider_for
 from linktime.extensions import db
 from linktime.jobs import claims
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
 from linktime.models import (
-    Booking, BookingStatus, CalendarConnection, CalendarEvent, ConnectedCalendar,
-    ConnectionStatus, DesiredState, EventStatus, Job, now_utc,
+    Booking,
+    BookingStatus,
+    CalendarConnection,
+    CalendarEvent,
+    ConnectedCalendar,
+    ConnectionStatus,
+    DesiredState,
+    EventStatus,
+    Job,
+    now_utc,
 )
 from linktime.notifications import ics
 from linktime.urls import public_url
@@ -115,7 +131,7 @@ def follow_booking(booking: Booking) -> list[Job | None]:
     if others and others[0].start != booking.start:
         booking.calendar_event = None
         db.session.flush()
-        return [_want(event, DesiredState.PRESENT)] + plan_event(booking)
+        return [_want(event, DesiredState.PRESENT), *plan_event(booking)]
     return [_want(event, DesiredState.PRESENT)]
 
 
@@ -183,11 +199,14 @@ def _sync_once(event_id: int, token: str) -> bool:
     sent_before = event.remote_id is not None or event.write_sent_at is not None
     if calendar is None:  # its account was disconnected: what is there stays there
         if present:
-            record = dict(status=EventStatus.WRITTEN.value if event.remote_id else EventStatus.FAILED.value,
-                          last_error="The calendar was disconnected, so this event can no longer be changed there.")
+            record: dict[str, Any] = dict(
+                status=EventStatus.WRITTEN.value if event.remote_id else EventStatus.FAILED.value,
+                last_error="The calendar was disconnected, so this event can no longer be changed there.")
         else:
-            record = dict(status=EventStatus.REMOVED.value,
-                          last_error="The calendar was disconnected, so the event was left in it." if sent_before else "")
+            record = dict(
+                status=EventStatus.REMOVED.value,
+                last_error="The calendar was disconnected, so the event was left in it." if sent_before else "",
+            )
         return reached(record)
     if not present and not sent_before:
         return reached(dict(status=EventStatus.REMOVED.value, last_error=""))
@@ -227,7 +246,7 @@ def _released_now(released: list | None, span: tuple[datetime, datetime]) -> lis
     """The spans the calendar held the event at lately, with ``span`` left now."""
     now = now_utc()
     kept = [entry for entry in released or [] if datetime.fromisoformat(entry[2]) > now - READINGS_OUTLIVE]
-    return kept + [[span[0].isoformat(), span[1].isoformat(), now.isoformat()]]
+    return [*kept, [span[0].isoformat(), span[1].isoformat(), now.isoformat()]]
 
 
 def _release(event: CalendarEvent, *, keep: tuple[datetime, datetime] | None) -> None:
@@ -249,12 +268,18 @@ def _removal_settled(sent_at: datetime) -> None:
 
 
 CHANGED_TRIES = 3
-REMOVED = dict(status=EventStatus.REMOVED.value, last_error="", remote_id=None, write_sent_at=None,
-               written_start=None, written_end=None)  # conditional writes in one pass, each against the version the last one found
+REMOVED = dict(
+    status=EventStatus.REMOVED.value,
+    last_error="",
+    remote_id=None,
+    write_sent_at=None,
+    written_start=None,
+    written_end=None,
+)  # conditional writes in one pass, each against the version the last one found
 
 
 def _write(connection: CalendarConnection, event_id: int, token: str, calendar_remote: str, details: EventDetails,
-           remote_id: str | None, present: bool) -> dict:
+           remote_id: str | None, present: bool) -> dict[str, Any]:
     """The event written or removed at the provider, fenced by the claim before each call; what to record.
 
     A conditional write that finds another version (``Changed``: an earlier create that landed,
@@ -266,10 +291,16 @@ def _write(connection: CalendarConnection, event_id: int, token: str, calendar_r
         claims.fence(CalendarEvent, event_id, token)
         try:
             if present:
-                written = with_client(connection, lambda client: client.put_event(calendar_remote, details, remote_id))
-                return dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=written,
+                def put(client: CalendarClient, at: str | None = remote_id) -> str:
+                    return client.put_event(calendar_remote, details, at)
+
+                return dict(status=EventStatus.WRITTEN.value, last_error="", remote_id=with_client(connection, put),
                             written_start=details.start, written_end=details.end)
-            with_client(connection, lambda client: client.delete_event(calendar_remote, details.uid, remote_id))
+
+            def delete(client: CalendarClient, at: str | None = remote_id) -> None:
+                client.delete_event(calendar_remote, details.uid, at)
+
+            with_client(connection, delete)
             return dict(REMOVED)
         except Changed as exc:
             if exc.remote_id is None and not present:  # gone already: removed

@@ -19,8 +19,8 @@ import requests
 from flask import current_app, session
 from sqlalchemy.orm import Session
 
-from linktime.calendars.base import CalendarError, Unreachable, WrongPassword
 from linktime import token_renewal
+from linktime.calendars.base import CalendarError, Unreachable, WrongPassword
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.http import bounded, bounded_session, deadline
@@ -81,7 +81,9 @@ class Tokens:
     def from_json(cls, text: str | None) -> Tokens | None:
         try:
             data = json.loads(text or "")
-            return cls(str(data["access_token"]), str(data["refresh_token"]), datetime.fromisoformat(data["expires_at"]))
+            return cls(
+                str(data["access_token"]), str(data["refresh_token"]), datetime.fromisoformat(data["expires_at"])
+            )
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -89,9 +91,16 @@ class Tokens:
 def _session(app: OAuthApp):
     from authlib.integrations.requests_client import OAuth2Session
 
-    return bounded(OAuth2Session(
-        app.client_id, app.client_secret, redirect_uri=app.redirect_uri, token_endpoint_auth_method="client_secret_post",
-        code_challenge_method="S256", scope=" ".join(scope.name for scope in app.scopes)))
+    return bounded(
+        OAuth2Session(
+            app.client_id,
+            app.client_secret,
+            redirect_uri=app.redirect_uri,
+            token_endpoint_auth_method="client_secret_post",
+            code_challenge_method="S256",
+            scope=" ".join(scope.name for scope in app.scopes),
+        )
+    )
 
 
 # ---------------------------------------------------------------------------- connect
@@ -110,7 +119,7 @@ def start(app: OAuthApp) -> str:
 
 def pending(provider: CalendarProvider) -> bool:
     kept = session.get(f"calendar_oauth_{provider.value}")
-    return bool(kept) and datetime.fromisoformat(kept["until"]) > now_utc()
+    return kept is not None and datetime.fromisoformat(kept["until"]) > now_utc()
 
 
 def cancel(provider: CalendarProvider) -> None:
@@ -140,8 +149,10 @@ def finish(app: OAuthApp, *, state: str | None, code: str | None, error: str | N
     if withheld:  # a grant LinkTime cannot work with is not kept, nor left at the provider
         revoke(app, tokens)
         asked = "; and ".join(scope.purpose[0].lower() + scope.purpose[1:] for scope in withheld)
-        raise ConsentError(f"{label} was not connected: LinkTime was not allowed to {asked}. "
-                           f"Please connect again and leave every box ticked on {kind_of(app.provider).company}'s page.")
+        raise ConsentError(
+            f"{label} was not connected: LinkTime was not allowed to {asked}. "
+            f"Please connect again and leave every box ticked on {kind_of(app.provider).company}'s page."
+        )
     return tokens, _claims(token.get("id_token"))
 
 

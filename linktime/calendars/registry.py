@@ -5,15 +5,16 @@ provider is one more folder.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from linktime.models import CalendarProvider
 
 if TYPE_CHECKING:
     from flask import Config
 
-    from linktime.calendars.base import CalendarClient, RemoteCalendar
+    from linktime.calendars.base import CalendarClient, OAuthCalendarClient, RemoteCalendar
     from linktime.calendars.oauth import OAuthApp
     from linktime.models import CalendarConnection
     from linktime.privacy import Integration
@@ -27,7 +28,7 @@ class CalendarKind:
     slug: str = ""
     company: str = ""
     oauth_app: Callable[[Config], OAuthApp] | None = None
-    oauth_client: Callable[[Config, str, float], CalendarClient] | None = None
+    oauth_client: Callable[[Config, str, float], OAuthCalendarClient] | None = None
     # The others: the client made from the connection (its username and password).
     password_client: Callable[[CalendarConnection, float], CalendarClient] | None = None
     # …and how an account is checked before it is kept: (url, username, password) → (account's
@@ -67,6 +68,6 @@ def by_slug(slug: str) -> CalendarKind | None:
 
 
 def _load() -> None:
-    import linktime.calendars.google  # noqa: F401  (each registers itself, in the order shown)
-    import linktime.calendars.microsoft  # noqa: F401
-    import linktime.calendars.caldav  # noqa: F401
+    import linktime.calendars.caldav
+    import linktime.calendars.google
+    import linktime.calendars.microsoft  # noqa: F401 - registers the kind

@@ -2,6 +2,7 @@
 answers, and every failure turned into a CalendarError a host can act on."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -46,7 +47,7 @@ class RestClient:
         if len(content) > MAX_ANSWER:
             raise CalendarError(f"{self.label} answered with more than {MAX_ANSWER // 2**20} MB")
         try:
-            data = requests.models.complexjson.loads(content) if content.strip() else {}
+            data = json.loads(content) if content.strip() else {}
         except ValueError:
             data = {}
         data = data if isinstance(data, dict) else {}

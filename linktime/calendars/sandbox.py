@@ -18,6 +18,7 @@ import json
 import secrets
 import threading
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, redirect, render_template_string, request
@@ -87,7 +88,11 @@ class CalendarSandboxState:
         key = (provider, email)
         if key not in self.accounts:
             tomorrow = datetime.combine(self.now().date() + timedelta(days=1), time(0), UTC)
-            primary = email if provider == "google" else "AAMkAGI2-calendar-" + hashlib.sha256(email.encode()).hexdigest()[:12]
+            primary = (
+                email
+                if provider == "google"
+                else "AAMkAGI2-calendar-" + hashlib.sha256(email.encode()).hexdigest()[:12]
+            )
             seeded = {
                 "sandbox-seed-1": _event("Team lunch", tomorrow + timedelta(hours=17), timedelta(hours=1)),
                 "sandbox-seed-2": _event("Dentist", tomorrow + timedelta(days=1, hours=14), timedelta(minutes=90)),
@@ -118,13 +123,38 @@ class CalendarSandboxState:
 
     def snapshot(self) -> list[dict]:
         with self.lock:
-            return [{"provider": PROVIDERS[p], "key": p, "email": e, "revoked": acc["revoked"], "calendars": [
-                {"id": cid, "name": cal["name"], "events": sorted(
-                    ({"id": eid, "start": ev["start"].strftime("%Y-%m-%d %H:%M"), "end": ev["end"].strftime("%H:%M"),
-                      "title": ev["title"], "free": ev.get("free", False),
-                      "where": ev.get("location") or (self.conferences.get(ev.get("conference", "")) or {}).get("link", "")}
-                     for eid, ev in cal["events"].items() if not ev.get("cancelled")), key=lambda x: x["start"])}
-                for cid, cal in acc["calendars"].items()]} for (p, e), acc in self.accounts.items()]
+            return [
+                {
+                    "provider": PROVIDERS[p],
+                    "key": p,
+                    "email": e,
+                    "revoked": acc["revoked"],
+                    "calendars": [
+                        {
+                            "id": cid,
+                            "name": cal["name"],
+                            "events": sorted(
+                                (
+                                    {
+                                        "id": eid,
+                                        "start": ev["start"].strftime("%Y-%m-%d %H:%M"),
+                                        "end": ev["end"].strftime("%H:%M"),
+                                        "title": ev["title"],
+                                        "free": ev.get("free", False),
+                                        "where": ev.get("location")
+                                        or (self.conferences.get(ev.get("conference", "")) or {}).get("link", ""),
+                                    }
+                                    for eid, ev in cal["events"].items()
+                                    if not ev.get("cancelled")
+                                ),
+                                key=lambda x: x["start"],
+                            ),
+                        }
+                        for cid, cal in acc["calendars"].items()
+                    ],
+                }
+                for (p, e), acc in self.accounts.items()
+            ]
 
 
 def _event(title: str, start: datetime, length: timedelta, *, free: bool = False, **more) -> dict:
@@ -298,8 +328,11 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                 if cal is None:
                     answer[item.get("id")] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
                     continue
-                spans = sorted((e["start"], e["end"]) for e in cal["events"].values()
-                               if not e.get("free") and not e.get("cancelled") and e["end"] > start and e["start"] < end)
+                spans = sorted(
+                    (e["start"], e["end"])
+                    for e in cal["events"].values()
+                    if not e.get("free") and not e.get("cancelled") and e["end"] > start and e["start"] < end
+                )
                 merged: list[list[datetime]] = []
                 for s, e in spans:  # free/busy answers merge overlapping events
                     if merged and s <= merged[-1][1]:
@@ -324,10 +357,18 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
             if status == "success":
                 meet["hangoutLink"] = conference["link"]
             conference["read"] = True
-        return {**meet, "id": ev_id, "status": "cancelled" if ev.get("cancelled") else "confirmed", "summary": ev["title"],
-                "location": ev.get("location", ""), "description": ev.get("description", ""),
-                "start": {"dateTime": _iso(ev["start"])}, "end": {"dateTime": _iso(ev["end"])},
-                "iCalUID": ev.get("uid", ""), "attendees": ev.get("attendees", [])}
+        return {
+            **meet,
+            "id": ev_id,
+            "status": "cancelled" if ev.get("cancelled") else "confirmed",
+            "summary": ev["title"],
+            "location": ev.get("location", ""),
+            "description": ev.get("description", ""),
+            "start": {"dateTime": _iso(ev["start"])},
+            "end": {"dateTime": _iso(ev["end"])},
+            "iCalUID": ev.get("uid", ""),
+            "attendees": ev.get("attendees", []),
+        }
 
     def google_apply(ev: dict, body: dict) -> None:
         if "summary" in body:
@@ -451,7 +492,7 @@ def calendar_sandbox(state: CalendarSandboxState, *, client_id: str, client_secr
                             if not ev.get("cancelled") and ev["end"] > start and ev["start"] < end),
                            key=lambda pair: pair[1]["start"])
         page = [graph_body(eid, ev) for eid, ev in items[skip:skip + top]]
-        answer = {"value": page}
+        answer: dict[str, Any] = {"value": page}
         if skip + top < len(items):
             answer["@odata.nextLink"] = request.base_url + "?" + urlencode({
                 "startDateTime": request.args["startDateTime"], "endDateTime": request.args["endDateTime"],

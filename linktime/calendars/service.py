@@ -2,14 +2,15 @@
 and the one that new bookings are written into."""
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import select
 
 from linktime import audit
 from linktime.calendars import events, oauth
-from linktime.calendars.base import CalendarClient, Expired, NotCalDAV, RemoteCalendar
+from linktime.calendars.base import CalendarClient, Expired, NotCalDAV, OAuthCalendarClient, RemoteCalendar
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.jobs.outbox import run_soon
@@ -20,7 +21,7 @@ def _timeout(timeout: float | None) -> float:
     return timeout or float(current_app.config.get("CALENDAR_TIMEOUT", 10))
 
 
-def _oauth_client(provider: CalendarProvider, access_token: str, timeout: float | None = None) -> CalendarClient:
+def _oauth_client(provider: CalendarProvider, access_token: str, timeout: float | None = None) -> OAuthCalendarClient:
     """The provider's client with an access token, on the configured API (the real one or the sandbox)."""
     make = kind_of(provider).oauth_client
     assert make is not None, provider

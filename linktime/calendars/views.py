@@ -4,8 +4,9 @@ from __future__ import annotations
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from htmx_flask import request  # flask.request, typed with its .htmx
 
 from linktime import throttle
 from linktime.calendars import oauth, registry, service

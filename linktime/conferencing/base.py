@@ -102,8 +102,13 @@ class ConferencingProvider(Protocol):
     location: Location
     # The table of the accounts its meetings are made on: a meeting names one as
     # (provider, account id), so a deleted account row is let go of here (see register).
-    account_model: type
-    privacy: Integration | None  # what it reads, stores and never touches (Data & privacy)
+    @property
+    def account_model(self) -> type: ...
+
+    @property
+    def privacy(self) -> Integration | None:
+        """What it reads, stores and never touches (Data & privacy)."""
+
     # What the host connects to get its links, and where on Settings → Integrations (a fragment).
     connect_what: str
     connect_where: str

@@ -23,12 +23,20 @@ from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.jobs import claims
 from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
+from linktime.models import (
+    Booking,
+    BookingStatus,
+    DesiredState,
+    EventType,
+    Job,
+    Meeting,
+    MeetingStatus,
+    User,
+    now_utc,
+)
 from linktime.notifications import ics
 from linktime.notifications.booking_messages import queue_link_followups
 from linktime.urls import public_url
-from linktime.models import (
-    Booking, BookingStatus, DesiredState, EventType, Job, Meeting, MeetingStatus, User, now_utc,
-)
 
 log = logging.getLogger(__name__)
 SYNC = "meeting.sync"
@@ -172,7 +180,8 @@ def retry_meeting(meeting: Meeting) -> list[Job | None]:
     provider = base.provider_for(meeting.provider)
     connection = provider.connection_for(meeting.host_id) if provider else None
     label = meeting.provider_kind.label
-    if _unusable(meeting, connection, f"{label} is not connected. Connect it in Settings → Integrations, then retry."):
+    missing = f"{label} is not connected. Connect it in Settings → Integrations, then retry."
+    if _unusable(meeting, connection, missing) or connection is None:
         return []
     if meeting.external_id is not None and meeting.account_ref != connection.ref:
         meeting.external_id = meeting.join_url = meeting.password = None  # on an account we no longer hold
@@ -251,18 +260,23 @@ def on_sync_gave_up(meeting_id: int, error: str) -> None:
         _fail(meeting, error or "the provider could not be reached.")
 
 
+def _host_zone(meeting: Meeting) -> str:
+    host = db.session.get(User, meeting.host_id)
+    return host.timezone if host is not None else "UTC"
+
+
 def _left_behind(meeting: Meeting, message: str) -> None:
     label = meeting.provider_kind.label
     meeting.status = MeetingStatus.CANCELLED.value
     meeting.last_error = f"{label} could not be reached to delete the meeting ({message}); delete it in {label}."
-    when = format_when(meeting.start, db.session.get(User, meeting.host_id).timezone)
+    when = format_when(meeting.start, _host_zone(meeting))
     audit.record(meeting.host_id, "meeting.left", f"Could not delete the {label} meeting of {when}: {message}")
     audit.note_meeting(meeting, meeting.last_error)
 
 
 def _fail(meeting: Meeting, message: str) -> None:
     meeting.status, meeting.last_error = MeetingStatus.FAILED.value, message
-    when = format_when(meeting.start, db.session.get(User, meeting.host_id).timezone)
+    when = format_when(meeting.start, _host_zone(meeting))
     audit.record(meeting.host_id, "meeting.failed",
                  f"Could not make the {meeting.provider_kind.label} meeting of {when}: {message}")
     audit.note_meeting(meeting, f"{meeting.provider_kind.label} meeting not made: {message} (Retry is on the booking).")
@@ -281,7 +295,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
         db.session.commit()
         return False
     provider = claims.Fenced(base.provider_for(meeting.provider), Meeting, meeting_id, token)
-    host_zone = db.session.get(User, meeting.host_id).timezone
+    host_zone = _host_zone(meeting)
     revision, state, reached = meeting.desired_revision, meeting.desired_state, meeting.synced_revision
     details = _details(meeting, host_zone)
     connection = _account(provider, meeting)
@@ -310,7 +324,9 @@ def _sync_once(meeting_id: int, token: str) -> bool:
             raise Retry(exc.message, at=now_utc() + timedelta(seconds=exc.retry_after), counts=False) from None
         raise Retry(exc.message) from None
     except base.ProviderError as exc:  # reconnect needed, or refused: retrying cannot help
-        message = f"{label} needs to be reconnected: {exc.message}" if isinstance(exc, base.NeedsReconnect) else exc.message
+        message = (
+            f"{label} needs to be reconnected: {exc.message}" if isinstance(exc, base.NeedsReconnect) else exc.message
+        )
         if (meeting := claims.held(Meeting, meeting_id, token)) is not None:
             if meeting.desired_state == DesiredState.PRESENT:
                 _fail(meeting, message)
@@ -406,7 +422,9 @@ def _note(meeting_id: int, token: str, message: str, *, sent_at=_KEEP, unverifie
     if meeting is not None:
         if message:
             meeting.last_error = message
-            audit.note_meeting(meeting, f"{meeting.provider_kind.label} did not take a request; LinkTime tries again: {message}")
+            audit.note_meeting(
+                meeting, f"{meeting.provider_kind.label} did not take a request; LinkTime tries again: {message}"
+            )
         if sent_at is not _KEEP:
             meeting.create_sent_at = sent_at
         meeting.create_unverified = meeting.create_unverified or unverified

@@ -60,7 +60,7 @@ def fill_form(form: EventTypeForm, event_type: EventType) -> None:
 def save_event_type(host: User, form: EventTypeForm, event_type: EventType | None = None) -> EventType:
     """Create or update an event type from a validated form."""
     creating = event_type is None
-    if creating:
+    if event_type is None:
         event_type = EventType(host_id=host.id)
     if form.slug.data:
         slug = form.slug.data

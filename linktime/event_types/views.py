@@ -98,7 +98,10 @@ def set_active(event_type_id: int):
     event_type = get_event_type(event_type_id)
     active = request.form.get("active") == "1"
     service.set_active(event_type, active)
-    flash(f"“{event_type.title}” is {'active' if active else 'deactivated: its link no longer takes bookings'}.", "success")
+    flash(
+        f"“{event_type.title}” is {'active' if active else 'deactivated: its link no longer takes bookings'}.",
+        "success",
+    )
     return redirect(url_for("event_types.index"))
 
 

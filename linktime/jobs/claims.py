@@ -7,27 +7,30 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import or_, update
 
-from linktime.extensions import db
+from linktime.extensions import db, rows_changed
 from linktime.jobs.outbox import Retry, lease
-from linktime.models import now_utc
+from linktime.models import CalendarEvent, Meeting, now_utc
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+
+# The mirrored records: a meeting, a calendar event.
+T = TypeVar("T", Meeting, CalendarEvent)
 
 
 def claim(model: type[T], row_id: int) -> str | None:
     """Take the row's sync for this runner; None if another runner has it."""
     token, now = secrets.token_hex(16), now_utc()
-    taken = db.session.execute(
+    taken = rows_changed(
         update(model)
         .where(model.id == row_id, or_(model.sync_claimed_until.is_(None), model.sync_claimed_until < now))
         .values(sync_token=token, sync_claimed_until=now + lease())
-    ).rowcount
+    )
     db.session.commit()
     return token if taken == 1 else None
 
@@ -45,10 +48,10 @@ def fence(model: type[T], row_id: int, token: str) -> None:
     ClaimLost if it is no longer ours. A call shorter than the lease thus ends while it is held."""
     now = now_utc()
     db.session.rollback()
-    kept = db.session.execute(
+    kept = rows_changed(
         update(model).where(model.id == row_id, model.sync_token == token, model.sync_claimed_until >= now)
         .values(sync_claimed_until=now + lease())
-    ).rowcount
+    )
     db.session.commit()
     if kept != 1:
         log.warning("sync of %s %s lost its claim before an outside call; it makes none", model.__tablename__, row_id)

@@ -8,22 +8,23 @@ from __future__ import annotations
 
 import logging
 import random
-from contextvars import ContextVar
 import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, ExitStack
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import cast
 
 from flask import current_app, g
-from sqlalchemy import bindparam, delete, func, inspect, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, inspect, or_, select, update
 
-from linktime.extensions import db
+from linktime.extensions import db, real_app, rows_changed
 from linktime.models import Job, JobStatus, now_utc
 
 log = logging.getLogger(__name__)
@@ -174,10 +175,10 @@ def _renewed(claim: Claim) -> Claim | None:
     if now < claim.until - lease() / 2:
         return claim
     until = now + lease()
-    kept = db.session.execute(
+    kept = rows_changed(
         update(Job).where(Job.id == claim.job_id, Job.claim_token == claim.token).values(claimed_until=until)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     if not kept:
         return None
@@ -209,9 +210,9 @@ def _finish(claim: Claim, *, error: Exception | None, keep_reads: bool = False) 
     else:
         values.update(last_error=str(error)[:2000],
                       run_at=error.at if isinstance(error, Retry) and error.at else now_utc() + backoff(attempts))
-    recorded = db.session.execute(_recording(frozenset(values)), {
+    recorded = rows_changed(_recording(frozenset(values)), {
         "job_id": claim.job_id, "token": claim.token, **{f"new_{name}": value for name, value in values.items()}
-    }).rowcount
+    })
     session = db.session()  # this thread's session itself (the scoped proxy does not pass attributes on)
     session.expire_on_commit = not keep_reads
     reads = session.info.pop("linktime.reads", [])
@@ -239,7 +240,7 @@ def _finish(claim: Claim, *, error: Exception | None, keep_reads: bool = False) 
 def _recording(columns: frozenset[str]):
     """UPDATE jobs SET <columns> WHERE id and claim token match: built once per set of columns
     (an outcome is recorded for every job, and building the statement cost more than running it)."""
-    jobs = Job.__table__
+    jobs = cast(Table, Job.__table__)
     return (update(jobs).where(jobs.c.id == bindparam("job_id"), jobs.c.claim_token == bindparam("token"))
             .values({name: bindparam(f"new_{name}") for name in columns}))
 
@@ -313,7 +314,7 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
 
     Each runner thread keeps its batch (one SMTP connection) for all the jobs it runs.
     """
-    app = current_app._get_current_object()
+    app = real_app()
     threads = max(1, int(app.config.get("JOB_THREADS", 4)))
     deadline = time.monotonic() + seconds
     outcomes: list[Outcome] = []
@@ -326,7 +327,7 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
         # work nobody else is claiming (a lane's own order is kept).
         waiting.rotate(random.randrange(len(lanes)))
 
-        def runner() -> None:
+        def runner(waiting: deque = waiting) -> None:  # this round's lanes, shared by its threads
             with app.app_context(), _batch():
                 try:
                     while chunk := _next_chunk(waiting):
@@ -350,7 +351,7 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
 def _run_in_turn(claims: list[Claim], before_each: Callable[[], None] | None = None) -> Iterator[Outcome]:
     """Run claimed jobs one after another (a claim held long is renewed first); each job's twin,
     next in line, uses what it read."""
-    for claim, following in zip(claims, [*claims[1:], None]):
+    for claim, following in zip(claims, [*claims[1:], None], strict=True):
         if before_each is not None:
             before_each()
         claim = _guarded(_renewed, claim)
@@ -477,7 +478,7 @@ def run_soon(jobs: Iterable[Job | None], *, give_way: bool = True) -> Future | N
     ids = job_ids(jobs)
     if not ids:
         return None
-    app = current_app._get_current_object()
+    app = real_app()
     if app.config.get("JOBS_INLINE", app.testing):
         _run_ids(ids)
         return None
@@ -503,7 +504,7 @@ def run_briefly(jobs: Iterable[Job | None]) -> None:
     A booking request thus shows a meeting link the provider gives at once, and is never held
     for a slow provider: what has not finished goes on in the background (and the page polls).
     """
-    app = current_app._get_current_object()
+    app = real_app()
     if app.config.get("JOBS_INLINE", app.testing):
         run_now(jobs)
         return
@@ -529,8 +530,8 @@ def prune_done(batch: int = 1000) -> int:
     days = float(current_app.config.get("JOB_RETENTION_DAYS", 14))
     cutoff = now_utc() - timedelta(days=days)
     old = select(Job.id).where(Job.status == JobStatus.DONE, Job.run_at < cutoff).limit(batch)
-    removed = db.session.execute(delete(Job).where(Job.id.in_(old))
-                                 .execution_options(synchronize_session=False)).rowcount
+    removed = rows_changed(delete(Job).where(Job.id.in_(old))
+                                 .execution_options(synchronize_session=False))
     db.session.commit()
     return removed
 

@@ -34,7 +34,7 @@ def tick(app: Flask) -> None:
 def _other_cli_command(argv: list[str]) -> bool:
     """True under the `flask` command for anything but `flask run` (db upgrade, run-jobs, …)."""
     program = Path(argv[0]).name if argv else ""
-    under_flask = program == "flask" or program == "__main__.py" and "flask" in argv[0]
+    under_flask = program == "flask" or (program == "__main__.py" and "flask" in argv[0])
     return under_flask and "run" not in argv[1:]
 
 

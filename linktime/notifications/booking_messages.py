@@ -6,6 +6,7 @@ and quietly drop out when the booking was cancelled or moved (the move queues ne
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.utils import formataddr
 
@@ -13,10 +14,10 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload
 
-from linktime.extensions import db
+from linktime.conferencing.base import makes_meetings
+from linktime.extensions import db, rows_changed
 from linktime.formatting import format_duration, format_series, format_span
 from linktime.jobs.outbox import Retry, enqueue, handler, running_job, share_read
-from linktime.conferencing.base import makes_meetings
 from linktime.models import Booking, DesiredState, EventType, Job, JobStatus, Meeting, MeetingStatus, now_utc
 from linktime.notifications import ics, sms
 from linktime.notifications.email import Mail, MailError, build, deliver
@@ -125,11 +126,11 @@ def queue_link_followups(meeting: Meeting) -> list[Job | None]:
         if booking.link_to_follow and not booking.is_cancelled:
             # Taken by one conditional UPDATE: the meeting's sync and the message that set the flag
             # may both get here, and only one of them may send the link.
-            taken = db.session.execute(
+            taken = rows_changed(
                 update(Booking).where(Booking.id == booking.id, Booking.link_to_follow.is_(True))
                 .values(link_to_follow=False, sequence=Booking.sequence + 1)  # the invite now carries the link
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            )
             if taken:
                 db.session.expire(booking, ["link_to_follow", "sequence"])
                 jobs += [_email(booking, "link", r) for r in RECIPIENTS]
@@ -160,7 +161,7 @@ WITH_INVITE = {"confirmed": "REQUEST", "rescheduled": "REQUEST", "link": "REQUES
 
 
 def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None,
-                    sessions: list[Booking] = ()) -> Mail:
+                    sessions: Sequence[Booking] = ()) -> Mail:
     """The email for one recipient, from the booking's current state (``sessions``: a series'
     confirmed sessions, which its confirmation lists)."""
     to_host = recipient == "host"

@@ -58,7 +58,7 @@ def one_line(text: str) -> str:
     return " ".join(text.translate(_CONTROLS).split()) if not text.isprintable() else text
 
 
-_CONTROLS = {code: " " for code in (*range(32), 127)}
+_CONTROLS = dict.fromkeys((*range(32), 127), " ")
 
 
 def _address(value: str) -> str:
@@ -227,6 +227,7 @@ def smtp_session(timeout: float = 20) -> smtplib.SMTP:
     """A connection to MAIL_SERVER, greeted (EHLO), with STARTTLS and login as configured."""
     config = current_app.config
     port = int(config.get("MAIL_PORT") or (465 if config.get("MAIL_USE_SSL") else 25))
+    smtp: smtplib.SMTP
     if config.get("MAIL_USE_SSL"):
         smtp = smtplib.SMTP_SSL(config["MAIL_SERVER"], port, timeout=timeout, context=ssl.create_default_context())
     else:

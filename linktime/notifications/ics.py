@@ -45,8 +45,7 @@ def description(booking: Booking, *, manage: str | None = None) -> str:
     """The event's text; ``manage`` is where its reader changes it (the invitee's link by default)."""
     lines = [f"{booking.title} with {booking.host.name} and {booking.invitee_name}."]
     link = join_url(booking)
-    if link:
-        meeting = booking.meeting
+    if link and (meeting := booking.meeting) is not None:
         lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {display_id(meeting)}"]
         if meeting.password:
             lines.append(f"Passcode: {meeting.password}")

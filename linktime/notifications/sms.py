@@ -7,16 +7,16 @@ and its inbound webhook tells us, so LinkTime stops queueing messages to that nu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from importlib import resources
-from typing import Iterable
 
 import phonenumbers
 import requests
-from phonenumbers import PhoneNumberType
-from twilio.request_validator import RequestValidator
 from flask import current_app
+from phonenumbers import PhoneNumberType
 from sqlalchemy import delete, select
+from twilio.request_validator import RequestValidator
 
 from linktime.extensions import db
 from linktime.formatting import format_when

@@ -9,9 +9,9 @@ from linktime.scheduling.rules import (
     Slot,
     WorkingHours,
     format_hours,
+    format_overrides,
     parse_hours,
     parse_overrides,
-    format_overrides,
 )
 from linktime.scheduling.slots import first_start_after, free_slots, is_bookable, subtract
 
@@ -21,8 +21,8 @@ __all__ = [
     "Busy",
     "Slot",
     "WorkingHours",
-    "format_hours",
     "first_start_after",
+    "format_hours",
     "format_overrides",
     "free_slots",
     "is_bookable",

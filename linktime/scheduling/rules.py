@@ -5,10 +5,11 @@ Date overrides are one per line: ``2026-12-24 off`` or ``2026-12-31 09:00-12:00`
 """
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Mapping
 
 WorkingHours = tuple[tuple[time, time], ...]
 """Intervals of one day in the host's wall-clock time, sorted and not overlapping."""
@@ -104,7 +105,7 @@ def parse_hours(text: str) -> WorkingHours:
             raise HoursError(f"“{part.strip()}” ends before it starts")
         intervals.append((start, end))
     intervals.sort()
-    for (_, end), (start, _) in zip(intervals, intervals[1:]):
+    for (_, end), (start, _) in itertools.pairwise(intervals):
         if start < end:
             raise HoursError("intervals on one day must not overlap")
     return tuple(intervals)

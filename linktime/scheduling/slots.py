@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from linktime.scheduling.rules import END_OF_DAY, Availability, BookingRules, Busy, Slot
@@ -57,7 +57,7 @@ class _Blockers:
         self.top: list[tuple[tuple[datetime, object], tuple[datetime, object] | None]] = []
         best: tuple[datetime, object] | None = None
         second: tuple[datetime, object] | None = None
-        for start, end, key in intervals:
+        for _start, end, key in intervals:
             if best is None or end > best[0]:
                 if best is not None and best[1] != key:
                     second = best

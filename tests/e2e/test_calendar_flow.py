@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +44,7 @@ def a_weekday_ahead() -> date:
 
 
 def test_google_calendar_from_connect_to_a_cancelled_booking(calendar_live, sandbox, new_context):
-    app, server = calendar_live
+    _app, server = calendar_live
     host = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
     sign_in_page(host, server.url)
 
@@ -116,7 +117,7 @@ def meet_live(tmp_path, sandbox, smtp):
 
 
 def test_google_meet_from_event_type_setup_to_the_link_in_the_invitees_email(meet_live, smtp, new_context):
-    app, server = meet_live
+    _app, server = meet_live
     host = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
     sign_in_page(host, server.url)
 
@@ -155,7 +156,7 @@ def test_google_meet_from_event_type_setup_to_the_link_in_the_invitees_email(mee
 
 
 def test_a_permission_unticked_on_googles_page_is_named_and_connecting_again_works(calendar_live, new_context):
-    app, server = calendar_live
+    _app, server = calendar_live
     host = new_context(timezone_id="Europe/Berlin", viewport={"width": 390, "height": 844},
                        color_scheme="dark").new_page()
     sign_in_page(host, server.url)
@@ -195,7 +196,7 @@ def test_a_series_page_puts_every_session_in_the_calendar_with_one_click(tmp_pat
         button = invitee.get_by_role("button", name="Add all 3 sessions to your calendar (.ics)")
         with invitee.expect_download() as download:
             button.click()
-        text = open(download.value.path(), encoding="utf-8").read()
+        text = Path(download.value.path()).read_text(encoding="utf-8")
         assert text.count("BEGIN:VEVENT") == 3 and "METHOD:PUBLISH" in text
         screenshot(invitee, "series-01-manage-page-all-sessions")
 
@@ -204,7 +205,7 @@ def test_a_calendar_that_stops_answering_keeps_its_busy_hour_and_a_booking_waits
     """Google stops answering for a while: the invitee still sees the busy hour kept off (the last
     reading), is told some times may be taken, and a booking is refused in words, with the form
     as filled in; once Google answers again, the same click books."""
-    app, server = calendar_live
+    _app, server = calendar_live
     host = new_context(timezone_id="Europe/Berlin", viewport={"width": 1200, "height": 900}).new_page()
     sign_in_page(host, server.url)
     host.goto(f"{server.url}/settings/integrations")
@@ -215,7 +216,9 @@ def test_a_calendar_that_stops_answering_keeps_its_busy_hour_and_a_booking_waits
     day = a_weekday_ahead()
     host.goto(f"{sandbox.url}/sandbox/calendars")
     mark = host.locator("form", has=host.get_by_role("button", name="Mark busy in ada@gmail-sandbox.test"))
-    mark.get_by_label("Busy from (UTC)").fill(datetime.combine(day, time(9), BERLIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M"))
+    mark.get_by_label("Busy from (UTC)").fill(
+        datetime.combine(day, time(9), BERLIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    )
     mark.get_by_label("title").fill("Physio")
     mark.get_by_role("button", name="Mark busy in ada@gmail-sandbox.test").click()
 

@@ -20,7 +20,7 @@ def site(live_app, live_server):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_privacy_support_and_troubleshooting_are_where_they_are_needed(site, new_context, width):
-    app, base = site
+    _app, base = site
     visitor = new_context(viewport={"width": width, "height": 900}).new_page()
     visitor.goto(f"{base}/ada/intro-call")
     visitor.get_by_role("link", name="Data & privacy").click()
@@ -62,7 +62,10 @@ def test_team_invites_are_emailed_listed_and_revoked(site, new_context, width):
     assert host.locator("li", has_text=f"new{width}@example.com").count() == 0
 
     host.goto(f"{base}/admin/jobs")
-    assert host.get_by_role("heading", name="Failed").is_visible() and "No failed jobs." in host.locator("main").inner_text()
+    assert (
+        host.get_by_role("heading", name="Failed").is_visible()
+        and "No failed jobs." in host.locator("main").inner_text()
+    )
     assert host.get_by_role("heading", name="Waiting (0)").is_visible()  # the invite's email went out at once
 
 

@@ -41,7 +41,9 @@ def test_a_visitor_books_inside_the_hosts_website_inline_and_in_a_pop_up(live_ap
     inline = host.get_by_label("Inline, in the page").input_value()
     popup = host.get_by_label("Pop-up, from a link or button").input_value()
     assert "?embed=1" in inline and "data-linktime-popup" in popup
-    (folder / "index.html").write_text(f"<!doctype html><title>Ada's site</title><h1>Ada's site</h1>\n{popup}\n{inline}")
+    (folder / "index.html").write_text(
+        f"<!doctype html><title>Ada's site</title><h1>Ada's site</h1>\n{popup}\n{inline}"
+    )
     plain = f'<iframe name="plain" src="{live_server.url}/ada/intro-call" title="not embeddable"></iframe>'
     (folder / "plain.html").write_text(f"<!doctype html><title>Framing</title>{plain}")
 

@@ -83,7 +83,9 @@ def test_the_host_reschedules_for_the_invitee_by_clicking(booked, new_context):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_the_event_type_form_shows_what_the_location_needs_and_hours_as_times(live_app, live_server, new_context, width):
+def test_the_event_type_form_shows_what_the_location_needs_and_hours_as_times(
+    live_app, live_server, new_context, width
+):
     with live_app.app_context():
         add_user("ada", timezone="Europe/London")
     page = new_context(viewport={"width": width, "height": 900}).new_page()

@@ -66,7 +66,9 @@ def test_in_a_browser_a_taken_slot_says_so_and_shows_nothing_of_the_holder(live_
         add_event_type(add_user("ada"))
     start = next_weekday_nine_ny()
     url = f"{live_server.url}/ada/intro-call/book?start={start.replace('+', '%2B')}&tz=UTC"
-    first, second = (new_context(timezone_id="UTC", viewport={"width": 390, "height": 844}).new_page() for _ in range(2))
+    first, second = (
+        new_context(timezone_id="UTC", viewport={"width": 390, "height": 844}).new_page() for _ in range(2)
+    )
     for page in (first, second):
         page.goto(url)
         page.get_by_role("button", name="Confirm booking").wait_for()

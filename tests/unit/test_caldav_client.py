@@ -8,7 +8,8 @@ import requests
 
 from linktime.calendars.base import Changed, EventDetails, Person
 from linktime.calendars.caldav.client import CalDAVClient, NotCalDAV, Unreachable, WrongPassword
-from tests.conftest import RADICALE_PASSWORD as PASSWORD, free_port
+from tests.conftest import RADICALE_PASSWORD as PASSWORD
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
 
@@ -68,7 +69,7 @@ def test_busy_times_follow_what_a_host_would_expect(radicale):
     work = next(c for c in client.discover() if c.name == "Work")
     start, end = datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 28, tzinfo=UTC)
     busy = [(b.start, b.end) for b in client.busy(work.url, start, end, zone="America/New_York")]
-    at = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
+    at = lambda *a: datetime(*a, tzinfo=UTC)
     assert busy == [
         (at(2026, 11, 24, 9), at(2026, 11, 24, 9, 30)),  # the weekly one, this week's occurrence
         (at(2026, 11, 24, 15), at(2026, 11, 24, 16)),  # the meeting; free and cancelled ones do not block

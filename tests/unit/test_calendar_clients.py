@@ -72,7 +72,9 @@ def test_a_google_create_sent_again_updates_the_event_it_made():
     identifier = event_id(DETAILS.uid)
     assert set(identifier) <= set("abcdefghijklmnopqrstuv0123456789") and 5 <= len(identifier) <= 1024
     events = f"{G}/calendar/v3/calendars/primary%40x/events"
-    responses.post(events, status=409, json={"error": {"code": 409, "message": "The requested identifier already exists."}})
+    responses.post(
+        events, status=409, json={"error": {"code": 409, "message": "The requested identifier already exists."}}
+    )
     responses.patch(f"{events}/{identifier}", json={"id": identifier})
     assert google().put_event("primary@x", DETAILS, None) == identifier
     created, patched = (json.loads(call.request.body) for call in responses.calls)
@@ -93,16 +95,40 @@ def test_a_google_delete_of_what_is_gone_is_done():
 @responses.activate
 def test_outlook_busy_times_page_through_the_calendar_view_in_utc():
     view = f"{M}/me/calendars/cal-1/calendarView"
-    responses.get(view, match=[responses.matchers.query_param_matcher(
-        {"startDateTime": "2026-11-24T00:00:00Z", "endDateTime": "2026-11-25T00:00:00Z",
-         "$select": "start,end,showAs,isCancelled", "$top": "250"})], json={
-        "value": [{"start": {"dateTime": "2026-11-24T15:00:00.0000000", "timeZone": "UTC"},
-                   "end": {"dateTime": "2026-11-24T16:00:00.0000000", "timeZone": "UTC"}, "showAs": "busy"},
-                  {"start": {"dateTime": "2026-11-24T17:00:00.0000000"}, "end": {"dateTime": "2026-11-24T18:00:00.0000000"},
-                   "showAs": "free"},
-                  {"start": {"dateTime": "2026-11-24T19:00:00.0000000"}, "end": {"dateTime": "2026-11-24T20:00:00.0000000"},
-                   "showAs": "busy", "isCancelled": True}],
-        "@odata.nextLink": f"{view}?page=2"})
+    responses.get(
+        view,
+        match=[
+            responses.matchers.query_param_matcher(
+                {
+                    "startDateTime": "2026-11-24T00:00:00Z",
+                    "endDateTime": "2026-11-25T00:00:00Z",
+                    "$select": "start,end,showAs,isCancelled",
+                    "$top": "250",
+                }
+            )
+        ],
+        json={
+            "value": [
+                {
+                    "start": {"dateTime": "2026-11-24T15:00:00.0000000", "timeZone": "UTC"},
+                    "end": {"dateTime": "2026-11-24T16:00:00.0000000", "timeZone": "UTC"},
+                    "showAs": "busy",
+                },
+                {
+                    "start": {"dateTime": "2026-11-24T17:00:00.0000000"},
+                    "end": {"dateTime": "2026-11-24T18:00:00.0000000"},
+                    "showAs": "free",
+                },
+                {
+                    "start": {"dateTime": "2026-11-24T19:00:00.0000000"},
+                    "end": {"dateTime": "2026-11-24T20:00:00.0000000"},
+                    "showAs": "busy",
+                    "isCancelled": True,
+                },
+            ],
+            "@odata.nextLink": f"{view}?page=2",
+        },
+    )
     responses.get(f"{view}?page=2", json={"value": [
         {"start": {"dateTime": "2026-11-24T20:00:00.0000000"}, "end": {"dateTime": "2026-11-24T20:30:00.0000000"},
          "showAs": "tentative"},
@@ -128,7 +154,10 @@ def test_an_outlook_create_carries_the_transaction_id_and_no_attendees_and_a_los
     responses.delete(f"{M}/me/events/AAMk-1", status=204)
     assert outlook().put_event("cal-1", DETAILS, None) == "AAMk-1"
     body = json.loads(responses.calls[0].request.body)
-    assert body["transactionId"] == DETAILS.uid and body["start"] == {"dateTime": "2026-11-24T15:00:00", "timeZone": "UTC"}
+    assert body["transactionId"] == DETAILS.uid and body["start"] == {
+        "dateTime": "2026-11-24T15:00:00",
+        "timeZone": "UTC",
+    }
     assert "attendees" not in body  # Exchange would mail the invitee an invitation of its own
     assert len(responses.calls) == 1  # the event holds what was sent: nothing to correct
     outlook().delete_event("cal-1", DETAILS.uid, None)  # the answer to the create was lost: asked again, then deleted
@@ -183,7 +212,10 @@ def test_refresh_with_a_revoked_grant_asks_for_a_new_connection(app):
 
 # ---------------------------------------------------------------- Google Meet (conference data)
 
-MEET_EVENT = {"id": "abc", "conferenceData": {"createRequest": {"requestId": "m-1", "status": {"statusCode": "pending"}}}}
+MEET_EVENT = {
+    "id": "abc",
+    "conferenceData": {"createRequest": {"requestId": "m-1", "status": {"statusCode": "pending"}}},
+}
 MADE = {"id": "abc", "hangoutLink": "https://meet.google.com/abc-defg-hij", "conferenceData": {
     "createRequest": {"requestId": "m-1", "status": {"statusCode": "success"}},
     "entryPoints": [{"entryPointType": "video", "uri": "https://meet.google.com/abc-defg-hij"}]}}
@@ -211,7 +243,9 @@ def test_a_meet_create_sent_again_reads_the_event_the_first_one_made():
     from linktime.calendars.google.client import meet_of
 
     events = f"{G}/calendar/v3/calendars/primary%40x/events"
-    responses.post(events, status=409, json={"error": {"code": 409, "message": "The requested identifier already exists."}})
+    responses.post(
+        events, status=409, json={"error": {"code": 409, "message": "The requested identifier already exists."}}
+    )
     responses.get(f"{events}/abc", json=MADE)
     assert meet_of(GoogleCalendar(G, "access-1").conference_event("primary@x", "abc", {}, "m-1"))[0] == \
         "https://meet.google.com/abc-defg-hij"

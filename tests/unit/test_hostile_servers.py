@@ -10,10 +10,21 @@ from datetime import UTC, datetime
 import pytest
 
 from linktime.calendars.caldav.client import (
-    CalDAVClient, NotCalDAV, Unreachable, WrongPassword, _keeps_credentials, address_allowed,
+    CalDAVClient,
+    NotCalDAV,
+    Unreachable,
+    WrongPassword,
+    _keeps_credentials,
+    address_allowed,
 )
 from tests.hostile import (
-    HostileServer, answer, calendar_answer, cut_chunked, discovery, multistatus, prop,
+    HostileServer,
+    answer,
+    calendar_answer,
+    cut_chunked,
+    discovery,
+    multistatus,
+    prop,
 )
 
 pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
@@ -48,7 +59,7 @@ def test_a_server_that_drips_its_body_is_cut_off_at_the_deadline(hostile):
 
 def test_an_endless_answer_stops_at_its_size_cap_or_deadline(hostile):
     hostile.routes["/"] = hostile.endless()
-    with pytest.raises((NotCalDAV, Unreachable), match="more than 20 MB|took too long"):
+    with pytest.raises((NotCalDAV, Unreachable), match=r"more than 20 MB|took too long"):
         client(hostile, timeout=5).discover()
 
 

@@ -4,8 +4,14 @@ from datetime import date, time
 import pytest
 
 from linktime.scheduling.rules import (
-    END_OF_DAY, HoursError, format_hours, format_overrides, hours_from_json, hours_to_json,
-    parse_hours, parse_overrides,
+    END_OF_DAY,
+    HoursError,
+    format_hours,
+    format_overrides,
+    hours_from_json,
+    hours_to_json,
+    parse_hours,
+    parse_overrides,
 )
 
 pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)

@@ -1,11 +1,11 @@
 """Properties of free_slots that must hold for any rules, hours, busy time and clock."""
 from __future__ import annotations
 
-import pytest
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +27,7 @@ def day_hours(draw):
     if len(cuts) % 2:
         cuts = cuts[:-1]
     intervals = []
-    for a, b in zip(cuts[::2], cuts[1::2]):
+    for a, b in zip(cuts[::2], cuts[1::2], strict=False):
         start = time(a // 4, (a % 4) * 15)
         end = END_OF_DAY if b == 96 else time(b // 4, (b % 4) * 15)
         intervals.append((start, end))
@@ -81,7 +81,7 @@ def test_no_slot_overlaps_busy_time_plus_buffers(scenario):
 @settings(max_examples=300, deadline=None)
 @given(scenarios())
 def test_every_slot_is_inside_working_hours(scenario):
-    availability, rules, *_ = scenario
+    availability, _rules, *_ = scenario
     zone = ZoneInfo(availability.timezone)
     for slot in compute(scenario):
         local_start = slot.start.astimezone(zone)
@@ -134,12 +134,15 @@ def test_subtract_leaves_exactly_the_time_outside_every_hole():
 
     rng = random.Random(7)
     base = datetime(2026, 11, 24, tzinfo=UTC)
-    at = lambda minute: base + timedelta(minutes=minute)  # noqa: E731
+    at = lambda minute: base + timedelta(minutes=minute)
     for _ in range(2000):
         spans = [(a := rng.randint(0, 60), a + rng.randint(1, 20)) for _ in range(rng.randint(0, 6))]
         holes = [(a := rng.randint(0, 60), a + rng.randint(1, 20)) for _ in range(rng.randint(0, 6))]
         expected = {m for a, b in spans for m in range(a, b) if not any(x <= m < y for x, y in holes)}
         result = subtract([(at(a), at(b)) for a, b in spans], [(at(a), at(b)) for a, b in holes])
         assert all(start < end for start, end in result) and result == sorted(result)
-        assert {m for start, end in result
-                for m in range((start - base) // timedelta(minutes=1), (end - base) // timedelta(minutes=1))} == expected
+        assert {
+            m
+            for start, end in result
+            for m in range((start - base) // timedelta(minutes=1), (end - base) // timedelta(minutes=1))
+        } == expected

@@ -12,9 +12,22 @@ from tests.conftest import add_event_type, add_user
 
 # Pages anyone may open: sign-in/up, the public booking pages and the invitee's private links.
 PUBLIC = {
-    "static", "accounts.index", "accounts.signup", "accounts.login", "accounts.logout",
-    "accounts.photo", "accounts.brand_css", "accounts.privacy", "bookings.host_page", "bookings.event_page", "bookings.book", "bookings.manage",
-    "bookings.invitee_cancel", "bookings.reschedule", "bookings.invite", "bookings.series_invite",
+    "static",
+    "accounts.index",
+    "accounts.signup",
+    "accounts.login",
+    "accounts.logout",
+    "accounts.photo",
+    "accounts.brand_css",
+    "accounts.privacy",
+    "bookings.host_page",
+    "bookings.event_page",
+    "bookings.book",
+    "bookings.manage",
+    "bookings.invitee_cancel",
+    "bookings.reschedule",
+    "bookings.invite",
+    "bookings.series_invite",
     "zoom.webhook",  # Zoom calls it; it proves itself with a signature instead of a session
     "twilio.inbound",  # likewise Twilio
 }
@@ -83,7 +96,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, records, rule, method):
 def test_another_host_gets_404_for_records_not_theirs(client, auth, records, rule, method):
     auth.login("bob@example.com")
     response = client.open(url_for_rule(rule, records), method=method)
-    admin_only = rule.endpoint.startswith("admin.") or rule.endpoint.startswith("accounts.") and "team" in rule.rule
+    admin_only = rule.endpoint.startswith("admin.") or (rule.endpoint.startswith("accounts.") and "team" in rule.rule)
     if rule.arguments - {"name"} or admin_only:  # a record in the URL (a provider's name is not one)
         assert response.status_code == 404
     else:

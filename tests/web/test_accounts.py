@@ -159,9 +159,15 @@ def test_change_password_checks_the_current_one(client, app, auth):
     with app.app_context():
         add_user("ada")
     auth.login()
-    wrong = client.post("/settings/password", data={"current": "nope", "password": "violet canyon drum", "confirm": "violet canyon drum"})
+    wrong = client.post(
+        "/settings/password",
+        data={"current": "nope", "password": "violet canyon drum", "confirm": "violet canyon drum"},
+    )
     assert "not your current password" in wrong.get_data(as_text=True)
-    client.post("/settings/password", data={"current": "correct horse", "password": "violet canyon drum", "confirm": "violet canyon drum"})
+    client.post(
+        "/settings/password",
+        data={"current": "correct horse", "password": "violet canyon drum", "confirm": "violet canyon drum"},
+    )
     auth.logout()
     assert auth.login(password="violet canyon drum").location == "/bookings"
 
@@ -184,7 +190,15 @@ def test_integrations_page_lists_categories(client, app, auth):
         add_user("ada")
     auth.login()
     page = client.get("/settings/integrations").get_data(as_text=True)
-    for text in ("Video Conferencing", "Zoom", "Google Meet", "Calendars", "Google Calendar", "Outlook Calendar", "CalDAV"):
+    for text in (
+        "Video Conferencing",
+        "Zoom",
+        "Google Meet",
+        "Calendars",
+        "Google Calendar",
+        "Outlook Calendar",
+        "CalDAV",
+    ):
         assert text in page
 
 

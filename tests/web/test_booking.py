@@ -71,7 +71,9 @@ def test_day_pick_by_htmx_returns_only_the_scheduler(client, host):
 
 
 def test_book_then_confirmation_page(client, app, host):
-    form = client.get(slot_links(client.get("/ada/intro-call?tz=Europe/Berlin&date=2026-11-24").get_data(as_text=True))[0])
+    form = client.get(
+        slot_links(client.get("/ada/intro-call?tz=Europe/Berlin&date=2026-11-24").get_data(as_text=True))[0]
+    )
     assert "Tuesday, 24 November 2026, 15:00 (Berlin time)" in form.get_data(as_text=True)
     response = book(client)
     assert response.status_code == 303
@@ -139,7 +141,9 @@ def test_unknown_addresses_are_404(client, host, path):
 def test_invitee_cancels_through_their_link_and_the_slot_is_free_again(client, app, host):
     manage = book(client).location
     token = manage.split("/booking/")[1].split("?")[0]
-    assert TUESDAY_9.replace("+", "%2B") not in client.get("/ada/intro-call?tz=UTC&date=2026-11-24").get_data(as_text=True)
+    assert TUESDAY_9.replace("+", "%2B") not in client.get("/ada/intro-call?tz=UTC&date=2026-11-24").get_data(
+        as_text=True
+    )
     assert client.post(f"/booking/{token[:-1]}X/cancel").status_code == 404
     response = client.post(f"/booking/{token}/cancel", data={"reason": "Something came up"})
     assert response.status_code == 303
@@ -223,7 +227,7 @@ def statements_of(app, request) -> list[str]:
     """The SQL statements one request runs."""
     statements = []
     with app.app_context():
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        listener = lambda *args: statements.append(args[2])
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             request()

@@ -24,8 +24,15 @@ from linktime.calendars.caldav.client import CalDAVClient
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import (
-    AuditEvent, Booking, CalendarConnection, CalendarEvent, CalendarProvider, ConnectedCalendar, EventStatus,
-    MeetingStatus, User,
+    AuditEvent,
+    Booking,
+    CalendarConnection,
+    CalendarEvent,
+    CalendarProvider,
+    ConnectedCalendar,
+    EventStatus,
+    MeetingStatus,
+    User,
 )
 from linktime.notifications import ics
 from tests.conftest import RADICALE_PASSWORD, add_event_type, add_user, book_form, connect_zoom
@@ -460,14 +467,20 @@ def test_a_flood_of_connect_attempts_is_stopped(app, calendars, auth):
 
 def test_another_hosts_calendars_cannot_be_touched(app, calendars, auth):
     with app.app_context():
-        ada_connection = service.connect_with_password(add_user("ada"), CalendarProvider.CALDAV, calendars, "ada", RADICALE_PASSWORD)
+        ada_connection = service.connect_with_password(
+            add_user("ada"), CalendarProvider.CALDAV, calendars, "ada", RADICALE_PASSWORD
+        )
         ada_ids = [c.id for c in ada_connection.calendars]
         connection_id = ada_connection.id
         add_user("bob", admin=False)
     auth.login("bob@example.com")
     assert auth.client.post(f"/integrations/calendars/{connection_id}/disconnect").status_code == 404
-    assert auth.client.post("/integrations/calendars/choose",
-                            data={"check": [str(i) for i in ada_ids], "destination": str(ada_ids[1])}).status_code == 303
+    assert (
+        auth.client.post(
+            "/integrations/calendars/choose", data={"check": [str(i) for i in ada_ids], "destination": str(ada_ids[1])}
+        ).status_code
+        == 303
+    )
     with app.app_context():
         kept = db.session.scalars(select(ConnectedCalendar).order_by(ConnectedCalendar.id)).all()
         assert [(c.check_conflicts, c.is_destination) for c in kept] == [(True, True), (True, False)]
@@ -500,7 +513,9 @@ def test_choosing_and_disconnecting_from_the_page(app, ada, calendars):
         assert "ada at" not in " ".join(db.session.scalars(select(AuditEvent.detail)))
     page = ada.get("/settings/integrations").get_data(as_text=True)
     activity = re.sub(r"\s+", " ", page[page.index("Recent activity"):])
-    assert "Connected a CalDAV account (Home, Work)" in activity and "Disconnected a CalDAV account" in activity, activity
+    assert "Connected a CalDAV account (Home, Work)" in activity and "Disconnected a CalDAV account" in activity, (
+        activity
+    )
 
 
 def test_a_request_waits_on_calendars_once_in_all_however_many_sessions_it_checks(app, ada, calendars, monkeypatch):

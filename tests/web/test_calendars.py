@@ -53,7 +53,9 @@ def test_nothing_is_kept_when_the_account_cannot_be_used(app, radicale, url, use
 
 def test_disconnect_forgets_the_account_and_its_calendars_at_once(app, radicale):
     with app.app_context():
-        connection = service.connect_with_password(add_user("ada"), CalendarProvider.CALDAV, radicale, "ada", RADICALE_PASSWORD)
+        connection = service.connect_with_password(
+            add_user("ada"), CalendarProvider.CALDAV, radicale, "ada", RADICALE_PASSWORD
+        )
         assert stored() == (1, 2)
         service.disconnect(connection)
         assert stored() == (0, 0)

@@ -5,14 +5,34 @@ import pytest
 
 from tests.conftest import add_event_type, add_user, make_app
 
-POSTS = ["/signup", "/login", "/logout", "/settings/profile", "/settings/appearance", "/settings/password", "/settings/sessions/end",
-         "/team/invites", "/team/invites/1/revoke",
-         "/event-types/new", "/event-types/1/edit", "/event-types/1/active", "/event-types/1/delete",
-         "/ada/intro-call/book", "/bookings/1/cancel", "/bookings/1/meeting/retry", "/bookings/1/reschedule",
-         "/integrations/zoom/connect", "/integrations/zoom/cancel", "/integrations/zoom/disconnect",
-         "/integrations/caldav/connect", "/integrations/calendars/choose", "/integrations/calendars/1/disconnect",
-         "/integrations/<any(google, microsoft):name>/connect", "/integrations/<any(google, microsoft):name>/cancel",
-         "/admin/jobs/1/retry"]
+POSTS = [
+    "/signup",
+    "/login",
+    "/logout",
+    "/settings/profile",
+    "/settings/appearance",
+    "/settings/password",
+    "/settings/sessions/end",
+    "/team/invites",
+    "/team/invites/1/revoke",
+    "/event-types/new",
+    "/event-types/1/edit",
+    "/event-types/1/active",
+    "/event-types/1/delete",
+    "/ada/intro-call/book",
+    "/bookings/1/cancel",
+    "/bookings/1/meeting/retry",
+    "/bookings/1/reschedule",
+    "/integrations/zoom/connect",
+    "/integrations/zoom/cancel",
+    "/integrations/zoom/disconnect",
+    "/integrations/caldav/connect",
+    "/integrations/calendars/choose",
+    "/integrations/calendars/1/disconnect",
+    "/integrations/<any(google, microsoft):name>/connect",
+    "/integrations/<any(google, microsoft):name>/cancel",
+    "/admin/jobs/1/retry",
+]
 
 
 @pytest.fixture
@@ -33,8 +53,11 @@ def test_every_form_post_route_is_listed(app):
     assert len(posts) == len(POSTS) + 4
 
 
-@pytest.mark.parametrize("path", [p.replace("<any(google, microsoft):name>", "google") for p in POSTS]
-                         + ["/integrations/microsoft/connect", "/booking/sometoken/cancel", "/booking/sometoken/reschedule"])
+@pytest.mark.parametrize(
+    "path",
+    [p.replace("<any(google, microsoft):name>", "google") for p in POSTS]
+    + ["/integrations/microsoft/connect", "/booking/sometoken/cancel", "/booking/sometoken/reschedule"],
+)
 def test_post_without_token_is_refused_with_a_clear_page(csrf_client, path):
     response = csrf_client.post(path, data={"name": "x"})
     assert response.status_code == 400

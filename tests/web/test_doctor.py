@@ -89,7 +89,7 @@ def test_each_problem_fails_its_check_with_the_fix_and_a_nonzero_exit(installati
     breakage(installation)
     result, lines = doctor(installation)
     assert result.exit_code == 1
-    assert lines[check].startswith("FAIL") and f"fix: " in result.output and fix in result.output
+    assert lines[check].startswith("FAIL") and "fix: " in result.output and fix in result.output
     assert [name for name, line in lines.items() if line.startswith("FAIL")] == [check]
 
 

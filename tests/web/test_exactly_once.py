@@ -6,6 +6,7 @@ a real SMTP server, and the database under test (SQLite file or PostgreSQL).
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import timedelta
 
@@ -16,7 +17,14 @@ from linktime.jobs.outbox import dispatch
 from linktime.models import AuditEvent, Meeting, MeetingStatus, ZoomConnection
 from tests.conftest import connect_zoom
 from tests.web.test_interleavings import (  # noqa: F401  (ada is a fixture)
-    CREATE, WEDNESDAY_10, ada, book, calls, live_meetings, settle, the_booking,
+    CREATE,
+    WEDNESDAY_10,
+    ada,
+    book,
+    calls,
+    live_meetings,
+    settle,
+    the_booking,
 )
 
 LIST = dict(method="GET", path="/v2/users/me/meetings")
@@ -273,10 +281,8 @@ def test_a_runner_that_stalls_past_its_lease_makes_no_outside_call(ada, mail_app
     with mail_app.app_context():
         token = claims.claim(Meeting, meeting_id)
         monkeypatch.setattr(ZoomProvider, "connection", stall_then_look)
-        try:
+        with contextlib.suppress(claims.ClaimLost):
             meetings._sync_once(meeting_id, token)
-        except claims.ClaimLost:
-            pass
         monkeypatch.setattr(ZoomProvider, "connection", real_connection)
     assert taken_over[0] is not None  # B holds the meeting now
     assert calls(sandbox, "PATCH", "/v2/meetings") == 0  # A did not move it: B will

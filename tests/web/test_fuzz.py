@@ -30,8 +30,17 @@ FORM_KEYS = ["name", "email", "username", "timezone", "password", "confirm", "cu
              "seats", "reminders", "sms_countries", "active", "workspace", "decision", "From", "Body",
              "url", "brand_color", "rest", "sessions", "all_or_nothing"]
 DEEP = b"[" * 5000 + b"]" * 5000  # deeper than Python's parser recurses
-BODIES = [DEEP, b"{", b"[]", b"null", b'{"event": null}', b'{"event": "endpoint.url_validation", "payload": {"plainToken": 1}}',
-          json.dumps({"a": [[[[[[[[[[1]]]]]]]]]] * 1000}).encode(), b"\xff\xfe\x00garbage", b'{"payload": "' + b"x" * 100000 + b'"}']
+BODIES = [
+    DEEP,
+    b"{",
+    b"[]",
+    b"null",
+    b'{"event": null}',
+    b'{"event": "endpoint.url_validation", "payload": {"plainToken": 1}}',
+    json.dumps({"a": [[[[[[[[[[1]]]]]]]]]] * 1000}).encode(),
+    b"\xff\xfe\x00garbage",
+    b'{"payload": "' + b"x" * 100000 + b'"}',
+]
 
 
 def values(index: int) -> list[str]:
@@ -72,7 +81,8 @@ def concrete_paths(rule, world) -> list[str]:
     paths = [re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(real.get(m[1], 1)), rule.rule)]
     for word in hostile_words:
         paths.append(re.sub(r"<(?:\w+:)?(\w+)>",
-                            lambda m: "2147483648" if rule.arguments and m[0].startswith("<id:") else word, rule.rule))
+                            lambda m, word=word: "2147483648" if rule.arguments and m[0].startswith("<id:") else word,
+                            rule.rule))
     return paths
 
 

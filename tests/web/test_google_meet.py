@@ -15,8 +15,8 @@ from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, CalendarConnection, CalendarEvent, Meeting, MeetingStatus
 from tests.conftest import add_event_type, add_user, book_form, calendar_of, close_app, make_app, signed_in
-from tests.web.test_google_outlook import EMAIL, connect, held
 from tests.web.test_event_types import FORM
+from tests.web.test_google_outlook import EMAIL, connect, held
 from tests.web.test_interleavings import Background
 
 MEET = re.compile(r"https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}")
@@ -54,7 +54,9 @@ def test_without_google_the_page_promises_no_link_and_the_host_is_told(meet_app,
     saved = ada.post("/event-types/1/edit", data={**FORM, "slug": "intro-call", "location": "google_meet"},
                      follow_redirects=True).get_data(as_text=True)
     assert "Google Meet is not connected, so bookings of “Intro Call” get no Google Meet link" in saved
-    assert "Google Meet is not connected — new bookings get no video link" in ada.get("/event-types").get_data(as_text=True)
+    assert "Google Meet is not connected — new bookings get no video link" in ada.get("/event-types").get_data(
+        as_text=True
+    )
     page = meet_app.test_client().get("/ada/intro-call").get_data(as_text=True)
     assert "Online — the host will send you the link" in page and "Google Meet" not in page
     assert book(meet_app).status_code == 303
@@ -96,7 +98,9 @@ def test_a_meet_link_per_booking_everywhere_a_zoom_link_goes(meet_app, ada, sand
         assert link in str(calendar_of(message)[0].walk("VEVENT")[0]["LOCATION"])
     with meet_app.app_context():
         manage = db.session.scalar(select(Booking)).manage_url.split("5000", 1)[1]
-    moved = meet_app.test_client().post(f"{manage}/reschedule", data={"start": "2026-11-25T16:00:00+00:00", "tz": "UTC"})
+    moved = meet_app.test_client().post(
+        f"{manage}/reschedule", data={"start": "2026-11-25T16:00:00+00:00", "tz": "UTC"}
+    )
     assert moved.status_code in (302, 303)
     [event] = meet_events(sandbox)
     assert event["start"] == "2026-11-25 16:00" and event["where"] == link  # the same conference, moved
@@ -156,7 +160,9 @@ def test_a_revoked_google_grant_is_said_on_the_meeting(meet_app, ada, sandbox):
         assert "refused LinkTime's access" in meeting.last_error
     dashboard = ada.get("/bookings").get_data(as_text=True)
     assert "Retry" in dashboard and "needs attention" in dashboard
-    assert "Needs attention" in ada.get("/settings/integrations").get_data(as_text=True).split('id="meet-card"')[1][:300]
+    assert (
+        "Needs attention" in ada.get("/settings/integrations").get_data(as_text=True).split('id="meet-card"')[1][:300]
+    )
     again = connect(ada, "google").get_data(as_text=True)  # connected again: the link is made now
     assert "1 upcoming booking without a meeting link gets one now" in again
     with meet_app.app_context():

@@ -49,8 +49,11 @@ def connect(client, name: str, *, decision: str = "allow", email: str | None = N
     page = requests.get(start.location, timeout=10)
     assert page.status_code == 200, page.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
-    ticked = [value for value in re.findall(r'<input type="checkbox" name="granted" value="([^"]+)" checked>', page.text)
-              if not value.endswith(untick or ("\0",))]
+    ticked = [
+        value
+        for value in re.findall(r'<input type="checkbox" name="granted" value="([^"]+)" checked>', page.text)
+        if not value.endswith(untick or ("\0",))
+    ]
     answer = requests.post(start.location.split("?")[0], allow_redirects=False, timeout=10,
                            data={**fields, "granted": ticked, "email": email or EMAIL[name], "decision": decision})
     assert answer.status_code in (302, 303), answer.text
@@ -85,7 +88,9 @@ def test_connect_busy_times_and_a_booking_followed_through_its_life(calendar_app
     assert f"Connected {EMAIL[name]}" in done
     with app.app_context():
         connection = db.session.scalar(select(CalendarConnection))
-        assert connection.account == EMAIL[name] and connection.provider == ("google" if name == "google" else "outlook")
+        assert connection.account == EMAIL[name] and connection.provider == (
+            "google" if name == "google" else "outlook"
+        )
         assert "refresh_token" not in connection.secret_enc and oauth.Tokens.from_json(connection.secret) is not None
         assert sorted(c.name for c in connection.calendars) == sorted(held(sandbox, name))
         assert [c.is_destination for c in connection.calendars].count(True) == 1

@@ -5,8 +5,8 @@ import json
 import logging
 import stat
 import time
-from pathlib import Path
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -84,10 +84,9 @@ def test_a_deauthorization_signed_with_the_old_public_secret_is_refused(installe
 
 def test_the_sandbox_process_reads_the_instances_secrets(tmp_path):
     """What `manage.py run` starts: the sandbox, pointed at the instance, knows its client secret."""
+    import socket
     import subprocess
     import sys
-
-    import socket
 
     from linktime.config import sandbox_secrets
 
@@ -158,8 +157,9 @@ def test_links_sent_before_tokens_were_derived_keep_working(app, clock):
 
 
 def test_oauth_codes_and_link_tokens_never_reach_the_access_log(app, caplog):
-    from werkzeug.serving import make_server
     import threading
+
+    from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

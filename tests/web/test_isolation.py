@@ -55,8 +55,13 @@ def test_a_dripping_server_and_a_costly_calendar_cost_a_third_host_nothing(tmp_p
                                                        "RRULE:FREQ=SECONDLY"))
     day = a_weekday_ahead()
     busy_from = datetime.combine(day, datetime.min.time().replace(hour=10), NEW_YORK)
-    healthy.routes["/"] = calendar_answer(event("meeting", f"DTSTART:{busy_from.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%SZ}"
-                                                           f"\r\nDTEND:{(busy_from + timedelta(hours=1)).astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%SZ}"))
+    healthy.routes["/"] = calendar_answer(
+        event(
+            "meeting",
+            f"DTSTART:{busy_from.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%SZ}"
+            f"\r\nDTEND:{(busy_from + timedelta(hours=1)).astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M%SZ}",
+        )
+    )
 
     app = make_app(tmp_path)
     with app.app_context():

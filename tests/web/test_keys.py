@@ -1,6 +1,8 @@
 """Keys: rotation re-encrypts everything; a missing key is a clear message, not a crash."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -15,8 +17,9 @@ BOOK = dict(name="Bea", email="bea@example.com", start="2026-11-24T14:00:00+00:0
 
 @pytest.fixture
 def booked(zoom_app, zoom_client):
-    import time_machine
     from datetime import UTC, datetime
+
+    import time_machine
 
     with time_machine.travel(datetime(2026, 11, 23, 6, tzinfo=UTC), tick=True):
         with zoom_app.app_context():
@@ -38,7 +41,7 @@ def test_rotate_keys_with_a_new_key_re_encrypts_every_secret(zoom_app, zoom_clie
     result = zoom_app.test_cli_runner().invoke(args=["rotate-keys", "--new-key"])
     assert result.exit_code == 0, result.output
     assert "Re-encrypted 4 value(s)" in result.output
-    keys = open(key_file).read().split(",")
+    keys = Path(key_file).read_text().split(",")
     assert len(keys) == 2
     with zoom_app.app_context():
         connection = db.session.scalar(select(ZoomConnection))
@@ -67,8 +70,9 @@ def test_a_missing_key_degrades_to_needs_attention_not_a_crash(zoom_app, zoom_cl
     assert page.status_code == 200 and "no video link" in page.get_data(as_text=True)
     dashboard = zoom_client.get("/bookings")
     assert dashboard.status_code == 200
-    import time_machine
     from datetime import UTC, datetime
+
+    import time_machine
 
     with time_machine.travel(datetime(2026, 11, 23, 6, tzinfo=UTC), tick=True):
         zoom_client.post("/ada/intro-call/book", data={**BOOK, "start": "2026-11-25T14:00:00+00:00", "key": "k2",
@@ -118,9 +122,8 @@ def test_needs_attention_from_a_missing_key_recovers_when_the_key_is_back(two_pr
     key_file = Path(worker.config["ENCRYPTION_KEYS_FILE"])
     kept = key_file.read_text()
     key_file.write_text(generate_key())  # the key the tokens were stored with goes missing
-    with worker.app_context():
-        with pytest.raises(service.ZoomGrantError):
-            service.access_token(db.session.scalar(select(ZoomConnection.id)))
+    with worker.app_context(), pytest.raises(service.ZoomGrantError):
+        service.access_token(db.session.scalar(select(ZoomConnection.id)))
     assert "Needs attention" in client.get("/settings/integrations").get_data(as_text=True)
     key_file.write_text(kept)  # restored
     page = client.get("/settings/integrations").get_data(as_text=True)
@@ -141,7 +144,10 @@ def test_rotation_never_puts_back_a_token_refreshed_meanwhile(two_processes):
         if "refresh_token_enc" in context and not refreshed:
             with worker.app_context():  # the worker renews the token right now
                 connection = db.session.scalar(select(ZoomConnection))
-                connection.refresh_token, connection.token_version = "renewed-refresh-token", connection.token_version + 1
+                connection.refresh_token, connection.token_version = (
+                    "renewed-refresh-token",
+                    connection.token_version + 1,
+                )
                 db.session.commit()
             refreshed.append(True)
         return plain

@@ -81,14 +81,19 @@ def test_the_brand_colour_reaches_the_booking_page_at_once_and_reads_in_both_sch
     assert '<link rel="stylesheet" href="/brand/ffd400.css">' in page
     css = client.get("/brand/ffd400.css").get_data(as_text=True)
     light, dark = css.split("@media")
-    hexes = lambda text, name: tuple(int(re.search(rf"--pico-{name}:#(\w{{6}})", text)[1][i:i + 2], 16) for i in (0, 2, 4))
+    def hexes(text, name):
+        return tuple(
+            int(re.search(rf"--pico-{name}:#(\w{{6}})", text)[1][i : i + 2], 16) for i in (0, 2, 4)
+        )
     assert contrast(hexes(light, "primary"), LIGHT_PAGE) >= 4.5 and contrast(hexes(dark, "primary"), DARK_PAGE) >= 4.5
     assert contrast(hexes(light, "primary-background"), (255, 255, 255)) >= 4.5  # white text on free days
     ada.post("/settings/appearance", data={"own_colors": "y", "brand_color": "#ffd400"})
     assert "/brand/" not in client.get("/ada/intro-call").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/brand/red.css", "/brand/12345g.css", "/photos/abc.webp", "/photos/" + "0" * 64 + ".webp"])
+@pytest.mark.parametrize(
+    "path", ["/brand/red.css", "/brand/12345g.css", "/photos/abc.webp", "/photos/" + "0" * 64 + ".webp"]
+)
 def test_strangers_asking_for_looks_get_404(client, path):
     assert client.get(path).status_code == 404
 
@@ -114,7 +119,7 @@ def test_a_phone_sized_photo_passes_the_csrf_check_that_reads_the_form_first(tmp
     with app.app_context():
         add_user("ada")
     client = app.test_client()
-    token = lambda page: re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]  # noqa: E731
+    token = lambda page: re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
     client.post("/login", data={"email": "ada@example.com", "password": "correct horse",
                                 "csrf_token": token(client.get("/login").get_data(as_text=True))})
     noisy = io.BytesIO()

@@ -119,6 +119,7 @@ def test_an_installation_of_the_release_before_keeps_its_events_and_meetings(tmp
         downgrade(revision="c3d8e5f1a2b4")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT booking_id FROM calendar_events")).scalar() == 1
-            assert connection.execute(text(
-                "SELECT connection_id, calendar_connection_id FROM meetings ORDER BY id")).all() == [(3, None), (None, 5)]
+            assert connection.execute(
+                text("SELECT connection_id, calendar_connection_id FROM meetings ORDER BY id")
+            ).all() == [(3, None), (None, 5)]
         db.engine.dispose()

@@ -47,7 +47,7 @@ def run_due(mail_app):
 
 def test_both_confirmations_carry_the_join_link_and_a_calendar_request(host, mail_app, smtp, sandbox):
     page = host.get(book(host)).get_data(as_text=True).replace("&amp;", "&")
-    [meeting] = [m for m in sandbox.state.meetings.values()]
+    [meeting] = list(sandbox.state.meetings.values())
     join = meeting["join_url"]
     assert join in page
     [invitee] = smtp.to("bea@example.com")
@@ -315,8 +315,12 @@ def test_the_production_background_path_sends_both_confirmations(tmp_path, sandb
         wait_for_background()
         assert len(smtp.to("bea@example.com")) == 1 and len(smtp.to("ada@example.com")) == 1
         with app.app_context():
-            assert {j.status for j in db.session.scalars(select(Job).where(Job.kind == "email.booking",
-                                                                           Job.run_at <= datetime.now(UTC)))} == {"done"}
+            assert {
+                j.status
+                for j in db.session.scalars(
+                    select(Job).where(Job.kind == "email.booking", Job.run_at <= datetime.now(UTC))
+                )
+            } == {"done"}
     finally:
         close_app(app)
 

@@ -66,7 +66,7 @@ def test_sigkill_mid_batch_then_restart_delivers_every_message(tmp_path):
 
         second = subprocess.Popen(command, cwd=ROOT, env=env)
         processes.append(second)
-        received = lambda: {m["Message-ID"].strip() for m in smtp.messages}  # noqa: E731
+        received = lambda: {m["Message-ID"].strip() for m in smtp.messages}
         assert wait_until(lambda: received() >= expected, 90), f"missing {len(expected - received())}"
     finally:
         for process in processes:

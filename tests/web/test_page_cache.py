@@ -76,7 +76,10 @@ def test_another_event_types_buffer_change_shows_too(workers):
     assert "15:30" in times(b)
     host = signed_in(a)
     # Ten minutes after each "other" booking now: 15:30 on Tuesday is no longer free.
-    assert host.post("/event-types/2/edit", data={**EDIT, "slug": "other", "buffer_after_minutes": "10"}).status_code == 302
+    assert (
+        host.post("/event-types/2/edit", data={**EDIT, "slug": "other", "buffer_after_minutes": "10"}).status_code
+        == 302
+    )
     assert "15:30" not in times(b)
 
 

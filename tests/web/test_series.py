@@ -95,7 +95,7 @@ def test_each_session_has_its_own_meeting_and_one_or_the_rest_can_be_cancelled(z
         ids = [b.id for b in booked]
         meetings = [db.session.get(Booking, i).meeting for i in ids]
         assert all(m.status == MeetingStatus.CREATED for m in meetings) and len({m.external_id for m in meetings}) == 4
-    live = lambda: sorted(m["start_time"] for m in sandbox.state.meetings.values() if not m["deleted"])  # noqa: E731
+    live = lambda: sorted(m["start_time"] for m in sandbox.state.meetings.values() if not m["deleted"])
     assert len(live()) == 4
     with zoom_app.app_context():
         service.cancel_booking(db.session.get(Booking, ids[2]), by="invitee")  # the third only
@@ -126,7 +126,9 @@ def weekly_with_mail(mail_app, clock):
 
 def test_the_form_offers_a_series_and_shows_which_sessions_are_free(weekly_with_mail):
     client = weekly_with_mail.test_client()
-    page = client.get(f"/ada/intro-call/book?start={FIRST.replace('+', '%2B')}&tz=America/New_York").get_data(as_text=True)
+    page = client.get(f"/ada/intro-call/book?start={FIRST.replace('+', '%2B')}&tz=America/New_York").get_data(
+        as_text=True
+    )
     assert "Just this one" in page and "4 weekly sessions" in page and "6 weekly sessions" in page
     assert "Only book if every session is free" in page
     preview = client.get(f"/ada/intro-call/book?start={FIRST.replace('+', '%2B')}&tz=America/New_York&sessions=4",
@@ -241,7 +243,9 @@ def test_the_host_cancels_a_session_and_the_rest_from_the_dashboard(weekly_with_
     host = app.test_client()
     host.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
     assert "Session 2 of a series" in host.get("/bookings").get_data(as_text=True)
-    assert "Also cancel every later session of this series" in host.get(f"/bookings/{second}/cancel").get_data(as_text=True)
+    assert "Also cancel every later session of this series" in host.get(f"/bookings/{second}/cancel").get_data(
+        as_text=True
+    )
     done = host.post(f"/bookings/{second}/cancel", data={"reason": "Away", "rest": "y"}, follow_redirects=True)
     assert "So is the later session of the series." in done.get_data(as_text=True)
     with app.app_context():

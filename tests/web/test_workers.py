@@ -58,7 +58,7 @@ def gunicorn_serving(tmp_path: Path, config: dict, *, workers: int = 2, threads:
                 break
             except requests.ConnectionError:
                 if server.poll() is not None:
-                    raise AssertionError(server.stderr.read().decode())
+                    raise AssertionError(server.stderr.read().decode()) from None
                 time.sleep(0.05)  # waiting for a process to listen, not for a race
         yield url
     finally:
@@ -67,8 +67,15 @@ def gunicorn_serving(tmp_path: Path, config: dict, *, workers: int = 2, threads:
 
 
 def worker_config(tmp_path: Path, **settings) -> dict:
-    return {"SECRET_KEY": "test-secret", "ENCRYPTION_KEYS": TEST_KEYS, "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
-            "SCHEDULER_ENABLED": False, "ZOOM_SANDBOX_CLIENT_SECRET": "x", "ZOOM_SANDBOX_WEBHOOK_SECRET": "y", **settings}
+    return {
+        "SECRET_KEY": "test-secret",
+        "ENCRYPTION_KEYS": TEST_KEYS,
+        "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+        "SCHEDULER_ENABLED": False,
+        "ZOOM_SANDBOX_CLIENT_SECRET": "x",
+        "ZOOM_SANDBOX_WEBHOOK_SECRET": "y",
+        **settings,
+    }
 
 
 @pytest.fixture

@@ -17,9 +17,17 @@ from sqlalchemy import func, select
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import (
-    AuditEvent, Booking, EventType, Job, Meeting, MeetingStatus, ZoomAuthorization, ZoomConnection,
+    AuditEvent,
+    Booking,
+    EventType,
+    Job,
+    Meeting,
+    MeetingStatus,
+    ZoomAuthorization,
+    ZoomConnection,
 )
-from tests.conftest import MONDAY_MORNING as NOW, add_event_type, add_user, allow_on_zoom, connect_zoom
+from tests.conftest import MONDAY_MORNING as NOW
+from tests.conftest import add_event_type, add_user, allow_on_zoom, connect_zoom
 
 TUESDAY_9 = "2026-11-24T14:00:00+00:00"  # 09:00 New York
 
@@ -60,7 +68,10 @@ def test_connect_allow_shows_connected_with_the_email(host, zoom_app, sandbox):
     with zoom_app.app_context():
         connection = db.session.scalar(select(ZoomConnection))
         assert connection.email == "ada@zoom-sandbox.test" and connection.user_id is not None
-        assert connection.access_token_enc.startswith("lt1.") and connection.access_token not in connection.access_token_enc
+        assert (
+            connection.access_token_enc.startswith("lt1.")
+            and connection.access_token not in connection.access_token_enc
+        )
         assert db.session.scalar(select(func.count(ZoomAuthorization.id))) == 0
         kinds = list(db.session.scalars(select(AuditEvent.kind)))
         assert "zoom.connected" in kinds
@@ -146,7 +157,9 @@ def test_an_attendee_moving_out_of_a_group_slot_gets_a_meeting_and_the_old_one_i
     connect_zoom(host)
     book(host, email="a@example.com", name="Al")
     mover = book(host, email="b@example.com", name="Bo")
-    host.post(f"/booking/{mover.rsplit('/', 1)[1]}/reschedule", data={"start": "2026-11-25T15:00:00+00:00", "tz": "UTC"})
+    host.post(
+        f"/booking/{mover.rsplit('/', 1)[1]}/reschedule", data={"start": "2026-11-25T15:00:00+00:00", "tz": "UTC"}
+    )
     meetings = sorted(sandbox_meetings(sandbox), key=lambda m: m["start_time"])
     assert [(m["start_time"], m["topic"]) for m in meetings] == [
         ("2026-11-24T14:00:00Z", "Intro Call with Al"), ("2026-11-25T15:00:00Z", "Intro Call with Bo")]
@@ -206,7 +219,9 @@ def test_zoom_down_during_five_bookings_then_exactly_five_meetings(host, zoom_ap
     connect_zoom(host)
     sandbox.state.faults.append(_fault("error", 1000))
     starts = [f"2026-11-24T{14 + n}:00:00+00:00" for n in range(5)]
-    pages = [host.get(book(host, start=s, email=f"p{n}@example.com")).get_data(as_text=True) for n, s in enumerate(starts)]
+    pages = [
+        host.get(book(host, start=s, email=f"p{n}@example.com")).get_data(as_text=True) for n, s in enumerate(starts)
+    ]
     assert all("Zoom link is being created" in page for page in pages)
     with zoom_app.app_context():
         assert db.session.scalar(select(func.count(Booking.id))) == 5
@@ -293,8 +308,8 @@ def test_a_401_refreshes_once_and_retries(host, zoom_app, sandbox, clock):
 
 
 def test_ten_concurrent_creations_with_an_expired_token_refresh_exactly_once(host, zoom_app, sandbox, clock):
-    from linktime.conferencing.zoom import service
     from linktime.conferencing.base import MeetingDetails
+    from linktime.conferencing.zoom import service
     from linktime.conferencing.zoom.client import meeting_payload
 
     connect_zoom(host)

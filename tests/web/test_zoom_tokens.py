@@ -47,7 +47,7 @@ def create_in_threads(app, connection_id, count=10):
             barrier.wait()
             try:
                 results.append(service.call_zoom(connection_id, lambda api: api.create_meeting({"topic": "x"})))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - handed to the main thread, which re-raises it
                 errors.append(exc)
             finally:
                 db.session.remove()
@@ -77,7 +77,9 @@ def test_ten_concurrent_calls_with_an_expired_token_make_one_refresh(app, connec
 def test_a_refresh_claimed_by_another_process_is_waited_for_not_repeated(app, connection_id):
     """Another worker holds the claim: we wait for its new token instead of burning ours."""
     with app.app_context():
-        db.session.execute(update(ZoomConnection).values(refresh_claimed_until=datetime.now(UTC) + timedelta(seconds=30)))
+        db.session.execute(
+            update(ZoomConnection).values(refresh_claimed_until=datetime.now(UTC) + timedelta(seconds=30))
+        )
         db.session.commit()
 
     def other_process_finishes():

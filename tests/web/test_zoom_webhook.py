@@ -81,7 +81,9 @@ def test_bad_signatures_are_401_and_change_nothing(zoom_app, zoom_client, connec
     assert connections(zoom_app) == 1
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", json.dumps({"event": "app_deauthorized", "payload": {}}).encode()])
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"[]", json.dumps({"event": "app_deauthorized", "payload": {}}).encode()]
+)
 def test_malformed_events_are_400_and_change_nothing(zoom_app, zoom_client, connected, body):
     assert post(zoom_client, body).status_code == 400
     assert connections(zoom_app) == 1
@@ -100,13 +102,22 @@ def test_without_a_secret_token_the_webhook_answers_503(tmp_path):
     assert response.status_code == 503
 
 
-@pytest.mark.parametrize("body", [b"[]", b'"app_deauthorized"', b"42", b'{"event": "app_deauthorized", "payload": []}',
-                                  b'{"event": ["x"]}', b'{"event": "app_deauthorized", "payload": {"user_id": {"a": 1}}}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b'"app_deauthorized"',
+        b"42",
+        b'{"event": "app_deauthorized", "payload": []}',
+        b'{"event": ["x"]}',
+        b'{"event": "app_deauthorized", "payload": {"user_id": {"a": 1}}}',
+    ],
+)
 def test_a_payload_that_is_not_an_object_is_a_400(client, body):
     import time
 
     from linktime.conferencing.zoom.sandbox import sign
-    
+
     stamp = str(int(time.time()))
     response = client.post("/integrations/zoom/webhook", data=body, headers={
         "x-zm-request-timestamp": stamp, "x-zm-signature": sign(SANDBOX_WEBHOOK_SECRET, stamp, body),

@@ -17,17 +17,27 @@ from __future__ import annotations
 import functools
 import ipaddress
 import socket
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
-from typing import Any, Callable, TypeVar
+from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
 import requests
 import urllib3
 from defusedxml import DefusedXmlException, ElementTree
+from requests.auth import HTTPBasicAuth
 
 from linktime.calendars.base import (
-    BusyTime, CalendarError, Changed, EventDetails, NotCalDAV, RemoteCalendar, Unreachable, WrongPassword,
+    BusyTime,
+    CalendarError,
+    Changed,
+    EventDetails,
+    NotCalDAV,
+    RemoteCalendar,
+    Unreachable,
+    WrongPassword,
 )
 from linktime.http import DeadlinePassed, bounded_session, deadline, out_of_time, read_body, time_left
 
@@ -132,7 +142,7 @@ class CalDAVClient:
                   headers: dict | None = None, ok: tuple[int, ...] = (207,)) -> tuple[int, str, bytes]:
         """The answer's status, ETag (or "") and body, within the call's deadline."""
         name = urlsplit(url).netloc
-        auth: tuple[bytes, bytes] | None = self.auth
+        auth: HTTPBasicAuth | None = HTTPBasicAuth(*self.auth) if self.auth else None  # UTF-8, not Latin-1
         try:
             for _ in range(5):
                 self._check_address(url)
@@ -180,7 +190,8 @@ class CalDAVClient:
         if host in self.pins:
             return
         try:
-            addresses = [info[4][0] for info in socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)]
+            found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+            addresses = [str(info[4][0]) for info in found]
         except (OSError, UnicodeError, ValueError):
             raise Unreachable(f"{host} could not be found") from None
         for address in addresses:
@@ -190,14 +201,16 @@ class CalDAVClient:
             raise Unreachable(f"{host} could not be found")
         self.pins[host] = addresses[0]
 
-    def _multistatus(self, method: str, url: str, body: str, depth: str) -> list[tuple[str, object]]:
+    def _multistatus(self, method: str, url: str, body: str, depth: str) -> list[tuple[str, Element]]:
         """(href, propstat element with status 200) for each response of a 207 Multi-Status."""
         content = self._request(method, url, body=body.encode(),
                                 headers={"Depth": depth, "Content-Type": "application/xml; charset=utf-8"})
         try:
             root = ElementTree.fromstring(content)
         except (ElementTree.ParseError, DefusedXmlException):
-            raise NotCalDAV(f"{urlsplit(url).netloc} is not a CalDAV server (its answer is not XML LinkTime reads)") from None
+            raise NotCalDAV(
+                f"{urlsplit(url).netloc} is not a CalDAV server (its answer is not XML LinkTime reads)"
+            ) from None
         found = []
         for item in root.iter(_tag(DAV, "response")):
             href = item.findtext(_tag(DAV, "href"), default="").strip()
@@ -240,7 +253,9 @@ class CalDAVClient:
             if components is not None and len(components) and not any(
                     c.get("name") == "VEVENT" for c in components):
                 continue
-            name = (prop.findtext(_tag(DAV, "displayname")) or "").strip() or urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1]
+            name = (prop.findtext(_tag(DAV, "displayname")) or "").strip() or urlsplit(href).path.rstrip("/").rsplit(
+                "/", 1
+            )[-1]
             calendars.append(RemoteCalendar(url=href if href.endswith("/") else href + "/", name=name))
         return calendars
 
@@ -288,7 +303,7 @@ class CalDAVClient:
                 occurrences = recurring_ical_events.of(calendar).between(start, end)
             except DeadlinePassed:
                 raise
-            except Exception:  # one unreadable event does not hide the others
+            except Exception:  # noqa: BLE001 - one unreadable event does not hide the others
                 continue
             for event in occurrences:
                 if not _blocks(event, self):
@@ -422,7 +437,9 @@ def _span(event, zone: ZoneInfo, start: datetime, end: datetime) -> BusyTime | N
         until = (one.get("UNTIL") or [None])[0] if one is not None else None
         if until is not None and not one.get("COUNT"):
             bound = until if isinstance(until, datetime) else datetime.combine(until, time(23, 59), zone)
-            last = min(last, (bound if bound.tzinfo else bound.replace(tzinfo=zone)).astimezone(UTC) + timedelta(days=1))
+            last = min(
+                last, (bound if bound.tzinfo else bound.replace(tzinfo=zone)).astimezone(UTC) + timedelta(days=1)
+            )
     begins = max(first, start)
     return BusyTime(begins, last) if last > begins else None
 

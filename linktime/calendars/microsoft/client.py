@@ -63,21 +63,33 @@ class OutlookCalendar(RestClient):
     def calendars(self) -> list[RemoteCalendar]:
         """The calendars the account can add events to, the default one first."""
         data = self.call("GET", "/me/calendars", params={"$select": "id,name,canEdit,isDefaultCalendar", "$top": "100"})
-        found = [(not item.get("isDefaultCalendar"), RemoteCalendar(url=str(item["id"]), name=str(item.get("name") or "Calendar")[:200]))
-                 for item in data.get("value", []) if isinstance(item, dict) and item.get("id") and item.get("canEdit", True)]
+        found = [
+            (
+                not item.get("isDefaultCalendar"),
+                RemoteCalendar(url=str(item["id"]), name=str(item.get("name") or "Calendar")[:200]),
+            )
+            for item in data.get("value", [])
+            if isinstance(item, dict) and item.get("id") and item.get("canEdit", True)
+        ]
         return [calendar for _, calendar in sorted(found, key=lambda pair: pair[0])]
 
     def busy(self, calendar_id: str, start: datetime, end: datetime, *, zone: str = "UTC") -> list[BusyTime]:
-        params = {"startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        params: dict[str, str] | None = {"startDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   "$select": "start,end,showAs,isCancelled", "$top": "250"}
         url: str | None = f"/me/calendars/{quote(calendar_id, safe='')}/calendarView"
-        busy = []
+        busy: list[BusyTime] = []
         with deadline(self.timeout):  # every page within one call's time
             for _ in range(MAX_PAGES):
+                if url is None:
+                    break
                 data = self.call("GET", url, params=params, headers=UTC_TIMES)
                 for item in data.get("value", []):
-                    if not isinstance(item, dict) or item.get("isCancelled") or str(item.get("showAs", "")).lower() in FREE:
+                    if (
+                        not isinstance(item, dict)
+                        or item.get("isCancelled")
+                        or str(item.get("showAs", "")).lower() in FREE
+                    ):
                         continue
                     try:
                         busy.append(BusyTime(_instant(item["start"]), _instant(item["end"])))

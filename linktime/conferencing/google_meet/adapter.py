@@ -11,8 +11,9 @@ destination has moved since.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import current_app
 from sqlalchemy import select
@@ -106,7 +107,7 @@ class GoogleMeetProvider:
         if connection is None:
             raise base.NotConnected("Google Calendar is disconnected")
         try:
-            return with_client(connection, lambda client: action(client, connection))
+            return with_client(connection, lambda client: action(cast(GoogleCalendar, client), connection))
         except calendars.Unreachable as exc:
             raise base.Unavailable(exc.message, retry_after=exc.retry_after) from None
         except calendars.WrongPassword as exc:  # the account needs attention, as a calendar too

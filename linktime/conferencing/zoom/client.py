@@ -19,8 +19,11 @@ import requests
 if TYPE_CHECKING:  # Authlib is loaded when a token is asked for, not at every worker's start
     from authlib.integrations.requests_client import OAuth2Session
 
+import contextlib
+
 from linktime.conferencing import base
 from linktime.http import DeadlinePassed, bounded, bounded_session, deadline, retry_after
+
 
 # Every permission LinkTime asks Zoom for, with the words people read for it: the one source of the
 # consent screen, the Integrations card and the README (tests hold them to it).
@@ -116,7 +119,7 @@ class ZoomSettings:
     timeout: float = 10.0
 
     @classmethod
-    def from_config(cls, config: dict) -> "ZoomSettings":
+    def from_config(cls, config: dict) -> ZoomSettings:
         return cls(
             client_id=config["ZOOM_CLIENT_ID"],
             client_secret=config["ZOOM_CLIENT_SECRET"],
@@ -219,6 +222,8 @@ class ZoomOAuth:
         session.register_compliance_hook("refresh_token_response", self._keep)
         return session
 
+    last_response: requests.Response | None = None  # the token endpoint's answer, kept by the hooks
+
     def _keep(self, response: requests.Response) -> requests.Response:
         self.last_response = response
         return response
@@ -271,7 +276,7 @@ class ZoomOAuth:
             with deadline(self.settings.timeout), self._session() as session:  # in all, however slow
                 token = call(session)
         except OAuthError as exc:
-            data = _body(self.last_response) if self.last_response is not None else {}
+            data: dict[str, Any] = _body(self.last_response) if self.last_response is not None else {}
             message = data.get("reason") or exc.description or exc.error
             if exc.error in ("invalid_grant", "invalid_request") and not _is_redirect_error(data):
                 raise ZoomGrantError(str(message), status=400, code=exc.error) from None
@@ -351,10 +356,8 @@ class ZoomAPI:
 
     def delete_meeting(self, meeting_id: str) -> None:
         """Delete a meeting; one that is already gone counts as deleted."""
-        try:
+        with contextlib.suppress(ZoomNotFound):
             self._call("DELETE", f"/meetings/{meeting_id}")
-        except ZoomNotFound:
-            pass
 
 
 def meeting_payload(details: base.MeetingDetails) -> dict[str, Any]:
@@ -380,7 +383,9 @@ def external_meeting(data: dict[str, Any]) -> base.ExternalMeeting | None:
     """A meeting as Zoom describes it (create answer or list entry), or None if it lacks the basics."""
     if not data.get("id") or not data.get("join_url"):
         return None
-    return base.ExternalMeeting(id=str(data["id"]), join_url=str(data["join_url"]), password=str(data.get("password") or ""))
+    return base.ExternalMeeting(
+        id=str(data["id"]), join_url=str(data["join_url"]), password=str(data.get("password") or "")
+    )
 
 
 def marker_line(marker: str) -> str:

@@ -200,13 +200,28 @@ def create_sandbox(*, client_secret: str, webhook_secret: str, client_id: str = 
             time.sleep(fault.seconds)
             return api_error(503, "The sandbox was told to hang.", 503)
         if fault.kind == "rate_limit":
-            return Response(json.dumps({"code": 429, "message": "You have reached the maximum per-second rate limit for this API. Try again later."}),
-                            status=429, headers={"Retry-After": "1"}, content_type="application/json")
+            return Response(
+                json.dumps(
+                    {
+                        "code": 429,
+                        "message": "You have reached the maximum per-second rate limit for this API. Try again later.",
+                    }
+                ),
+                status=429,
+                headers={"Retry-After": "1"},
+                content_type="application/json",
+            )
         if fault.kind == "daily_limit":
-            return api_error(429, "You have exceeded the daily rate limit (100) of Create/Update meeting API requests "
-                                  "permitted for this particular user. You may resume these requests at 00:00 GMT.", 429)
+            return api_error(
+                429,
+                "You have exceeded the daily rate limit (100) of Create/Update meeting API requests "
+                "permitted for this particular user. You may resume these requests at 00:00 GMT.",
+                429,
+            )
         if fault.kind == "garbage":
-            return Response("<?xml version='1.0'?><error>upstream</error>", status=fault.status, content_type="text/xml")
+            return Response(
+                "<?xml version='1.0'?><error>upstream</error>", status=fault.status, content_type="text/xml"
+            )
         return Response("", status=fault.status)
 
     @app.after_request
@@ -443,7 +458,7 @@ def create_sandbox(*, client_secret: str, webhook_secret: str, client_id: str = 
     @app.get("/sandbox")
     def dashboard():
         with state.lock:
-            meetings = [m for m in state.meetings.values()]
+            meetings = list(state.meetings.values())
         rows = "".join(
             f"<tr><td>{m['id']}</td><td>{m['topic']}</td><td>{m['start_time']}</td>"
             f"<td>{'deleted' if m['deleted'] else 'scheduled'}</td></tr>" for m in meetings

@@ -6,8 +6,9 @@ token would burn the connection.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy import delete, or_, select
@@ -15,9 +16,17 @@ from sqlalchemy import delete, or_, select
 from linktime import audit, token_renewal
 from linktime.conferencing import base
 from linktime.conferencing.zoom.client import (
-    LIST_SCOPE, ZoomAPI, ZoomAuthError, ZoomError, ZoomGrantError, ZoomOAuth, ZoomSettings, ZoomUnavailable, granted,
+    LIST_SCOPE,
+    ZoomAPI,
+    ZoomAuthError,
+    ZoomError,
+    ZoomGrantError,
+    ZoomOAuth,
+    ZoomSettings,
+    ZoomUnavailable,
+    granted,
 )
-from linktime.extensions import db
+from linktime.extensions import db, rows_changed
 from linktime.jobs.outbox import Retry, enqueue, handler
 from linktime.models import ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
 from linktime.notifications.email import MailError, build, deliver
@@ -127,7 +136,7 @@ def _take_state(state: str | None, user: User) -> ZoomAuthorization:
     authorization = db.session.scalar(select(ZoomAuthorization).where(ZoomAuthorization.state == state))
     if authorization is None or authorization.user_id != user.id:
         raise StateError("unknown")
-    taken = db.session.execute(delete(ZoomAuthorization).where(ZoomAuthorization.id == authorization.id)).rowcount
+    taken = rows_changed(delete(ZoomAuthorization).where(ZoomAuthorization.id == authorization.id))
     db.session.commit()
     if taken != 1:
         raise StateError("replayed")
@@ -147,7 +156,8 @@ def finish_connect(user: User, *, state: str | None, code: str | None, error: st
     owner_id = None if authorization.workspace else user.id
     previous = workspace_connection() if owner_id is None else own_connection(user)
     replaced = previous is not None and previous.zoom_user_id != account.id
-    if replaced:  # another Zoom account: its meetings keep their links, but are no longer ours to change
+    if previous is not None and replaced:
+        # Another Zoom account: its meetings keep their links, but are no longer ours to change.
         _revoke_quietly(previous)
         db.session.delete(previous)
         db.session.flush()
@@ -234,8 +244,11 @@ def deauthorize(zoom_user_id: str) -> int:
     """Zoom says the app was removed: delete that account's connections (idempotent)."""
     connections = list(db.session.scalars(select(ZoomConnection).where(ZoomConnection.zoom_user_id == zoom_user_id)))
     for connection in connections:
-        audit.record(connection.connected_by_id, "zoom.deauthorized",
-                     f"{FORGOTTEN.capitalize()} removed LinkTime in the Zoom Marketplace; its tokens and email were deleted.")
+        audit.record(
+            connection.connected_by_id,
+            "zoom.deauthorized",
+            f"{FORGOTTEN.capitalize()} removed LinkTime in the Zoom Marketplace; its tokens and email were deleted.",
+        )
         _forget(connection.email)
         _pages_change(connection)
         db.session.delete(connection)
@@ -306,7 +319,7 @@ GRANT: token_renewal.Grant[ZoomConnection, tuple[str, int]] = token_renewal.Gran
 
 
 def _refresh(connection_id: int, seen_version: int) -> tuple[str, int]:
-    return token_renewal.renew(GRANT, connection_id, seen_version, db.session)
+    return token_renewal.renew(GRANT, connection_id, seen_version, db.session())
 
 
 UNREADABLE = ("LinkTime cannot decrypt this connection's tokens: the key they were stored with is not in "

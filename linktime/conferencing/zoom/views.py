@@ -6,14 +6,19 @@ import hmac
 import json
 import time
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from htmx_flask import request  # flask.request, typed with its .htmx
 
 from linktime import audit
 from linktime.bookings import service as bookings_service
 from linktime.conferencing.zoom import service
 from linktime.conferencing.zoom.client import (
-    SCOPE_LIST, ZoomError, ZoomGrantError, ZoomRequestError, ZoomUnavailable,
+    SCOPE_LIST,
+    ZoomError,
+    ZoomGrantError,
+    ZoomRequestError,
+    ZoomUnavailable,
 )
 from linktime.extensions import csrf, db
 
@@ -112,7 +117,9 @@ def callback():
         flash("The authorization from Zoom expired before it could be used. Please connect again.", "error")
         return redirect(url_for("accounts.integrations"))
     except ZoomUnavailable:
-        flash("Zoom could not be reached to finish connecting. Nothing was saved; please try again in a minute.", "error")
+        flash(
+            "Zoom could not be reached to finish connecting. Nothing was saved; please try again in a minute.", "error"
+        )
         return redirect(url_for("accounts.integrations"))
     except ZoomError as exc:
         flash(f"Zoom refused the connection: {exc.message}", "error")
@@ -140,7 +147,9 @@ def disconnect():
     notice = "disconnected" if revoked else "disconnected-unrevoked"
     if request.htmx:  # the card, and the activity list without the account's email any more
         card, status = render_card(workspace, notice=notice)
-        return card + render_template("accounts/_activity.html", activity=audit.recent(current_user.id), oob=True), status
+        return card + render_template(
+            "accounts/_activity.html", activity=audit.recent(current_user.id), oob=True
+        ), status
     flash("Zoom is disconnected and LinkTime’s tokens are deleted. Existing bookings keep their links.", "success")
     return redirect(url_for("accounts.integrations"))
 

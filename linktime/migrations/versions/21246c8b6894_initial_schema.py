@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 21246c8b6894
-Revises: 
+Revises:
 Create Date: 2026-11-21 06:00:27.063750
 
 """

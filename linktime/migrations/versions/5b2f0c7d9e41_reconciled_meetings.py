@@ -7,7 +7,7 @@ Create Date: 2026-12-01 20:00:00
 """
 from alembic import op
 import sqlalchemy as sa
-import linktime.models  # noqa: F401  (custom column types)
+import linktime.models
 
 
 revision = '5b2f0c7d9e41'

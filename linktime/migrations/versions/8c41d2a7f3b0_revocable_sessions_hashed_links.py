@@ -10,7 +10,7 @@ import uuid
 
 from alembic import op
 import sqlalchemy as sa
-import linktime.models  # noqa: F401  (custom column types)
+import linktime.models
 
 
 revision = '8c41d2a7f3b0'

@@ -7,7 +7,7 @@ Create Date: 2026-12-02 05:13:00
 """
 from alembic import op
 import sqlalchemy as sa
-import linktime.models  # noqa: F401  (custom column types)
+import linktime.models
 
 
 revision = 'f30816944cde'
