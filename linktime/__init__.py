@@ -86,26 +86,22 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.login_message_category = "info"
 
     from linktime import models
-    from linktime.accounts import bp as accounts_bp
-    from linktime.accounts import mail  # noqa: F401  (registers its background jobs)
     from linktime.accounts.sessions import load as load_session_user
+    from linktime.accounts.views import bp as accounts_bp
     from linktime.admin import bp as admin_bp
-    from linktime.bookings import bp as bookings_bp
-    from linktime.calendars import events  # noqa: F401  (registers its background jobs)
+    from linktime.bookings import host_views  # noqa: F401 - adds the host's pages to the bookings blueprint
+    from linktime.bookings.views import bp as bookings_bp
     from linktime.calendars.views import bp as calendars_bp
     from linktime.cli import register_cli
-    from linktime.conferencing import meetings  # noqa: F401  (registers its background jobs)
-    from linktime.conferencing.google_meet import adapter as _meet  # noqa: F401 - registers the provider
-
-    # Each conferencing provider registers itself; they are listed (cards, privacy) in this order.
-    from linktime.conferencing.zoom import adapter  # noqa: F401 - registers the provider
     from linktime.conferencing.zoom.views import bp as zoom_bp
-    from linktime.event_types import bp as event_types_bp
+    from linktime.event_types.views import bp as event_types_bp
     from linktime.formatting import register_template_helpers
     from linktime.jobs.outbox import track_requests
     from linktime.jobs.scheduler import start_scheduler
-    from linktime.notifications import email  # noqa: F401  (keeps one SMTP connection per batch of jobs)
     from linktime.notifications.views import bp as twilio_bp
+    from linktime.wiring import wire
+
+    wire()
 
     login_manager.user_loader(load_session_user)
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktime.crypto import DecryptionError, keyring
-from linktime.extensions import Model
+from linktime.extensions import Model, db
 from linktime.scheduling import Availability, BookingRules
 from linktime.scheduling.rules import hours_from_json
 from linktime.urls import public_url
@@ -113,11 +113,19 @@ class User(UserMixin, Model):
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
-    def get_id(self) -> str:
-        """The login identity Flask-Login keeps in the session and the remember cookie."""
-        from linktime.accounts.sessions import identity
+    if TYPE_CHECKING:  # not a column: the session this object was loaded or signed in for (nonce, issued)
+        _linktime_session: tuple[str, int] | None
 
-        return identity(self)
+    def start_session(self) -> tuple[str, int]:
+        """A new session for this user: a random nonce and the time it was issued."""
+        self._linktime_session = (secrets.token_hex(16), int(datetime.now(UTC).timestamp()))
+        return self._linktime_session
+
+    def get_id(self) -> str:
+        """The login identity Flask-Login keeps in the session and the remember cookie:
+        ``<user id>.<session version>.<nonce>.<issued at>`` (see accounts/sessions.py)."""
+        nonce, issued = getattr(self, "_linktime_session", None) or self.start_session()
+        return f"{self.id}.{self.session_version}.{nonce}.{issued}"
 
     @property
     def public_url(self) -> str:
@@ -361,6 +369,13 @@ class Booking(Model):
     event_type: Mapped[EventType | None] = relationship()
     meeting: Mapped[Meeting | None] = relationship(back_populates="bookings")
     calendar_event: Mapped[CalendarEvent | None] = relationship(back_populates="bookings")
+
+    def series_sessions(self) -> list[Booking]:
+        """Every session of this booking's series, in order (the booking alone if it is not in one)."""
+        if self.series_id is None:
+            return [self]
+        return list(db.session.scalars(select(Booking).where(Booking.series_id == self.series_id)
+                                       .order_by(Booking.start)))
 
     @property
     def is_cancelled(self) -> bool:

@@ -1,6 +1,6 @@
-"""What LinkTime reads, stores and never touches, per integration. Each provider states its own
-facts next to the scope list its OAuth requests use (so the Data & privacy page cannot drift
-from them); this module gathers them, and says what a booking keeps of the invitee."""
+"""What LinkTime reads, stores and never touches, per integration (``Integration``: each provider
+states its own next to the scope list its OAuth requests use, so the Data & privacy page cannot
+drift from them; ``linktime/integrations.py`` gathers them), and what a booking keeps of the invitee."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,15 +18,6 @@ class Integration:
     stores: tuple[str, ...]
     never: tuple[str, ...]
     disconnect: str
-
-
-def integrations() -> list[Integration]:
-    """Each integration's facts, as its provider states them (conferencing, then calendars)."""
-    from linktime.calendars.registry import all_kinds
-    from linktime.conferencing.base import PROVIDERS
-
-    stated = [provider.privacy for provider in PROVIDERS.values()] + [kind.privacy for kind in all_kinds()]
-    return [facts for facts in stated if facts is not None]
 
 
 def invitee_data() -> list[str]:

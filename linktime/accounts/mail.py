@@ -6,7 +6,7 @@ message is sent, so no working link is ever stored in the job table.
 from __future__ import annotations
 
 from linktime.extensions import db
-from linktime.jobs.outbox import Retry, handler
+from linktime.jobs.outbox import Retry
 from linktime.models import Invite, User
 from linktime.notifications.email import MailError, build, deliver
 from linktime.urls import public_url
@@ -21,7 +21,6 @@ def _send(to: str, subject: str, paragraphs: list[str], action: tuple[str, str] 
         raise Retry(str(exc)) from None
 
 
-@handler("email.account")
 def send_account_email(kind: str, invite_id: int | None = None, email: str | None = None,
                        user_id: int | None = None) -> None:
     from linktime.accounts.service import address_token, email_in_use

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktime.extensions import db, rows_changed
+from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import enqueue, run_soon
 from linktime.models import FormerUsername, Invite, User, now_utc
 from linktime.tokens import digest, uid_of
@@ -66,7 +67,7 @@ def create_invite(admin: User, email: str) -> Invite:
     invite = Invite(created_by_id=admin.id, email=email, expires_at=now_utc() + INVITE_LIFETIME)
     db.session.add(invite)
     db.session.flush()
-    job = enqueue("email.account", kind="invite", invite_id=invite.id)
+    job = enqueue(JobKind.ACCOUNT_EMAIL, kind="invite", invite_id=invite.id)
     db.session.commit()
     run_soon([job])
     return invite
@@ -133,14 +134,14 @@ def read_address_token(purpose: str, token: str | None) -> dict | None:
 
 def request_signup_link(email: str) -> None:
     """Open sign-up: email the address a link to create its account (or to sign in, if it has one)."""
-    job = enqueue("email.account", kind="signup", email=email.strip().lower())
+    job = enqueue(JobKind.ACCOUNT_EMAIL, kind="signup", email=email.strip().lower())
     db.session.commit()
     run_soon([job])
 
 
 def request_email_change(user: User, new_email: str) -> None:
     """Send ``new_email`` a link that moves the account there; nothing changes until it is opened."""
-    job = enqueue("email.account", kind="email_change", user_id=user.id, email=new_email.strip().lower())
+    job = enqueue(JobKind.ACCOUNT_EMAIL, kind="email_change", user_id=user.id, email=new_email.strip().lower())
     db.session.commit()
     run_soon([job])
 

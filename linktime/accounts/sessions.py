@@ -1,6 +1,6 @@
 """Sessions that can be ended: what a session and a remember-me cookie name, and how they stop.
 
-Flask-Login keeps ``User.get_id()`` in the signed session and in the remember cookie. Ours is
+Flask-Login keeps ``User.get_id()`` in the signed session and in the remember cookie. It is
 ``<user id>.<session version>.<nonce>.<issued at>``:
 
 - raising the user's ``session_version`` (password change, "Sign out everywhere") ends every
@@ -12,7 +12,6 @@ Flask-Login keeps ``User.get_id()`` in the signed session and in the remember co
 """
 from __future__ import annotations
 
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -24,17 +23,6 @@ from linktime.extensions import db
 from linktime.models import RevokedSession, User, now_utc
 
 SESSION_MAX_AGE = timedelta(days=30)
-
-
-def _fresh_session(user: User) -> tuple[str, int]:
-    session = (secrets.token_hex(16), int(time.time()))
-    user._linktime_session = session
-    return session
-
-
-def identity(user: User) -> str:
-    nonce, issued = getattr(user, "_linktime_session", None) or _fresh_session(user)
-    return f"{user.id}.{user.session_version}.{nonce}.{issued}"
 
 
 def load(identity_text: str) -> User | None:
@@ -57,13 +45,13 @@ def load(identity_text: str) -> User | None:
 def sign_in(user: User, *, remember: bool = False) -> None:
     """Start a new session for ``user`` (never reusing the one a cookie came with)."""
     user = getattr(user, "_get_current_object", lambda: user)()  # current_user is a proxy
-    _fresh_session(user)
+    user.start_session()
     login_user(user, remember=remember)
 
 
 def sign_out(user: User) -> None:
     """End this session, and any copy of its cookies; the user's other devices stay signed in."""
-    nonce, issued = getattr(user, "_linktime_session", (None, 0))
+    nonce, issued = getattr(user, "_linktime_session", None) or (None, 0)
     if nonce:
         expires = datetime.fromtimestamp(issued, UTC) + SESSION_MAX_AGE
         db.session.execute(delete(RevokedSession).where(RevokedSession.expires_at < now_utc()))

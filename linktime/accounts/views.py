@@ -4,15 +4,19 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
 from linktime import throttle
-from linktime.accounts import bp, looks, service, sessions
+from linktime.accounts import looks, service, sessions
 from linktime.accounts.forms import AddressForm, LoginForm, LooksForm, PasswordForm, ProfileForm, SignupForm
 from linktime.extensions import db
 from linktime.formatting import is_timezone
+from linktime.integrations import integrations_page, privacy_facts
+from linktime.privacy import invitee_data
 from linktime.throttle import Limit, Throttled
+
+bp = Blueprint("accounts", __name__)
 
 LOGIN_PER_ACCOUNT = Limit("login-account", 10, 15 * 60)
 LOGIN_PER_ADDRESS = Limit("login-address", 30, 15 * 60)
@@ -228,10 +232,7 @@ def appearance():
 @bp.get("/privacy")
 def privacy():
     """Say what LinkTime reads, stores and never touches, for hosts and invitees alike."""
-    from linktime import privacy as facts
-
-    return render_template("accounts/privacy.html", integrations=facts.integrations(),
-                           invitee_data=facts.invitee_data())
+    return render_template("accounts/privacy.html", integrations=privacy_facts(), invitee_data=invitee_data())
 
 
 @bp.get("/photos/<digest>.webp")
@@ -287,18 +288,6 @@ def integrations():
     """List integrations by category, with each one's status and the recent activity."""
     return integrations_page()
 
-
-def integrations_page(calendars: dict | None = None) -> str:
-    from linktime.audit import recent
-    from linktime.calendars.views import section_context
-    from linktime.conferencing.base import PROVIDERS
-
-    return render_template(
-        "accounts/integrations.html",
-        conferencing_cards=[card for provider in PROVIDERS.values() for card in provider.cards(current_user)],
-        activity=recent(current_user.id),
-        **(calendars or section_context()),
-    )
 
 
 @bp.get("/team")

@@ -1,5 +1,2 @@
-from flask import Blueprint
-
-bp = Blueprint("bookings", __name__)
-
-from linktime.bookings import host_views, views  # noqa: E402,F401 - registers the routes on the blueprint above
+"""Booking: the public booking pages (views.py), the host's booking pages (host_views.py), the
+booking transactions (service.py), series (series.py) and what the booking page keeps (page_cache.py)."""

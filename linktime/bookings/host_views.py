@@ -5,12 +5,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from linktime import audit
-from linktime.bookings import bp, series, service
+from linktime.bookings import service
 from linktime.bookings.forms import RescheduleForm
 from linktime.bookings.views import (
     CLOSED,
     GONE,
     UNAVAILABLE,
+    bp,
     cancel_page,
     local_day,
     parse_start,
@@ -80,7 +81,7 @@ def host_booking(booking_id: int):
     return render_template(
         "bookings/host_booking.html", booking=booking, zone=current_user.timezone,
         history=audit.booking_history(booking.id), now=now_utc(),
-        sessions=series.sessions_of(booking) if booking.series_id else [],
+        sessions=booking.series_sessions() if booking.series_id else [],
     )
 
 

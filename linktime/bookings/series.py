@@ -15,13 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from linktime.bookings import service
 from linktime.bookings.service import Invitee, SlotTaken, SlotUnavailable
 from linktime.calendars import events
 from linktime.conferencing import meetings
-from linktime.extensions import db
 from linktime.jobs.outbox import run_briefly, run_soon
 from linktime.models import Booking, EventType, new_uid
 from linktime.notifications.booking_messages import queue_booked
@@ -83,14 +80,6 @@ def plan(event_type: EventType, first: datetime, count: int) -> list[Session]:
     return sessions
 
 
-def sessions_of(booking: Booking) -> list[Booking]:
-    """Every session of the booking's series, in order (the booking alone if it is not in one)."""
-    if booking.series_id is None:
-        return [booking]
-    return list(db.session.scalars(select(Booking).where(Booking.series_id == booking.series_id)
-                                   .order_by(Booking.start)))
-
-
 def book_series(event_type: EventType, first: datetime, count: int, invitee: Invitee, *, key: str | None = None,
                 all_or_nothing: bool = False) -> list[Booking]:
     """Book the free sessions of a series (all of them or none when ``all_or_nothing``).
@@ -103,13 +92,13 @@ def book_series(event_type: EventType, first: datetime, count: int, invitee: Inv
         raise SlotUnavailable()
     existing = service._by_key(key)
     if existing is not None:
-        return sessions_of(existing)
+        return existing.series_sessions()
     starts = session_starts(event_type, first, count)
     outside = [service.outside_window(event_type, start) for start in starts]  # no calendar read under the lock
     with service.host_transaction(event_type.host_id):
         existing = service._by_key(key)
         if existing is not None:
-            return sessions_of(existing)
+            return existing.series_sessions()
         free, missing = [], []
         for start, busy in zip(starts, outside, strict=True):
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import NoReturn
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, session, url_for
 from flask_login import current_user
 from htmx_flask import request  # flask.request, typed with its .htmx
 from markupsafe import Markup
@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager
 from wtforms import SelectChoice
 
 from linktime import throttle
-from linktime.bookings import bp, page_cache, series, service
+from linktime.bookings import page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.calendars.busy import CalendarsUnreadable, stale_since
 from linktime.extensions import csrf, db
@@ -21,6 +21,8 @@ from linktime.formatting import HOURS_COOKIE, ZONE_COOKIE, format_when, is_timez
 from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
+
+bp = Blueprint("bookings", __name__)  # the host's booking pages join it in host_views.py
 
 TAKEN = ("This time is no longer available. If you booked it, check your email — "
          "we have sent your booking link there again.")
@@ -347,7 +349,7 @@ def manage(token: str):
     zone = viewer_zone(booking.invitee_timezone)
     return render_template(
         "bookings/manage.html", booking=booking, zone=zone, just_booked=request.args.get("booked") == "1",
-        sessions=series.sessions_of(booking) if booking.series_id else [],
+        sessions=booking.series_sessions() if booking.series_id else [],
         google_url=ics.google_calendar_url(booking), outlook_url=ics.outlook_calendar_url(booking),
     )
 
@@ -355,7 +357,7 @@ def manage(token: str):
 def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str, message: str):
     """Ask for an optional reason, then cancel; the same page for invitee and host."""
     form = CancelForm()
-    later = [b for b in series.sessions_of(booking) if b.start > booking.start and b.is_changeable]
+    later = [b for b in booking.series_sessions() if b.start > booking.start and b.is_changeable]
     if form.validate_on_submit():
         try:
             if by == "invitee":
@@ -393,7 +395,7 @@ def invite(token: str):
 def series_invite(token: str):
     """Every session of the booking's series as one calendar file."""
     booking = get_managed_booking(token)
-    sessions = [session for session in series.sessions_of(booking) if not session.is_cancelled] or [booking]
+    sessions = [session for session in booking.series_sessions() if not session.is_cancelled] or [booking]
     return ics.series_file(sessions), 200, {"Content-Type": "text/calendar; charset=utf-8",
                                             "Content-Disposition": 'attachment; filename="series.ics"'}
 

@@ -38,6 +38,7 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import select, update
 
 from linktime.calendars.base import BusyTime, CalendarClient, CalendarError, Expired, WrongPassword
+from linktime.calendars.clients import client_for
 from linktime.extensions import db
 from linktime.models import CalendarConnection, ConnectedCalendar, ConnectionStatus, now_utc
 
@@ -171,7 +172,6 @@ def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str,
     if not calendars:
         return []
     budget = _budget()
-    from linktime.calendars.service import client_for
 
     cache = readings()
     found: dict[int, Reading] = {}

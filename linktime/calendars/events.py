@@ -30,10 +30,12 @@ from linktime.calendars.base import (
     WrongPassword,
 )
 from linktime.calendars.busy import READINGS_OUTLIVE
+from linktime.calendars.clients import with_client
 from linktime.conferencing.base import provider_for
 from linktime.extensions import db
 from linktime.jobs import claims
-from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
+from linktime.jobs.kinds import JobKind
+from linktime.jobs.outbox import GiveUp, Retry, enqueue
 from linktime.models import (
     Booking,
     BookingStatus,
@@ -50,7 +52,7 @@ from linktime.notifications import ics
 from linktime.urls import public_url
 
 log = logging.getLogger(__name__)
-SYNC = "calendar_event.sync"
+SYNC = JobKind.CALENDAR_EVENT_SYNC
 
 
 # ---------------------------------------------------------------------------- planning (host lock)
@@ -178,7 +180,6 @@ def on_sync_gave_up(event_id: int, error: str) -> None:
         event.status, event.last_error = EventStatus.FAILED.value, error or "the calendar could not be reached."
 
 
-@handler(SYNC, on_give_up=on_sync_gave_up)
 def sync_event(event_id: int) -> None:
     """Bring one booking's event to its desired state, going round while the booking changes."""
     claims.sync(CalendarEvent, event_id, _sync_once, "calendar event")
@@ -285,7 +286,6 @@ def _write(connection: CalendarConnection, event_id: int, token: str, calendar_r
     A conditional write that finds another version (``Changed``: an earlier create that landed,
     an edit in the calendar) is made again against that version, after the claim is checked once
     more, so a runner past its lease never overwrites a later write."""
-    from linktime.calendars.service import with_client
 
     for _ in range(CHANGED_TRIES):
         claims.fence(CalendarEvent, event_id, token)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from linktime import token_renewal
 from linktime.calendars.base import CalendarError, Unreachable, WrongPassword
+from linktime.calendars.kind import OAuthApp, Scope
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.http import bounded, bounded_session, deadline
@@ -31,40 +32,12 @@ PENDING_FOR = timedelta(minutes=10)
 SANDBOX_CLIENT_ID = "linktime-sandbox"
 
 
-@dataclass(frozen=True)
-class Scope:
-    name: str
-    purpose: str
-
-
-@dataclass(frozen=True)
-class OAuthApp:
-    provider: CalendarProvider
-    client_id: str
-    client_secret: str
-    authorize_url: str
-    token_url: str
-    revoke_url: str | None  # None: the provider has no way to revoke one grant
-    scopes: tuple[Scope, ...]
-    redirect_uri: str
-    extra: tuple[tuple[str, str], ...]
-    sandbox: bool
-    timeout: float = 10.0
-    # The scopes (by this prefix) a user can untick on the consent page; the token answer's
-    # "scope" then says which were granted. "" when consent is all or nothing.
-    withholdable: str = ""
-
-
 def app_for(provider: CalendarProvider) -> OAuthApp:
     """The provider's OAuth app, from the configuration (its folder says how)."""
     make = kind_of(provider).oauth_app
     if make is None:
         raise ValueError(f"{provider.label} does not connect with OAuth")
     return make(current_app.config)
-
-
-def callback_url(config, slug: str) -> str:
-    return f"{str(config['BASE_URL']).rstrip('/')}/integrations/{slug}/callback"
 
 
 @dataclass(frozen=True)

@@ -2,50 +2,16 @@
 and the one that new bookings are written into."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
-from flask import current_app
 from sqlalchemy import select
 
 from linktime import audit
 from linktime.calendars import events, oauth
-from linktime.calendars.base import CalendarClient, Expired, NotCalDAV, OAuthCalendarClient, RemoteCalendar
+from linktime.calendars.base import NotCalDAV, RemoteCalendar
+from linktime.calendars.clients import oauth_client
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.jobs.outbox import run_soon
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
-
-
-def _timeout(timeout: float | None) -> float:
-    return timeout or float(current_app.config.get("CALENDAR_TIMEOUT", 10))
-
-
-def _oauth_client(provider: CalendarProvider, access_token: str, timeout: float | None = None) -> OAuthCalendarClient:
-    """The provider's client with an access token, on the configured API (the real one or the sandbox)."""
-    make = kind_of(provider).oauth_client
-    assert make is not None, provider
-    return make(current_app.config, access_token, _timeout(timeout))
-
-
-def client_for(connection: CalendarConnection, *, timeout: float | None = None, force: bool = False) -> CalendarClient:
-    """The client that reaches this account, with its credentials (an OAuth token refreshed when
-    it is about to expire, or when ``force``: it was just refused)."""
-    kind = kind_of(connection.provider_kind)
-    if kind.oauth_client is not None:
-        return _oauth_client(kind.provider, oauth.access_token(connection, force=force), timeout)
-    assert kind.password_client is not None, kind.provider
-    return kind.password_client(connection, _timeout(timeout))
-
-
-def with_client(connection: CalendarConnection, action: Callable[[CalendarClient], T]) -> T:
-    """Run ``action`` with the account's client; a refused OAuth token is refreshed and tried once more."""
-    try:
-        return action(client_for(connection))
-    except Expired:
-        if kind_of(connection.provider_kind).oauth_client is None:
-            raise
-        return action(client_for(connection, force=True))
 
 
 def connect_oauth(user: User, provider: CalendarProvider, tokens: oauth.Tokens, claims: dict) -> CalendarConnection:
@@ -53,7 +19,7 @@ def connect_oauth(user: User, provider: CalendarProvider, tokens: oauth.Tokens, 
 
     The same account connected again keeps the choices made about its calendars.
     """
-    client = _oauth_client(provider, tokens.access_token)
+    client = oauth_client(provider, tokens.access_token)
     account = str(claims.get("email") or "") or client.email()
     found = client.calendars()
     if not account or not found:
@@ -84,9 +50,6 @@ def _connected(user: User, connection: CalendarConnection, found: list[RemoteCal
     jobs = events.resume(connection.id)  # what failed while it could not be reached is written now
     db.session.commit()
     run_soon(jobs)
-
-
-T = TypeVar("T")
 
 
 def _renew_pages(user_id: int) -> None:

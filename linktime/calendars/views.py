@@ -12,6 +12,7 @@ from linktime import throttle
 from linktime.calendars import oauth, registry, service
 from linktime.calendars.base import CalendarError
 from linktime.calendars.forms import CalDAVForm
+from linktime.integrations import calendars_section, integrations_page
 from linktime.models import CalendarProvider
 from linktime.throttle import Limit, Throttled
 
@@ -27,27 +28,12 @@ CHECKING = threading.BoundedSemaphore(2)
 BUSY_CHECKING = "Other calendar servers are being checked right now. Please try again in a minute."
 
 
-def section_context(form: CalDAVForm | None = None, error: str | None = None, notice: str | None = None) -> dict:
-    cards = []
-    for kind in registry.oauth_kinds():  # the providers connected by OAuth, by the name in their URLs
-        app = oauth.app_for(kind.provider)
-        cards.append(dict(name=kind.slug, provider=kind.provider, pending=oauth.pending(kind.provider),
-                          sandbox=app.sandbox, scopes=app.scopes, company=kind.company,
-                          setting=f"{kind.slug.upper()}_CLIENT_ID"))
-    return dict(connections=service.connections(current_user), caldav_form=form or CalDAVForm(formdata=None),
-                caldav_error=error, calendars_notice=notice, oauth_cards=cards,
-                # the secrets a host types in (an app password), by provider: "connect again with a new …"
-                typed_secrets={kind.provider.value: kind.secret_name for kind in registry.all_kinds()
-                               if kind.password_client is not None})
-
 
 def _section(status: int = 200, **context):
     """The Calendars section (htmx swaps it in place), or the whole Integrations page without JS."""
     if request.htmx:
-        return render_template("calendars/_section.html", **section_context(**context)), status
-    from linktime.accounts.views import integrations_page
-
-    return integrations_page(calendars=section_context(**context)), status
+        return render_template("calendars/_section.html", **calendars_section(**context)), status
+    return integrations_page(calendars=calendars_section(**context)), status
 
 
 def _done(notice: str):

@@ -150,7 +150,10 @@ PROVIDERS: dict[Location, ConferencingProvider] = {}
 def register(provider: ConferencingProvider) -> ConferencingProvider:
     """Make the provider's meetings reachable by its location, and let go of an account when its
     row is deleted (Disconnect, a replaced account): its meetings keep their links and account
-    ref, and come back to it if the same account is connected again (meetings.reattach)."""
+    ref, and come back to it if the same account is connected again (meetings.reattach).
+    Registered from ``linktime/wiring.py``, in the order pages list the providers."""
+    if PROVIDERS.get(provider.location) is provider:
+        return provider
     PROVIDERS[provider.location] = provider
     location = provider.location.value
 

@@ -22,7 +22,8 @@ from linktime.conferencing import base
 from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.jobs import claims
-from linktime.jobs.outbox import GiveUp, Retry, enqueue, handler
+from linktime.jobs.kinds import JobKind
+from linktime.jobs.outbox import GiveUp, Retry, enqueue
 from linktime.models import (
     Booking,
     BookingStatus,
@@ -39,7 +40,7 @@ from linktime.notifications.booking_messages import queue_link_followups
 from linktime.urls import public_url
 
 log = logging.getLogger(__name__)
-SYNC = "meeting.sync"
+SYNC = JobKind.MEETING_SYNC
 
 
 # ---------------------------------------------------------------------------- planning (host lock)
@@ -282,7 +283,6 @@ def _fail(meeting: Meeting, message: str) -> None:
     audit.note_meeting(meeting, f"{meeting.provider_kind.label} meeting not made: {message} (Retry is on the booking).")
 
 
-@handler(SYNC, on_give_up=on_sync_gave_up)
 def sync_meeting(meeting_id: int) -> None:
     """Bring one meeting to its desired state, going round while the booking changes meanwhile."""
     claims.sync(Meeting, meeting_id, _sync_once, "meeting")

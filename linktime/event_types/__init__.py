@@ -1,5 +1,1 @@
-from flask import Blueprint
-
-bp = Blueprint("event_types", __name__, url_prefix="/event-types")
-
-from linktime.event_types import views  # noqa: E402,F401 - registers the routes on the blueprint above
+"""Event types: what a host offers, its hours and rules, and the form that edits them."""

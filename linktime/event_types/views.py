@@ -1,17 +1,19 @@
 """Host pages for event types."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import escape
 
 from linktime.conferencing.base import PROVIDERS, ConferencingProvider, link_promised
-from linktime.event_types import bp, service
+from linktime.event_types import service
 from linktime.event_types.forms import EventTypeForm
 from linktime.models import EventType
 from linktime.notifications import sms
 from linktime.ownership import own_or_404
 from linktime.urls import public_url
+
+bp = Blueprint("event_types", __name__, url_prefix="/event-types")
 
 
 def linkless() -> dict[str, ConferencingProvider]:

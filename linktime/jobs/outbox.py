@@ -52,7 +52,8 @@ BATCH_CONTEXTS: list[Callable[[], AbstractContextManager]] = []
 
 def around_batches(factory: Callable[[], AbstractContextManager]) -> Callable[[], AbstractContextManager]:
     """Register a context that a runner enters once around the jobs it runs together."""
-    BATCH_CONTEXTS.append(factory)
+    if factory not in BATCH_CONTEXTS:
+        BATCH_CONTEXTS.append(factory)
     return factory
 
 
@@ -79,14 +80,11 @@ class GiveUp(Exception):
     """Raised by a handler: retrying cannot help; the job is marked failed at once."""
 
 
-def handler(kind: str, *, on_give_up: Callable[..., None] | None = None) -> Callable[[Handler], Handler]:
-    def register(function: Handler) -> Handler:
-        HANDLERS[kind] = function
-        if on_give_up is not None:
-            GIVE_UP_HOOKS[kind] = on_give_up
-        return function
-
-    return register
+def register_handler(kind: str, function: Handler, *, on_give_up: Callable[..., None] | None = None) -> None:
+    """Run ``function(**payload)`` for jobs of this kind (and ``on_give_up`` when one fails for good)."""
+    HANDLERS[kind] = function
+    if on_give_up is not None:
+        GIVE_UP_HOOKS[kind] = on_give_up
 
 
 def enqueue(kind: str, /, *, run_at: datetime | None = None, dedupe_key: str | None = None, new: bool = False,

@@ -17,7 +17,8 @@ from sqlalchemy.orm import joinedload
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db, rows_changed
 from linktime.formatting import format_duration, format_series, format_span
-from linktime.jobs.outbox import Retry, enqueue, handler, running_job, share_read
+from linktime.jobs.kinds import JobKind
+from linktime.jobs.outbox import Retry, enqueue, running_job, share_read
 from linktime.models import Booking, DesiredState, EventType, Job, JobStatus, Meeting, MeetingStatus, now_utc
 from linktime.notifications import ics, sms
 from linktime.notifications.email import Mail, MailError, build, deliver
@@ -35,8 +36,8 @@ def _email(booking: Booking, kind: str, recipient: str, *, new: bool = False, **
     # when it goes): one key per booking and recipient.
     sequence = "" if kind in NOTICES else booking.sequence
     key = f"email:{booking.uid}:{kind}:{recipient}:{sequence}:{extra.get('offset', '')}:{extra.get('for_start', '')}"
-    return enqueue("email.booking", booking_id=booking.id, kind=kind, recipient=recipient, dedupe_key=key, new=new,
-                   **extra)
+    return enqueue(JobKind.BOOKING_EMAIL, booking_id=booking.id, kind=kind, recipient=recipient, dedupe_key=key,
+                   new=new, **extra)
 
 
 def _reminders(booking: Booking, event_type: EventType, *, new: bool = False) -> list[Job | None]:
@@ -49,11 +50,11 @@ def _reminders(booking: Booking, event_type: EventType, *, new: bool = False) ->
             continue
         recipients = RECIPIENTS if event_type.remind_host else ("invitee",)
         for recipient in recipients:
-            jobs.append(enqueue("email.booking", run_at=due, booking_id=booking.id, kind="reminder",
+            jobs.append(enqueue(JobKind.BOOKING_EMAIL, run_at=due, booking_id=booking.id, kind="reminder",
                                 recipient=recipient, offset=int(offset), for_start=start, new=new,
                                 dedupe_key=f"reminder:{booking.uid}:{recipient}:{offset}:{start}"))
         if event_type.sms_reminders and booking.invitee_phone and sms.configured():
-            jobs.append(enqueue("sms.reminder", run_at=due, booking_id=booking.id, offset=int(offset),
+            jobs.append(enqueue(JobKind.SMS_REMINDER, run_at=due, booking_id=booking.id, offset=int(offset),
                                 for_start=start, new=new, dedupe_key=f"sms:{booking.uid}:{offset}:{start}"))
     return jobs
 
@@ -203,9 +204,7 @@ def _series(booking: Booking) -> list[Booking]:
     """The confirmed sessions of the booking's series (none when it is not in one)."""
     if booking.series_id is None:
         return []
-    from linktime.bookings.series import sessions_of
-
-    return [session for session in sessions_of(booking) if not session.is_cancelled]
+    return [session for session in booking.series_sessions() if not session.is_cancelled]
 
 
 def _waiting_for_link(booking: Booking, sessions: list[Booking]) -> bool:
@@ -216,7 +215,6 @@ def _waiting_for_link(booking: Booking, sessions: list[Booking]) -> bool:
     return now_utc() < booking.created_at + bound
 
 
-@handler("email.booking")
 def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int | None = None,
                        for_start: str | None = None) -> None:
     """Write the message from the booking as it is now, and send it (unless its reason passed)."""

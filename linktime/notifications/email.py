@@ -21,7 +21,6 @@ from pathlib import Path
 from flask import current_app, render_template
 
 from linktime.formatting import clock_of_reader
-from linktime.jobs.outbox import around_batches
 
 
 class MailError(Exception):
@@ -167,7 +166,6 @@ def deliver(message: Mail) -> None:
 _sending = threading.local()
 
 
-@around_batches
 @contextmanager
 def one_connection_per_batch():
     """Messages sent by this thread within the block share one SMTP connection."""

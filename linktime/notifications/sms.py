@@ -20,7 +20,7 @@ from twilio.request_validator import RequestValidator
 
 from linktime.extensions import db
 from linktime.formatting import format_when
-from linktime.jobs.outbox import GiveUp, Retry, handler
+from linktime.jobs.outbox import GiveUp, Retry
 from linktime.models import Booking, SmsOptOut, now_utc
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
@@ -149,7 +149,6 @@ def reminder_text(booking: Booking) -> str:
             f"Change or cancel: {booking.manage_url} Reply STOP to stop these messages.")
 
 
-@handler("sms.reminder")
 def send_reminder(booking_id: int, offset: int, for_start: str) -> None:
     booking = db.session.get(Booking, booking_id)
     if booking is None or booking.is_cancelled or not booking.invitee_phone:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from linktime.calendars import service
+from linktime.calendars import clients, service
 from linktime.calendars.caldav.client import CalDAVError, WrongPassword
 from linktime.extensions import db
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar
@@ -35,7 +35,7 @@ def test_an_account_is_kept_with_its_calendars_and_its_password_sealed(app, radi
         assert [(c.name, c.check_conflicts, c.is_destination) for c in again.calendars] == [
             ("Home", False, False), ("Work", True, True)]
         # What LinkTime keeps lets it read the account again.
-        assert sorted(c.name for c in service.client_for(again).discover()) == ["Home", "Work"]
+        assert sorted(c.name for c in clients.client_for(again).discover()) == ["Home", "Work"]
 
 
 @pytest.mark.parametrize("url,username,password,error,message", [

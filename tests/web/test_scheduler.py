@@ -4,16 +4,18 @@ from __future__ import annotations
 import pytest
 
 from linktime.extensions import db
-from linktime.jobs.outbox import enqueue, handler
+from linktime.jobs.outbox import enqueue, register_handler
 from linktime.jobs.scheduler import start_scheduler, tick
 from linktime.models import Job
 
 RAN: list[int] = []
 
 
-@handler("test.record")
 def record(n: int) -> None:
     RAN.append(n)
+
+
+register_handler("test.record", record)
 
 
 @pytest.mark.parametrize("argv,dispatches", [
@@ -102,12 +104,14 @@ RUN_DURING: list[int] = []
 SEEN = __import__("threading").Event()
 
 
-@handler("test.in_flight")
 def record_in_flight() -> None:
     from linktime.jobs.outbox import in_flight
 
     RUN_DURING.append(in_flight.count)
     SEEN.set()
+
+
+register_handler("test.in_flight", record_in_flight)
 
 
 def test_background_messages_wait_for_the_requests_in_flight(app, monkeypatch):

@@ -100,11 +100,11 @@ def test_each_session_has_its_own_meeting_and_one_or_the_rest_can_be_cancelled(z
     with zoom_app.app_context():
         service.cancel_booking(db.session.get(Booking, ids[2]), by="invitee")  # the third only
         assert len(live()) == 3
-        cancelled = series.sessions_of(db.session.get(Booking, ids[0]))
+        cancelled = db.session.get(Booking, ids[0]).series_sessions()
         assert [b.status for b in cancelled] == ["confirmed", "confirmed", "cancelled", "confirmed"]
         gone = service.cancel_rest(db.session.get(Booking, ids[1]), by="host")  # the second and everything after
         assert [b.id for b in gone] == [ids[1], ids[3]]
-        assert [b.status for b in series.sessions_of(db.session.get(Booking, ids[0]))] == [
+        assert [b.status for b in db.session.get(Booking, ids[0]).series_sessions()] == [
             BookingStatus.CONFIRMED, BookingStatus.CANCELLED, BookingStatus.CANCELLED, BookingStatus.CANCELLED]
         assert db.session.scalar(select(func.count(Meeting.id)).where(Meeting.status == MeetingStatus.CREATED)) == 1
     assert live() == ["2026-11-24T15:00:00Z"]

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from linktime.calendars.registry import CalendarKind, register
+from linktime.calendars.kind import CalendarKind
 from linktime.models import CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
 
@@ -65,6 +65,6 @@ def client(connection, timeout: float):
                         addresses=(connection.user.email,), allowed_networks=allowed_networks())
 
 
-register(CalendarKind(CalendarProvider.CALDAV, password_client=client, password_discover=discover,
-                      secret_name="app password",
-                      privacy=PRIVACY))
+KIND = CalendarKind(CalendarProvider.CALDAV, password_client=client, password_discover=discover,
+                    secret_name="app password",
+                    privacy=PRIVACY)

@@ -1,8 +1,7 @@
 """Google Calendar: the client (Calendar API v3, ``client.py``), its OAuth app and scopes."""
 from __future__ import annotations
 
-from linktime.calendars.oauth import OAuthApp, Scope, callback_url
-from linktime.calendars.registry import CalendarKind, register
+from linktime.calendars.kind import CalendarKind, OAuthApp, Scope, callback_url
 from linktime.models import CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
 
@@ -46,5 +45,5 @@ PRIVACY = Integration(
     "Disconnect deletes all of it at once and revokes LinkTime's access at Google.",
 )
 
-register(CalendarKind(CalendarProvider.GOOGLE, slug="google", company="Google", oauth_app=oauth_app,
-                      oauth_client=client, manage_access="myaccount.google.com/permissions", privacy=PRIVACY))
+KIND = CalendarKind(CalendarProvider.GOOGLE, slug="google", company="Google", oauth_app=oauth_app,
+                    oauth_client=client, manage_access="myaccount.google.com/permissions", privacy=PRIVACY)

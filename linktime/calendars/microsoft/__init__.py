@@ -1,8 +1,7 @@
 """Outlook Calendar: the client (Microsoft Graph v1.0, ``client.py``), its OAuth app and scopes."""
 from __future__ import annotations
 
-from linktime.calendars.oauth import OAuthApp, Scope, callback_url
-from linktime.calendars.registry import CalendarKind, register
+from linktime.calendars.kind import CalendarKind, OAuthApp, Scope, callback_url
 from linktime.models import CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
 
@@ -41,7 +40,7 @@ PRIVACY = Integration(
 )
 
 # Microsoft has no way for an app to revoke one grant: the host removes it there.
-register(CalendarKind(CalendarProvider.OUTLOOK, slug="microsoft", company="Microsoft", oauth_app=oauth_app,
-                      oauth_client=client, privacy=PRIVACY,
-                      manage_access="myapps.microsoft.com (work or school) or account.live.com/consent/Manage "
-                                    "(personal)"))
+KIND = CalendarKind(CalendarProvider.OUTLOOK, slug="microsoft", company="Microsoft", oauth_app=oauth_app,
+                    oauth_client=client, privacy=PRIVACY,
+                    manage_access="myapps.microsoft.com (work or school) or account.live.com/consent/Manage "
+                                  "(personal)")

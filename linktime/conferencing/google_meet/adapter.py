@@ -101,7 +101,7 @@ class GoogleMeetProvider:
 
     def _call(self, connection_id: int, action: Callable[[GoogleCalendar, CalendarConnection], T]) -> T:
         """Run ``action`` with the account's Google client; calendar errors said as conferencing ones."""
-        from linktime.calendars.service import with_client
+        from linktime.calendars.clients import with_client
 
         connection = db.session.get(CalendarConnection, connection_id)
         if connection is None:
@@ -146,4 +146,4 @@ class GoogleMeetProvider:
         self._call(connection_id, lambda client, _: client.delete_event(calendar_id, "", identifier))
 
 
-base.register(GoogleMeetProvider())
+PROVIDER = GoogleMeetProvider()

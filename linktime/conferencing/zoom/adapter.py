@@ -76,4 +76,4 @@ class ZoomProvider:
         service.call_zoom(connection_id, lambda api: api.delete_meeting(meeting_id))
 
 
-base.register(ZoomProvider())
+PROVIDER = ZoomProvider()

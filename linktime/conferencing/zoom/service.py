@@ -27,7 +27,8 @@ from linktime.conferencing.zoom.client import (
     granted,
 )
 from linktime.extensions import db, rows_changed
-from linktime.jobs.outbox import Retry, enqueue, handler
+from linktime.jobs.kinds import JobKind
+from linktime.jobs.outbox import Retry, enqueue
 from linktime.models import ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
 from linktime.notifications.email import MailError, build, deliver
 from linktime.urls import public_url
@@ -279,10 +280,9 @@ def mark_needs_attention(connection: ZoomConnection, reason: str) -> None:
                 dedupe_key=f"zoom-attention:{connection.uid}")
 
 
-ATTENTION = "email.zoom_attention"
+ATTENTION = JobKind.ZOOM_ATTENTION_EMAIL
 
 
-@handler(ATTENTION)
 def tell_attention(user_id: int, reason: str) -> None:
     """Tell a host, once, that their Zoom connection needs reconnecting."""
     user = db.session.get(User, user_id)
