@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 
 from linktime.extensions import db
 from linktime.models import Booking, BookingStatus, CalendarEvent, DesiredState, Job, JobStatus, Meeting
-from tests.conftest import ROOT, free_port, process_env
+from tests.helpers import ROOT, free_port, process_env
 
 ZOOM_PATHS = (("POST", "/v2/users/me/meetings"), ("GET", "/v2/users/me/meetings"), ("PATCH", None), ("DELETE", None))
 FAULTS = ("error", "rate_limit", "lost_answer", "hang")

@@ -5,6 +5,7 @@ message is sent, so no working link is ever stored in the job table.
 """
 from __future__ import annotations
 
+from linktime.accounts.service import address_token, email_in_use
 from linktime.extensions import db
 from linktime.jobs.outbox import Retry
 from linktime.models import Invite, User
@@ -23,8 +24,6 @@ def _send(to: str, subject: str, paragraphs: list[str], action: tuple[str, str] 
 
 def send_account_email(kind: str, invite_id: int | None = None, email: str | None = None,
                        user_id: int | None = None) -> None:
-    from linktime.accounts.service import address_token, email_in_use
-
     if kind == "invite":
         invite = db.session.get(Invite, invite_id)
         if invite is None or not invite.usable or not invite.email:

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from linktime.notifications.sms import NotAMobile, normalise_phone
 from linktime.validators import single_line
 
 
@@ -59,8 +60,6 @@ class BookingForm(FlaskForm):
     sms_regions: Sequence[str] = ()
 
     def validate_phone(self, field) -> None:
-        from linktime.notifications.sms import NotAMobile, normalise_phone
-
         if field.data and field.data.strip():
             try:
                 field.data = normalise_phone(field.data.strip(), self.sms_regions)

@@ -19,6 +19,7 @@ from linktime.bookings import service
 from linktime.bookings.service import Invitee, SlotTaken, SlotUnavailable
 from linktime.calendars import events
 from linktime.conferencing import meetings
+from linktime.host_lock import host_transaction
 from linktime.jobs.outbox import run_briefly, run_soon
 from linktime.models import Booking, EventType, new_uid
 from linktime.notifications.booking_messages import queue_booked
@@ -95,7 +96,7 @@ def book_series(event_type: EventType, first: datetime, count: int, invitee: Inv
         return existing.series_sessions()
     starts = session_starts(event_type, first, count)
     outside = [service.outside_window(event_type, start) for start in starts]  # no calendar read under the lock
-    with service.host_transaction(event_type.host_id):
+    with host_transaction(event_type.host_id):
         existing = service._by_key(key)
         if existing is not None:
             return existing.series_sessions()

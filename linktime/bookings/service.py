@@ -8,8 +8,6 @@ for one slot are serialised: the second sees the first one's booking when it che
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +25,7 @@ from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings, provider_for
 from linktime.extensions import db, rows_changed
 from linktime.formatting import format_when
+from linktime.host_lock import host_transaction
 from linktime.jobs.outbox import run_briefly, run_soon
 from linktime.models import (
     Booking,
@@ -35,7 +34,6 @@ from linktime.models import (
     EventStatus,
     EventType,
     Meeting,
-    MeetingStatus,
     User,
     now_utc,
 )
@@ -239,20 +237,6 @@ def _first_month_with_times(event_type: EventType, tz: ZoneInfo, this_month: dat
             return month, by_day
         month = (month + timedelta(days=32)).replace(day=1)
     return this_month, {}  # this month was looked at first, and had nothing
-
-
-@contextmanager
-def host_transaction(host_id: int) -> Iterator[None]:
-    """One transaction that holds the host's booking lock; commits, or rolls back on error."""
-    try:
-        db.session.execute(
-            update(User).where(User.id == host_id).values(booking_seq=User.booking_seq + 1)
-        )
-        yield
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
 
 
 def check_offered(event_type: EventType, start: datetime) -> None:
@@ -527,27 +511,6 @@ def retry_meeting(booking: Booking) -> Meeting | None:
         meeting_id = booking.meeting_id
     run_briefly(jobs)
     return db.session.get(Meeting, meeting_id, populate_existing=True) if meeting_id else None
-
-
-def resume_meetings(host_ids: list[int]) -> int:
-    """After a (re)connect: meetings made on an account connected again come back to it, and
-    upcoming bookings left without a meeting get one. Returns how many of those."""
-    jobs: list = []
-    moved: list = []
-    for host_id in host_ids:
-        with host_transaction(host_id):
-            moved += meetings.reattach(host_id)
-            stranded = db.session.scalars(
-                select(Meeting).join(Booking, Booking.meeting_id == Meeting.id).where(
-                    Booking.host_id == host_id, Booking.status == BookingStatus.CONFIRMED,
-                    Booking.end > now_utc(),
-                    Meeting.status.in_([MeetingStatus.FAILED, MeetingStatus.NO_CONNECTION]),
-                ).distinct()
-            )
-            for meeting in list(stranded):
-                jobs += meetings.retry_meeting(meeting)
-    run_soon(moved + jobs)
-    return len([job for job in jobs if job is not None])
 
 
 def find_by_token(token: str) -> Booking | None:

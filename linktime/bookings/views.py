@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager
 from wtforms import SelectChoice
 
 from linktime import throttle
+from linktime.accounts.service import former_owner
 from linktime.bookings import page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.calendars.busy import CalendarsUnreadable, stale_since
@@ -106,8 +107,6 @@ def remember_choices(response):
 
 def follow_rename(username: str) -> NoReturn:
     """A host's former username leads to the same page under their current one (links keep working)."""
-    from linktime.accounts.service import former_owner
-
     owner = former_owner(username.lower())
     if owner is None:
         abort(404)

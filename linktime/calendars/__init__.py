@@ -1,2 +1,4 @@
-"""Connected calendars: each provider a folder behind the registry (registry.py); the conflict
-reader (busy.py) and the event reconciler (events.py) serve them all."""
+"""Connected calendars: each provider a folder (its ``KIND`` and client) listed by ``registry.py``;
+``clients.py`` makes an account's client, ``busy.py`` reads conflicts, ``events.py`` writes each
+booking into the host's calendar, ``oauth.py`` connects Google and Outlook, ``service.py`` keeps the
+connections."""

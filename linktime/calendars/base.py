@@ -1,6 +1,6 @@
 """The calendar boundary: what LinkTime asks of a host's calendar account, in plain data.
 
-A provider's client (CalDAV today; Google and Outlook behind the same shape) knows *how*; the
+A provider's client (Google, Outlook, CalDAV: one folder each) knows *how*; the
 conflict reader (``calendars/busy.py``) and the event reconciler (``calendars/events.py``) decide
 *what*. Three things are asked of an account:
 

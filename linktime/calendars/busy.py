@@ -40,6 +40,7 @@ from sqlalchemy import select, update
 from linktime.calendars.base import BusyTime, CalendarClient, CalendarError, Expired, WrongPassword
 from linktime.calendars.clients import client_for
 from linktime.extensions import db
+from linktime.host_lock import availability_changed
 from linktime.models import CalendarConnection, ConnectedCalendar, ConnectionStatus, now_utc
 
 log = logging.getLogger(__name__)
@@ -314,8 +315,6 @@ def _note_failures(calendars: list[ConnectedCalendar], found: dict[int, Reading]
 
 def renew(host_id: int) -> None:
     """A fresh reading found what kept ones missed: drop them and renew the host's pages everywhere."""
-    from linktime.event_types.service import availability_changed
-
     readings().forget({calendar.id for calendar in checked_calendars(host_id)})
     availability_changed(host_id)
     db.session.commit()

@@ -33,7 +33,7 @@ from linktime.calendars.busy import READINGS_OUTLIVE
 from linktime.calendars.clients import with_client
 from linktime.conferencing.base import provider_for
 from linktime.extensions import db
-from linktime.jobs import claims
+from linktime.jobs import sync_lease
 from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import GiveUp, Retry, enqueue
 from linktime.models import (
@@ -182,19 +182,19 @@ def on_sync_gave_up(event_id: int, error: str) -> None:
 
 def sync_event(event_id: int) -> None:
     """Bring one booking's event to its desired state, going round while the booking changes."""
-    claims.sync(CalendarEvent, event_id, _sync_once, "calendar event")
+    sync_lease.sync(CalendarEvent, event_id, _sync_once, "calendar event")
 
 
 def _sync_once(event_id: int, token: str) -> bool:
     """One pass. True when the desired revision moved during it, so another pass is due."""
-    event = claims.held(CalendarEvent, event_id, token)
+    event = sync_lease.held(CalendarEvent, event_id, token)
     if event is None or event.in_sync:
         db.session.commit()
         return False
     revision, present = event.desired_revision, event.desired_state == DesiredState.PRESENT
 
     def reached(values: dict) -> bool:
-        return claims.record(CalendarEvent, event_id, token, revision, values)
+        return sync_lease.record(CalendarEvent, event_id, token, revision, values)
 
     calendar = event.calendar
     sent_before = event.remote_id is not None or event.write_sent_at is not None
@@ -233,7 +233,7 @@ def _sync_once(event_id: int, token: str) -> bool:
         raise Retry(exc.message, at=now_utc() + timedelta(seconds=exc.retry_after)
                     if exc.retry_after is not None else None) from None
     except CalendarError as exc:  # a refused password or a broken server: retrying cannot help
-        if (event := claims.held(CalendarEvent, event_id, token)) is not None:
+        if (event := sync_lease.held(CalendarEvent, event_id, token)) is not None:
             event.status, event.last_error = EventStatus.FAILED.value, exc.message
             event.synced_revision = max(event.synced_revision, revision)
             if isinstance(exc, WrongPassword):
@@ -288,7 +288,7 @@ def _write(connection: CalendarConnection, event_id: int, token: str, calendar_r
     more, so a runner past its lease never overwrites a later write."""
 
     for _ in range(CHANGED_TRIES):
-        claims.fence(CalendarEvent, event_id, token)
+        sync_lease.fence(CalendarEvent, event_id, token)
         try:
             if present:
                 def put(client: CalendarClient, at: str | None = remote_id) -> str:
@@ -317,6 +317,6 @@ def _needs_attention(connection_id: int, reason: str) -> None:
 
 def _note(event_id: int, token: str, message: str) -> None:
     db.session.rollback()
-    if (event := claims.held(CalendarEvent, event_id, token)) is not None:
+    if (event := sync_lease.held(CalendarEvent, event_id, token)) is not None:
         event.last_error = message
     db.session.commit()

@@ -10,6 +10,7 @@ from linktime.calendars.base import NotCalDAV, RemoteCalendar
 from linktime.calendars.clients import oauth_client
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
+from linktime.host_lock import availability_changed
 from linktime.jobs.outbox import run_soon
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
 
@@ -54,8 +55,6 @@ def _connected(user: User, connection: CalendarConnection, found: list[RemoteCal
 
 def _renew_pages(user_id: int) -> None:
     """What the host's calendars block changed: every worker renders their booking pages again."""
-    from linktime.event_types.service import availability_changed
-
     availability_changed(user_id)
 
 

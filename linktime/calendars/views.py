@@ -12,6 +12,7 @@ from linktime import throttle
 from linktime.calendars import oauth, registry, service
 from linktime.calendars.base import CalendarError
 from linktime.calendars.forms import CalDAVForm
+from linktime.conferencing import meetings
 from linktime.integrations import calendars_section, integrations_page
 from linktime.models import CalendarProvider
 from linktime.throttle import Limit, Throttled
@@ -112,9 +113,7 @@ def callback(name: str):
         return redirect(url_for("accounts.integrations", _anchor="calendars"))
     flash(f"Connected {connection.account} ({', '.join(c.name for c in connection.calendars)}). "
           "Choose below which calendars are checked and which one gets new bookings.", "success")
-    from linktime.bookings.service import resume_meetings
-
-    resumed = resume_meetings([current_user.id])  # meetings made through this account (Meet) get their links
+    resumed = meetings.resume_meetings([current_user.id])  # meetings made through this account (Meet) get their links
     if resumed:
         flash(f"{resumed} upcoming booking{'s' if resumed != 1 else ''} without a meeting link "
               f"{'get' if resumed != 1 else 'gets'} one now; the invitees are sent the link.", "info")

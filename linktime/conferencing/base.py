@@ -1,6 +1,7 @@
-"""The conferencing boundary: one small provider interface, a registry, and neutral errors.
+"""The conferencing boundary: one small provider interface, the registry ``linktime/wiring.py`` fills,
+and neutral errors.
 
-A provider (Zoom today; Google Meet next) makes one outside meeting look like a booking wants it:
+A provider (``zoom/``, ``google_meet/``) makes one outside meeting look like a booking wants it:
 create, update, delete, and ``find`` — its own earlier attempt, recognised by the marker it put in
 the meeting, so that a create whose answer was lost is adopted instead of made twice. The
 reconciler in ``conferencing/meetings.py`` decides *what* to do; a provider only knows *how*.

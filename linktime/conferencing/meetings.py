@@ -21,9 +21,10 @@ from linktime.calendars import events
 from linktime.conferencing import base
 from linktime.extensions import db
 from linktime.formatting import format_when
-from linktime.jobs import claims
+from linktime.host_lock import host_transaction
+from linktime.jobs import sync_lease
 from linktime.jobs.kinds import JobKind
-from linktime.jobs.outbox import GiveUp, Retry, enqueue
+from linktime.jobs.outbox import GiveUp, Retry, enqueue, run_soon
 from linktime.models import (
     Booking,
     BookingStatus,
@@ -285,16 +286,16 @@ def _fail(meeting: Meeting, message: str) -> None:
 
 def sync_meeting(meeting_id: int) -> None:
     """Bring one meeting to its desired state, going round while the booking changes meanwhile."""
-    claims.sync(Meeting, meeting_id, _sync_once, "meeting")
+    sync_lease.sync(Meeting, meeting_id, _sync_once, "meeting")
 
 
 def _sync_once(meeting_id: int, token: str) -> bool:
     """One pass. True when the desired revision moved during it, so another pass is due."""
-    meeting = claims.held(Meeting, meeting_id, token)
+    meeting = sync_lease.held(Meeting, meeting_id, token)
     if meeting is None or meeting.in_sync:
         db.session.commit()
         return False
-    provider = claims.Fenced(base.provider_for(meeting.provider), Meeting, meeting_id, token)
+    provider = sync_lease.Fenced(base.provider_for(meeting.provider), Meeting, meeting_id, token)
     host_zone = _host_zone(meeting)
     revision, state, reached = meeting.desired_revision, meeting.desired_state, meeting.synced_revision
     details = _details(meeting, host_zone)
@@ -327,7 +328,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
         message = (
             f"{label} needs to be reconnected: {exc.message}" if isinstance(exc, base.NeedsReconnect) else exc.message
         )
-        if (meeting := claims.held(Meeting, meeting_id, token)) is not None:
+        if (meeting := sync_lease.held(Meeting, meeting_id, token)) is not None:
             if meeting.desired_state == DesiredState.PRESENT:
                 _fail(meeting, message)
             else:
@@ -418,7 +419,7 @@ def _note(meeting_id: int, token: str, message: str, *, sent_at=_KEEP, unverifie
     """Record progress that must survive a crash: an error, or when a create went out (``sent_at``;
     None: it made nothing)."""
     db.session.rollback()
-    meeting = claims.held(Meeting, meeting_id, token)
+    meeting = sync_lease.held(Meeting, meeting_id, token)
     if meeting is not None:
         if message:
             meeting.last_error = message
@@ -449,4 +450,25 @@ def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
                     events.follow_booking(booking)
             queue_link_followups(meeting)
 
-    return claims.record(Meeting, meeting_id, token, revision, values, then)
+    return sync_lease.record(Meeting, meeting_id, token, revision, values, then)
+
+
+def resume_meetings(host_ids: list[int]) -> int:
+    """After a (re)connect: meetings made on an account connected again come back to it, and
+    upcoming bookings left without a meeting get one. Returns how many of those."""
+    jobs: list = []
+    moved: list = []
+    for host_id in host_ids:
+        with host_transaction(host_id):
+            moved += reattach(host_id)
+            stranded = db.session.scalars(
+                select(Meeting).join(Booking, Booking.meeting_id == Meeting.id).where(
+                    Booking.host_id == host_id, Booking.status == BookingStatus.CONFIRMED,
+                    Booking.end > now_utc(),
+                    Meeting.status.in_([MeetingStatus.FAILED, MeetingStatus.NO_CONNECTION]),
+                ).distinct()
+            )
+            for meeting in list(stranded):
+                jobs += retry_meeting(meeting)
+    run_soon(moved + jobs)
+    return len([job for job in jobs if job is not None])

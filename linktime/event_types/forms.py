@@ -9,6 +9,7 @@ from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, Strin
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from linktime.models import LOCATION_LABELS, Location
+from linktime.notifications.sms import parse_regions
 from linktime.scheduling.rules import WEEKDAYS, HoursError, parse_hours, parse_overrides
 from linktime.validators import single_line
 
@@ -178,8 +179,6 @@ class EventTypeForm(FlaskForm):
                                   f"{longest} days. Use longer steps or a shorter window.")
 
     def validate_sms_countries(self, field) -> None:
-        from linktime.notifications.sms import parse_regions
-
         try:
             codes = parse_regions(field.data)
         except ValueError as exc:

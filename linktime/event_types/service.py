@@ -1,10 +1,11 @@
 """Creating, editing, deactivating and deleting event types."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from linktime.event_types.forms import DAY_FIELDS, EventTypeForm, format_offsets, parse_offsets, slugify
 from linktime.extensions import db
+from linktime.host_lock import availability_changed
 from linktime.models import Booking, BookingStatus, EventType, Location, User, now_utc
 from linktime.scheduling.rules import (
     format_hours,
@@ -102,14 +103,6 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     availability_changed(host.id)
     db.session.commit()
     return event_type
-
-
-def availability_changed(host_id: int) -> None:
-    """Raise the host's booking_seq: every cached booking calendar of the host is out of date.
-
-    Any event type's hours or buffers can change what the host's other event types offer.
-    """
-    db.session.execute(update(User).where(User.id == host_id).values(booking_seq=User.booking_seq + 1))
 
 
 def set_active(event_type: EventType, active: bool) -> None:

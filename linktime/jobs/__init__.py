@@ -1,1 +1,3 @@
-"""Durable background work: the outbox table, its dispatcher, and the in-process scheduler."""
+"""Durable background work: the outbox (``outbox.py``: jobs queued in a transaction, claimed, run,
+retried), the kinds of job (``kinds.py``), the lease that keeps one sync per mirrored record
+(``sync_lease.py``) and the in-process scheduler (``scheduler.py``)."""

@@ -1,1 +1,2 @@
-"""Messages to hosts and invitees: render and deliver."""
+"""Messages to hosts and invitees: booking messages queued and written (``booking_messages.py``),
+email (``email.py``), texts and WhatsApp (``sms.py``), and calendar invitations (``ics.py``)."""

@@ -22,6 +22,7 @@ from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.jobs.outbox import GiveUp, Retry
 from linktime.models import Booking, SmsOptOut, now_utc
+from linktime.notifications.ics import join_url, where
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
@@ -140,8 +141,6 @@ def send(to: str, body: str, channel: str) -> str:
 
 
 def reminder_text(booking: Booking) -> str:
-    from linktime.notifications.ics import join_url, where
-
     link = join_url(booking)
     place = f" Join: {link}" if link else (f" Where: {where(booking)}." if where(booking) else "")
     return (f"Reminder: {booking.title} with {booking.host.name}, "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import add_event_type, add_user, connect_zoom, screenshot, sign_in_page, signed_in
+from tests.helpers import add_event_type, add_user, connect_zoom, screenshot, sign_in_page, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages, not storage
 

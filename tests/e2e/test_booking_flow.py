@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.helpers import screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -123,7 +123,7 @@ def test_sign_up_publish_book_from_another_zone_and_cancel(live_server, new_cont
 
 def test_pages_work_by_keyboard_and_without_javascript(live_server, new_context, live_app):
     from linktime.extensions import db
-    from tests.conftest import add_event_type, add_user
+    from tests.helpers import add_event_type, add_user
 
     with live_app.app_context():
         add_event_type(add_user("ada"))
@@ -153,7 +153,7 @@ def test_pages_work_by_keyboard_and_without_javascript(live_server, new_context,
 
 def test_a_series_of_four_booked_and_its_third_session_cancelled(live_app, live_server, new_context):
     from linktime.extensions import db
-    from tests.conftest import add_event_type, add_user
+    from tests.helpers import add_event_type, add_user
 
     with live_app.app_context():
         add_event_type(add_user("ada", timezone="Europe/Berlin"), repeat_weeks=1, repeat_max=6, horizon_days=90)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import add_event_type, add_user, screenshot
+from tests.helpers import add_event_type, add_user, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages, not storage
 

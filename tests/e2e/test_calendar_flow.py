@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from linktime.extensions import db
-from tests.conftest import LiveServer, add_event_type, add_user, close_app, make_app, screenshot, sign_in_page
+from tests.helpers import LiveServer, add_event_type, add_user, close_app, make_app, screenshot, sign_in_page
 
 pytestmark = pytest.mark.e2e
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import add_event_type, add_user, outbox_messages, screenshot, sign_in_page
+from tests.helpers import add_event_type, add_user, outbox_messages, screenshot, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages, not storage
 
@@ -71,7 +71,7 @@ def test_team_invites_are_emailed_listed_and_revoked(site, new_context, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_member_sees_the_team_zoom_account_covering_them(zoom_app, live_server_for, new_context, width):
-    from tests.conftest import connect_zoom, signed_in
+    from tests.helpers import connect_zoom, signed_in
 
     server = live_server_for(zoom_app)
     with zoom_app.app_context():

@@ -8,7 +8,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import add_event_type, add_user, screenshot, sign_in_page
+from tests.helpers import add_event_type, add_user, screenshot, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages, not storage
 

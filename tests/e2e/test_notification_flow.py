@@ -7,7 +7,7 @@ import time
 import pytest
 
 from linktime.extensions import db
-from tests.conftest import LiveServer, add_event_type, add_user, calendar_of, close_app, make_app, screenshot
+from tests.helpers import LiveServer, add_event_type, add_user, calendar_of, close_app, make_app, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +76,7 @@ def _csrf(client, path: str) -> str:
 
 
 def _connect(client) -> None:
-    from tests.conftest import allow_on_zoom
+    from tests.helpers import allow_on_zoom
 
     token = _csrf(client, "/settings/integrations")
     start = client.post("/integrations/zoom/connect", data={"workspace": "0", "csrf_token": token})

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from linktime.extensions import db
 from linktime.models import Booking
-from tests.conftest import add_event_type, add_user
+from tests.helpers import add_event_type, add_user
 
 RACERS = 20
 
@@ -60,7 +60,7 @@ def test_in_a_browser_a_taken_slot_says_so_and_shows_nothing_of_the_holder(live_
     import pytest
 
     pytest.importorskip("playwright")
-    from tests.conftest import screenshot
+    from tests.helpers import screenshot
 
     with live_app.app_context():
         add_event_type(add_user("ada"))

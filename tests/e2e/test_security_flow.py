@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import add_event_type, add_user, latest_link, screenshot
+from tests.helpers import add_event_type, add_user, latest_link, screenshot
 
 pytestmark = pytest.mark.e2e
 

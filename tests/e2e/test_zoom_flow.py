@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.models import ZoomConnection
-from tests.conftest import LiveServer, add_event_type, add_user, close_app, make_app, screenshot, sign_in_page
+from tests.helpers import LiveServer, add_event_type, add_user, close_app, make_app, screenshot, sign_in_page
 
 pytestmark = pytest.mark.e2e
 

@@ -8,8 +8,8 @@ import requests
 
 from linktime.calendars.base import Changed, EventDetails, Person
 from linktime.calendars.caldav.client import CalDAVClient, NotCalDAV, Unreachable, WrongPassword
-from tests.conftest import RADICALE_PASSWORD as PASSWORD
-from tests.conftest import free_port
+from tests.helpers import RADICALE_PASSWORD as PASSWORD
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.same_on_every_database  # no database in these tests (CI runs them on SQLite only)
 

@@ -89,7 +89,9 @@ def test_a_google_create_sent_again_updates_the_event_it_made():
 def test_a_google_delete_of_what_is_gone_is_done():
     responses.delete(f"{G}/calendar/v3/calendars/primary%40x/events/{event_id(DETAILS.uid)}", status=410,
                      json={"error": {"code": 410, "message": "Resource has been deleted"}})
-    google().delete_event("primary@x", DETAILS.uid, None)
+    google().delete_event("primary@x", DETAILS.uid, None)  # no error: gone is what was wanted
+    assert [(call.request.method, call.request.url.split("?")[0]) for call in responses.calls] == [
+        ("DELETE", f"{G}/calendar/v3/calendars/primary%40x/events/{event_id(DETAILS.uid)}")]
 
 
 @responses.activate

@@ -185,7 +185,9 @@ def test_network_errors_and_timeouts_are_unavailable():
 def test_delete_of_a_meeting_already_gone_counts_as_done():
     responses.delete("https://api.zoom.test/v2/meetings/9", status=404,
                      json={"code": 3001, "message": "Meeting is not found or has expired."})
-    api().delete_meeting("9")
+    api().delete_meeting("9")  # no error: gone is what was wanted
+    assert [(call.request.method, call.request.url) for call in responses.calls] == [
+        ("DELETE", "https://api.zoom.test/v2/meetings/9")]
 
 
 @responses.activate

@@ -8,7 +8,7 @@ from werkzeug.routing import Rule
 
 from linktime import create_app
 from linktime.extensions import db
-from tests.conftest import add_event_type, add_user
+from tests.helpers import add_event_type, add_user
 
 # Pages anyone may open: sign-in/up, the public booking pages and the invitee's private links.
 PUBLIC = {

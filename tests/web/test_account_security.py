@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from linktime.extensions import db
 from linktime.models import Invite, User
-from tests.conftest import MONDAY_MORNING, add_event_type, add_user, latest_link, outbox_messages
+from tests.helpers import MONDAY_MORNING, add_event_type, add_user, latest_link, outbox_messages
 
 PASSWORD = "correct horse"
 
@@ -188,7 +188,7 @@ def test_the_profile_never_says_whether_an_email_has_an_account(app, ada):
 
 
 def test_open_signup_answers_the_same_for_an_existing_address(tmp_path):
-    from tests.conftest import close_app, make_app
+    from tests.helpers import close_app, make_app
 
     app = make_app(tmp_path, ALLOW_SIGNUP=True)
     with app.app_context():

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.models import Invite, User
-from tests.conftest import add_user, close_app, latest_link
+from tests.helpers import add_user, close_app, latest_link
 
 SIGNUP = dict(name="Ada Lovelace", email="Ada@Example.com", username="ada", timezone="Europe/London",
               password="correct horse", confirm="correct horse")
@@ -54,7 +54,7 @@ def test_invite_link_signs_up_a_member_once(client, app):
 
 
 def test_allow_signup_opens_registration(tmp_path):
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     app = make_app(tmp_path, ALLOW_SIGNUP=True)
     client = app.test_client()

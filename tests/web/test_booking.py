@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 
 from linktime.extensions import db
 from linktime.models import Booking, EventType
-from tests.conftest import add_event_type, add_user, book_form, form_key
+from tests.helpers import add_event_type, add_user, book_form, form_key
 
 # Monday 23 November 2026, 01:00 in New York.
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -242,7 +242,7 @@ def count_queries(app, request) -> int:
 
 
 def test_public_page_costs_a_constant_number_of_queries(client, app, host):
-    from linktime.event_types.service import availability_changed
+    from linktime.host_lock import availability_changed
 
     def queries_for_page() -> int:
         return count_queries(app, lambda: assert_ok(client.get("/ada/intro-call?tz=UTC&month=2026-12")))
@@ -297,7 +297,7 @@ def assert_pending(response) -> None:
 
 def test_the_daily_limit_holds_on_a_25_hour_day(client, app):
     """Fall back in New York (7 Nov 2027): a day's first and last slots are 24.5 real hours apart."""
-    from tests.conftest import hours_to_json, parse_hours
+    from linktime.scheduling.rules import hours_to_json, parse_hours
 
     with app.app_context():
         add_event_type(add_user("ada"), max_per_day=1, horizon_days=400,

@@ -35,7 +35,7 @@ from linktime.models import (
     User,
 )
 from linktime.notifications import ics
-from tests.conftest import RADICALE_PASSWORD, add_event_type, add_user, book_form, connect_zoom
+from tests.helpers import RADICALE_PASSWORD, add_event_type, add_user, book_form, connect_zoom
 from tests.web.test_interleavings import Background
 
 TUESDAY = "2026-11-24"  # the clock fixture's Monday is 23 November 2026; New York is UTC-5
@@ -617,7 +617,7 @@ def test_a_calendar_built_to_be_costly_blocks_its_host_only_and_says_why(app, ad
 def test_slow_calendar_servers_being_connected_never_take_every_thread(tmp_path, clock):
     """Hosts connecting servers that drip: two are checked at once, for at most CALENDAR_TIMEOUT
     each; a third is told to come back, and sign-in and booking pages keep answering meanwhile."""
-    from tests.conftest import close_app, make_app, signed_in
+    from tests.helpers import close_app, make_app, signed_in
     from tests.hostile import HostileServer
 
     app = make_app(tmp_path, CALENDAR_TIMEOUT=3)

@@ -9,7 +9,7 @@ from linktime.calendars import clients, service
 from linktime.calendars.caldav.client import CalDAVError, WrongPassword
 from linktime.extensions import db
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar
-from tests.conftest import RADICALE_PASSWORD, add_user
+from tests.helpers import RADICALE_PASSWORD, add_user
 
 
 def stored() -> tuple[int, int]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import add_event_type, add_user, make_app
+from tests.helpers import add_event_type, add_user, make_app
 
 POSTS = [
     "/signup",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.models import ZoomConnection
-from tests.conftest import PG_URL, LiveServer, _reset_postgres, add_user, close_app, connect_zoom, make_app
+from tests.helpers import PG_URL, LiveServer, add_user, close_app, connect_zoom, make_app, reset_postgres
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def installation(tmp_path, sandbox, smtp):
     with app.app_context():
         db.drop_all()
         if PG_URL:
-            _reset_postgres(app)
+            reset_postgres(app)
         upgrade()
         add_user("ada")
     client = app.test_client()

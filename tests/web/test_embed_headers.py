@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import add_event_type, add_user, make_app
+from tests.helpers import add_event_type, add_user, make_app
 
 START = "2026-11-24T14:00:00+00:00"
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.models import Booking, EventType
-from tests.conftest import add_event_type, add_user
+from tests.helpers import add_event_type, add_user
 
 FORM = dict(title="Intro Call", slug="", description="Let's talk", duration_minutes="30", location="none",
             location_detail="", monday="09:00-17:00", tuesday="09:00-12:00, 13:00-17:00", wednesday="",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import AuditEvent, Meeting, MeetingStatus, ZoomConnection
-from tests.conftest import connect_zoom
+from tests.helpers import connect_zoom
 from tests.web.test_interleavings import (  # noqa: F401  (ada is a fixture)
     CREATE,
     WEDNESDAY_10,
@@ -261,7 +261,7 @@ def test_a_runner_that_stalls_past_its_lease_makes_no_outside_call(ada, mail_app
     from linktime.bookings import service as bookings
     from linktime.conferencing import meetings
     from linktime.conferencing.zoom.adapter import ZoomProvider
-    from linktime.jobs import claims
+    from linktime.jobs import sync_lease
     from linktime.jobs.outbox import lease
 
     book(mail_app)
@@ -275,20 +275,20 @@ def test_a_runner_that_stalls_past_its_lease_makes_no_outside_call(ada, mail_app
         """Runner A freezes here, after reading the meeting and before calling Zoom; meanwhile its
         lease runs out and runner B takes the meeting over."""
         clock.shift(lease() + timedelta(seconds=1))
-        taken_over.append(claims.claim(Meeting, meeting_id))
+        taken_over.append(sync_lease.take(Meeting, meeting_id))
         return real_connection(self, connection_id)
 
     with mail_app.app_context():
-        token = claims.claim(Meeting, meeting_id)
+        token = sync_lease.take(Meeting, meeting_id)
         monkeypatch.setattr(ZoomProvider, "connection", stall_then_look)
-        with contextlib.suppress(claims.ClaimLost):
+        with contextlib.suppress(sync_lease.LeaseLost):
             meetings._sync_once(meeting_id, token)
         monkeypatch.setattr(ZoomProvider, "connection", real_connection)
     assert taken_over[0] is not None  # B holds the meeting now
     assert calls(sandbox, "PATCH", "/v2/meetings") == 0  # A did not move it: B will
 
     with mail_app.app_context():
-        claims.release(Meeting, meeting_id, taken_over[0])
+        sync_lease.release(Meeting, meeting_id, taken_over[0])
     settle(mail_app, clock)
     assert calls(sandbox, "PATCH", "/v2/meetings") == 1
     [made] = live_meetings(sandbox)

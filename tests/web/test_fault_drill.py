@@ -13,8 +13,8 @@ import time
 import pytest
 
 from linktime.extensions import db
-from tests.conftest import PG_URL, SMTPServer, add_event_type, add_user, close_app, connect_zoom, make_app, signed_in
 from tests.fault_drill import Drill, drill_days, start_nodes
+from tests.helpers import PG_URL, SMTPServer, add_event_type, add_user, close_app, connect_zoom, make_app, signed_in
 from tests.web.test_google_outlook import connect
 
 # Ten seeds on PostgreSQL (the deployment the drill stands for), three on SQLite files.

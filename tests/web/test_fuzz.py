@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from linktime.extensions import db
 from linktime.models import Booking, Invite, Job
-from tests.conftest import add_event_type, add_user, close_app, make_app
+from tests.helpers import add_event_type, add_user, close_app, make_app
 
 # Strings that break naive code: huge, unicode, NUL and control bytes, markup, traversal, SQL.
 STRINGS = ["x" * 20000, "😀" * 300, "a\x00b", "\x01\x7f\u202e", "<script>alert(1)</script>", "../../etc/passwd",

@@ -21,7 +21,7 @@ from linktime.calendars import busy, oauth
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, CalendarConnection, CalendarEvent, ConnectedCalendar, EventStatus
-from tests.conftest import add_event_type, add_user, book_form, close_app, connect_zoom, make_app, signed_in
+from tests.helpers import add_event_type, add_user, book_form, close_app, connect_zoom, make_app, signed_in
 
 TUESDAY = "2026-11-24"  # the clock fixture's Monday is 23 November 2026, 01:00 in New York
 EMAIL = {"google": "host@gmail-sandbox.test", "microsoft": "host@outlook-sandbox.test"}
@@ -382,7 +382,7 @@ def test_two_processes_renewing_one_outlook_account_send_one_refresh(calendar_ap
     """Forced order: another process's renewal is held at Microsoft; this one, needing a token
     too, waits for it (it never sends the rotating refresh token a second time), and both use
     the one new token. The account stays connected."""
-    from tests.conftest import other_process
+    from tests.helpers import other_process
     from tests.web.test_interleavings import Background
 
     connect(ada, "microsoft")
@@ -412,7 +412,7 @@ def test_a_refused_renewal_uses_the_token_another_process_stored_meanwhile(calen
     worker); another process takes the lapsed claim, renews and stores. Microsoft then refuses the
     spent refresh token this one sent: it reads the stored token and uses it, and the healthy
     account is not marked "Needs attention"."""
-    from tests.conftest import other_process
+    from tests.helpers import other_process
     from tests.web.test_interleavings import Background
 
     connect(ada, "microsoft")

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from linktime import create_app
 from linktime.extensions import db
 from linktime.models import Booking
-from tests.conftest import add_event_type, add_user, book_form, close_app, make_app
+from tests.helpers import add_event_type, add_user, book_form, close_app, make_app
 
 START = "2026-11-24T14:00:00+00:00"
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import Booking
-from tests.conftest import add_event_type, add_user, connect_zoom, outbox_messages
+from tests.helpers import add_event_type, add_user, connect_zoom, outbox_messages
 from tests.web.test_zoom import _fault, book, sandbox_meetings
 
 WEDNESDAY_10 = "2026-11-25T15:00:00+00:00"  # 10:00 New York

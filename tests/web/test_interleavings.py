@@ -16,7 +16,7 @@ from sqlalchemy import select
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import AuditEvent, Booking, Job, JobStatus, Meeting, MeetingStatus, ZoomConnection
-from tests.conftest import add_event_type, add_user, book_form, calendar_of, connect_zoom, form_key
+from tests.helpers import add_event_type, add_user, book_form, calendar_of, connect_zoom, form_key
 
 TUESDAY_9 = "2026-11-24T14:00:00+00:00"  # 09:00 New York
 WEDNESDAY_10 = "2026-11-25T15:00:00+00:00"

@@ -15,7 +15,7 @@ import requests
 
 from linktime.extensions import db
 from linktime.models import CalendarConnection, ConnectedCalendar
-from tests.conftest import add_event_type, add_user, close_app, make_app
+from tests.helpers import add_event_type, add_user, close_app, make_app
 from tests.hostile import HostileServer, calendar_answer
 from tests.web.test_workers import gunicorn_serving, worker_config
 

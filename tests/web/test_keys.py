@@ -10,7 +10,7 @@ from linktime import create_app
 from linktime.crypto import EncryptionConfigError, KeyRing, generate_key, keyring
 from linktime.extensions import db
 from linktime.models import Meeting, ZoomConnection
-from tests.conftest import add_event_type, add_user, connect_zoom
+from tests.helpers import add_event_type, add_user, connect_zoom
 
 BOOK = dict(name="Bea", email="bea@example.com", start="2026-11-24T14:00:00+00:00", tz="UTC", key="k")
 
@@ -84,7 +84,7 @@ def test_a_missing_key_degrades_to_needs_attention_not_a_crash(zoom_app, zoom_cl
 @pytest.fixture
 def two_processes(tmp_path, sandbox):
     """A worker and an operator's CLI on one instance folder, with the generated key file."""
-    from tests.conftest import close_app, make_app
+    from tests.helpers import close_app, make_app
 
     options = dict(ENCRYPTION_KEYS=None, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=2)
     worker = make_app(tmp_path, **options)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from linktime.accounts.looks import DARK_PAGE, LIGHT_PAGE, brand_stylesheet, contrast
-from tests.conftest import add_event_type, add_user
+from tests.helpers import add_event_type, add_user
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_the_stylesheet_keeps_a_dark_colour_readable_on_a_dark_page():
 def test_a_phone_sized_photo_passes_the_csrf_check_that_reads_the_form_first(tmp_path):
     import os
 
-    from tests.conftest import make_app
+    from tests.helpers import make_app
 
     app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
     with app.app_context():

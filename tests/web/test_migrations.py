@@ -7,7 +7,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from linktime.extensions import db
-from tests.conftest import PG_URL, _reset_postgres, make_app
+from tests.helpers import PG_URL, make_app, reset_postgres
 
 
 def test_upgrade_matches_the_models_and_downgrade_empties(tmp_path):
@@ -15,7 +15,7 @@ def test_upgrade_matches_the_models_and_downgrade_empties(tmp_path):
     with app.app_context():
         db.drop_all()
         if PG_URL:
-            _reset_postgres(app)
+            reset_postgres(app)
         upgrade()
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -74,7 +74,7 @@ def test_an_installation_of_the_release_before_keeps_its_events_and_meetings(tmp
     with app.app_context():
         db.drop_all()
         if PG_URL:
-            _reset_postgres(app)
+            reset_postgres(app)
         upgrade(revision="c3d8e5f1a2b4")
         with db.engine.begin() as connection:
             connection.execute(text(

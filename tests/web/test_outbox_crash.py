@@ -11,7 +11,7 @@ from pathlib import Path
 from linktime.extensions import db
 from linktime.jobs.outbox import enqueue
 from linktime.models import Booking
-from tests.conftest import TEST_KEYS, SMTPServer, add_event_type, add_user, close_app, make_app
+from tests.helpers import TEST_KEYS, SMTPServer, add_event_type, add_user, close_app, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOKINGS = 15

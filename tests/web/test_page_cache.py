@@ -8,7 +8,7 @@ import pytest
 
 from linktime import create_app
 from linktime.extensions import db
-from tests.conftest import add_event_type, add_user, book_form
+from tests.helpers import add_event_type, add_user, book_form
 from tests.web.test_event_types import FORM
 
 TUESDAY = "/ada/intro-call?tz=UTC&date=2026-11-24"

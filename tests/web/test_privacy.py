@@ -6,7 +6,7 @@ import pytest
 from linktime.calendars.google import SCOPES as GOOGLE_SCOPES
 from linktime.calendars.microsoft import SCOPES as MICROSOFT_SCOPES
 from linktime.conferencing.zoom.client import SCOPE_LIST
-from tests.conftest import add_event_type, add_user, make_app
+from tests.helpers import add_event_type, add_user, make_app
 
 
 def test_the_page_lists_every_permission_requested_and_the_docs_promises(client):

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from linktime.extensions import db
 from linktime.jobs.outbox import wait_for_background
 from linktime.models import Booking, MeetingStatus
-from tests.conftest import add_event_type, add_user, book_form, close_app, connect_zoom, make_app
+from tests.helpers import add_event_type, add_user, book_form, close_app, connect_zoom, make_app
 
 PATH = "/ada/intro-call/book"
 TUESDAY = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 09:00 in New York
@@ -234,7 +234,7 @@ def test_changes_are_throttled_per_client_address(tmp_path, clock):
 
 
 def test_a_shared_zoom_account_has_a_daily_cap_summed_over_every_host_it_serves(tmp_path, sandbox, clock):
-    from tests.conftest import signed_in
+    from tests.helpers import signed_in
 
     app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=2, MEETINGS_PER_ACCOUNT_PER_DAY=4)
     with app.app_context():

@@ -17,7 +17,7 @@ from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus
 from linktime.notifications import ics
-from tests.conftest import add_event_type, add_user, book_form, connect_zoom
+from tests.helpers import add_event_type, add_user, book_form, connect_zoom
 
 NEW_YORK, BERLIN = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
 BEA = service.Invitee(name="Bea", email="bea@example.com", timezone="Europe/Berlin")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from linktime.extensions import db
 from linktime.jobs.outbox import dispatch
 from linktime.models import Booking, SmsOptOut
-from tests.conftest import add_event_type, add_user, close_app, connect_zoom, make_app
+from tests.helpers import add_event_type, add_user, close_app, connect_zoom, make_app
 
 TWILIO = "https://twilio.test/2010-04-01/Accounts/AC123/Messages.json"
 START = "2026-11-25T14:00:00+00:00"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import TEST_KEYS, _database_uri, add_user, close_app, make_app
+from tests.helpers import TEST_KEYS, add_user, close_app, database_uri, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,7 +70,7 @@ def worker_config(tmp_path: Path, **settings) -> dict:
     return {
         "SECRET_KEY": "test-secret",
         "ENCRYPTION_KEYS": TEST_KEYS,
-        "SQLALCHEMY_DATABASE_URI": _database_uri(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
         "SCHEDULER_ENABLED": False,
         "ZOOM_SANDBOX_CLIENT_SECRET": "x",
         "ZOOM_SANDBOX_WEBHOOK_SECRET": "y",

@@ -26,8 +26,8 @@ from linktime.models import (
     ZoomAuthorization,
     ZoomConnection,
 )
-from tests.conftest import MONDAY_MORNING as NOW
-from tests.conftest import add_event_type, add_user, allow_on_zoom, connect_zoom
+from tests.helpers import MONDAY_MORNING as NOW
+from tests.helpers import add_event_type, add_user, allow_on_zoom, connect_zoom
 
 TUESDAY_9 = "2026-11-24T14:00:00+00:00"  # 09:00 New York
 

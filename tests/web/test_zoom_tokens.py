@@ -13,7 +13,7 @@ from linktime.conferencing.zoom import service
 from linktime.conferencing.zoom.client import SCOPES, ZoomGrantError
 from linktime.extensions import db
 from linktime.models import ZoomConnection
-from tests.conftest import add_user, close_app, make_app
+from tests.helpers import add_user, close_app, make_app
 
 TOKEN_URL = "https://zoom.test/oauth/token"
 MEETINGS_URL = "https://api.zoom.test/v2/users/me/meetings"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from linktime.conferencing.zoom.sandbox import sign
 from linktime.extensions import db
 from linktime.models import AuditEvent, ZoomConnection
-from tests.conftest import SANDBOX_WEBHOOK_SECRET, add_user, connect_zoom, make_app
+from tests.helpers import SANDBOX_WEBHOOK_SECRET, add_user, connect_zoom, make_app
 
 
 @pytest.fixture

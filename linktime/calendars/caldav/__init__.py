@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
 from linktime.calendars.kind import CalendarKind
 from linktime.models import CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
@@ -32,8 +33,6 @@ def allowed_networks() -> tuple:
 def discover(url: str, username: str, password: str) -> tuple[str, str, list]:
     """The account's name, its server's address and its calendars for events; or a CalendarError
     that says, in the host's words, what is wrong with what they entered."""
-    from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
-
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (an impossible port raises here)
@@ -58,8 +57,6 @@ def discover(url: str, username: str, password: str) -> tuple[str, str, list]:
 
 
 def client(connection, timeout: float):
-    from linktime.calendars.caldav.client import CalDAVClient
-
     username = connection.account.split(" at ", 1)[0]
     return CalDAVClient(connection.server_url, username, connection.secret or "", timeout=timeout,
                         addresses=(connection.user.email,), allowed_networks=allowed_networks())

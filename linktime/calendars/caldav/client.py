@@ -40,6 +40,7 @@ from linktime.calendars.base import (
     WrongPassword,
 )
 from linktime.http import DeadlinePassed, bounded_session, deadline, out_of_time, read_body, time_left
+from linktime.notifications.ics import event_file
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 T = TypeVar("T")
@@ -335,8 +336,6 @@ class CalDAVClient:
         it is not there (``If-None-Match: *``), replaced only if it is as we last wrote it
         (``If-Match``), so a write that reaches the server late never undoes a later one. Returns
         ``<url> <etag>``; a failed precondition raises ``Changed`` with what the event is now."""
-        from linktime.notifications.ics import event_file
-
         url = self._event_url(calendar_url, details.uid)
         etag = _etag_of(remote_id)
         condition = {"If-Match": etag} if etag else {"If-None-Match": "*"}

@@ -1,6 +1,7 @@
 """Google Calendar: the client (Calendar API v3, ``client.py``), its OAuth app and scopes."""
 from __future__ import annotations
 
+from linktime.calendars.google.client import GoogleCalendar
 from linktime.calendars.kind import CalendarKind, OAuthApp, Scope, callback_url
 from linktime.models import CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
@@ -29,8 +30,6 @@ def oauth_app(config) -> OAuthApp:
 
 
 def client(config, access_token: str, timeout: float):
-    from linktime.calendars.google.client import GoogleCalendar
-
     return GoogleCalendar(config["GOOGLE_API_URL"], access_token, timeout=timeout)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from linktime.calendars.kind import CalendarKind, OAuthApp, Scope, callback_url
+from linktime.calendars.microsoft.client import OutlookCalendar
 from linktime.models import CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
 
@@ -23,8 +24,6 @@ def oauth_app(config) -> OAuthApp:
 
 
 def client(config, access_token: str, timeout: float):
-    from linktime.calendars.microsoft.client import OutlookCalendar
-
     return OutlookCalendar(config["MICROSOFT_GRAPH_URL"], access_token, timeout=timeout)
 
 

@@ -19,6 +19,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from linktime.calendars import base as calendars
+from linktime.calendars.clients import with_client
+from linktime.calendars.events import destination
 from linktime.calendars.google.client import GoogleCalendar, event_id, meet_of
 from linktime.conferencing import base
 from linktime.extensions import db
@@ -39,8 +41,6 @@ def _describe(connection: CalendarConnection) -> base.Connection:
 def google_connection_for(host_id: int) -> CalendarConnection | None:
     """The host's Google account that makes their Meet links: the one holding their destination
     calendar, else the first connected."""
-    from linktime.calendars.events import destination
-
     chosen = destination(host_id)
     if chosen is not None and chosen.connection.provider == CalendarProvider.GOOGLE:
         return chosen.connection
@@ -101,8 +101,6 @@ class GoogleMeetProvider:
 
     def _call(self, connection_id: int, action: Callable[[GoogleCalendar, CalendarConnection], T]) -> T:
         """Run ``action`` with the account's Google client; calendar errors said as conferencing ones."""
-        from linktime.calendars.clients import with_client
-
         connection = db.session.get(CalendarConnection, connection_id)
         if connection is None:
             raise base.NotConnected("Google Calendar is disconnected")

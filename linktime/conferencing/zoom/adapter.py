@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from linktime.conferencing import base
 from linktime.conferencing.zoom import service
+from linktime.conferencing.zoom.cards import CARD, card_context
 from linktime.conferencing.zoom.client import SCOPE_LIST, external_meeting, find_marked, meeting_payload
 from linktime.extensions import db
 from linktime.models import Location, ZoomConnection
@@ -43,8 +44,6 @@ class ZoomProvider:
         return external_id
 
     def cards(self, user) -> list[tuple[str, dict]]:
-        from linktime.conferencing.zoom.views import CARD, card_context
-
         return [(CARD, card_context(False))] + ([(CARD, card_context(True))] if user.is_admin else [])
 
     def settle_time(self) -> timedelta:

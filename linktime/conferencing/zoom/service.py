@@ -27,6 +27,7 @@ from linktime.conferencing.zoom.client import (
     granted,
 )
 from linktime.extensions import db, rows_changed
+from linktime.host_lock import availability_changed
 from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import Retry, enqueue
 from linktime.models import ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
@@ -221,8 +222,6 @@ def _revoke_quietly(connection: ZoomConnection) -> bool:
 
 def _pages_change(connection: ZoomConnection) -> None:
     """The booking pages of the hosts this account serves say whether a link will be made."""
-    from linktime.event_types.service import availability_changed
-
     for host_id in hosts_served_by(connection):
         availability_changed(host_id)
 

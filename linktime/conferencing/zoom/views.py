@@ -11,16 +11,16 @@ from flask_login import current_user, login_required
 from htmx_flask import request  # flask.request, typed with its .htmx
 
 from linktime import audit
-from linktime.bookings import service as bookings_service
+from linktime.conferencing import meetings
 from linktime.conferencing.zoom import service
+from linktime.conferencing.zoom.cards import CARD, card_context
 from linktime.conferencing.zoom.client import (
-    SCOPE_LIST,
     ZoomError,
     ZoomGrantError,
     ZoomRequestError,
     ZoomUnavailable,
 )
-from linktime.extensions import csrf, db
+from linktime.extensions import csrf
 
 bp = Blueprint("zoom", __name__, url_prefix="/integrations/zoom")
 
@@ -32,26 +32,6 @@ def _workspace_flag() -> bool:
     if workspace and not current_user.is_admin:
         abort(404)
     return workspace
-
-
-CARD = "conferencing/_zoom_card.html"
-
-
-def card_context(workspace: bool, notice: str | None = None) -> dict:
-    """What the Zoom status card shows: Not connected · Pending · Connected · Needs attention."""
-    connection = service.workspace_connection() if workspace else service.own_connection(current_user)
-    if connection is not None and service.recover_if_readable(connection):
-        db.session.commit()
-    return dict(
-        workspace=workspace,
-        connection=connection,
-        pending=None if connection else service.pending(current_user, workspace),
-        notice=notice,
-        scopes=SCOPE_LIST,
-        can_list=connection is not None and service.can_list_meetings(connection),
-        # A member without their own Zoom whose event types the team's account serves.
-        team=service.workspace_connection() if not workspace and connection is None else None,
-    )
 
 
 def render_card(workspace: bool, notice: str | None = None, status: int = 200):
@@ -128,7 +108,7 @@ def callback():
         flash(connection.attention_reason, "error")
         return redirect(url_for("accounts.integrations"))
     flash(f"Successfully connected to Zoom as {connection.email}.", "success")
-    resumed = bookings_service.resume_meetings(service.hosts_served_by(connection))
+    resumed = meetings.resume_meetings(service.hosts_served_by(connection))
     if resumed:
         flash(f"{resumed} upcoming booking{'s' if resumed != 1 else ''} without a Zoom meeting "
               f"{'get' if resumed != 1 else 'gets'} one now; the invitees are sent the link.", "info")

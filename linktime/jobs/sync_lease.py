@@ -1,7 +1,9 @@
 """One sync at a time per mirrored record (a meeting, a calendar event), across processes.
 
-A sync claims its row with a random token and a lease, like a job; a second sync of the same row
-waits for it. Whatever a sync writes, it writes only while its token is still on the row.
+A sync takes a lease on its row: a random token and an expiry (the columns ``sync_token`` and
+``sync_claimed_until``), as a runner claims a job; a second sync of the same row waits for it.
+Whatever a sync writes, it writes only while its token is still on the row. (Jobs have claims,
+``jobs/outbox.py``; rows being synced have leases, here.)
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T", Meeting, CalendarEvent)
 
 
-def claim(model: type[T], row_id: int) -> str | None:
+def take(model: type[T], row_id: int) -> str | None:
     """Take the row's sync for this runner; None if another runner has it."""
     token, now = secrets.token_hex(16), now_utc()
     taken = rows_changed(
@@ -35,8 +37,8 @@ def claim(model: type[T], row_id: int) -> str | None:
     return token if taken == 1 else None
 
 
-class ClaimLost(Retry):
-    """This runner's claim lapsed (a stalled process, a frozen machine) and may be another's now:
+class LeaseLost(Retry):
+    """This runner's lease lapsed (a stalled process, a frozen machine) and may be another's now:
     it makes no further outside call and writes nothing."""
 
     def __init__(self, what: str):
@@ -44,8 +46,8 @@ class ClaimLost(Retry):
 
 
 def fence(model: type[T], row_id: int, token: str) -> None:
-    """Right before an outside call: renew this runner's claim for a whole lease, or raise
-    ClaimLost if it is no longer ours. A call shorter than the lease thus ends while it is held."""
+    """Right before an outside call: renew this runner's lease for a whole lease period, or raise
+    LeaseLost if it is no longer ours. A call shorter than the lease thus ends while it is held."""
     now = now_utc()
     db.session.rollback()
     kept = rows_changed(
@@ -54,12 +56,12 @@ def fence(model: type[T], row_id: int, token: str) -> None:
     )
     db.session.commit()
     if kept != 1:
-        log.warning("sync of %s %s lost its claim before an outside call; it makes none", model.__tablename__, row_id)
-        raise ClaimLost(model.__tablename__.rstrip("s").replace("_", " "))
+        log.warning("sync of %s %s lost its lease before an outside call; it makes none", model.__tablename__, row_id)
+        raise LeaseLost(model.__tablename__.rstrip("s").replace("_", " "))
 
 
 class Fenced:
-    """A provider whose every call is fenced by the claim on one row (see ``fence``)."""
+    """A provider whose every call is fenced by the lease on one row (see ``fence``)."""
 
     def __init__(self, provider, model: type, row_id: int, token: str):
         self._provider, self._fence = provider, (model, row_id, token)
@@ -87,12 +89,12 @@ BUSY_WAIT = timedelta(seconds=2)  # how soon a sync waiting for another one trie
 
 
 def sync(model: type[T], row_id: int, one_pass: Callable[[int, str], bool], what: str) -> None:
-    """Run ``one_pass(row_id, token)`` under the row's claim until it says nothing changed meanwhile.
+    """Run ``one_pass(row_id, token)`` under the row's lease until it says nothing changed meanwhile.
 
     A row another runner holds: this job waits for it (that run sees this change too, but the job
     stays until the row is in sync). ``what`` names the row in messages ("meeting").
     """
-    token = claim(model, row_id)
+    token = take(model, row_id)
     if token is None:
         if db.session.get(model, row_id) is None:
             return
@@ -127,6 +129,6 @@ def held(model: type[T], row_id: int, token: str) -> T | None:
     """The row, fresh from the database, if this runner still holds its sync."""
     row = db.session.get(model, row_id, populate_existing=True)
     if row is None or row.sync_token != token:
-        log.warning("sync of %s %s lost its claim; its result is left to the new holder", model.__tablename__, row_id)
+        log.warning("sync of %s %s lost its lease; its result is left to the new holder", model.__tablename__, row_id)
         return None
     return row

@@ -1,0 +1,34 @@
+"""A host's bookings happen one at a time: every booking transaction first raises the host's
+``booking_seq``, which holds the host's row lock until it commits (two tries for one slot are
+serialised: the second sees the first one's booking when it checks). The same number is the
+version every cached booking calendar of the host is checked against, so raising it is also how
+any change to what the host offers (hours, buffers, a calendar connected) reaches those pages."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import update
+
+from linktime.extensions import db
+from linktime.models import User
+
+
+def availability_changed(host_id: int) -> None:
+    """Raise the host's booking_seq: every cached booking calendar of the host is out of date.
+
+    Any event type's hours or buffers can change what the host's other event types offer.
+    """
+    db.session.execute(update(User).where(User.id == host_id).values(booking_seq=User.booking_seq + 1))
+
+
+@contextmanager
+def host_transaction(host_id: int) -> Iterator[None]:
+    """One transaction that holds the host's booking lock; commits, or rolls back on error."""
+    try:
+        availability_changed(host_id)
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

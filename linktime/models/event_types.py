@@ -1,0 +1,115 @@
+"""What a host offers: event types, and where their meetings happen (``Location``)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from linktime.extensions import Model
+from linktime.models.columns import UTCDateTime, now_utc
+from linktime.scheduling import Availability, BookingRules
+from linktime.scheduling.rules import hours_from_json
+from linktime.urls import public_url
+
+if TYPE_CHECKING:
+    from linktime.models.accounts import User
+
+
+class Location(StrEnum):
+    ZOOM = "zoom"
+    GOOGLE_MEET = "google_meet"
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    CUSTOM_LINK = "custom_link"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return LOCATION_LABELS[self]
+
+
+LOCATION_LABELS = {
+    Location.ZOOM: "Zoom",
+    Location.GOOGLE_MEET: "Google Meet",
+    Location.IN_PERSON: "In person",
+    Location.PHONE: "Phone call",
+    Location.CUSTOM_LINK: "Custom link",
+    Location.NONE: "None",
+}
+
+
+class EventType(Model):
+    __tablename__ = "event_types"
+    __table_args__ = (UniqueConstraint("host_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column(default=30)
+    location: Mapped[str] = mapped_column(String(20), default=Location.NONE.value)
+    location_detail: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    # {"0": [["09:00", "17:00"]], …} keyed by weekday (0 = Monday), in the host's time zone.
+    weekly_hours: Mapped[dict] = mapped_column(JSON, default=dict)
+    # {"2026-12-24": []} — an empty list is a day off.
+    date_overrides: Mapped[dict] = mapped_column(JSON, default=dict)
+    min_notice_minutes: Mapped[int] = mapped_column(default=240)
+    buffer_before_minutes: Mapped[int] = mapped_column(default=0)
+    buffer_after_minutes: Mapped[int] = mapped_column(default=0)
+    max_per_day: Mapped[int | None] = mapped_column()
+    horizon_days: Mapped[int] = mapped_column(default=60)
+    increment_minutes: Mapped[int] = mapped_column(default=30)
+    seats: Mapped[int] = mapped_column(default=1)
+    # Recurring bookings: every this many weeks (0: not offered), at most repeat_max sessions.
+    repeat_weeks: Mapped[int] = mapped_column(default=0)
+    repeat_max: Mapped[int] = mapped_column(default=4)
+    # Minutes before the start at which reminders go out.
+    reminder_offsets: Mapped[list] = mapped_column(JSON, default=lambda: [1440, 60])
+    remind_host: Mapped[bool] = mapped_column(default=False)
+    sms_reminders: Mapped[bool] = mapped_column(default=False)
+    # ISO country codes ("GB, US") whose mobile numbers may get text reminders.
+    sms_countries: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    host: Mapped[User] = relationship(back_populates="event_types")
+
+    @property
+    def location_kind(self) -> Location:
+        return Location(self.location)
+
+    @property
+    def availability(self) -> Availability:
+        return Availability(
+            timezone=self.host.timezone,
+            weekly={int(k): hours_from_json(v) for k, v in (self.weekly_hours or {}).items()},
+            overrides={
+                date.fromisoformat(k): hours_from_json(v)
+                for k, v in (self.date_overrides or {}).items()
+            },
+        )
+
+    @property
+    def rules(self) -> BookingRules:
+        return BookingRules(
+            duration=timedelta(minutes=self.duration_minutes),
+            increment=timedelta(minutes=self.increment_minutes),
+            min_notice=timedelta(minutes=self.min_notice_minutes),
+            buffer_before=timedelta(minutes=self.buffer_before_minutes),
+            buffer_after=timedelta(minutes=self.buffer_after_minutes),
+            max_per_day=self.max_per_day,
+            horizon=timedelta(days=self.horizon_days),
+            seats=self.seats,
+        )
+
+    @property
+    def sms_regions(self) -> list[str]:
+        return [code for code in (self.sms_countries or "").replace(",", " ").split() if code]
+
+    @property
+    def public_url(self) -> str:
+        return public_url("bookings.event_page", username=self.host.username, slug=self.slug)
