@@ -13,11 +13,9 @@ from linktime.bookings.views import (
     UNAVAILABLE,
     bp,
     cancel_page,
-    local_day,
-    parse_start,
     render_event_page,
-    viewer_zone,
 )
+from linktime.bookings.visitor import local_day, parse_start, viewer_zone
 from linktime.calendars.busy import CalendarsUnreadable
 from linktime.calendars.service import troubled_connections
 from linktime.formatting import format_when

@@ -1,7 +1,7 @@
 """Public booking pages, the invitee's manage page, and the host's bookings dashboard."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import NoReturn
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, session, url_for
@@ -16,9 +16,19 @@ from linktime import throttle
 from linktime.accounts.service import former_owner
 from linktime.bookings import page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
+from linktime.bookings.visitor import (
+    embedded,
+    local_day,
+    parse_day,
+    parse_month,
+    parse_start,
+    remember_choices,
+    viewer_zone,
+    zone_known,
+)
 from linktime.calendars.busy import CalendarsUnreadable, stale_since
 from linktime.extensions import csrf, db
-from linktime.formatting import HOURS_COOKIE, ZONE_COOKIE, format_when, is_timezone, local, present, viewer_hours
+from linktime.formatting import format_when, present, viewer_hours
 from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
@@ -30,79 +40,6 @@ TAKEN = ("This time is no longer available. If you booked it, check your email �
 GONE = "That time is no longer available. Please pick another one."
 UNAVAILABLE = "That time is not available. Please pick one of the times shown."
 CLOSED = "This booking has been cancelled or is already over, so it can no longer be changed."
-
-
-def parse_start(value: str | None) -> datetime | None:
-    """An ISO 8601 instant with its offset (as in our slot links), else None."""
-    if not value or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace(" ", "+"))
-        return moment.astimezone(UTC) if moment.tzinfo else None
-    except (ValueError, OverflowError):  # not a time, or one at the very edge of the calendar
-        return None
-
-
-def parse_month(value: str | None) -> date | None:
-    """'2026-12' as the first of that month, else None (by hand: strptime costs the fast path 25 µs)."""
-    if not value or len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
-        return None
-    try:
-        return date(int(value[:4]), int(value[5:]), 1)
-    except ValueError:
-        return None
-
-
-def parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value or "")
-    except ValueError:
-        return None
-
-
-# The pages a host may put on their own website (Event Types → Embed), in frames, with ?embed=1.
-EMBEDDABLE = {"bookings.event_page", "bookings.book", "bookings.manage"}
-
-
-def embedded() -> bool:
-    """Whether this page is shown inside another website's frame (its own chrome left out).
-
-    Forms in that mode post to an address that says so too: the body is never parsed to find out.
-    """
-    return present(request.args, "embed") == "1" and request.endpoint in EMBEDDABLE
-
-
-def visitor_zone() -> str | None:
-    """The zone the visitor's request carries (the page's ``tz`` parameter, or its cookie), if any."""
-    for zone in (present(request.values, "tz"), present(request.cookies, ZONE_COOKIE)):
-        if is_timezone(zone):
-            return zone
-    return None
-
-
-def viewer_zone(fallback: str) -> str:
-    """The invitee's time zone from the page's ``tz`` parameter or its cookie, else ``fallback``."""
-    return visitor_zone() or fallback
-
-
-def zone_known() -> bool:
-    """Whether the visitor's own zone came with the request (else the page asks the browser for it)."""
-    return visitor_zone() is not None
-
-
-def remember_choices(response):
-    """Keep the zone and clock a visitor chose for their next booking page, on any host's (a year).
-
-    (The page depends on both cookies and on Accept-Language: security_headers says so in Vary.)
-    """
-    if "tz" not in request.args and "clock" not in request.args:
-        return response
-    zone, hours = present(request.args, "tz"), present(request.args, "clock")
-    if is_timezone(zone) and zone != present(request.cookies, ZONE_COOKIE):
-        response.set_cookie(ZONE_COOKIE, zone, max_age=365 * 86400, samesite="Lax", httponly=True)
-    if hours in ("12", "24") and hours != present(request.cookies, HOURS_COOKIE):
-        response.set_cookie(HOURS_COOKIE, hours, max_age=365 * 86400, samesite="Lax", httponly=True)
-    return response
 
 
 def follow_rename(username: str) -> NoReturn:
@@ -335,10 +272,6 @@ def _sessions(event_type: EventType, start: datetime, count: int) -> list[series
 def _series_preview(event_type: EventType, start: datetime, zone: str, count: int):
     """Which sessions of the series the invitee is choosing are free (the booking decides)."""
     return render_template("bookings/_series_preview.html", sessions=_sessions(event_type, start, count), zone=zone)
-
-
-def local_day(moment: datetime, zone: str) -> date:
-    return local(moment, zone).date()
 
 
 @bp.get("/booking/<token>")
