@@ -9,13 +9,12 @@ from linktime.bookings import service
 from linktime.bookings.forms import RescheduleForm
 from linktime.bookings.views import (
     CLOSED,
-    GONE,
-    UNAVAILABLE,
     bp,
     cancel_page,
+    refused,
     render_event_page,
 )
-from linktime.bookings.visitor import local_day, parse_start, viewer_zone
+from linktime.bookings.visitor import parse_start, viewer_zone
 from linktime.calendars.busy import CalendarsUnreadable
 from linktime.calendars.service import troubled_connections
 from linktime.formatting import format_when
@@ -102,15 +101,8 @@ def host_reschedule(booking_id: int):
     if form.validate_on_submit():
         try:
             service.reschedule_booking(booking, start, by="host")
-        except service.SlotTaken:
-            return render_event_page(event_type, error=GONE, status=409, rescheduling=booking, on_behalf=True,
-                                     day=local_day(start, zone))
-        except CalendarsUnreadable as exc:
-            return render_event_page(event_type, error=str(exc), status=503, rescheduling=booking,
-                                     on_behalf=True, day=local_day(start, zone))
-        except service.SlotUnavailable:
-            return render_event_page(event_type, error=UNAVAILABLE, status=422, rescheduling=booking,
-                                     on_behalf=True, day=local_day(start, zone))
+        except (service.SlotTaken, service.SlotUnavailable, CalendarsUnreadable) as exc:
+            return refused(event_type, exc, start, zone, rescheduling=booking, on_behalf=True)
         except service.BookingClosed:
             flash(CLOSED, "error")
             return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)

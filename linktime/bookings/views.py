@@ -1,8 +1,11 @@
-"""Public booking pages, the invitee's manage page, and the host's bookings dashboard."""
+"""Public booking pages: the host's page, an event type's calendar, the booking form, and the
+invitee's manage page (cancel, reschedule, invitations). The host's own booking pages are in
+host_views.py; what a page knows of its visitor, in visitor.py."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, session, url_for
 from flask_login import current_user
@@ -178,64 +181,83 @@ def book(username: str, slug: str):
     if request.method == "POST" and not embedded() and current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
     event_type = get_public_event_type(username, slug)
-    form = BookingForm(meta={"csrf": False}) if embedded() else BookingForm()
-    form.sms_regions = event_type.sms_regions
-    if series.offered(event_type):
-        form.sessions.choices = form.sessions.choices[:1] + [
-            SelectChoice(n, series.count_label(event_type, n)) for n in range(2, event_type.repeat_max + 1)]
+    form = _booking_form(event_type)
     start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
     zone = viewer_zone(event_type.host.timezone)
     if start is None:
         return render_event_page(event_type, error=UNAVAILABLE, status=400)
     if request.method == "GET" and request.htmx and "sessions" in request.args:  # the series' dates, as chosen
         return _series_preview(event_type, start, zone, request.args.get("sessions", type=int) or 1)
+    channels = sms.channels() if event_type.sms_reminders else []
+    form.channel.choices = [c for c in form.channel.choices if c.value in channels] or form.channel.choices
+    page = BookPage(form, event_type, start, zone, channels)
     if request.method == "GET":
         try:  # say so now, not after the invitee has filled in the form
             service.check_offered(event_type, start)
-        except service.SlotTaken:
-            return render_event_page(event_type, error=GONE, status=409, day=local_day(start, zone))
-        except service.SlotUnavailable:
-            return render_event_page(event_type, error=UNAVAILABLE, status=422, day=local_day(start, zone))
-        form.start.data = start.isoformat()
-        form.tz.data = zone
+        except (service.SlotTaken, service.SlotUnavailable) as exc:
+            return refused(event_type, exc, start, zone)
+        form.start.data, form.tz.data = start.isoformat(), zone
         form.key.data = "" if embedded() else issue_form_key()
-    channels = sms.channels() if event_type.sms_reminders else []
-    form.channel.choices = [c for c in form.channel.choices if c.value in channels] or form.channel.choices
-    error = None
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            limit_booking_attempts(event_type.host_id)
-        except Throttled as exc:
-            return _book_page(form, event_type, start, zone, channels, exc.message("booking attempts"), 429)
-        texting = bool(channels and form.phone.data)
-        invitee = service.Invitee(
-            name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or "",
-            phone=form.phone.data if texting else "", channel=form.channel.data if texting else "",
-        )
-        try:
-            if form.sessions.data > 1:
-                booked = series.book_series(event_type, start, form.sessions.data, invitee,
-                                            key=checked_form_key(form.key.data),
-                                            all_or_nothing=bool(form.all_or_nothing.data))
-                booking = booked[0]
-            else:
-                booking = service.book_slot(event_type, start, invitee, key=checked_form_key(form.key.data))
-        except series.SeriesUnavailable as exc:
-            missing = ", ".join(format_when(moment, zone) for moment in exc.missing)
-            return _book_page(form, event_type, start, zone, channels,
-                              f"Not every session is free ({missing}). Choose fewer sessions, or untick "
-                              "“Only book if every session is free” to book the free ones.", 409)
-        except service.SlotTaken:
-            return render_event_page(event_type, error=TAKEN, status=409, day=local_day(start, zone))
-        except CalendarsUnreadable as exc:  # nothing is lost: the form comes back as it was filled in
-            return _book_page(form, event_type, start, zone, channels, str(exc), 503)
-        except service.SlotUnavailable:
-            return render_event_page(event_type, error=UNAVAILABLE, status=422, day=local_day(start, zone))
-        except service.BookingLimit as exc:
-            return _book_page(form, event_type, start, zone, channels, str(exc), 429)
-        return redirect(url_for("bookings.manage", token=booking.manage_token, booked=1,
-                                embed=1 if embedded() else None), code=303)
-    return _book_page(form, event_type, start, zone, channels, error, 422 if form.errors else 200)
+        return page.render()
+    if not form.validate_on_submit():
+        return page.render(status=422 if form.errors else 200)
+    return _book(page)
+
+
+def _booking_form(event_type: EventType) -> BookingForm:
+    form = BookingForm(meta={"csrf": False}) if embedded() else BookingForm()
+    form.sms_regions = event_type.sms_regions
+    if series.offered(event_type):
+        form.sessions.choices = form.sessions.choices[:1] + [
+            SelectChoice(n, series.count_label(event_type, n)) for n in range(2, event_type.repeat_max + 1)]
+    return form
+
+
+def _book(page: BookPage):
+    """Book what the filled-in form asks for (one time, or a series), or say why not."""
+    form, event_type, start, zone = page.form, page.event_type, page.start, page.zone
+    try:
+        limit_booking_attempts(event_type.host_id)
+    except Throttled as exc:
+        return page.render(exc.message("booking attempts"), 429)
+    texting = bool(page.channels and form.phone.data)
+    invitee = service.Invitee(
+        name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or "",
+        phone=form.phone.data if texting else "", channel=form.channel.data if texting else "",
+    )
+    key = checked_form_key(form.key.data)
+    try:
+        if form.sessions.data > 1:
+            booking = series.book_series(event_type, start, form.sessions.data, invitee, key=key,
+                                         all_or_nothing=bool(form.all_or_nothing.data))[0]
+        else:
+            booking = service.book_slot(event_type, start, invitee, key=key)
+    except series.SeriesUnavailable as exc:
+        missing = ", ".join(format_when(moment, zone) for moment in exc.missing)
+        return page.render(f"Not every session is free ({missing}). Choose fewer sessions, or untick "
+                           "“Only book if every session is free” to book the free ones.", 409)
+    except (service.SlotTaken, service.SlotUnavailable) as exc:
+        return refused(event_type, exc, start, zone, taken=TAKEN)
+    except CalendarsUnreadable as exc:  # nothing is lost: the form comes back as it was filled in
+        return page.render(str(exc), 503)
+    except service.BookingLimit as exc:
+        return page.render(str(exc), 429)
+    return redirect(url_for("bookings.manage", token=booking.manage_token, booked=1,
+                            embed=1 if embedded() else None), code=303)
+
+
+def refused(event_type: EventType, error: Exception, start: datetime, zone: str, *, taken: str = GONE,
+            **page: Any):
+    """The booking page again, on the chosen day, saying why that time could not be had: taken
+    meanwhile (409), not offered (422), or the host's calendar could not be checked (503). The one
+    answer of booking, rescheduling and the host's move alike."""
+    if isinstance(error, service.SlotTaken):
+        message, status = taken, 409
+    elif isinstance(error, CalendarsUnreadable):
+        message, status = str(error), 503
+    else:
+        message, status = UNAVAILABLE, 422
+    return render_event_page(event_type, error=message, status=status, day=local_day(start, zone), **page)
 
 
 def limit_booking_attempts(host_id: int) -> None:
@@ -255,12 +277,23 @@ def limit_changes(booking: Booking) -> None:
                  throttle.client_address())
 
 
-def _book_page(form, event_type: EventType, start: datetime, zone: str, channels: list[str],
-               error: str | None, status: int):
-    return render_template(
-        "bookings/book.html", form=form, event_type=event_type, host=event_type.host, start=start, zone=zone,
-        texting=bool(channels), error=error, sessions=_sessions(event_type, start, form.sessions.data or 1),
-    ), status
+@dataclass(frozen=True)
+class BookPage:
+    """The booking form for one time, as the invitee sees it."""
+
+    form: BookingForm
+    event_type: EventType
+    start: datetime
+    zone: str
+    channels: list[str]
+
+    def render(self, error: str | None = None, status: int = 200):
+        event_type, start = self.event_type, self.start
+        return render_template(
+            "bookings/book.html", form=self.form, event_type=event_type, host=event_type.host, start=start,
+            zone=self.zone, texting=bool(self.channels), error=error,
+            sessions=_sessions(event_type, start, self.form.sessions.data or 1),
+        ), status
 
 
 def _sessions(event_type: EventType, start: datetime, count: int) -> list[series.Session]:
@@ -364,15 +397,8 @@ def reschedule(token: str):
         try:
             limit_changes(booking)
             service.reschedule_booking(booking, start)
-        except service.SlotTaken:
-            return render_event_page(event_type, error=GONE, status=409, rescheduling=booking,
-                                     day=local_day(start, zone))
-        except CalendarsUnreadable as exc:
-            return render_event_page(event_type, error=str(exc), status=503, rescheduling=booking,
-                                     day=local_day(start, zone))
-        except service.SlotUnavailable:
-            return render_event_page(event_type, error=UNAVAILABLE, status=422, rescheduling=booking,
-                                     day=local_day(start, zone))
+        except (service.SlotTaken, service.SlotUnavailable, CalendarsUnreadable) as exc:
+            return refused(event_type, exc, start, zone, rescheduling=booking)
         except service.BookingClosed:
             flash(CLOSED, "error")
             return redirect(url_for("bookings.manage", token=token), code=303)
