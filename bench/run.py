@@ -313,7 +313,7 @@ import json, os, sys, time
 sys.path.insert(0, os.environ["BENCH_ROOT"])
 from linktime import create_app
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 
 config = json.loads(os.environ["BENCH_CONFIG"])
 app = create_app({k: v for k, v in config.items() if k != "INSTANCE"}, instance_path=config["INSTANCE"])

@@ -71,7 +71,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from linktime.conferencing.zoom.views import bp as zoom_bp
     from linktime.event_types.views import bp as event_types_bp
     from linktime.formatting import register_template_helpers
-    from linktime.jobs.outbox import track_requests
+    from linktime.jobs.runner import track_requests
     from linktime.jobs.scheduler import start_scheduler
     from linktime.logs import redact_secrets_in_logs
     from linktime.notifications.views import bp as twilio_bp

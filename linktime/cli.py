@@ -17,7 +17,7 @@ def register_cli(app: Flask) -> None:
     def run_jobs(once, interval):
         """Run the background job dispatcher (for web workers with SCHEDULER_ENABLED=false)."""
 
-        from linktime.jobs.outbox import dispatch
+        from linktime.jobs.runner import dispatch
         from linktime.jobs.scheduler import run_forever
 
         if once:

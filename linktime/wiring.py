@@ -10,7 +10,8 @@ from linktime.conferencing.google_meet.adapter import PROVIDER as GOOGLE_MEET
 from linktime.conferencing.zoom.adapter import PROVIDER as ZOOM
 from linktime.conferencing.zoom.service import tell_attention
 from linktime.jobs.kinds import JobKind
-from linktime.jobs.outbox import around_batches, register_handler
+from linktime.jobs.outbox import register_handler
+from linktime.jobs.runner import around_batches
 from linktime.notifications.booking_messages import send_booking_email
 from linktime.notifications.email import one_connection_per_batch
 from linktime.notifications.sms import send_reminder
@@ -21,7 +22,8 @@ CONFERENCING = (ZOOM, GOOGLE_MEET)
 def wire() -> None:
     for provider in CONFERENCING:
         base.register(provider)
-    register_handler(JobKind.BOOKING_EMAIL, send_booking_email)
+    # The host's and the invitee's copies of one notice read the booking once.
+    register_handler(JobKind.BOOKING_EMAIL, send_booking_email, shares_reads_by="booking_id")
     register_handler(JobKind.ACCOUNT_EMAIL, send_account_email)
     register_handler(JobKind.ZOOM_ATTENTION_EMAIL, tell_attention)
     register_handler(JobKind.SMS_REMINDER, send_reminder)

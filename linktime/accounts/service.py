@@ -17,7 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktime.extensions import db, rows_changed
 from linktime.jobs.kinds import JobKind
-from linktime.jobs.outbox import enqueue, run_soon
+from linktime.jobs.outbox import enqueue
+from linktime.jobs.runner import run_soon
 from linktime.models import FormerUsername, Invite, User, now_utc
 from linktime.tokens import digest, uid_of
 

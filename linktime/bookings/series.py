@@ -20,7 +20,7 @@ from linktime.bookings.service import Invitee, SlotTaken, SlotUnavailable
 from linktime.calendars import events
 from linktime.conferencing import meetings
 from linktime.host_lock import host_transaction
-from linktime.jobs.outbox import run_briefly, run_soon
+from linktime.jobs.runner import run_briefly, run_soon
 from linktime.models import Booking, EventType, new_uid
 from linktime.notifications.booking_messages import queue_booked
 

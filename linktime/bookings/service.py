@@ -26,7 +26,7 @@ from linktime.conferencing.base import makes_meetings, provider_for
 from linktime.extensions import db, rows_changed
 from linktime.formatting import format_when
 from linktime.host_lock import host_transaction
-from linktime.jobs.outbox import run_briefly, run_soon
+from linktime.jobs.runner import run_briefly, run_soon
 from linktime.models import (
     Booking,
     BookingStatus,

@@ -11,7 +11,7 @@ from linktime.calendars.clients import oauth_client
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.host_lock import availability_changed
-from linktime.jobs.outbox import run_soon
+from linktime.jobs.runner import run_soon
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
 
 

@@ -24,7 +24,8 @@ from linktime.formatting import format_when
 from linktime.host_lock import host_transaction
 from linktime.jobs import sync_lease
 from linktime.jobs.kinds import JobKind
-from linktime.jobs.outbox import GiveUp, Retry, enqueue, run_soon
+from linktime.jobs.outbox import GiveUp, Retry, enqueue
+from linktime.jobs.runner import run_soon
 from linktime.models import (
     Booking,
     BookingStatus,

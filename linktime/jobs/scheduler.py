@@ -19,7 +19,8 @@ TICK_SECONDS = 5
 def tick(app: Flask) -> None:
     """One dispatcher pass, then old done jobs pruned; errors are logged, the next tick tries again."""
     with app.app_context():
-        from linktime.jobs.outbox import dispatch, prune_done
+        from linktime.jobs.outbox import prune_done
+        from linktime.jobs.runner import dispatch
 
         try:
             dispatch()

@@ -22,7 +22,7 @@ from linktime.calendars import busy, service
 from linktime.calendars.base import Unreachable
 from linktime.calendars.caldav.client import CalDAVClient
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import (
     AuditEvent,
     Booking,

@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import AuditEvent, Meeting, MeetingStatus, ZoomConnection
 from tests.helpers import connect_zoom
 from tests.web.test_interleavings import (  # noqa: F401  (ada is a fixture)

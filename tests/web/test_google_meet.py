@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from linktime.conferencing.base import display_id
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import Booking, CalendarConnection, CalendarEvent, Meeting, MeetingStatus
 from tests.helpers import add_event_type, add_user, book_form, calendar_of, close_app, make_app, signed_in
 from tests.web.test_event_types import FORM

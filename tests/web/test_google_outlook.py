@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from linktime import token_renewal
 from linktime.calendars import busy, oauth
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import Booking, CalendarConnection, CalendarEvent, ConnectedCalendar, EventStatus
 from tests.helpers import add_event_type, add_user, book_form, close_app, connect_zoom, make_app, signed_in
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import Booking
 from tests.helpers import add_event_type, add_user, connect_zoom, outbox_messages
 from tests.web.test_zoom import _fault, book, sandbox_meetings

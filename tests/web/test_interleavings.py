@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import AuditEvent, Booking, Job, JobStatus, Meeting, MeetingStatus, ZoomConnection
 from tests.helpers import add_event_type, add_user, book_form, calendar_of, connect_zoom, form_key
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import Booking, EventType, Job
 from tests.helpers import add_event_type, add_user, book_form, calendar_of, connect_zoom, make_app
 
@@ -301,7 +301,7 @@ def test_after_retry_the_invitee_and_host_get_the_link_and_an_updated_invite(hos
 
 def test_the_production_background_path_sends_both_confirmations(tmp_path, sandbox, smtp, clock):
     """Not the inline shortcut: messages go to the background pool, as in a running server."""
-    from linktime.jobs.outbox import wait_for_background
+    from linktime.jobs.runner import wait_for_background
     from tests.helpers import book_form, close_app
 
     app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port,

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from linktime.extensions import db
-from linktime.jobs.outbox import wait_for_background
+from linktime.jobs.runner import wait_for_background
 from linktime.models import Booking, MeetingStatus
 from tests.helpers import add_event_type, add_user, book_form, close_app, connect_zoom, make_app
 

@@ -83,18 +83,18 @@ def test_jobs_claimed_together_are_each_run_once_and_a_lost_claim_is_not_run(app
         jobs = [enqueue("test.record", n=100 + n) for n in range(3)]
         db.session.commit()
         ids = [job.id for job in jobs]
-        claims = outbox._claim_many(ids)
-        assert sorted(claims) == sorted(ids) and outbox._claim_many(ids) == {}  # nobody else gets them
-        outbox._run_claimed(claims[ids[0]])
+        claims = outbox.claim_many(ids)
+        assert sorted(claims) == sorted(ids) and outbox.claim_many(ids) == {}  # nobody else gets them
+        outbox.run_claimed(claims[ids[0]])
         clock.shift(timedelta(minutes=1, seconds=1))  # over half the lease: the next one is renewed
-        renewed = outbox._renewed(claims[ids[1]])
+        renewed = outbox.renewed_claim(claims[ids[1]])
         assert renewed is not None and renewed.until > now_utc() + timedelta(minutes=1)
-        outbox._run_claimed(renewed)
+        outbox.run_claimed(renewed)
         # Meanwhile the third one's claim lapsed and another runner took it.
         db.session.execute(update(Job).where(Job.id == ids[2]).values(claim_token="someone-else"))
         db.session.commit()
         clock.shift(timedelta(minutes=1))
-        assert outbox._renewed(claims[ids[2]]) is None
+        assert outbox.renewed_claim(claims[ids[2]]) is None
         assert RAN[-2:] == [100, 101]
         statuses = dict(db.session.execute(db.select(Job.id, Job.status).where(Job.id.in_(ids))).all())
         assert statuses == {ids[0]: "done", ids[1]: "done", ids[2]: "pending"}
@@ -105,7 +105,7 @@ SEEN = __import__("threading").Event()
 
 
 def record_in_flight() -> None:
-    from linktime.jobs.outbox import in_flight
+    from linktime.jobs.runner import in_flight
 
     RUN_DURING.append(in_flight.count)
     SEEN.set()
@@ -119,11 +119,11 @@ def test_background_messages_wait_for_the_requests_in_flight(app, monkeypatch):
     (the answers of a burst go out first), and at the latest GIVE_WAY_SECONDS later."""
     import threading
 
-    from linktime.jobs import outbox
+    from linktime.jobs import runner
 
     app.config["JOBS_INLINE"] = False
-    monkeypatch.setattr(outbox.InFlight, "QUIET", 0.0)
-    monkeypatch.setattr(outbox, "GIVE_WAY_SECONDS", 30)
+    monkeypatch.setattr(runner.InFlight, "QUIET", 0.0)
+    monkeypatch.setattr(runner, "GIVE_WAY_SECONDS", 30)
     release, in_request = threading.Event(), threading.Event()
 
     class Watched(threading.Condition):
@@ -131,7 +131,7 @@ def test_background_messages_wait_for_the_requests_in_flight(app, monkeypatch):
             SEEN.set()  # the message is waiting for the request
             return super().wait(timeout)
 
-    monkeypatch.setattr(outbox.in_flight, "changed", Watched())
+    monkeypatch.setattr(runner.in_flight, "changed", Watched())
 
     @app.get("/_test/slow")
     def slow():
@@ -146,7 +146,7 @@ def test_background_messages_wait_for_the_requests_in_flight(app, monkeypatch):
         client.start()
         assert in_request.wait(5)
         SEEN.clear()
-        future = outbox.run_soon([job])
+        future = runner.run_soon([job])
         assert SEEN.wait(5) and RUN_DURING == []  # it waits, not runs, while the request is answered
         release.set()
         client.join(5)
@@ -154,14 +154,14 @@ def test_background_messages_wait_for_the_requests_in_flight(app, monkeypatch):
         assert RUN_DURING == [0]
 
         # A process that is never idle still sends it, GIVE_WAY_SECONDS after it was handed over.
-        monkeypatch.setattr(outbox, "GIVE_WAY_SECONDS", 0.2)
-        with outbox.in_flight.changed:
-            outbox.in_flight.count += 1
+        monkeypatch.setattr(runner, "GIVE_WAY_SECONDS", 0.2)
+        with runner.in_flight.changed:
+            runner.in_flight.count += 1
         try:
             second = enqueue("test.in_flight")
             db.session.commit()
-            outbox.run_soon([second]).result(timeout=5)
+            runner.run_soon([second]).result(timeout=5)
             assert RUN_DURING == [0, 1]
         finally:
-            with outbox.in_flight.changed:
-                outbox.in_flight.count -= 1
+            with runner.in_flight.changed:
+                runner.in_flight.count -= 1

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from linktime.bookings import series, service
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus
 from linktime.notifications import ics
 from tests.helpers import add_event_type, add_user, book_form, connect_zoom

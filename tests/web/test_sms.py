@@ -12,7 +12,7 @@ import responses
 from sqlalchemy import select
 
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import Booking, SmsOptOut
 from tests.helpers import add_event_type, add_user, close_app, connect_zoom, make_app
 

@@ -15,7 +15,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from linktime.extensions import db
-from linktime.jobs.outbox import dispatch
+from linktime.jobs.runner import dispatch
 from linktime.models import (
     AuditEvent,
     Booking,
