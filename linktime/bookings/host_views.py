@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from linktime import audit
-from linktime.bookings import service
+from linktime.bookings import availability, service
 from linktime.bookings.forms import RescheduleForm
 from linktime.bookings.views import (
     CLOSED,
@@ -101,7 +101,7 @@ def host_reschedule(booking_id: int):
     if form.validate_on_submit():
         try:
             service.reschedule_booking(booking, start, by="host")
-        except (service.SlotTaken, service.SlotUnavailable, CalendarsUnreadable) as exc:
+        except (availability.SlotTaken, availability.SlotUnavailable, CalendarsUnreadable) as exc:
             return refused(event_type, exc, start, zone, rescheduling=booking, on_behalf=True)
         except service.BookingClosed:
             flash(CLOSED, "error")

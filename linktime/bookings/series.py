@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from linktime.bookings import service
-from linktime.bookings.service import Invitee, SlotTaken, SlotUnavailable
+from linktime.bookings import availability, service
+from linktime.bookings.availability import SlotTaken, SlotUnavailable
+from linktime.bookings.service import Invitee
 from linktime.calendars import events
 from linktime.conferencing import meetings
 from linktime.host_lock import host_transaction
@@ -74,7 +75,7 @@ def plan(event_type: EventType, first: datetime, count: int) -> list[Session]:
     sessions = []
     for start in session_starts(event_type, first, count):
         try:
-            service.check_offered(event_type, start)
+            availability.check_offered(event_type, start)
             sessions.append(Session(start, True))
         except (SlotTaken, SlotUnavailable):
             sessions.append(Session(start, False))
@@ -91,27 +92,27 @@ def book_series(event_type: EventType, first: datetime, count: int, invitee: Inv
     _check_count(event_type, count)
     if not event_type.active:
         raise SlotUnavailable()
-    existing = service._by_key(key)
+    existing = service.by_key(key)
     if existing is not None:
         return existing.series_sessions()
     starts = session_starts(event_type, first, count)
-    outside = [service.outside_window(event_type, start) for start in starts]  # no calendar read under the lock
+    outside = [availability.outside_window(event_type, start) for start in starts]  # no calendar read under the lock
     with host_transaction(event_type.host_id):
-        existing = service._by_key(key)
+        existing = service.by_key(key)
         if existing is not None:
             return existing.series_sessions()
         free, missing = [], []
         for start, busy in zip(starts, outside, strict=True):
             try:
-                free.append(service._check_slot(event_type, start, outside=busy))
+                free.append(availability.check_slot(event_type, start, outside=busy))
             except (SlotTaken, SlotUnavailable):
                 missing.append(start)
         if not free or (all_or_nothing and missing):
             raise SeriesUnavailable(missing)
-        service._check_caps(event_type.host, invitee.email, new=len(free), event_type=event_type)
+        service.check_caps(event_type.host, invitee.email, new=len(free), event_type=event_type)
         series_id, booked, jobs, messages = new_uid(), [], [], []
         for number, slot in enumerate(free, 1):
-            booking = service._new_booking(event_type, slot, invitee, key=key if number == 1 else None,
+            booking = service.new_booking(event_type, slot, invitee, key=key if number == 1 else None,
                                            series=(series_id, number))
             booked.append(booking)
             jobs += meetings.plan_meeting(booking, event_type)

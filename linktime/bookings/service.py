@@ -4,23 +4,28 @@ Concurrency: every change to a host's calendar starts by bumping ``users.booking
 host. The UPDATE takes a row lock on PostgreSQL and the write lock on SQLite (it is the first
 write of the transaction, so pysqlite opens the transaction right there), so two invitees racing
 for one slot are serialised: the second sees the first one's booking when it checks the slot.
+
+What is free is read by ``availability.py``; this module changes bookings.
 """
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from linktime import audit
+from linktime.bookings.availability import (
+    SlotTaken,
+    SlotUnavailable,
+    check_slot,
+    outside_window,
+)
 from linktime.calendars import events
-from linktime.calendars.base import BusyTime
-from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, outside_busy, renew
+from linktime.calendars.busy import renew
 from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings, provider_for
 from linktime.extensions import db, rows_changed
@@ -30,30 +35,14 @@ from linktime.jobs.runner import run_briefly, run_soon
 from linktime.models import (
     Booking,
     BookingStatus,
-    CalendarEvent,
-    EventStatus,
     EventType,
     Meeting,
     User,
     now_utc,
 )
 from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
-from linktime.scheduling import Busy, Slot, free_slots, is_bookable, subtract
+from linktime.scheduling import Slot
 from linktime.tokens import digest, uid_of
-
-# Buffers are at most 12 h: bookings further than this from the window's local days cannot touch it.
-BUFFER_MARGIN = timedelta(hours=12)
-# A booking lasts at most 12 h (the event-type form's limit): so a booking overlapping the window
-# starts at most this long before it, and the query is bounded on both sides by (host_id, start).
-LONGEST_BOOKING = timedelta(minutes=720)
-
-
-class SlotTaken(Exception):
-    """Someone else booked the time (or its last seat) first."""
-
-
-class SlotUnavailable(Exception):
-    """The time is not offered at all: past, too soon, too far ahead or outside the hours."""
 
 
 class BookingLimit(Exception):
@@ -74,202 +63,10 @@ class Invitee:
     channel: str = ""  # "sms" or "whatsapp"
 
 
-def _day_bounds(start: datetime, end: datetime, zone: str) -> tuple[datetime, datetime]:
-    """From the local midnight before ``start`` to the one after ``end``, in the host's zone.
-
-    Daily limits count whole local days, which last 23 or 25 hours across a DST change.
-    """
-    tz = ZoneInfo(zone)
-    first = datetime.combine(start.astimezone(tz).date(), time(0), tz)
-    last = datetime.combine(end.astimezone(tz).date() + timedelta(days=1), time(0), tz)
-    return first.astimezone(UTC) - BUFFER_MARGIN, last.astimezone(UTC) + BUFFER_MARGIN
-
-
-def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC",
-               exclude: int | None = None, outside: list[BusyTime] | None = None) -> list[Busy]:
-    """What takes the host's time near [start, end), for the core: their confirmed bookings, with
-    their own buffers, and the busy times of the calendars they check for conflicts.
-
-    ``outside``: the calendars' busy times already read for this window (fresh, for a booking);
-    None reads them (kept readings, for a page).
-    """
-    since, until = _day_bounds(start, end, zone)
-    rows = db.session.execute(
-        select(Booking.id, Booking.start, Booking.end, Booking.event_type_id,
-               EventType.buffer_before_minutes, EventType.buffer_after_minutes)
-        .outerjoin(EventType, EventType.id == Booking.event_type_id)
-        .where(
-            Booking.host_id == host_id,
-            Booking.status == BookingStatus.CONFIRMED,
-            Booking.start < until,
-            Booking.start >= since - LONGEST_BOOKING,
-            Booking.end > since,
-        )
-    ).all()
-    busy = [Busy(start=s, end=e, event_type_id=et, buffer_before=timedelta(minutes=before or 0),
-                 buffer_after=timedelta(minutes=after or 0))
-            for booking_id, s, e, et, before, after in rows if booking_id != exclude]
-    if outside is None:
-        outside = outside_busy(host_id, since, until, zone=zone)
-    if not outside:
-        return busy
-    # The calendars hold LinkTime's own events too: those of these bookings (known already, seats
-    # and all), and those still there for a booking cancelled or moved since (their removal or move
-    # may be on its way, or failing). None of them is busy of its own, in any process.
-    own = [(s.astimezone(UTC), e.astimezone(UTC)) for _, s, e, *_ in rows] + _own_events(host_id, since, until)
-    busy += [Busy(start=s, end=e) for s, e in subtract([(b.start, b.end) for b in outside], own)]
-    return busy
-
-
-def _own_events(host_id: int, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
-    """Where the host's calendars may hold LinkTime's events in the window, or where a reading made
-    in the last minutes (by any process) may have seen one: each event not yet removed, at the time
-    it was last written and at its booking's time (a write may be on its way), and where an event
-    was before a move or removal of the last two reading lifetimes."""
-    event = CalendarEvent
-    recently = now_utc() - READINGS_OUTLIVE  # a reading kept by any process was made after this
-    rows = db.session.execute(
-        select(event.status, event.written_start, event.written_end, Booking.start, Booking.end, event.released)
-        .join(Booking, Booking.calendar_event_id == event.id)
-        .where(event.host_id == host_id,
-               or_(event.status != EventStatus.REMOVED, event.released_at >= recently),
-               or_(and_(event.written_start < until, event.written_end > since),
-                   and_(Booking.start < until, Booking.end > since), event.released_at >= recently))
-    ).all()
-    own = []
-    for status, written_start, written_end, start, end, released in rows:
-        spans = [(written_start, written_end)] + ([(start, end)] if status != EventStatus.REMOVED else [])
-        spans += [(datetime.fromisoformat(s), datetime.fromisoformat(e)) for s, e, at in released or []
-                  if datetime.fromisoformat(at) >= recently]
-        own += [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in spans
-                if s is not None and e is not None and s < until and e > since]
-    return own
-
-
-def outside_window(event_type: EventType, start: datetime) -> list[BusyTime]:
-    """The checked calendars' busy times around one slot, read fresh (for a booking, before its lock;
-    a reading made for another booking in the last ``BOOKING_AGE`` serves a burst of them), or
-    CalendarsUnreadable when a checked calendar could not be read."""
-    since, until = _day_bounds(start, start + event_type.rules.duration, event_type.host.timezone)
-    return outside_busy(event_type.host_id, since, until, zone=event_type.host.timezone, max_age=BOOKING_AGE,
-                        strict=True)
-
-
-def slots_between(event_type: EventType, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Slot]:
-    return free_slots(
-        event_type.availability,
-        event_type.rules,
-        busy_times(event_type.host_id, start, end, zone=event_type.host.timezone, exclude=exclude),
-        now=now_utc(),
-        window_start=start,
-        window_end=end,
-        event_type_id=event_type.id,
-    )
-
-
-@dataclass(frozen=True)
-class Month:
-    """One month of the booking calendar, in the invitee's time zone."""
-
-    first: date
-    end: datetime  # the instant the month ends, in the invitee's zone
-    weeks: list[list[date]]
-    slots_by_day: dict[date, list[Slot]]
-    previous: date | None
-    next: date | None
-
-
-def month_view(event_type: EventType, zone: str, month: date | None, *, exclude: int | None = None) -> Month:
-    """Free slots of one month (the first month with any, when none is asked for)."""
-    tz = ZoneInfo(zone)
-    now = now_utc()
-    this_month = now.astimezone(tz).date().replace(day=1)
-    last_month = (now + event_type.rules.horizon).astimezone(tz).date().replace(day=1)
-    by_day: dict[date, list[Slot]] | None = None
-    if month is None:
-        month, by_day = _first_month_with_times(event_type, tz, this_month, last_month, exclude)
-    month = min(max(month.replace(day=1), this_month), last_month)
-    following = (month + timedelta(days=32)).replace(day=1)
-    if by_day is None:
-        by_day = _month_slots(event_type, tz, month, exclude)
-    previous = (month - timedelta(days=1)).replace(day=1)
-    return Month(
-        first=month,
-        end=datetime.combine(following, time(0), tz).astimezone(UTC),
-        weeks=calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month),
-        slots_by_day=by_day,
-        previous=previous if previous >= this_month else None,
-        next=following if following <= last_month else None,
-    )
-
-
-# Candidate start times one public request may examine, whatever the window and step: about
-# six months at 5-minute steps, the whole window at 30-minute steps (a month is at most 8,928).
-SLOT_BUDGET = 60_000
-
-
-def month_cost(event_type: EventType) -> int:
-    """An upper bound of the candidate starts in one month of this event type."""
-    return 31 * 1440 // max(5, event_type.increment_minutes)
-
-
-def _month_slots(event_type: EventType, tz: ZoneInfo, month: date, exclude: int | None) -> dict[date, list[Slot]]:
-    following = (month + timedelta(days=32)).replace(day=1)
-    start = datetime.combine(month, time(0), tz).astimezone(UTC)
-    end = datetime.combine(following, time(0), tz).astimezone(UTC)
-    by_day: dict[date, list[Slot]] = {}
-    for slot in slots_between(event_type, start, end, exclude=exclude):
-        by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
-    return by_day
-
-
-def _first_month_with_times(event_type: EventType, tz: ZoneInfo, this_month: date, last_month: date,
-                            exclude: int | None) -> tuple[date, dict[date, list[Slot]]]:
-    """Month by month from this one, stopping at the first with a free time or when the budget is spent.
-
-    When the budget runs out the page shows this month (the invitee can page on from there).
-    """
-    spent, month = 0, this_month
-    while month <= last_month and spent + month_cost(event_type) <= SLOT_BUDGET:
-        by_day = _month_slots(event_type, tz, month, exclude)
-        spent += month_cost(event_type)
-        if by_day:
-            return month, by_day
-        month = (month + timedelta(days=32)).replace(day=1)
-    return this_month, {}  # this month was looked at first, and had nothing
-
-
-def check_offered(event_type: EventType, start: datetime) -> None:
-    """Raise SlotTaken or SlotUnavailable unless ``start`` can be booked now (reads only)."""
-    if not event_type.active:
-        raise SlotUnavailable()
-    _check_slot(event_type, start.astimezone(UTC))
-
-
-def _check_slot(event_type: EventType, start: datetime, *, exclude: int | None = None,
-                outside: list[BusyTime] | None = None) -> Slot:
-    """The free slot at ``start``, or SlotTaken / SlotUnavailable; decisive only in host_transaction()."""
-    now = now_utc()
-    slot = is_bookable(
-        start,
-        event_type.availability,
-        event_type.rules,
-        busy_times(event_type.host_id, start, start + event_type.rules.duration, zone=event_type.host.timezone,
-                   exclude=exclude, outside=outside),
-        now=now,
-        event_type_id=event_type.id,
-    )
-    if slot is not None:
-        return slot
-    if is_bookable(start, event_type.availability, event_type.rules, [], now=now):
-        raise SlotTaken()
-    raise SlotUnavailable()
-
-
 LINK_RESEND_INTERVAL = timedelta(minutes=10)
 
 
-def _by_key(key: str | None) -> Booking | None:
+def by_key(key: str | None) -> Booking | None:
     """The booking a form made, found by its key (server-issued and checked by the view)."""
     if not key:
         return None
@@ -285,30 +82,30 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
     if not event_type.active:
         raise SlotUnavailable()
     start = start.astimezone(UTC)
-    existing = _by_key(key)
+    existing = by_key(key)
     if existing is not None:
         return existing
     try:
         # Read first, without the host lock: a time already gone is answered without queueing behind
         # the other requests for it. Only the check under the lock below decides a booking.
-        _check_slot(event_type, start)
+        check_slot(event_type, start)
         outside = outside_window(event_type, start)  # no calendar is read under the lock
     except SlotTaken:
         _taken(event_type, start)
         raise
     try:
         with host_transaction(event_type.host_id):
-            existing = _by_key(key)
+            existing = by_key(key)
             if existing is not None:
                 return existing
-            slot = _check_slot(event_type, start, outside=outside)
-            _check_caps(event_type.host, invitee.email, event_type=event_type)
-            booking = _new_booking(event_type, slot, invitee, key=key)
+            slot = check_slot(event_type, start, outside=outside)
+            check_caps(event_type.host, invitee.email, event_type=event_type)
+            booking = new_booking(event_type, slot, invitee, key=key)
             jobs = meetings.plan_meeting(booking, event_type)
             messages = queue_booked(booking, event_type) + events.plan_event(booking)
     except IntegrityError:
         # The same form submitted twice at the same instant: the other request won.
-        existing = _by_key(key)
+        existing = by_key(key)
         if existing is None:
             raise
         return existing
@@ -324,7 +121,7 @@ def _taken(event_type: EventType, start: datetime, *, exclude: int | None = None
     """After SlotTaken. Taken by an event in the host's calendars: the pages that still offer the
     time are renewed. Taken by a booking: its holders are sent their link again."""
     try:
-        _check_slot(event_type, start, exclude=exclude, outside=[])
+        check_slot(event_type, start, exclude=exclude, outside=[])
     except (SlotTaken, SlotUnavailable):
         if exclude is None:
             resend_links(event_type, start)
@@ -332,7 +129,7 @@ def _taken(event_type: EventType, start: datetime, *, exclude: int | None = None
         renew(event_type.host_id)
 
 
-def _new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: str | None,
+def new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: str | None,
                  series: tuple[str, int] | None = None) -> Booking:
     """A confirmed booking of ``slot``, added and flushed (in a host transaction)."""
     booking = Booking(
@@ -361,7 +158,7 @@ def _new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: st
     return booking
 
 
-def _check_caps(host: User, email: str, new: int = 1, *, event_type: EventType | None = None) -> None:
+def check_caps(host: User, email: str, new: int = 1, *, event_type: EventType | None = None) -> None:
     """Bound what strangers can book: per invitee email and host, and per host, in 24 hours; and
     the meetings one video account makes in 24 hours, summed over every host it serves (a team's
     shared Zoom account), each session of a series counting.
@@ -477,7 +274,7 @@ def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee"
             event_type = booking.event_type
             if event_type is None or not event_type.active:
                 raise SlotUnavailable()
-            slot = _check_slot(event_type, start, exclude=booking.id, outside=outside)
+            slot = check_slot(event_type, start, exclude=booking.id, outside=outside)
             zone = booking.host.timezone
             audit.note_booking(
                 booking.id,

@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 
 from linktime import throttle
 from linktime.accounts.service import former_owner
-from linktime.bookings import page_cache, series, service
+from linktime.bookings import availability, page_cache, series, service
 from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
 from linktime.bookings.visitor import (
     embedded,
@@ -108,7 +108,7 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
 
     def render() -> page_cache.Rendered:
         chosen = day_asked
-        month = service.month_view(
+        month = availability.month_view(
             event_type, zone, (chosen.replace(day=1) if chosen else month_asked),
             exclude=rescheduling.id if rescheduling else None,
         )
@@ -193,8 +193,8 @@ def book(username: str, slug: str):
     page = BookPage(form, event_type, start, zone, channels)
     if request.method == "GET":
         try:  # say so now, not after the invitee has filled in the form
-            service.check_offered(event_type, start)
-        except (service.SlotTaken, service.SlotUnavailable) as exc:
+            availability.check_offered(event_type, start)
+        except (availability.SlotTaken, availability.SlotUnavailable) as exc:
             return refused(event_type, exc, start, zone)
         form.start.data, form.tz.data = start.isoformat(), zone
         form.key.data = "" if embedded() else issue_form_key()
@@ -236,7 +236,7 @@ def _book(page: BookPage):
         missing = ", ".join(format_when(moment, zone) for moment in exc.missing)
         return page.render(f"Not every session is free ({missing}). Choose fewer sessions, or untick "
                            "“Only book if every session is free” to book the free ones.", 409)
-    except (service.SlotTaken, service.SlotUnavailable) as exc:
+    except (availability.SlotTaken, availability.SlotUnavailable) as exc:
         return refused(event_type, exc, start, zone, taken=TAKEN)
     except CalendarsUnreadable as exc:  # nothing is lost: the form comes back as it was filled in
         return page.render(str(exc), 503)
@@ -251,7 +251,7 @@ def refused(event_type: EventType, error: Exception, start: datetime, zone: str,
     """The booking page again, on the chosen day, saying why that time could not be had: taken
     meanwhile (409), not offered (422), or the host's calendar could not be checked (503). The one
     answer of booking, rescheduling and the host's move alike."""
-    if isinstance(error, service.SlotTaken):
+    if isinstance(error, availability.SlotTaken):
         message, status = taken, 409
     elif isinstance(error, CalendarsUnreadable):
         message, status = str(error), 503
@@ -397,7 +397,7 @@ def reschedule(token: str):
         try:
             limit_changes(booking)
             service.reschedule_booking(booking, start)
-        except (service.SlotTaken, service.SlotUnavailable, CalendarsUnreadable) as exc:
+        except (availability.SlotTaken, availability.SlotUnavailable, CalendarsUnreadable) as exc:
             return refused(event_type, exc, start, zone, rescheduling=booking)
         except service.BookingClosed:
             flash(CLOSED, "error")

@@ -338,7 +338,7 @@ def test_a_form_opened_for_a_time_not_offered_says_so_at_once(client, host):
 
 def test_a_twelve_hour_booking_still_blocks_the_next_morning(app, clock):
     """Busy times are read from (host, start) bounded on both sides: the longest booking still counts."""
-    from linktime.bookings.service import busy_times
+    from linktime.bookings.availability import busy_times
 
     with app.app_context():
         ada = add_user("ada")

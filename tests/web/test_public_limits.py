@@ -112,7 +112,7 @@ def test_a_taken_time_is_answered_without_the_host_lock(app, ada):
 
 
 def test_a_730_day_window_at_5_minute_steps_is_searched_within_a_fixed_budget(app, clock, monkeypatch):
-    from linktime.bookings.service import SLOT_BUDGET
+    from linktime.bookings.availability import SLOT_BUDGET
     from linktime.scheduling import slots
 
     with app.app_context():

@@ -12,7 +12,7 @@ import time_machine
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from linktime.bookings import series, service
+from linktime.bookings import availability, series, service
 from linktime.extensions import db
 from linktime.jobs.runner import dispatch
 from linktime.models import Booking, BookingStatus, EventType, Meeting, MeetingStatus
@@ -70,7 +70,7 @@ def test_taken_sessions_are_shown_and_the_free_ones_booked_or_none(app, clock):
         assert [b.start.day for b in booked] == [24, 8, 15] and [b.series_index for b in booked] == [1, 2, 3]
         again = series.book_series(event_type, first, 4, BEA, key="form-1")  # the same form sent twice
         assert [b.id for b in again] == [b.id for b in booked]
-        with pytest.raises(service.SlotUnavailable):
+        with pytest.raises(availability.SlotUnavailable):
             series.book_series(event_type, first, 7, BEA)  # more sessions than the host allows
 
 
@@ -257,7 +257,7 @@ def test_a_booking_made_while_the_series_reads_the_calendars_takes_its_session(a
     """Forced order: another invitee books the third Tuesday after the series' first check and
     before its transaction; the series, deciding under the host lock, books the other three."""
     event_type_id = weekly(app)
-    real = service.outside_window
+    real = availability.outside_window
     interleaved = []
 
     def meanwhile(event_type, start):
@@ -267,7 +267,7 @@ def test_a_booking_made_while_the_series_reads_the_calendars_takes_its_session(a
                               service.Invitee(name="Cy", email="cy@example.com", timezone="UTC"))
         return real(event_type, start)
 
-    monkeypatch.setattr(service, "outside_window", meanwhile)
+    monkeypatch.setattr(availability, "outside_window", meanwhile)
     with app.app_context():
         event_type = db.session.get(EventType, event_type_id)
         booked = series.book_series(event_type, datetime(2026, 11, 24, 15, tzinfo=UTC), 4, BEA)
