@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from linktime.config import load_config
 from linktime.crypto import KeyFile, KeyRing
 from linktime.database import init_database
-from linktime.extensions import csrf, htmx, login_manager
+from linktime.extensions import csrf, htmx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,16 +21,13 @@ def web_folder(name: str) -> Path:
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
-    """Build the application: config, extensions, blueprints, CLI."""
-    from linktime.web import (
-        RowIdConverter,
-        SafeJSON,
-        allow_larger_uploads,
-        refuse_nul_bytes,
-        register_error_pages,
-        register_security_headers,
-        register_template_globals,
-    )
+    """Build the application: config, keys, database, extensions, what runs, pages, CLI."""
+    from linktime.cli import register_cli
+    from linktime.jobs.runner import track_requests
+    from linktime.jobs.scheduler import start_scheduler
+    from linktime.logs import redact_secrets_in_logs
+    from linktime.web import SafeJSON, allow_larger_uploads, register_pages
+    from linktime.wiring import wire
 
     app = Flask(
         __name__,
@@ -50,55 +47,16 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     if app.config.get("ENCRYPTION_KEYS_FILE"):  # generated into instance/: rotate-keys may rewrite it
         app.extensions["linktime.keyfile"] = KeyFile(app.config["ENCRYPTION_KEYS_FILE"],
                                                      app.extensions["linktime.keyring"])
-
     init_database(app)
     allow_larger_uploads(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
     htmx.init_app(app)  # sets its own request class: ours wraps it
     app.request_class = type("Request", (SafeJSON, app.request_class), {})
-    login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to see that page."
-    login_manager.login_message_category = "info"
-
-    from linktime.accounts.sessions import load as load_session_user
-    from linktime.accounts.views import bp as accounts_bp
-    from linktime.admin import bp as admin_bp
-    from linktime.bookings import host_views  # noqa: F401 - adds the host's pages to the bookings blueprint
-    from linktime.bookings.views import bp as bookings_bp
-    from linktime.calendars.views import bp as calendars_bp
-    from linktime.cli import register_cli
-    from linktime.conferencing.zoom.views import bp as zoom_bp
-    from linktime.event_types.views import bp as event_types_bp
-    from linktime.formatting import register_template_helpers
-    from linktime.jobs.runner import track_requests
-    from linktime.jobs.scheduler import start_scheduler
-    from linktime.logs import redact_secrets_in_logs
-    from linktime.notifications.views import bp as twilio_bp
-    from linktime.wiring import wire
-
     wire()
-
-    login_manager.user_loader(load_session_user)
-
-    app.url_map.converters["id"] = RowIdConverter
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(event_types_bp)
-    app.register_blueprint(zoom_bp)
-    app.register_blueprint(calendars_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(twilio_bp)
-    # Last: it owns the catch-all /<username>/<slug> public URLs.
-    app.register_blueprint(bookings_bp)
-    register_template_helpers(app)
-    register_template_globals(app)
-    register_error_pages(app)
+    register_pages(app)
     register_cli(app)
     start_scheduler(app)
     track_requests(app)
-
-    register_security_headers(app)
-    refuse_nul_bytes(app)
     redact_secrets_in_logs()
     return app
 

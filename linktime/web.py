@@ -1,5 +1,5 @@
-"""Web policy, the same for every page: headers (CSP, framing, caching), error pages, body limits,
-what a URL's record id and a JSON body may be, and the template globals pages share."""
+"""The pages and the policy they share: blueprints and sign-in, headers (CSP, framing, caching),
+error pages, body limits, what a URL's record id and a JSON body may be, and template globals."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -11,11 +11,39 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter
 
 from linktime import models
+from linktime.accounts.sessions import load as load_session_user
+from linktime.accounts.views import bp as accounts_bp
+from linktime.admin import bp as admin_bp
+from linktime.bookings import host_views  # noqa: F401 - adds the host's pages to the bookings blueprint
+from linktime.bookings.views import bp as bookings_bp
 from linktime.bookings.visitor import embedded
+from linktime.calendars.views import bp as calendars_bp
 from linktime.conferencing.base import PROVIDERS, link_promised, makes_meetings
 from linktime.conferencing.base import display_id as meeting_display_id
-from linktime.extensions import db
+from linktime.conferencing.zoom.views import bp as zoom_bp
+from linktime.event_types.views import bp as event_types_bp
+from linktime.extensions import db, login_manager
+from linktime.formatting import register_template_helpers
+from linktime.notifications.views import bp as twilio_bp
 from linktime.privacy import support_contact
+
+
+def register_pages(app: Flask) -> None:
+    """Every page of the app, and what every page has in common."""
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_session_user)
+    app.url_map.converters["id"] = RowIdConverter
+    for blueprint in (accounts_bp, event_types_bp, zoom_bp, calendars_bp, admin_bp, twilio_bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(bookings_bp)  # last: it owns the catch-all /<username>/<slug> public URLs
+    register_template_helpers(app)
+    register_template_globals(app)
+    register_error_pages(app)
+    register_security_headers(app)
+    refuse_nul_bytes(app)
 
 
 class RowIdConverter(IntegerConverter):
