@@ -128,9 +128,6 @@ def browser():
             headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
-            # A suite run on a moved clock (libfaketime: CI's night-hour run) moves LinkTime's, not
-            # Chromium's: Chromium does not run under it. Pages that need a time set page.clock.
-            env={name: value for name, value in os.environ.items() if name not in ("LD_PRELOAD", "FAKETIME")},
         )
         yield browser
         browser.close()
