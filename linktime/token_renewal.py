@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Generic, TypeVar
 
-from sqlalchemy import or_, update
+from sqlalchemy import Update, or_, update
 from sqlalchemy.orm import Session
 
 from linktime.extensions import rows_changed
@@ -75,45 +75,16 @@ def renew(grant: Grant[Row, Result], row_id: int, seen_version: int, session: Se
     ``session`` is committed as the renewal goes (claim, then result): pass one with nothing else
     pending in it.
     """
-    model = grant.model
-
-    def load() -> Row:
-        row = session.get(model, row_id, populate_existing=True)
-        if row is None:
-            session.rollback()
-            raise grant.gone()
-        return row
-
-    with _lock(model, row_id):
-        deadline = time.monotonic() + CLAIM.total_seconds()
-        while True:
-            row = load()
-            session.commit()
-            if row.token_version != seen_version:
-                return grant.current(row)  # renewed by another
-            if (error := grant.dead(row)) is not None:
-                raise error
-            now = now_utc()
-            claimed = rows_changed(
-                update(model)
-                .where(model.id == row_id, model.token_version == seen_version,
-                       or_(model.refresh_claimed_until.is_(None), model.refresh_claimed_until < now))
-                .values(refresh_claimed_until=now + CLAIM)
-                .execution_options(synchronize_session=False),
-                session=session,
-            )
-            session.commit()
-            if claimed:
-                break
-            if time.monotonic() > deadline:
-                raise grant.busy()
-            wait_for_other()
-        row = load()
+    with _lock(grant.model, row_id):
+        renewed_meanwhile = _claim(grant, row_id, seen_version, session)
+        if renewed_meanwhile is not None:
+            return renewed_meanwhile
+        row = _load(grant, row_id, session)
         try:
             grant.renew(row)
         except grant.refused as exc:
             session.rollback()
-            row = load()
+            row = _load(grant, row_id, session)
             if row.token_version != seen_version:  # our claim had lapsed; another's renewal stands
                 session.commit()
                 return grant.current(row)
@@ -123,18 +94,55 @@ def renew(grant: Grant[Row, Result], row_id: int, seen_version: int, session: Se
             raise
         except Exception:
             session.rollback()
-            session.execute(update(model).where(model.id == row_id, model.token_version == seen_version)
-                            .values(refresh_claimed_until=None).execution_options(synchronize_session=False))
+            rows_changed(_versioned(grant, row_id, seen_version).values(refresh_claimed_until=None), session=session)
             session.commit()
             raise
         # Stored only if nobody renewed since (a claim can lapse while a provider is slow).
-        stored = rows_changed(
-            update(model).where(model.id == row_id, model.token_version == seen_version)
-            .values(token_version=seen_version + 1, refresh_claimed_until=None)
-            .execution_options(synchronize_session=False),
-            session=session,
-        )
+        stored = rows_changed(_versioned(grant, row_id, seen_version)
+                              .values(token_version=seen_version + 1, refresh_claimed_until=None), session=session)
         if not stored:
             session.rollback()
         session.commit()
-        return grant.current(load())
+        return grant.current(_load(grant, row_id, session))
+
+
+def _claim(grant: Grant[Row, Result], row_id: int, seen_version: int, session: Session) -> Result | None:
+    """Take the renewal of the row for this process; what it holds if another renewed it meanwhile.
+    Waits (at most a claim's length) while another process holds the renewal."""
+    model = grant.model
+    deadline = time.monotonic() + CLAIM.total_seconds()
+    while True:
+        row = _load(grant, row_id, session)
+        session.commit()
+        if row.token_version != seen_version:
+            return grant.current(row)  # renewed by another
+        if (error := grant.dead(row)) is not None:
+            raise error
+        now = now_utc()
+        claimed = rows_changed(
+            _versioned(grant, row_id, seen_version)
+            .where(or_(model.refresh_claimed_until.is_(None), model.refresh_claimed_until < now))
+            .values(refresh_claimed_until=now + CLAIM),
+            session=session,
+        )
+        session.commit()
+        if claimed:
+            return None
+        if time.monotonic() > deadline:
+            raise grant.busy()
+        wait_for_other()
+
+
+def _load(grant: Grant[Row, Result], row_id: int, session: Session) -> Row:
+    row = session.get(grant.model, row_id, populate_existing=True)
+    if row is None:
+        session.rollback()
+        raise grant.gone()
+    return row
+
+
+def _versioned(grant: Grant[Row, Result], row_id: int, seen_version: int) -> Update:
+    """UPDATE the row if its tokens are still the version this renewal started from."""
+    model = grant.model
+    return (update(model).where(model.id == row_id, model.token_version == seen_version)
+            .execution_options(synchronize_session=False))
