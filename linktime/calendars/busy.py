@@ -206,6 +206,13 @@ def outside_busy(host_id: int, start: datetime, end: datetime, *, zone: str,
                             for calendar_id, reading in found.items())
     if strict and unread:
         raise CalendarsUnreadable(calendars[0].connection.user.name)
+    return _busy_from(found, skipped, cache, start, end)
+
+
+def _busy_from(found: dict[int, Reading], skipped: bool, cache: ReadingCache, start: datetime,
+               end: datetime) -> list[BusyTime]:
+    """The busy times of these readings (a failed one by its last good reading, if any), noting in
+    ``g`` until when they hold and since when they are not fresh."""
     # A page made without reading some calendar is not kept at all.
     until = min([reading.until for reading in found.values()] + ([now_utc()] if skipped else []))
     g.linktime_busy_until = min(until, g.get("linktime_busy_until", until))

@@ -97,24 +97,7 @@ def free_slots(
     if earliest >= latest:
         return []
 
-    seats_taken: Counter[datetime] = Counter()
-    intervals: list[tuple[datetime, datetime, object]] = []
-    guarded: list[tuple[datetime, datetime, object]] = []  # each booking widened by its own buffers
-    group_ends: dict[datetime, tuple[datetime, timedelta, timedelta]] = {}
-    for item in busy:
-        start, end = item.start.astimezone(UTC), item.end.astimezone(UTC)
-        if event_type_id is not None and item.event_type_id == event_type_id:
-            seats_taken[start] += 1
-            known = group_ends.get(start)
-            group_ends[start] = (max(end, known[0]) if known else end, item.buffer_before, item.buffer_after)
-        else:
-            intervals.append((start, end, None))
-            guarded.append((start - item.buffer_before, end + item.buffer_after, None))
-    # All seats of one group slot block other candidates as one interval keyed by its start.
-    for start, (end, before, after) in group_ends.items():
-        intervals.append((start, end, start))
-        guarded.append((start - before, end + after, start))
-    blockers, guards = _Blockers(intervals), _Blockers(guarded)
+    seats_taken, blockers, guards = _index_busy(busy, event_type_id)
 
     slots_per_day: Counter[date] = Counter(start.astimezone(zone).date() for start in seats_taken)
 
@@ -140,6 +123,30 @@ def free_slots(
         result.append(Slot(start=start, end=end, seats_left=seats_left))
     result.sort(key=lambda slot: slot.start)
     return result
+
+
+def _index_busy(busy: Iterable[Busy], event_type_id: int | None) -> tuple[Counter[datetime], _Blockers, _Blockers]:
+    """The seats taken at each start of this event type, and what blocks a candidate: busy
+    intervals as they are, and each widened by its own buffers. All seats of one group slot block
+    other candidates as one interval keyed by its start."""
+    seats_taken: Counter[datetime] = Counter()
+    intervals: list[tuple[datetime, datetime, object]] = []
+    guarded: list[tuple[datetime, datetime, object]] = []
+    group_ends: dict[datetime, tuple[datetime, timedelta, timedelta]] = {}
+    for item in busy:
+        start, end = item.start.astimezone(UTC), item.end.astimezone(UTC)
+        if event_type_id is not None and item.event_type_id == event_type_id:
+            seats_taken[start] += 1
+            known = group_ends.get(start)
+            group_ends[start] = (max(end, known[0]) if known else end, item.buffer_before, item.buffer_after)
+        else:
+            intervals.append((start, end, None))
+            guarded.append((start - item.buffer_before, end + item.buffer_after, None))
+    for start, (end, before, after) in group_ends.items():
+        intervals.append((start, end, start))
+        guarded.append((start - before, end + after, start))
+    return seats_taken, _Blockers(intervals), _Blockers(guarded)
+
 
 
 def is_bookable(
