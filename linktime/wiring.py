@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from linktime.accounts.mail import send_account_email
 from linktime.calendars import events
-from linktime.conferencing import base, meetings
+from linktime.conferencing import base, meeting_sync
 from linktime.conferencing.google_meet.adapter import PROVIDER as GOOGLE_MEET
 from linktime.conferencing.zoom.adapter import PROVIDER as ZOOM
 from linktime.conferencing.zoom.service import tell_attention
@@ -27,7 +27,7 @@ def wire() -> None:
     register_handler(JobKind.ACCOUNT_EMAIL, send_account_email)
     register_handler(JobKind.ZOOM_ATTENTION_EMAIL, tell_attention)
     register_handler(JobKind.SMS_REMINDER, send_reminder)
-    register_handler(JobKind.MEETING_SYNC, meetings.sync_meeting, on_give_up=meetings.on_sync_gave_up)
+    register_handler(JobKind.MEETING_SYNC, meeting_sync.sync_meeting, on_give_up=meeting_sync.on_sync_gave_up)
     register_handler(JobKind.CALENDAR_EVENT_SYNC, events.sync_event, on_give_up=events.on_sync_gave_up)
     # One SMTP connection for all the messages a runner sends together.
     around_batches(one_connection_per_batch)

@@ -9,13 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from linktime.calendars.caldav.addresses import address_allowed, keeps_credentials
 from linktime.calendars.caldav.client import (
     CalDAVClient,
     NotCalDAV,
     Unreachable,
     WrongPassword,
-    _keeps_credentials,
-    address_allowed,
 )
 from tests.hostile import (
     HostileServer,
@@ -113,7 +112,7 @@ def test_credentials_never_follow_a_redirect_to_another_site(hostile):
     ("http://127.0.0.1:5232/", "http://127.0.0.1:5233/", False),
 ])
 def test_which_redirects_keep_the_credentials(source, target, keeps):
-    assert _keeps_credentials(source, target) is keeps
+    assert keeps_credentials(source, target) is keeps
 
 
 @pytest.mark.parametrize("address", ["fd00:ec2::254", "100.100.100.200", "168.63.129.16", "169.254.169.254",

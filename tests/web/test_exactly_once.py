@@ -259,7 +259,7 @@ def test_a_meeting_names_its_account_by_provider_and_account_and_never_follows_a
 
 def test_a_runner_that_stalls_past_its_lease_makes_no_outside_call(ada, mail_app, sandbox, smtp, clock, monkeypatch):
     from linktime.bookings import service as bookings
-    from linktime.conferencing import meetings
+    from linktime.conferencing import meeting_sync
     from linktime.conferencing.zoom.adapter import ZoomProvider
     from linktime.jobs import sync_lease
     from linktime.jobs.outbox import lease
@@ -282,7 +282,7 @@ def test_a_runner_that_stalls_past_its_lease_makes_no_outside_call(ada, mail_app
         token = sync_lease.take(Meeting, meeting_id)
         monkeypatch.setattr(ZoomProvider, "connection", stall_then_look)
         with contextlib.suppress(sync_lease.LeaseLost):
-            meetings._sync_once(meeting_id, token)
+            meeting_sync._sync_once(meeting_id, token)
         monkeypatch.setattr(ZoomProvider, "connection", real_connection)
     assert taken_over[0] is not None  # B holds the meeting now
     assert calls(sandbox, "PATCH", "/v2/meetings") == 0  # A did not move it: B will

@@ -18,7 +18,7 @@ import functools
 import ipaddress
 import socket
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
@@ -39,10 +39,11 @@ from linktime.calendars.base import (
     Unreachable,
     WrongPassword,
 )
+from linktime.calendars.caldav.addresses import IPNetwork, address_allowed, keeps_credentials
+from linktime.calendars.caldav.ical import MAX_EVENTS, MAX_RECURRENCE_STEPS, instant, is_date, recurrence_cost, span
 from linktime.http import DeadlinePassed, bounded_session, deadline, out_of_time, read_body, time_left
 from linktime.notifications.ics import event_file
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 T = TypeVar("T")
 
 DAV, CALDAV = "DAV:", "urn:ietf:params:xml:ns:caldav"
@@ -50,39 +51,6 @@ MAX_ANSWER = 20 * 1024 * 1024  # bytes of one answer: a calendar's events in a w
 
 
 CalDAVError = CalendarError
-
-# Cloud metadata services outside the link-local range (AWS over IPv6, Alibaba, Azure's wire
-# server), beside the link-local one every cloud has (169.254.169.254).
-METADATA = tuple(ipaddress.ip_network(n) for n in ("fd00:ec2::254/128", "100.100.100.200/32", "168.63.129.16/32"))
-
-
-def address_allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allowed: tuple[IPNetwork, ...] = ()) -> bool:
-    """Whether a calendar server may be at this address (see CalDAVClient._check_address)."""
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved or any(ip in n for n in METADATA):
-        return False
-    return not allowed or any(ip.version == n.version and ip in n for n in allowed)
-
-
-def _site(host: str | None) -> str:
-    """The registrable part of a host name, near enough: its last two labels, or three under a
-    country's second level (example.co.uk)."""
-    labels = (host or "").lower().rstrip(".").split(".")
-    wide = len(labels) >= 3 and len(labels[-1]) == 2 and len(labels[-2]) <= 3
-    return ".".join(labels[-3:] if wide else labels[-2:])
-
-
-def _keeps_credentials(source: str, target: str) -> bool:
-    """Whether a redirect may carry the username and password on: never from https to http, and
-    otherwise only to the same origin or, over https, within the same site (as caldav.icloud.com
-    sends to p42-caldav.icloud.com)."""
-    before, after = urlsplit(source), urlsplit(target)
-    if before.scheme == "https" and after.scheme != "https":
-        return False
-    if (before.scheme, before.hostname, before.port) == (after.scheme, after.hostname, after.port):
-        return True
-    return after.scheme == "https" and _site(before.hostname) == _site(after.hostname)
 
 
 def _bounded(method: Callable[..., T]) -> Callable[..., T]:
@@ -152,7 +120,7 @@ class CalDAVClient:
                 if response.status_code in (301, 302, 303, 307, 308) and "Location" in response.headers:
                     target = urljoin(url, response.headers["Location"])
                     response.close()
-                    auth = auth if _keeps_credentials(url, target) else None
+                    auth = auth if keeps_credentials(url, target) else None
                     url = target
                     continue
                 break
@@ -293,9 +261,9 @@ class CalDAVClient:
             try:
                 calendar = Calendar.from_ical(data)
                 events = calendar.walk("VEVENT")
-                cost = sum(_recurrence_cost(event, end) for event in events)
+                cost = sum(recurrence_cost(event, end) for event in events)
                 if cost > steps:  # too dear to expand: its span in the window is busy
-                    spans = [_span(event, tz, start, end) for event in events if _blocks(event, self)]
+                    spans = [span(event, tz, start, end) for event in events if _blocks(event, self)]
                     busy += [span for span in spans if span is not None]
                     self.warning = ("an event repeats too often for LinkTime to read (more than every few "
                                     "minutes); its times are counted as busy")
@@ -309,13 +277,13 @@ class CalDAVClient:
             for event in occurrences:
                 if not _blocks(event, self):
                     continue
-                begins, ends = _instant(event.get("DTSTART"), tz), _instant(event.get("DTEND"), tz)
+                begins, ends = instant(event.get("DTSTART"), tz), instant(event.get("DTEND"), tz)
                 if begins is None:
                     continue
                 if ends is None:
                     duration = event.get("DURATION")
                     ends = begins + (duration.dt if duration is not None else
-                                     timedelta(days=1) if _is_date(event.get("DTSTART")) else timedelta(0))
+                                     timedelta(days=1) if is_date(event.get("DTSTART")) else timedelta(0))
                 if ends > start and begins < end:
                     busy.append(BusyTime(begins, ends))
         return sorted(busy, key=lambda b: (b.start, b.end))
@@ -385,40 +353,6 @@ def _etag_of(remote_id: str | None) -> str | None:
     return parts[1] if len(parts) == 2 and parts[1] else None
 
 
-MAX_EVENTS = 2000  # events in one reading (a few weeks of one calendar)
-MAX_RECURRENCE_STEPS = 100_000  # rule steps one reading may spend expanding recurrences
-PERIOD = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400, "WEEKLY": 7 * 86400,
-          "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
-
-
-def _recurrence_cost(event, end: datetime) -> int:
-    """About how many steps expanding the event's rule up to ``end`` takes: the periods from its
-    start (a rule is walked from there), times what its BY… parts multiply each period into."""
-    rule = event.get("RRULE")
-    if rule is None:
-        return 1 + len(event.get("RDATE", []) or [])
-    rules = rule if isinstance(rule, list) else [rule]
-    first = _instant(event.get("DTSTART"), ZoneInfo("UTC"))
-    if first is None:
-        return 0
-    total = 0
-    for one in rules:
-        frequency = str((one.get("FREQ") or ["YEARLY"])[0]).upper()
-        interval = max(1, int((one.get("INTERVAL") or [1])[0]))
-        until = one.get("UNTIL")
-        last = end
-        if until:
-            bound = until[0]
-            bound = bound if isinstance(bound, datetime) else datetime.combine(bound, time(23, 59), UTC)
-            last = min(end, bound if bound.tzinfo else bound.replace(tzinfo=UTC))
-        periods = max(0.0, (last - first).total_seconds()) / (PERIOD.get(frequency, 86400) * interval)
-        spread = 1
-        for part in ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS"):
-            spread *= max(1, len(one.get(part) or []))
-        total += int(periods * spread) + 1
-    return total
-
-
 def _blocks(event, client: CalDAVClient) -> bool:
     """Whether an occurrence keeps the host busy: not free, not cancelled, not declined by them."""
     if str(event.get("TRANSP", "")).upper() == "TRANSPARENT":
@@ -426,33 +360,3 @@ def _blocks(event, client: CalDAVClient) -> bool:
     return str(event.get("STATUS", "")).upper() != "CANCELLED" and not client._declined(event)
 
 
-def _span(event, zone: ZoneInfo, start: datetime, end: datetime) -> BusyTime | None:
-    """Where a recurring event could fall within [start, end): from its first start to its rule's end."""
-    first = _instant(event.get("DTSTART"), zone)
-    if first is None or first >= end:
-        return None
-    last = end
-    for one in (lambda r: r if isinstance(r, list) else [r])(event.get("RRULE")):
-        until = (one.get("UNTIL") or [None])[0] if one is not None else None
-        if until is not None and not one.get("COUNT"):
-            bound = until if isinstance(until, datetime) else datetime.combine(until, time(23, 59), zone)
-            last = min(
-                last, (bound if bound.tzinfo else bound.replace(tzinfo=zone)).astimezone(UTC) + timedelta(days=1)
-            )
-    begins = max(first, start)
-    return BusyTime(begins, last) if last > begins else None
-
-
-def _is_date(prop) -> bool:
-    return prop is not None and isinstance(prop.dt, date) and not isinstance(prop.dt, datetime)
-
-
-def _instant(prop, zone: ZoneInfo) -> datetime | None:
-    if prop is None:
-        return None
-    value = prop.dt
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
-    if isinstance(value, date):  # an all-day event: the whole local day of the host
-        return datetime.combine(value, time(0), zone).astimezone(UTC)
-    return None
