@@ -15,10 +15,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table, bindparam, delete, func, or_, select, update
+from sqlalchemy import Table, Update, bindparam, delete, func, or_, select, update
 
 from linktime.extensions import db, rows_changed
 from linktime.models import Job, JobStatus, now_utc
@@ -78,7 +78,7 @@ def register_handler(kind: str, function: Handler, *, on_give_up: Callable[..., 
 
 
 def enqueue(kind: str, /, *, run_at: datetime | None = None, dedupe_key: str | None = None, new: bool = False,
-            **payload) -> Job | None:
+            **payload: Any) -> Job | None:
     """Add a job to the current transaction; a waiting job with the same dedupe key stands for it.
 
     A job that a runner has claimed is never merged into: it may be past the point where it would
@@ -115,7 +115,7 @@ class Claim:
     job_id: int
     token: str
     kind: str
-    payload: dict
+    payload: dict[str, Any]
     attempts: int  # counting this one
     max_attempts: int
     until: datetime  # when the claim lapses and another runner may take the job
@@ -185,7 +185,7 @@ def _finish(claim: Claim, *, error: Exception | None, keep_reads: bool = False) 
     """
     waits = isinstance(error, Retry) and not error.counts
     attempts = claim.attempts - (1 if waits else 0)
-    values: dict = dict(attempts=attempts, claimed_until=None, claim_token=None)
+    values: dict[str, Any] = dict(attempts=attempts, claimed_until=None, claim_token=None)
     if error is None:
         values.update(status=JobStatus.DONE.value, last_error="", dedupe_key=None)
     elif (isinstance(error, GiveUp) or attempts >= claim.max_attempts
@@ -221,7 +221,7 @@ def _finish(claim: Claim, *, error: Exception | None, keep_reads: bool = False) 
 
 
 @lru_cache(maxsize=8)
-def _recording(columns: frozenset[str]):
+def _recording(columns: frozenset[str]) -> Update:
     """UPDATE jobs SET <columns> WHERE id and claim token match: built once per set of columns
     (an outcome is recorded for every job, and building the statement cost more than running it)."""
     jobs = cast(Table, Job.__table__)
@@ -235,7 +235,7 @@ def run_job(job_id: int) -> Outcome | None:
     return None if claim is None else run_claimed(claim)
 
 
-def share_read(record) -> None:
+def share_read(record: object) -> None:
     """Called by a SHARED_READS handler with what it read, for the next job about the same subject."""
     db.session().info.setdefault("linktime.reads", []).append(record)
 

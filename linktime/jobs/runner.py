@@ -12,8 +12,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager, ExitStack
+from typing import Any, TypeVar
 
-from flask import g
+from flask import Flask, g
 from sqlalchemy import inspect
 
 from linktime.extensions import db, real_app
@@ -21,13 +22,14 @@ from linktime.jobs.outbox import Claim, Outcome, claim_many, due_jobs, reads_car
 from linktime.models import Job
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 # Entered once around each runner's run of several jobs: what makes a batch cheap (one SMTP
 # connection for all its messages) is kept for the batch; see around_batches.
-BATCH_CONTEXTS: list[Callable[[], AbstractContextManager]] = []
+BATCH_CONTEXTS: list[Callable[[], AbstractContextManager[None]]] = []
 
 
-def around_batches(factory: Callable[[], AbstractContextManager]) -> Callable[[], AbstractContextManager]:
+def around_batches(factory: Callable[[], AbstractContextManager[None]]) -> Callable[[], AbstractContextManager[None]]:
     """Register a context that a runner enters once around the jobs it runs together."""
     if factory not in BATCH_CONTEXTS:
         BATCH_CONTEXTS.append(factory)
@@ -63,7 +65,7 @@ def dispatch(limit: int = 200, *, seconds: float = 50.0) -> list[Outcome]:
         # work nobody else is claiming (a lane's own order is kept).
         waiting.rotate(random.randrange(len(lanes)))
 
-        def runner(waiting: deque = waiting) -> None:  # this round's lanes, shared by its threads
+        def runner(waiting: deque[list[int]] = waiting) -> None:  # this round's lanes, shared by its threads
             with app.app_context(), _batch():
                 try:
                     while chunk := _next_chunk(waiting):
@@ -90,13 +92,13 @@ def _run_in_turn(claims: list[Claim], before_each: Callable[[], None] | None = N
     for claim, following in zip(claims, [*claims[1:], None], strict=True):
         if before_each is not None:
             before_each()
-        claim = _guarded(renewed_claim, claim)
-        outcome = claim and _guarded(run_claimed, claim, reads_carry_over(claim, following))
+        held = _guarded(renewed_claim, claim)
+        outcome = _guarded(run_claimed, held, reads_carry_over(held, following)) if held is not None else None
         if outcome is not None:
             yield outcome
 
 
-def _next_chunk(waiting: deque) -> list[list[int]]:
+def _next_chunk(waiting: deque[list[int]]) -> list[list[int]]:
     """Whole lanes from the queue, about CHUNK jobs in all (threads share the queue)."""
     chunk: list[list[int]] = []
     while sum(len(lane) for lane in chunk) < CHUNK:
@@ -107,7 +109,7 @@ def _next_chunk(waiting: deque) -> list[list[int]]:
     return chunk
 
 
-def _guarded(function, *args):
+def _guarded(function: Callable[..., R], *args: Any) -> R | None:
     """A runner's step, with a failure of the runner itself (not of a job) logged and left to a
     later pass: a claim that was taken lapses, and the job is run again."""
     try:
@@ -150,7 +152,7 @@ class InFlight:
 
     QUIET = 0.1  # seconds without a request before background work counts the process as idle
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.count = 0
         self.last_left = 0.0
         self.changed = threading.Condition()
@@ -193,7 +195,7 @@ in_flight = InFlight()
 GIVE_WAY_SECONDS = 2.0
 
 
-def track_requests(app) -> None:
+def track_requests(app: Flask) -> None:
     app.before_request(in_flight.enter)
     app.teardown_request(in_flight.leave)
 
@@ -203,13 +205,13 @@ _pools = {False: ThreadPoolExecutor(max_workers=2, thread_name_prefix="linktime-
           True: ThreadPoolExecutor(max_workers=2, thread_name_prefix="linktime-jobs")}
 
 
-_running: set[Future] = set()
+_running: set[Future[None]] = set()
 
 
 _running_guard = threading.Lock()
 
 
-def run_soon(jobs: Iterable[Job | None], *, give_way: bool = True) -> Future | None:
+def run_soon(jobs: Iterable[Job | None], *, give_way: bool = True) -> Future[None] | None:
     """Run freshly committed jobs right away in the background, without delaying the response.
 
     They give way to the requests this process is answering (GIVE_WAY_SECONDS at most), unless
@@ -255,7 +257,7 @@ def run_briefly(jobs: Iterable[Job | None]) -> None:
         wait([future], timeout=float(app.config.get("MEETING_WAIT_SECONDS", 2)))
 
 
-def _forget_future(future: Future) -> None:
+def _forget_future(future: Future[None]) -> None:
     with _running_guard:
         _running.discard(future)
 

@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import or_, update
 
@@ -60,18 +60,19 @@ def fence(model: type[T], row_id: int, token: str) -> None:
         raise LeaseLost(model.__tablename__.rstrip("s").replace("_", " "))
 
 
-class Fenced:
+class Fenced(Generic[T]):
     """A provider whose every call is fenced by the lease on one row (see ``fence``)."""
 
-    def __init__(self, provider, model: type, row_id: int, token: str):
-        self._provider, self._fence = provider, (model, row_id, token)
+    def __init__(self, provider: object, model: type[T], row_id: int, token: str):
+        self._provider = provider
+        self._fence: tuple[type[T], int, str] = (model, row_id, token)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._provider, name)
         if name not in ("create", "find", "update", "delete"):
             return attribute
 
-        def fenced(*args, **kwargs):
+        def fenced(*args: Any, **kwargs: Any) -> Any:
             fence(*self._fence)
             return attribute(*args, **kwargs)
         return fenced
@@ -108,7 +109,7 @@ def sync(model: type[T], row_id: int, one_pass: Callable[[int, str], bool], what
         release(model, row_id, token)
 
 
-def record(model: type[T], row_id: int, token: str, revision: int, values: dict,
+def record(model: type[T], row_id: int, token: str, revision: int, values: dict[str, Any],
            then: Callable[[T], None] | None = None) -> bool:
     """Write what a sync pass reached (``values``, and ``then`` for what follows from them) while
     this runner holds the row; True when the desired revision moved meanwhile (go again)."""

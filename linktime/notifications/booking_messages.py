@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.utils import formataddr
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -31,7 +32,7 @@ TOLD = {"invitee": Booking.told_invitee, "host": Booking.told_host}
 NOTICES = ("rescheduled", "link")
 
 
-def _email(booking: Booking, kind: str, recipient: str, *, new: bool = False, **extra) -> Job | None:
+def _email(booking: Booking, kind: str, recipient: str, *, new: bool = False, **extra: Any) -> Job | None:
     # A change notice not sent yet stands for a later one (it is written from the booking as it is
     # when it goes): one key per booking and recipient.
     sequence = "" if kind in NOTICES else booking.sequence

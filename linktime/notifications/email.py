@@ -12,11 +12,13 @@ import smtplib
 import ssl
 import threading
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, render_template
 
@@ -133,7 +135,7 @@ class Mail:
         return "".join(f"{name}: {value}\r\n" for name, value in headers).encode() + body
 
 
-def build(to: str, subject: str, template: str, **context) -> Mail:
+def build(to: str, subject: str, template: str, **context: Any) -> Mail:
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or formataddr(("LinkTime", "no-reply@linktime.invalid"))
     with clock_of_reader(24):  # whoever's request wrote it, the addressee reads it
         return Mail(sender=sender, to=to, subject=subject, text=render_template(f"email/{template}.txt", **context),
@@ -167,7 +169,7 @@ _sending = threading.local()
 
 
 @contextmanager
-def one_connection_per_batch():
+def one_connection_per_batch() -> Iterator[None]:
     """Messages sent by this thread within the block share one SMTP connection."""
     if getattr(_sending, "open", False):  # already inside a batch: it keeps its connection
         yield

@@ -20,7 +20,7 @@ def join_url(booking: Booking) -> str | None:
     """The meeting's join link, once the provider has made the meeting."""
     meeting = booking.meeting
     if makes_meetings(booking.location) and meeting is not None and meeting.is_created:
-        return meeting.join_url
+        return str(meeting.join_url) if meeting.join_url else None
     return None
 
 
@@ -103,7 +103,7 @@ def _invite(method: str, event_uid: str, sequence: int, stamp: datetime, start: 
         event.add("attendee", attendee)
     event.add("status", status)
     calendar.add_component(event)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def series_file(bookings: list[Booking]) -> bytes:
@@ -115,7 +115,7 @@ def series_file(bookings: list[Booking]) -> bytes:
     calendar.add("method", "PUBLISH")
     for booking in bookings:
         calendar.add_component(Calendar.from_ical(invite(booking, method="PUBLISH")).walk("VEVENT")[0])
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def event_file(details: EventDetails) -> bytes:
@@ -126,7 +126,7 @@ def event_file(details: EventDetails) -> bytes:
                    tuple((person.email, person.name) for person in details.attendees), "CONFIRMED")
 
 
-def _stamp(moment) -> str:
+def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%SZ")
 
 
