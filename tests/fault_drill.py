@@ -204,7 +204,11 @@ class Drill:
             if not waiting and not behind:
                 return
             time.sleep(0.2)
-        raise AssertionError(f"still out of sync after {SETTLE_SECONDS} s: {waiting} jobs waiting, {behind}")
+        with self.app.app_context():
+            stuck = [(j.id, j.kind, j.run_at, j.claimed_until, j.attempts, (j.last_error or "")[:80])
+                     for j in db.session.scalars(select(Job).where(Job.status == JobStatus.PENDING).limit(5))]
+        raise AssertionError(f"still out of sync after {SETTLE_SECONDS} s: {waiting} jobs waiting, {behind}; "
+                             f"now {datetime.now(UTC)}, e.g. {stuck}")
 
     def check(self) -> None:
         """Every invariant, with what drifted named."""

@@ -29,10 +29,12 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from threading import Lock
+from typing import cast
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import select, update
@@ -74,14 +76,18 @@ class Reading:
     read_at: datetime | None = None  # when it was read (a good reading)
 
 
+# A reading's key: the calendar, and the window read.
+Key = tuple[int, datetime, datetime]
+
+
 class ReadingCache:
     def __init__(self, capacity: int = CAPACITY):
         self.capacity = capacity
-        self.entries: OrderedDict[tuple, Reading] = OrderedDict()
-        self.good: OrderedDict[tuple, Reading] = OrderedDict()  # the last reading that worked, per key
+        self.entries: OrderedDict[Key, Reading] = OrderedDict()
+        self.good: OrderedDict[Key, Reading] = OrderedDict()  # the last reading that worked, per key
         self.lock = Lock()
 
-    def get(self, key: tuple) -> Reading | None:
+    def get(self, key: Key) -> Reading | None:
         with self.lock:
             found = self.entries.get(key)
             if found is None or found.until <= now_utc():
@@ -89,13 +95,13 @@ class ReadingCache:
             self.entries.move_to_end(key)
             return found
 
-    def last_good(self, key: tuple) -> Reading | None:
+    def last_good(self, key: Key) -> Reading | None:
         """The last reading of ``key`` that worked, while it is less than STALE old."""
         with self.lock:
             found = self.good.get(key)
         return found if found is not None and found.read_at and found.read_at > now_utc() - STALE else None
 
-    def put(self, key: tuple, reading: Reading) -> None:
+    def put(self, key: Key, reading: Reading) -> None:
         with self.lock:
             self.entries[key] = reading
             self.entries.move_to_end(key)
@@ -116,22 +122,23 @@ class ReadingCache:
 def readings() -> ReadingCache:
     """This worker's readings (one cache per app)."""
     cache = current_app.extensions.get("linktime.busy_readings")
-    return cache if cache is not None else current_app.extensions.setdefault("linktime.busy_readings",
-                                                                             ReadingCache())
+    if cache is None:
+        cache = current_app.extensions.setdefault("linktime.busy_readings", ReadingCache())
+    return cast(ReadingCache, cache)
 
 
 _running: dict[int, int] = {}  # account id → its readings running now, in this process
 _running_lock = Lock()
 
 
-def _start(account_id: int, read) -> Future | None:
+def _start(account_id: int, read: Callable[[], list[BusyTime]]) -> Future[list[BusyTime]] | None:
     """Run ``read`` on a thread of its own, unless the account has PER_ACCOUNT readings running
     already (its server is slow: it does not get more of this process). None then."""
     with _running_lock:
         if _running.get(account_id, 0) >= PER_ACCOUNT:
             return None
         _running[account_id] = _running.get(account_id, 0) + 1
-    future: Future = Future()
+    future: Future[list[BusyTime]] = Future()
 
     def run() -> None:
         try:
@@ -231,7 +238,7 @@ def _busy_from(found: dict[int, Reading], skipped: bool, cache: ReadingCache, st
 
 def known_until() -> datetime | None:
     """The earliest instant a calendar reading used in this request stops being used, if any."""
-    return g.get("linktime_busy_until")
+    return cast(datetime | None, g.get("linktime_busy_until"))
 
 
 def stale_since() -> datetime | None:
@@ -244,17 +251,18 @@ def _budget() -> float:
     """Seconds this request may still wait on calendars (PAGE_WAIT in all, from its first read)."""
     if not has_request_context():
         return PAGE_WAIT
-    deadline = g.setdefault("linktime_busy_deadline", time.monotonic() + PAGE_WAIT)
+    deadline = float(g.setdefault("linktime_busy_deadline", time.monotonic() + PAGE_WAIT))
     return max(0.0, deadline - time.monotonic())
 
 
 def _read_all(wanted: dict[int, tuple[ConnectedCalendar, CalendarClient]], start: datetime, end: datetime,
-              zone: str, client_for, budget: float) -> dict[int, Reading]:
+              zone: str, client_for: Callable[..., CalendarClient], budget: float) -> dict[int, Reading]:
     """Every wanted calendar read at once, each on its own thread; one that fails, is too slow, or
     whose account has readings running already, is not read now."""
-    futures = {calendar_id: _start(calendar.connection_id,
-                                   lambda client=client, calendar=calendar: client.busy(calendar.remote_id, start, end,
-                                                                                        zone=zone))
+    def reading_of(calendar: ConnectedCalendar, client: CalendarClient) -> Callable[[], list[BusyTime]]:
+        return lambda: client.busy(calendar.remote_id, start, end, zone=zone)
+
+    futures = {calendar_id: _start(calendar.connection_id, reading_of(calendar, client))
                for calendar_id, (calendar, client) in wanted.items()}
     wait([future for future in futures.values() if future is not None], timeout=budget)
     until = now_utc() + FRESH

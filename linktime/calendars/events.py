@@ -193,7 +193,7 @@ def _sync_once(event_id: int, token: str) -> bool:
         return False
     revision, present = event.desired_revision, event.desired_state == DesiredState.PRESENT
 
-    def reached(values: dict) -> bool:
+    def reached(values: dict[str, Any]) -> bool:
         return sync_lease.record(CalendarEvent, event_id, token, revision, values)
 
     calendar = event.calendar
@@ -243,7 +243,7 @@ def _sync_once(event_id: int, token: str) -> bool:
     return reached(record)
 
 
-def _released_now(released: list | None, span: tuple[datetime, datetime]) -> list:
+def _released_now(released: list[list[str]] | None, span: tuple[datetime, datetime]) -> list[list[str]]:
     """The spans the calendar held the event at lately, with ``span`` left now."""
     now = now_utc()
     kept = [entry for entry in released or [] if datetime.fromisoformat(entry[2]) > now - READINGS_OUTLIVE]

@@ -3,9 +3,9 @@ connect (OAuth with these scopes, or a username and password), how its client is
 Disconnect can do there, and what it reads and keeps. ``registry.py`` lists the kinds."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from linktime.models import CalendarProvider
 
@@ -41,7 +41,7 @@ class OAuthApp:
     withholdable: str = ""
 
 
-def callback_url(config, slug: str) -> str:
+def callback_url(config: Mapping[str, Any], slug: str) -> str:
     return f"{str(config['BASE_URL']).rstrip('/')}/integrations/{slug}/callback"
 
 

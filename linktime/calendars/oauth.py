@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,7 +62,7 @@ class Tokens:
             return None
 
 
-def _session(app: OAuthApp):
+def _session(app: OAuthApp) -> Any:
     from authlib.integrations.requests_client import OAuth2Session
 
     return bounded(
@@ -87,7 +88,7 @@ def start(app: OAuthApp) -> str:
     with _session(app) as oauth:
         url, _ = oauth.create_authorization_url(app.authorize_url, state=state, code_verifier=verifier,
                                                 **dict(app.extra))
-    return url
+    return str(url)
 
 
 def pending(provider: CalendarProvider) -> bool:
@@ -103,7 +104,7 @@ class ConsentError(CalendarError):
     """The Connect did not finish: denied, expired, or not this browser's."""
 
 
-def finish(app: OAuthApp, *, state: str | None, code: str | None, error: str | None) -> tuple[Tokens, dict]:
+def finish(app: OAuthApp, *, state: str | None, code: str | None, error: str | None) -> tuple[Tokens, dict[str, Any]]:
     """The callback: check the state, trade the code for tokens. Returns them with the id token's claims."""
     kept = session.pop(f"calendar_oauth_{app.provider.value}", None)
     label = app.provider.label
@@ -138,12 +139,13 @@ def _withheld(app: OAuthApp, granted: Any) -> list[Scope]:
     return [scope for scope in app.scopes if scope.name.startswith(app.withholdable) and scope.name not in given]
 
 
-def _claims(id_token: str | None) -> dict:
+def _claims(id_token: str | None) -> dict[str, Any]:
     """The claims of an ID token received straight from the token endpoint over TLS (OpenID
     Connect Core 3.1.3.7: its signature need not be checked then)."""
     try:
         payload = str(id_token).split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return claims
     except (IndexError, ValueError, TypeError):
         return {}
 
@@ -159,7 +161,7 @@ def _tokens(token: dict[str, Any], previous_refresh: str | None) -> Tokens:
     return Tokens(str(access), str(refresh), now_utc() + timedelta(seconds=expires_in))
 
 
-def _token_call(app: OAuthApp, call) -> dict[str, Any]:
+def _token_call(app: OAuthApp, call: Callable[[Any], Any]) -> dict[str, Any]:
     from authlib.integrations.base_client.errors import OAuthError
 
     label = app.provider.label

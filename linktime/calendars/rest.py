@@ -28,10 +28,11 @@ class RestClient:
         self.http = session or bounded_session()
         self.http.headers["Authorization"] = f"Bearer {access_token}"
 
-    def rate_limited(self, status: int, data: dict) -> bool:
+    def rate_limited(self, status: int, data: dict[str, Any]) -> bool:
         return status == 429
 
-    def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201, 204), **kwargs) -> dict[str, Any]:
+    def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201, 204),
+             **kwargs: Any) -> dict[str, Any]:
         url = path if path.startswith("http") else f"{self.api_url}{path}"
         with deadline(self.timeout):  # the whole exchange, however slowly the answer comes
             try:
@@ -66,7 +67,7 @@ class RestClient:
         raise CalendarError(f"{self.label} refused the request ({message})")
 
     @staticmethod
-    def describe(data: dict) -> str:
+    def describe(data: dict[str, Any]) -> str:
         error = data.get("error")
         if isinstance(error, dict):
             return str(error.get("message") or error.get("code") or "")[:200]

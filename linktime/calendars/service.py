@@ -2,6 +2,8 @@
 and the one that new bookings are written into."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from linktime import audit
@@ -15,7 +17,8 @@ from linktime.jobs.runner import run_soon
 from linktime.models import CalendarConnection, CalendarProvider, ConnectedCalendar, ConnectionStatus, User
 
 
-def connect_oauth(user: User, provider: CalendarProvider, tokens: oauth.Tokens, claims: dict) -> CalendarConnection:
+def connect_oauth(user: User, provider: CalendarProvider, tokens: oauth.Tokens,
+                  claims: dict[str, Any]) -> CalendarConnection:
     """Keep a Google or Outlook account the host allowed: its calendars listed, the tokens sealed.
 
     The same account connected again keeps the choices made about its calendars.

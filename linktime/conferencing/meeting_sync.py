@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, time, timedelta
+from typing import Any, cast
 
 from linktime import audit
 from linktime.calendars import events
@@ -104,7 +105,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
     meeting.attempts += 1
     db.session.commit()  # no transaction stays open during the provider's calls
     label, when = provider.location.label, format_when(details.start, host_zone)
-    record: dict = {}
+    record: dict[str, Any] = {}
     try:
         if state == DesiredState.ABSENT:
             record = _make_absent(provider, connection, external_id, sent_at, details, label, when)
@@ -142,7 +143,7 @@ def _sync_once(meeting_id: int, token: str) -> bool:
     return _record(meeting_id, token, revision, record)
 
 
-def _unconnected(external_id: str | None, label: str) -> dict:
+def _unconnected(external_id: str | None, label: str) -> dict[str, Any]:
     if external_id is not None:  # made before a disconnect: it stays, and so does its link
         return dict(status=MeetingStatus.CREATED.value, last_error=kept_link(label), waits=True)
     return dict(status=MeetingStatus.NO_CONNECTION.value,
@@ -157,13 +158,14 @@ def _absence_settled(provider: base.ConferencingProvider, sent_at: datetime) -> 
         raise Retry(f"waiting to see whether {provider.location.label} made the meeting", at=settled, counts=False)
 
 
-def _make_absent(provider, connection, external_id, sent_at, details, label, when) -> dict:
+def _make_absent(provider: Any, connection: base.Connection | None, external_id: str | None,
+                 sent_at: datetime | None, details: base.MeetingDetails, label: str, when: str) -> dict[str, Any]:
     if external_id is None and sent_at is None:
         return dict(status=MeetingStatus.CANCELLED.value, last_error="")
     if connection is None:
         return dict(status=MeetingStatus.CANCELLED.value, waits=external_id is not None,
                     last_error=left_on_account(label))
-    if external_id is None:  # a create went out and its answer was lost: find what it made
+    if external_id is None and sent_at is not None:  # a create went out, its answer lost: find what it made
         if not connection.can_find:
             return dict(status=MeetingStatus.CANCELLED.value, create_sent_at=None, create_unverified=True,
                         last_error="")
@@ -177,8 +179,9 @@ def _make_absent(provider, connection, external_id, sent_at, details, label, whe
                 audit=("meeting.deleted", f"Deleted the {label} meeting of {when}."))
 
 
-def _make_present(meeting_id, token, provider, connection, external_id, sent_at, details,
-                  label, when) -> dict:
+def _make_present(meeting_id: int, token: str, provider: Any, connection: base.Connection,
+                  external_id: str | None, sent_at: datetime | None, details: base.MeetingDetails,
+                  label: str, when: str) -> dict[str, Any]:
     if external_id is not None:
         try:
             provider.update(connection.id, external_id, details)
@@ -215,7 +218,7 @@ def _make_present(meeting_id, token, provider, connection, external_id, sent_at,
 _KEEP = object()
 
 
-def _note(meeting_id: int, token: str, message: str, *, sent_at=_KEEP, unverified: bool = False) -> None:
+def _note(meeting_id: int, token: str, message: str, *, sent_at: object = _KEEP, unverified: bool = False) -> None:
     """Record progress that must survive a crash: an error, or when a create went out (``sent_at``;
     None: it made nothing)."""
     db.session.rollback()
@@ -227,12 +230,12 @@ def _note(meeting_id: int, token: str, message: str, *, sent_at=_KEEP, unverifie
                 meeting, f"{meeting.provider_kind.label} did not take a request; LinkTime tries again: {message}"
             )
         if sent_at is not _KEEP:
-            meeting.create_sent_at = sent_at
+            meeting.create_sent_at = cast(datetime | None, sent_at)
         meeting.create_unverified = meeting.create_unverified or unverified
     db.session.commit()
 
 
-def _record(meeting_id: int, token: str, revision: int, values: dict) -> bool:
+def _record(meeting_id: int, token: str, revision: int, values: dict[str, Any]) -> bool:
     """Write what this pass reached; True when the booking changed meanwhile (go again)."""
     kind_detail = values.pop("audit", None)
     reached_now = values.get("status") == MeetingStatus.CREATED

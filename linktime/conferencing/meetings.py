@@ -225,8 +225,8 @@ def reattach(host_id: int) -> list[Job | None]:
 def resume_meetings(host_ids: list[int]) -> int:
     """After a (re)connect: meetings made on an account connected again come back to it, and
     upcoming bookings left without a meeting get one. Returns how many of those."""
-    jobs: list = []
-    moved: list = []
+    jobs: list[Job | None] = []
+    moved: list[Job | None] = []
     for host_id in host_ids:
         with host_transaction(host_id):
             moved += reattach(host_id)

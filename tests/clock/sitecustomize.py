@@ -15,3 +15,4 @@ if _offset:
         pass
     else:
         time_machine.travel(time.time() + float(_offset), tick=True).start()
+        time.time()  # the clock ticks from its first reading: read it now, as every process does

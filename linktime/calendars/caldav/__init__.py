@@ -7,9 +7,11 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from linktime.calendars.caldav.client import CalDAVClient, CalDAVError, NotCalDAV
+from linktime.calendars.base import NotCalDAV, RemoteCalendar
+from linktime.calendars.caldav.addresses import IPNetwork
+from linktime.calendars.caldav.client import CalDAVClient, CalDAVError
 from linktime.calendars.kind import CalendarKind
-from linktime.models import CalendarProvider
+from linktime.models import CalendarConnection, CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
 
 PRIVACY = Integration(
@@ -24,13 +26,13 @@ PRIVACY = Integration(
 )
 
 
-def allowed_networks() -> tuple:
+def allowed_networks() -> tuple[IPNetwork, ...]:
     """CALDAV_ALLOWED_NETWORKS, read (checked at start by the configuration)."""
     text = str(current_app.config.get("CALDAV_ALLOWED_NETWORKS") or "")
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
 
 
-def discover(url: str, username: str, password: str) -> tuple[str, str, list]:
+def discover(url: str, username: str, password: str) -> tuple[str, str, list[RemoteCalendar]]:
     """The account's name, its server's address and its calendars for events; or a CalendarError
     that says, in the host's words, what is wrong with what they entered."""
     try:
@@ -56,7 +58,7 @@ def discover(url: str, username: str, password: str) -> tuple[str, str, list]:
     return account, url, found
 
 
-def client(connection, timeout: float):
+def client(connection: CalendarConnection, timeout: float) -> CalDAVClient:
     username = connection.account.split(" at ", 1)[0]
     return CalDAVClient(connection.server_url, username, connection.secret or "", timeout=timeout,
                         addresses=(connection.user.email,), allowed_networks=allowed_networks())

@@ -102,13 +102,13 @@ class CalDAVClient:
     # ------------------------------------------------------------------ requests
 
     def _request(self, method: str, url: str, *, body: str | bytes | None = None,
-                 headers: dict | None = None, ok: tuple[int, ...] = (207,)) -> bytes:
+                 headers: dict[str, Any] | None = None, ok: tuple[int, ...] = (207,)) -> bytes:
         """One request's answer body, redirects followed by hand (PROPFIND must stay PROPFIND),
         errors turned ours."""
         return self._exchange(method, url, body=body, headers=headers, ok=ok)[2]
 
     def _exchange(self, method: str, url: str, *, body: str | bytes | None = None,
-                  headers: dict | None = None, ok: tuple[int, ...] = (207,)) -> tuple[int, str, bytes]:
+                  headers: dict[str, Any] | None = None, ok: tuple[int, ...] = (207,)) -> tuple[int, str, bytes]:
         """The answer's status, ETag (or "") and body, within the call's deadline."""
         name = urlsplit(url).netloc
         auth: HTTPBasicAuth | None = HTTPBasicAuth(*self.auth) if self.auth else None  # UTF-8, not Latin-1
@@ -288,7 +288,7 @@ class CalDAVClient:
                     busy.append(BusyTime(begins, ends))
         return sorted(busy, key=lambda b: (b.start, b.end))
 
-    def _declined(self, event) -> bool:
+    def _declined(self, event: Any) -> bool:
         attendees = event.get("ATTENDEE", [])
         for attendee in attendees if isinstance(attendees, list) else [attendees]:
             address = str(attendee).lower().removeprefix("mailto:")
@@ -353,7 +353,7 @@ def _etag_of(remote_id: str | None) -> str | None:
     return parts[1] if len(parts) == 2 and parts[1] else None
 
 
-def _blocks(event, client: CalDAVClient) -> bool:
+def _blocks(event: Any, client: CalDAVClient) -> bool:
     """Whether an occurrence keeps the host busy: not free, not cancelled, not declined by them."""
     if str(event.get("TRANSP", "")).upper() == "TRANSPARENT":
         return False

@@ -4,6 +4,7 @@ expanding (anything costlier counts as busy)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from linktime.calendars.base import BusyTime
@@ -14,7 +15,7 @@ PERIOD = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400, "WEEKLY
           "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
 
 
-def recurrence_cost(event, end: datetime) -> int:
+def recurrence_cost(event: Any, end: datetime) -> int:
     """About how many steps expanding the event's rule up to ``end`` takes: the periods from its
     start (a rule is walked from there), times what its BY… parts multiply each period into."""
     rule = event.get("RRULE")
@@ -42,7 +43,7 @@ def recurrence_cost(event, end: datetime) -> int:
     return total
 
 
-def span(event, zone: ZoneInfo, start: datetime, end: datetime) -> BusyTime | None:
+def span(event: Any, zone: ZoneInfo, start: datetime, end: datetime) -> BusyTime | None:
     """Where a recurring event could fall within [start, end): from its first start to its rule's end."""
     first = instant(event.get("DTSTART"), zone)
     if first is None or first >= end:
@@ -59,11 +60,11 @@ def span(event, zone: ZoneInfo, start: datetime, end: datetime) -> BusyTime | No
     return BusyTime(begins, last) if last > begins else None
 
 
-def is_date(prop) -> bool:
+def is_date(prop: Any) -> bool:
     return prop is not None and isinstance(prop.dt, date) and not isinstance(prop.dt, datetime)
 
 
-def instant(prop, zone: ZoneInfo) -> datetime | None:
+def instant(prop: Any, zone: ZoneInfo) -> datetime | None:
     if prop is None:
         return None
     value = prop.dt

@@ -1,6 +1,9 @@
 """Google Calendar: the client (Calendar API v3, ``client.py``), its OAuth app and scopes."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from linktime.calendars.google.client import GoogleCalendar
 from linktime.calendars.kind import CalendarKind, OAuthApp, Scope, callback_url
 from linktime.models import CalendarProvider
@@ -20,7 +23,7 @@ SCOPES = (
 WITHHOLDABLE = "https://www.googleapis.com/auth/calendar"
 
 
-def oauth_app(config) -> OAuthApp:
+def oauth_app(config: Mapping[str, Any]) -> OAuthApp:
     oauth, token = str(config["GOOGLE_OAUTH_URL"]).rstrip("/"), str(config["GOOGLE_TOKEN_URL"]).rstrip("/")
     return OAuthApp(CalendarProvider.GOOGLE, config["GOOGLE_CLIENT_ID"], config["GOOGLE_CLIENT_SECRET"],
                     f"{oauth}/o/oauth2/v2/auth", f"{token}/token", f"{token}/revoke", SCOPES,
@@ -29,7 +32,7 @@ def oauth_app(config) -> OAuthApp:
                     bool(config.get("GOOGLE_SANDBOX")), float(config.get("CALENDAR_TIMEOUT", 10)), WITHHOLDABLE)
 
 
-def client(config, access_token: str, timeout: float):
+def client(config: Mapping[str, Any], access_token: str, timeout: float) -> GoogleCalendar:
     return GoogleCalendar(config["GOOGLE_API_URL"], access_token, timeout=timeout)
 
 

@@ -44,7 +44,7 @@ def event_body(details: EventDetails) -> dict[str, Any]:
 class GoogleCalendar(RestClient):
     label = "Google Calendar"
 
-    def rate_limited(self, status: int, data: dict) -> bool:
+    def rate_limited(self, status: int, data: dict[str, Any]) -> bool:
         reasons = {str(e.get("reason")) for e in (data.get("error") or {}).get("errors", []) if isinstance(e, dict)} \
             if isinstance(data.get("error"), dict) else set()
         return status == 429 or (status == 403 and bool(reasons & {"rateLimitExceeded", "userRateLimitExceeded"}))
@@ -116,7 +116,8 @@ class GoogleCalendar(RestClient):
 
     # ------------------------------------------------------------------ Meet, through conference data
 
-    def conference_event(self, calendar_id: str, identifier: str, body: dict[str, Any], request_id: str) -> dict:
+    def conference_event(self, calendar_id: str, identifier: str, body: dict[str, Any],
+                         request_id: str) -> dict[str, Any]:
         """Create the event with a Meet conference, keyed by ``request_id`` (the same key never
         makes a second conference); an event already made under ``identifier`` is returned as it is."""
         try:
@@ -127,10 +128,10 @@ class GoogleCalendar(RestClient):
         except Conflict:  # made by an earlier create whose answer was lost
             return self.event(calendar_id, identifier)
 
-    def event(self, calendar_id: str, identifier: str) -> dict:
+    def event(self, calendar_id: str, identifier: str) -> dict[str, Any]:
         return self.call("GET", f"{self._events(calendar_id)}/{identifier}", ok=(200,))
 
-    def patch(self, calendar_id: str, identifier: str, body: dict[str, Any]) -> dict:
+    def patch(self, calendar_id: str, identifier: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.call("PATCH", f"{self._events(calendar_id)}/{identifier}", ok=(200,),
                          params={"conferenceDataVersion": "1", "sendUpdates": "none"}, json=body)
 

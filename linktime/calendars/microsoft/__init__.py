@@ -1,6 +1,9 @@
 """Outlook Calendar: the client (Microsoft Graph v1.0, ``client.py``), its OAuth app and scopes."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from linktime.calendars.kind import CalendarKind, OAuthApp, Scope, callback_url
 from linktime.calendars.microsoft.client import OutlookCalendar
 from linktime.models import CalendarProvider
@@ -15,7 +18,7 @@ SCOPES = (
 )
 
 
-def oauth_app(config) -> OAuthApp:
+def oauth_app(config: Mapping[str, Any]) -> OAuthApp:
     login = f"{str(config['MICROSOFT_LOGIN_URL']).rstrip('/')}/{config['MICROSOFT_TENANT']}/oauth2/v2.0"
     return OAuthApp(CalendarProvider.OUTLOOK, config["MICROSOFT_CLIENT_ID"], config["MICROSOFT_CLIENT_SECRET"],
                     f"{login}/authorize", f"{login}/token", None, SCOPES, callback_url(config, "microsoft"),
@@ -23,7 +26,7 @@ def oauth_app(config) -> OAuthApp:
                     float(config.get("CALENDAR_TIMEOUT", 10)))
 
 
-def client(config, access_token: str, timeout: float):
+def client(config: Mapping[str, Any], access_token: str, timeout: float) -> OutlookCalendar:
     return OutlookCalendar(config["MICROSOFT_GRAPH_URL"], access_token, timeout=timeout)
 
 

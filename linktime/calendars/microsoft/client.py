@@ -25,7 +25,7 @@ MAX_PAGES = 20  # of 250 events each: a month of a very busy calendar
 UTC_TIMES = {"Prefer": 'outlook.timezone="UTC"'}
 
 
-def _instant(value: dict) -> datetime:
+def _instant(value: dict[str, Any]) -> datetime:
     text = str(value["dateTime"])[:26]  # Graph gives 7 decimals; Python reads up to 6
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 

@@ -24,7 +24,7 @@ from linktime.calendars.events import destination
 from linktime.calendars.google.client import GoogleCalendar, event_id, meet_of
 from linktime.conferencing import base
 from linktime.extensions import db
-from linktime.models import CalendarConnection, CalendarProvider, ConnectionStatus, Location
+from linktime.models import CalendarConnection, CalendarProvider, ConnectionStatus, Location, User
 
 T = TypeVar("T")
 PENDING_WAIT = 2.0  # seconds before asking again for a conference Google is still making
@@ -79,7 +79,7 @@ class GoogleMeetProvider:
     connect_what, connect_where = "Google Calendar", "#calendars"  # Meet links are made through it
     privacy = None  # made through Google Calendar, whose facts say so
 
-    def cards(self, user) -> list[tuple[str, dict]]:
+    def cards(self, user: User) -> list[tuple[str, dict[str, Any]]]:
         return [("conferencing/_google_meet_card.html", dict(account=google_connection_for(user.id)))]
 
     def display_id(self, external_id: str, join_url: str) -> str:

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from linktime.conferencing import base
 from linktime.conferencing.zoom import service
 from linktime.conferencing.zoom.cards import CARD, card_context
 from linktime.conferencing.zoom.client import SCOPE_LIST, external_meeting, find_marked, meeting_payload
 from linktime.extensions import db
-from linktime.models import Location, ZoomConnection
+from linktime.models import Location, User, ZoomConnection
 from linktime.privacy import ENCRYPTED, Integration
 
 
@@ -43,7 +44,7 @@ class ZoomProvider:
     def display_id(self, external_id: str, join_url: str) -> str:
         return external_id
 
-    def cards(self, user) -> list[tuple[str, dict]]:
+    def cards(self, user: User) -> list[tuple[str, dict[str, Any]]]:
         return [(CARD, card_context(False))] + ([(CARD, card_context(True))] if user.is_admin else [])
 
     def settle_time(self) -> timedelta:

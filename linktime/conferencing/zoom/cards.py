@@ -1,6 +1,8 @@
 """The Zoom cards on Settings → Integrations (the host's own account, and the team's for admins)."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask_login import current_user
 
 from linktime.conferencing.zoom import service
@@ -10,7 +12,7 @@ from linktime.extensions import db
 CARD = "conferencing/_zoom_card.html"
 
 
-def card_context(workspace: bool, notice: str | None = None) -> dict:
+def card_context(workspace: bool, notice: str | None = None) -> dict[str, Any]:
     """What the Zoom status card shows: Not connected · Pending · Connected · Needs attention."""
     connection = service.workspace_connection() if workspace else service.own_connection(current_user)
     if connection is not None and service.recover_if_readable(connection):

@@ -10,6 +10,7 @@ https://developers.zoom.us/docs/api/meetings/ (create, update, delete a meeting)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -80,7 +81,7 @@ class ZoomUnavailable(ZoomError, base.Unavailable):
     """
 
     def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = True,
-                 answered: bool = False, **kw):
+                 answered: bool = False, **kw: Any):
         super().__init__(message, **kw)
         self.retry_after, self.uncertain, self.answered = retry_after, uncertain, answered
 
@@ -88,7 +89,7 @@ class ZoomUnavailable(ZoomError, base.Unavailable):
 class ZoomRateLimited(ZoomUnavailable, base.RateLimited):
     """429. ``daily`` means the 100-per-day meeting limit: it resets at 00:00 GMT."""
 
-    def __init__(self, message: str, *, daily: bool = False, **kw):
+    def __init__(self, message: str, *, daily: bool = False, **kw: Any):
         super().__init__(message, uncertain=False, **kw)
         self.daily = daily
 
@@ -119,7 +120,7 @@ class ZoomSettings:
     timeout: float = 10.0
 
     @classmethod
-    def from_config(cls, config: dict) -> ZoomSettings:
+    def from_config(cls, config: dict[str, Any]) -> ZoomSettings:
         return cls(
             client_id=config["ZOOM_CLIENT_ID"],
             client_secret=config["ZOOM_CLIENT_SECRET"],
@@ -158,7 +159,7 @@ def _body(response: requests.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _describe(response: requests.Response, data: dict) -> str:
+def _describe(response: requests.Response, data: dict[str, Any]) -> str:
     message = data.get("message") or data.get("reason") or data.get("error_description") or data.get("error")
     if not message:
         text = (response.text or "").strip()
@@ -234,7 +235,7 @@ class ZoomOAuth:
                 f"{self.settings.oauth_url}/oauth/authorize", state=state, code_verifier=code_verifier,
                 scope=" ".join(SCOPES),
             )
-        return url
+        return str(url)
 
     def exchange_code(self, code: str, code_verifier: str) -> TokenSet:
         return self._token_call(
@@ -268,7 +269,7 @@ class ZoomOAuth:
             raise ZoomUnavailable(f"Zoom could not be reached: {type(exc).__name__}") from None
         raise_for_response(response)
 
-    def _token_call(self, call, previous_refresh: str | None = None) -> TokenSet:
+    def _token_call(self, call: Callable[[Any], Any], previous_refresh: str | None = None) -> TokenSet:
         from authlib.integrations.base_client.errors import OAuthError
 
         self.last_response = None
@@ -294,7 +295,7 @@ class ZoomOAuth:
         return _token_set(dict(token), previous_refresh=previous_refresh)
 
 
-def _is_redirect_error(data: dict) -> bool:
+def _is_redirect_error(data: dict[str, Any]) -> bool:
     text = f"{data.get('reason', '')} {data.get('error_description', '')} {data.get('code', '')}".lower()
     return "redirect" in text or "4700" in text or "4709" in text
 
@@ -305,7 +306,7 @@ class ZoomAPI:
     def __init__(self, settings: ZoomSettings, access_token: str):
         self.settings, self.access_token = settings, access_token
 
-    def _call(self, method: str, path: str, **kwargs) -> dict[str, Any]:
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         try:
             with deadline(self.settings.timeout), bounded_session() as session:  # in all, however slow
                 response = session.request(
