@@ -117,7 +117,7 @@ def run() -> int:
             [
                 str(PYTHON),
                 "-m",
-                "linktime.conferencing.zoom.sandbox",
+                "linktime.sandbox",
                 "--host",
                 wanted.hostname or "127.0.0.1",
                 "--port",

@@ -120,7 +120,7 @@ def make_data(config: dict, bookings: int) -> dict:
 def start_sandbox(instance: Path) -> tuple[subprocess.Popen, str]:
     """The sandbox process that plays Google (as `manage.py run` starts it)."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "linktime.conferencing.zoom.sandbox", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "linktime.sandbox", "--port", str(port),
                                 "--instance", str(instance)], cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

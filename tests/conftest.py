@@ -169,7 +169,7 @@ def new_context(browser):
 @pytest.fixture
 def sandbox():
     """The Zoom sandbox on its own port, over real HTTP."""
-    from linktime.conferencing.zoom.sandbox import create_sandbox
+    from linktime.sandbox import create_sandbox
 
     server_app = create_sandbox(client_secret=SANDBOX_CLIENT_SECRET, webhook_secret=SANDBOX_WEBHOOK_SECRET)
     with LiveServer(server_app) as server:

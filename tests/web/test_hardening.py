@@ -72,7 +72,7 @@ def test_the_sandbox_secrets_are_made_per_instance(tmp_path, monkeypatch):
 
 
 def test_a_deauthorization_signed_with_the_old_public_secret_is_refused(installed):
-    from linktime.conferencing.zoom.sandbox import sign
+    from linktime.sandbox.zoom import sign
 
     body = json.dumps({"event": "app_deauthorized", "payload": {"user_id": "u1"}}).encode()
     stamp = str(int(time.time()))
@@ -95,7 +95,7 @@ def test_the_sandbox_process_reads_the_instances_secrets(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "linktime.conferencing.zoom.sandbox", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "linktime.sandbox", "--port", str(port),
                                 "--instance", str(instance)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/oauth/token"

@@ -158,7 +158,7 @@ def test_no_reminder_for_a_time_already_past(host, mail_app, smtp, clock):
 
 
 def test_a_meeting_zoom_creates_late_still_reaches_the_invitee(host, mail_app, smtp, sandbox, clock):
-    from linktime.conferencing.zoom.sandbox import Fault
+    from linktime.sandbox.zoom import Fault
 
     sandbox.state.faults.append(Fault(kind="error", remaining=1000))
     page = host.get(book(host)).get_data(as_text=True)
@@ -271,8 +271,8 @@ def test_the_downloadable_ics_is_published_not_an_invitation(host, mail_app, san
 
 
 def test_after_retry_the_invitee_and_host_get_the_link_and_an_updated_invite(host, mail_app, smtp, sandbox, clock):
-    from linktime.conferencing.zoom.sandbox import Fault
     from linktime.models import Meeting
+    from linktime.sandbox.zoom import Fault
 
     sandbox.state.faults.append(Fault(kind="error", remaining=1000))
     book(host)

@@ -238,7 +238,7 @@ def test_zoom_down_during_five_bookings_then_exactly_five_meetings(host, zoom_ap
 
 
 def _fault(kind, count, **kw):
-    from linktime.conferencing.zoom.sandbox import Fault
+    from linktime.sandbox.zoom import Fault
 
     return Fault(kind=kind, remaining=count, **kw)
 

@@ -9,9 +9,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from linktime.conferencing.zoom.sandbox import sign
 from linktime.extensions import db
 from linktime.models import AuditEvent, ZoomConnection
+from linktime.sandbox.zoom import sign
 from tests.helpers import SANDBOX_WEBHOOK_SECRET, add_user, connect_zoom, make_app
 
 
@@ -116,7 +116,7 @@ def test_without_a_secret_token_the_webhook_answers_503(tmp_path):
 def test_a_payload_that_is_not_an_object_is_a_400(client, body):
     import time
 
-    from linktime.conferencing.zoom.sandbox import sign
+    from linktime.sandbox.zoom import sign
 
     stamp = str(int(time.time()))
     response = client.post("/integrations/zoom/webhook", data=body, headers={
