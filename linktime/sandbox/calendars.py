@@ -28,6 +28,8 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from markupsafe import escape
 from werkzeug.local import LocalProxy
 
+from linktime.sandbox.app_client import client_id, client_secret
+
 ACCESS_LIFETIME = timedelta(hours=1)
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
 PROVIDERS = {"google": "Google", "microsoft": "Microsoft"}
@@ -186,14 +188,6 @@ bp = Blueprint("calendar_sandbox", __name__)
 state: CalendarSandboxState = LocalProxy(lambda: current_app.extensions["calendar_sandbox"])  # type: ignore[assignment]
 
 
-def _client_id() -> str:
-    return str(current_app.config["SANDBOX_CLIENT_ID"])
-
-
-def _client_secret() -> str:
-    return str(current_app.config["SANDBOX_CLIENT_SECRET"])
-
-
 
 def google_error(status: int, message: str, reason: str = "") -> Response:
     body = {"error": {"code": status, "message": message,
@@ -229,7 +223,7 @@ def lacks(scope: str) -> Response | None:
 
 def consent(provider: str):
     params = request.values
-    if params.get("client_id") != _client_id() or params.get("response_type") != "code":
+    if params.get("client_id") != client_id() or params.get("response_type") != "code":
         return Response("<h1>Error 400: invalid_request</h1><p>Unknown client or response type.</p>", status=400)
     redirect_uri, oauth_state = params.get("redirect_uri", ""), params.get("state", "")
     if request.method == "GET":
@@ -261,7 +255,7 @@ def consent(provider: str):
 
 def token(provider: str):
     form = request.form
-    if form.get("client_id") != _client_id() or not hmac.compare_digest(form.get("client_secret", ""), _client_secret()):
+    if form.get("client_id") != client_id() or not hmac.compare_digest(form.get("client_secret", ""), client_secret()):
         return oauth_error("invalid_client", "The client id or secret is wrong.", 401)
     with state.lock:
         if form.get("grant_type") == "authorization_code":

@@ -26,6 +26,7 @@ from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect,
 from werkzeug.local import LocalProxy
 
 from linktime.conferencing.zoom.client import SCOPE_LIST, granted
+from linktime.sandbox.app_client import client_id, client_secret
 
 CODE_LIFETIME = timedelta(minutes=5)
 ACCESS_LIFETIME = timedelta(hours=1)
@@ -157,14 +158,6 @@ bp = Blueprint("zoom_sandbox", __name__)
 state: SandboxState = LocalProxy(lambda: current_app.extensions["zoom_sandbox"])  # type: ignore[assignment]
 
 
-def _client_id() -> str:
-    return str(current_app.config["SANDBOX_CLIENT_ID"])
-
-
-def _client_secret() -> str:
-    return str(current_app.config["SANDBOX_CLIENT_SECRET"])
-
-
 def oauth_error(reason: str, error: str, status: int = 400) -> Response:
     response = jsonify({"reason": reason, "error": error})
     response.status_code = status
@@ -177,7 +170,7 @@ def api_error(code: int, message: str, status: int) -> Response:
 
 def client_ok() -> bool:
     auth = request.authorization
-    return bool(auth and auth.username == _client_id() and hmac.compare_digest(auth.password or "", _client_secret()))
+    return bool(auth and auth.username == client_id() and hmac.compare_digest(auth.password or "", client_secret()))
 
 @bp.before_app_request
 def record_and_inject_faults():
@@ -236,8 +229,8 @@ def drop_the_answer(response: Response) -> Response:
 @bp.route("/oauth/authorize", methods=["GET", "POST"])
 def authorize():
     params = request.values
-    if params.get("client_id") != _client_id():
-        return Response("<h1>Application not found</h1><p>Invalid _client_id().</p>", status=400)
+    if params.get("client_id") != client_id():
+        return Response("<h1>Application not found</h1><p>Invalid client_id().</p>", status=400)
     if params.get("response_type") != "code" or not params.get("redirect_uri"):
         return Response("<h1>Invalid request</h1>", status=400)
     redirect_uri, oauth_state = params["redirect_uri"], params.get("state", "")
@@ -268,7 +261,7 @@ def issue(grant: Grant) -> dict:
 @bp.post("/oauth/token")
 def token():
     if not client_ok():
-        return oauth_error("Invalid _client_id() or client_secret", "invalid_client", 401)
+        return oauth_error("Invalid client_id() or client_secret", "invalid_client", 401)
     form = request.form
     with state.lock:
         if form.get("grant_type") == "authorization_code":
@@ -297,7 +290,7 @@ def token():
 @bp.post("/oauth/revoke")
 def revoke():
     if not client_ok():
-        return oauth_error("Invalid _client_id() or client_secret", "invalid_client", 401)
+        return oauth_error("Invalid client_id() or client_secret", "invalid_client", 401)
     given = request.form.get("token", "")
     with state.lock:
         for grant in state.grants:
@@ -448,7 +441,7 @@ def deauthorize():
                 grant.active = False
     payload = {"event": "app_deauthorized", "event_ts": int(time.time() * 1000), "payload": {
         "account_id": user["account_id"], "user_id": user["id"], "signature": secrets.token_hex(16),
-        "deauthorization_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "client_id": _client_id()}}
+        "deauthorization_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "client_id": client_id()}}
     if not url:
         return jsonify({"sent": False, "payload": payload})
     status = send_webhook(url, payload, state.webhook_secret)
