@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask
+from flask import Config, Flask
 
 from linktime.crypto import generate_key
 
@@ -99,39 +99,43 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if not app.config.get("ENCRYPTION_KEYS"):
         app.config["ENCRYPTION_KEYS"] = _instance_secret(instance / "encryption_keys", generate_key)
         app.config["ENCRYPTION_KEYS_FILE"] = str(instance / "encryption_keys")
-    # Without a Zoom OAuth app, LinkTime talks to its built-in Zoom sandbox.
-    app.config["ZOOM_SANDBOX"] = not app.config.get("ZOOM_CLIENT_ID")
-    if app.config["ZOOM_SANDBOX"]:
-        sandbox = str(app.config["ZOOM_SANDBOX_URL"]).rstrip("/")
-        client_secret, webhook_secret = sandbox_secrets(instance, app.config)
-        app.config.update(
-            ZOOM_CLIENT_ID=SANDBOX_CLIENT_ID,
-            ZOOM_CLIENT_SECRET=client_secret,
-            ZOOM_OAUTH_URL=sandbox,
-            ZOOM_API_URL=f"{sandbox}/v2",
-        )
-        app.config.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", webhook_secret)
-    # Without Google or Microsoft apps, the same sandbox plays them (on its /google and /microsoft paths).
-    sandbox = str(app.config["ZOOM_SANDBOX_URL"]).rstrip("/")
+    _use_sandbox_where_unset(app.config, instance)
+    _check_caldav_networks(str(app.config.get("CALDAV_ALLOWED_NETWORKS") or ""))
+    # Secure cookies whenever the public URL is https.
+    if str(app.config["BASE_URL"]).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _use_sandbox_where_unset(config: Config, instance: Path) -> None:
+    """Zoom, Google and Microsoft without an OAuth app of their own are played by the sandbox
+    (Google and Microsoft on its /google and /microsoft paths)."""
+    sandbox = str(config["ZOOM_SANDBOX_URL"]).rstrip("/")
+    config["ZOOM_SANDBOX"] = not config.get("ZOOM_CLIENT_ID")
+    if config["ZOOM_SANDBOX"]:
+        client_secret, webhook_secret = sandbox_secrets(instance, config)
+        config.update(ZOOM_CLIENT_ID=SANDBOX_CLIENT_ID, ZOOM_CLIENT_SECRET=client_secret, ZOOM_OAUTH_URL=sandbox,
+                      ZOOM_API_URL=f"{sandbox}/v2")
+        config.setdefault("ZOOM_WEBHOOK_SECRET_TOKEN", webhook_secret)
     for name, urls in (("GOOGLE", {"GOOGLE_OAUTH_URL": "/google", "GOOGLE_TOKEN_URL": "/google",
                                    "GOOGLE_API_URL": "/google"}),
                        ("MICROSOFT", {"MICROSOFT_LOGIN_URL": "/microsoft", "MICROSOFT_GRAPH_URL": "/microsoft/v1.0"})):
-        app.config[f"{name}_SANDBOX"] = not app.config.get(f"{name}_CLIENT_ID")
-        if app.config[f"{name}_SANDBOX"]:
-            app.config.update({key: sandbox + path for key, path in urls.items()})
-            app.config[f"{name}_CLIENT_ID"] = SANDBOX_CLIENT_ID
-            app.config[f"{name}_CLIENT_SECRET"] = sandbox_secrets(instance, app.config)[0]
-    for network in str(app.config.get("CALDAV_ALLOWED_NETWORKS") or "").split(","):
+        config[f"{name}_SANDBOX"] = not config.get(f"{name}_CLIENT_ID")
+        if config[f"{name}_SANDBOX"]:
+            config.update({key: sandbox + path for key, path in urls.items()})
+            config[f"{name}_CLIENT_ID"] = SANDBOX_CLIENT_ID
+            config[f"{name}_CLIENT_SECRET"] = sandbox_secrets(instance, config)[0]
+
+
+def _check_caldav_networks(text: str) -> None:
+    for network in text.split(","):
         if network.strip():
             try:
                 ipaddress.ip_network(network.strip(), strict=False)
             except ValueError:
                 raise ValueError(f"CALDAV_ALLOWED_NETWORKS: {network.strip()!r} is not a network "
                                  "(write it as 10.0.0.0/8 or fd00::/8)") from None
-    # Secure cookies whenever the public URL is https.
-    if str(app.config["BASE_URL"]).startswith("https://"):
-        app.config["SESSION_COOKIE_SECURE"] = True
-        app.config["REMEMBER_COOKIE_SECURE"] = True
+
 
 
 def sandbox_secrets(instance: Path, config: dict | None = None) -> tuple[str, str]:

@@ -18,7 +18,7 @@ import functools
 import ipaddress
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 from xml.etree.ElementTree import Element
@@ -40,7 +40,7 @@ from linktime.calendars.base import (
     WrongPassword,
 )
 from linktime.calendars.caldav.addresses import IPNetwork, address_allowed, keeps_credentials
-from linktime.calendars.caldav.ical import MAX_EVENTS, MAX_RECURRENCE_STEPS, instant, is_date, recurrence_cost, span
+from linktime.calendars.caldav.ical import MAX_EVENTS, MAX_RECURRENCE_STEPS, occurrence, recurrence_cost, span
 from linktime.http import DeadlinePassed, bounded_session, deadline, out_of_time, read_body, time_left
 from linktime.notifications.ics import event_file
 
@@ -274,18 +274,8 @@ class CalDAVClient:
                 raise
             except Exception:  # noqa: BLE001 - one unreadable event does not hide the others
                 continue
-            for event in occurrences:
-                if not _blocks(event, self):
-                    continue
-                begins, ends = instant(event.get("DTSTART"), tz), instant(event.get("DTEND"), tz)
-                if begins is None:
-                    continue
-                if ends is None:
-                    duration = event.get("DURATION")
-                    ends = begins + (duration.dt if duration is not None else
-                                     timedelta(days=1) if is_date(event.get("DTSTART")) else timedelta(0))
-                if ends > start and begins < end:
-                    busy.append(BusyTime(begins, ends))
+            busy += [when for event in occurrences if _blocks(event, self)
+                     and (when := occurrence(event, tz, start, end)) is not None]
         return sorted(busy, key=lambda b: (b.start, b.end))
 
     def _declined(self, event: Any) -> bool:

@@ -73,3 +73,16 @@ def instant(prop: Any, zone: ZoneInfo) -> datetime | None:
     if isinstance(value, date):  # an all-day event: the whole local day of the host
         return datetime.combine(value, time(0), zone).astimezone(UTC)
     return None
+
+
+def occurrence(event: Any, zone: ZoneInfo, start: datetime, end: datetime) -> BusyTime | None:
+    """When one (expanded) occurrence takes place, if that is within [start, end): its end is DTEND,
+    else DTSTART plus DURATION, else a whole day for an all-day event (a moment for a timed one)."""
+    begins, ends = instant(event.get("DTSTART"), zone), instant(event.get("DTEND"), zone)
+    if begins is None:
+        return None
+    if ends is None:
+        duration = event.get("DURATION")
+        ends = begins + (duration.dt if duration is not None else
+                         timedelta(days=1) if is_date(event.get("DTSTART")) else timedelta(0))
+    return BusyTime(begins, ends) if ends > start and begins < end else None
