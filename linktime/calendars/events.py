@@ -199,16 +199,7 @@ def _sync_once(event_id: int, token: str) -> bool:
     calendar = event.calendar
     sent_before = event.remote_id is not None or event.write_sent_at is not None
     if calendar is None:  # its account was disconnected: what is there stays there
-        if present:
-            record: dict[str, Any] = dict(
-                status=EventStatus.WRITTEN.value if event.remote_id else EventStatus.FAILED.value,
-                last_error="The calendar was disconnected, so this event can no longer be changed there.")
-        else:
-            record = dict(
-                status=EventStatus.REMOVED.value,
-                last_error="The calendar was disconnected, so the event was left in it." if sent_before else "",
-            )
-        return reached(record)
+        return reached(_left_in_place(event, present, sent_before))
     if not present and not sent_before:
         return reached(dict(status=EventStatus.REMOVED.value, last_error=""))
     connection = calendar.connection
@@ -241,6 +232,15 @@ def _sync_once(event_id: int, token: str) -> bool:
         db.session.commit()
         raise GiveUp(exc.message) from None
     return reached(record)
+
+
+def _left_in_place(event: CalendarEvent, present: bool, sent_before: bool) -> dict[str, Any]:
+    """What is recorded of an event whose calendar account was disconnected: nothing is changed there."""
+    if present:
+        return dict(status=EventStatus.WRITTEN.value if event.remote_id else EventStatus.FAILED.value,
+                    last_error="The calendar was disconnected, so this event can no longer be changed there.")
+    return dict(status=EventStatus.REMOVED.value,
+                last_error="The calendar was disconnected, so the event was left in it." if sent_before else "")
 
 
 def _released_now(released: list[list[str]] | None, span: tuple[datetime, datetime]) -> list[list[str]]:

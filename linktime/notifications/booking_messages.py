@@ -216,6 +216,25 @@ def _waiting_for_link(booking: Booking, sessions: list[Booking]) -> bool:
     return now_utc() < booking.created_at + bound
 
 
+def _notice_due(booking: Booking, recipient: str) -> bool:
+    """Whether a change's notice goes now: never before that person's confirmation or an earlier
+    notice (Retry until they have gone); False when this very state was told already."""
+    if _confirmations_waiting(booking, (recipient,)):
+        raise Retry("waiting for the confirmation to go out first", at=now_utc() + timedelta(seconds=5),
+                    counts=False)
+    if _earlier_notice_waiting(booking, recipient):
+        raise Retry("an earlier notice to this person goes first", at=now_utc() + timedelta(seconds=2),
+                    counts=False)
+    return bool(db.session.scalar(select(TOLD[recipient]).where(Booking.id == booking.id)) != booking.sequence)
+
+
+def _link_to_follow(kind: str, session: Booking) -> bool:
+    """A confirmation or change sent without the meeting link it will have: the link follows later."""
+    return (kind in ("confirmed", "rescheduled") and makes_meetings(session.location)
+            and ics.join_url(session) is None and session.meeting is not None
+            and session.meeting.desired_state == DesiredState.PRESENT)
+
+
 def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int | None = None,
                        for_start: str | None = None) -> None:
     """Write the message from the booking as it is now, and send it (unless its reason passed)."""
@@ -230,27 +249,15 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
         planned = datetime.fromisoformat(for_start) if for_start else booking.start
         if booking.start != planned or booking.start <= now_utc():
             return  # moved (new reminders were queued), or already begun
-    if kind in NOTICES:
-        if _confirmations_waiting(booking, (recipient,)):
-            raise Retry("waiting for the confirmation to go out first", at=now_utc() + timedelta(seconds=5),
-                        counts=False)
-        if _earlier_notice_waiting(booking, recipient):
-            raise Retry("an earlier notice to this person goes first", at=now_utc() + timedelta(seconds=2),
-                        counts=False)
-        if db.session.scalar(select(TOLD[recipient]).where(Booking.id == booking.id)) == booking.sequence:
-            return  # this very state was told already (by the notice this one followed)
+    if kind in NOTICES and not _notice_due(booking, recipient):
+        return  # this very state was told already (by the notice this one followed)
     # A series' confirmation lists every session: read once, for what it says and what follows it.
     sessions = _series(booking) if kind == "confirmed" else []
     if kind == "confirmed" and _waiting_for_link(booking, sessions):
         raise Retry("waiting for the meeting link", at=now_utc() + timedelta(seconds=5), counts=False)
     # Written from one reading of the booking: whether this message carries the link is decided here.
-    def without_link(session: Booking) -> bool:
-        return kind in ("confirmed", "rescheduled") and makes_meetings(session.location) \
-            and ics.join_url(session) is None and session.meeting is not None \
-            and session.meeting.desired_state == DesiredState.PRESENT
-
     message = booking_message(booking, kind, recipient, offset=offset, sessions=sessions)
-    linkless = [session for session in sessions or [booking] if without_link(session)]
+    linkless = [session for session in sessions or [booking] if _link_to_follow(kind, session)]
     if linkless:
         for session in linkless:  # each sent its link whenever its meeting is made (now, by Retry, on reconnect)
             session.link_to_follow = True
