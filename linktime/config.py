@@ -137,7 +137,6 @@ def _check_caldav_networks(text: str) -> None:
                                  "(write it as 10.0.0.0/8 or fd00::/8)") from None
 
 
-
 def sandbox_secrets(instance: Path, config: dict | None = None) -> tuple[str, str]:
     """The Zoom sandbox's client secret and webhook secret: set in config, else this instance's own."""
     config = config or {}

@@ -289,7 +289,6 @@ def integrations():
     return integrations_page()
 
 
-
 @bp.get("/team")
 @admin_required
 def team():

@@ -29,7 +29,6 @@ CHECKING = threading.BoundedSemaphore(2)
 BUSY_CHECKING = "Other calendar servers are being checked right now. Please try again in a minute."
 
 
-
 def _section(status: int = 200, **context):
     """The Calendars section (htmx swaps it in place), or the whole Integrations page without JS."""
     if request.htmx:

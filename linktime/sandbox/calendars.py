@@ -188,7 +188,6 @@ bp = Blueprint("calendar_sandbox", __name__)
 state: CalendarSandboxState = LocalProxy(lambda: current_app.extensions["calendar_sandbox"])  # type: ignore[assignment]
 
 
-
 def google_error(status: int, message: str, reason: str = "") -> Response:
     body = {"error": {"code": status, "message": message,
                       "errors": [{"reason": reason or "backendError", "message": message}]}}

@@ -148,7 +148,6 @@ def _index_busy(busy: Iterable[Busy], event_type_id: int | None) -> tuple[Counte
     return seats_taken, _Blockers(intervals), _Blockers(guarded)
 
 
-
 def is_bookable(
     start: datetime,
     availability: Availability,
