@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from linktime.extensions import db
 from linktime.models import User
@@ -20,6 +20,15 @@ def availability_changed(host_id: int) -> None:
     Any event type's hours or buffers can change what the host's other event types offer.
     """
     db.session.execute(update(User).where(User.id == host_id).values(booking_seq=User.booking_seq + 1))
+
+
+def lock_host(host_id: int) -> None:
+    """Take the host's booking lock for the rest of this transaction, without marking their pages
+    out of date. A job that writes a booking after its meeting takes it first: every writer then
+    takes the host's row before any booking or meeting row, and none waits on another's (on
+    PostgreSQL, two orders would deadlock). Runs before any pending change is flushed."""
+    with db.session.no_autoflush:
+        db.session.execute(select(User.id).where(User.id == host_id).with_for_update())
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from linktime.conferencing import base
 from linktime.conferencing.meetings import account_of, kept_link, left_on_account
 from linktime.extensions import db
 from linktime.formatting import format_when
+from linktime.host_lock import lock_host
 from linktime.jobs import sync_lease
 from linktime.jobs.outbox import GiveUp, Retry
 from linktime.models import (
@@ -241,6 +242,9 @@ def _record(meeting_id: int, token: str, revision: int, values: dict[str, Any]) 
     reached_now = values.get("status") == MeetingStatus.CREATED
 
     def then(meeting: Meeting) -> None:
+        # The link follow-ups below write the bookings: the host's lock first, as booking changes
+        # take it, before this meeting's row is written (host_lock.lock_host).
+        lock_host(meeting.host_id)
         if kind_detail is not None:
             audit.record(meeting.host_id, *kind_detail)
             audit.note_meeting(meeting, kind_detail[1])
