@@ -124,7 +124,7 @@ def queue_cancelled(booking: Booking) -> list[Job | None]:
 def queue_link_followups(meeting: Meeting) -> list[Job | None]:
     """The meeting was made after a message without its link went out: send the link now."""
     jobs: list[Job | None] = []
-    for booking in meeting.bookings:
+    for booking in sorted(meeting.bookings, key=lambda seat: seat.id):  # one order for every writer
         if booking.link_to_follow and not booking.is_cancelled:
             # Taken by one conditional UPDATE: the meeting's sync and the message that set the flag
             # may both get here, and only one of them may send the link.

@@ -417,6 +417,9 @@ def test_a_refused_renewal_uses_the_token_another_process_stored_meanwhile(calen
 
     connect(ada, "microsoft")
     expire_stored_tokens(calendar_app, sandbox)
+    # The held renewal must outlive the other process's start (slow on a busy machine): its total
+    # deadline is CALENDAR_TIMEOUT, which is 2 s in these tests.
+    calendar_app.config["CALENDAR_TIMEOUT"] = 30
     hold = sandbox.state.add_fault("hold", seconds=60, method="POST", path=MICROSOFT_TOKEN)
     here = Background(lambda: token_in(calendar_app))
     assert hold.arrived.wait(30)
