@@ -32,10 +32,13 @@ def lock_host(host_id: int) -> None:
 
 
 @contextmanager
-def host_transaction(host_id: int) -> Iterator[None]:
-    """One transaction that holds the host's booking lock; commits, or rolls back on error."""
+def host_transaction(*host_ids: int) -> Iterator[None]:
+    """One transaction that holds the booking locks of these hosts (a team booking's: every member
+    it may go to), taken in one order — by id — so two of them never wait on each other; commits,
+    or rolls back on error."""
     try:
-        availability_changed(host_id)
+        for host_id in sorted(set(host_ids)):
+            availability_changed(host_id)
         yield
         db.session.commit()
     except BaseException:

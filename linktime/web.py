@@ -26,6 +26,7 @@ from linktime.extensions import db, login_manager
 from linktime.formatting import register_template_helpers
 from linktime.notifications.views import bp as twilio_bp
 from linktime.privacy import support_contact
+from linktime.teams.views import bp as teams_bp
 
 
 def register_pages(app: Flask) -> None:
@@ -36,7 +37,7 @@ def register_pages(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
     app.url_map.converters["id"] = RowIdConverter
-    for blueprint in (accounts_bp, event_types_bp, zoom_bp, calendars_bp, admin_bp, twilio_bp):
+    for blueprint in (accounts_bp, event_types_bp, teams_bp, zoom_bp, calendars_bp, admin_bp, twilio_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(bookings_bp)  # last: it owns the catch-all /<username>/<slug> public URLs
     register_template_helpers(app)
@@ -73,7 +74,8 @@ TOKEN_PAGES = {"bookings.manage", "bookings.invitee_cancel", "bookings.reschedul
 
 
 # Pages whose bytes follow the visitor's zone and clock (cookies) and language.
-VISITOR_PAGES = {"bookings.event_page", "bookings.book", "bookings.manage", "bookings.host_page"}
+VISITOR_PAGES = {"bookings.event_page", "bookings.book", "bookings.manage", "bookings.host_page",
+                 "teams.team_page", "teams.event_page", "teams.book"}
 # The same bytes for everyone, whoever asks, kept by caches: static files, hosts' photos and colours.
 PUBLIC_ASSETS = {"static", "accounts.photo", "accounts.brand_css"}
 

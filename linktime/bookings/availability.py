@@ -15,13 +15,18 @@ from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, outside_busy
 from linktime.extensions import db
 from linktime.models import (
     Booking,
+    BookingHost,
     BookingStatus,
     CalendarEvent,
     EventStatus,
     EventType,
+    OutOfOffice,
+    Scheduling,
+    User,
     now_utc,
 )
-from linktime.scheduling import Busy, Slot, free_slots, is_bookable, subtract
+from linktime.scheduling import Availability, Busy, Slot, free_slots, is_bookable, subtract
+from linktime.scheduling.teams import anyone_free, everyone_free
 
 # Buffers are at most 12 h: bookings further than this from the window's local days cannot touch it.
 BUFFER_MARGIN = timedelta(hours=12)
@@ -65,7 +70,8 @@ def busy_times(host_id: int, start: datetime, end: datetime, *, zone: str = "UTC
                EventType.buffer_before_minutes, EventType.buffer_after_minutes)
         .outerjoin(EventType, EventType.id == Booking.event_type_id)
         .where(
-            Booking.host_id == host_id,
+            or_(Booking.host_id == host_id,
+                Booking.id.in_(select(BookingHost.booking_id).where(BookingHost.user_id == host_id))),
             Booking.status == BookingStatus.CONFIRMED,
             Booking.start < until,
             Booking.start >= since - LONGEST_BOOKING,
@@ -116,21 +122,61 @@ def outside_window(event_type: EventType, start: datetime) -> list[BusyTime]:
     """The checked calendars' busy times around one slot, read fresh (for a booking, before its lock;
     a reading made for another booking in the last ``BOOKING_AGE`` serves a burst of them), or
     CalendarsUnreadable when a checked calendar could not be read."""
-    since, until = _day_bounds(start, start + event_type.rules.duration, event_type.host.timezone)
-    return outside_busy(event_type.host_id, since, until, zone=event_type.host.timezone, max_age=BOOKING_AGE,
-                        strict=True)
+    return _outside_of(event_type, event_type.host, start)
 
 
-def slots_between(event_type: EventType, start: datetime, end: datetime, *, exclude: int | None = None) -> list[Slot]:
-    return free_slots(
-        event_type.availability,
-        event_type.rules,
-        busy_times(event_type.host_id, start, end, zone=event_type.host.timezone, exclude=exclude),
-        now=now_utc(),
-        window_start=start,
-        window_end=end,
-        event_type_id=event_type.id,
-    )
+def _outside_of(event_type: EventType, member: User, start: datetime) -> list[BusyTime]:
+    since, until = _day_bounds(start, start + event_type.rules.duration, member.timezone)
+    return outside_busy(member.id, since, until, zone=member.timezone, max_age=BOOKING_AGE, strict=True)
+
+
+def slots_between(event_type: EventType, start: datetime, end: datetime, *, exclude: int | None = None,
+                  hosts: list[User] | None = None) -> list[Slot]:
+    """The times of [start, end) the event type offers: its host's free ones, or for a team event
+    type those at which at least one member (round-robin) or every member (collective) is free;
+    with ``hosts`` (a team booking moved), those at which every one of them is."""
+    if not event_type.is_team:
+        return _free_for(event_type, event_type.host, event_type.availability, start, end, exclude=exclude)
+    members = hosts or hosts_of(event_type)
+    away = days_away([member.id for member in members], start, end)
+    per_member = [_free_for(event_type, member, event_type.availability_in(member.timezone, away[member.id]),
+                            start, end, exclude=exclude) for member in members]
+    return (everyone_free if _needs_all(event_type, hosts) else anyone_free)(per_member)
+
+
+def _needs_all(event_type: EventType, hosts: list[User] | None) -> bool:
+    return hosts is not None or event_type.scheduling_kind is Scheduling.COLLECTIVE
+
+
+def _free_for(event_type: EventType, member: User, hours: Availability, start: datetime, end: datetime, *,
+              exclude: int | None = None, outside: list[BusyTime] | None = None) -> list[Slot]:
+    return free_slots(hours, event_type.rules,
+                      busy_times(member.id, start, end, zone=member.timezone, exclude=exclude, outside=outside),
+                      now=now_utc(), window_start=start, window_end=end, event_type_id=event_type.id)
+
+
+def hosts_of(event_type: EventType) -> list[User]:
+    """Who may host its bookings, by id (the order their locks are taken in): a team event type's
+    chosen members, or its host."""
+    if not event_type.is_team:
+        return [event_type.host]
+    return [chosen.user for chosen in event_type.team_hosts]
+
+
+def days_away(user_ids: list[int], start: datetime, end: datetime) -> dict[int, set[date]]:
+    """Each host's days out of office near [start, end) (in their own zones: a day either side)."""
+    first, last = start.date() - timedelta(days=1), end.date() + timedelta(days=1)
+    away: dict[int, set[date]] = {user_id: set() for user_id in user_ids}
+    if not user_ids:
+        return away
+    for user_id, since, until in db.session.execute(
+            select(OutOfOffice.user_id, OutOfOffice.first_day, OutOfOffice.last_day)
+            .where(OutOfOffice.user_id.in_(user_ids), OutOfOffice.first_day <= last, OutOfOffice.last_day >= first)):
+        day = max(since, first)
+        while day <= min(until, last):
+            away[user_id].add(day)
+            day += timedelta(days=1)
+    return away
 
 
 @dataclass(frozen=True)
@@ -145,7 +191,8 @@ class Month:
     next: date | None
 
 
-def month_view(event_type: EventType, zone: str, month: date | None, *, exclude: int | None = None) -> Month:
+def month_view(event_type: EventType, zone: str, month: date | None, *, exclude: int | None = None,
+               hosts: list[User] | None = None) -> Month:
     """Free slots of one month (the first month with any, when none is asked for)."""
     tz = ZoneInfo(zone)
     now = now_utc()
@@ -153,11 +200,11 @@ def month_view(event_type: EventType, zone: str, month: date | None, *, exclude:
     last_month = (now + event_type.rules.horizon).astimezone(tz).date().replace(day=1)
     by_day: dict[date, list[Slot]] | None = None
     if month is None:
-        month, by_day = _first_month_with_times(event_type, tz, this_month, last_month, exclude)
+        month, by_day = _first_month_with_times(event_type, tz, this_month, last_month, exclude, hosts)
     month = min(max(month.replace(day=1), this_month), last_month)
     following = (month + timedelta(days=32)).replace(day=1)
     if by_day is None:
-        by_day = _month_slots(event_type, tz, month, exclude)
+        by_day = _month_slots(event_type, tz, month, exclude, hosts)
     previous = (month - timedelta(days=1)).replace(day=1)
     return Month(
         first=month,
@@ -179,25 +226,26 @@ def month_cost(event_type: EventType) -> int:
     return 31 * 1440 // max(5, event_type.increment_minutes)
 
 
-def _month_slots(event_type: EventType, tz: ZoneInfo, month: date, exclude: int | None) -> dict[date, list[Slot]]:
+def _month_slots(event_type: EventType, tz: ZoneInfo, month: date, exclude: int | None,
+                 hosts: list[User] | None) -> dict[date, list[Slot]]:
     following = (month + timedelta(days=32)).replace(day=1)
     start = datetime.combine(month, time(0), tz).astimezone(UTC)
     end = datetime.combine(following, time(0), tz).astimezone(UTC)
     by_day: dict[date, list[Slot]] = {}
-    for slot in slots_between(event_type, start, end, exclude=exclude):
+    for slot in slots_between(event_type, start, end, exclude=exclude, hosts=hosts):
         by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
     return by_day
 
 
 def _first_month_with_times(event_type: EventType, tz: ZoneInfo, this_month: date, last_month: date,
-                            exclude: int | None) -> tuple[date, dict[date, list[Slot]]]:
+                            exclude: int | None, hosts: list[User] | None) -> tuple[date, dict[date, list[Slot]]]:
     """Month by month from this one, stopping at the first with a free time or when the budget is spent.
 
     When the budget runs out the page shows this month (the invitee can page on from there).
     """
     spent, month = 0, this_month
     while month <= last_month and spent + month_cost(event_type) <= SLOT_BUDGET:
-        by_day = _month_slots(event_type, tz, month, exclude)
+        by_day = _month_slots(event_type, tz, month, exclude, hosts)
         spent += month_cost(event_type)
         if by_day:
             return month, by_day
@@ -209,7 +257,45 @@ def check_offered(event_type: EventType, start: datetime) -> None:
     """Raise SlotTaken or SlotUnavailable unless ``start`` can be booked now (reads only)."""
     if not event_type.active:
         raise SlotUnavailable()
-    check_slot(event_type, start.astimezone(UTC))
+    if event_type.is_team:
+        free_hosts(event_type, start.astimezone(UTC))
+    else:
+        check_slot(event_type, start.astimezone(UTC))
+
+
+def team_outside(event_type: EventType, start: datetime, hosts: list[User] | None = None
+                 ) -> dict[int, list[BusyTime]]:
+    """Each member's checked calendars around one slot, read fresh (for a booking, before the locks)."""
+    return {member.id: _outside_of(event_type, member, start) for member in hosts or hosts_of(event_type)}
+
+
+def free_hosts(event_type: EventType, start: datetime, *, exclude: int | None = None,
+               outside: dict[int, list[BusyTime]] | None = None,
+               hosts: list[User] | None = None) -> list[tuple[User, Slot]]:
+    """The members free at ``start`` (every one, for a collective event type, and of ``hosts``, a
+    team booking moved), each with their slot; or SlotTaken / SlotUnavailable. Decisive only under
+    the locks of every member."""
+    start = start.astimezone(UTC)
+    now = now_utc()
+    members = hosts or hosts_of(event_type)
+    away = days_away([member.id for member in members], start, start + event_type.rules.duration)
+    free, offered = [], 0
+    for member in members:
+        hours = event_type.availability_in(member.timezone, away[member.id])
+        if is_bookable(start, hours, event_type.rules, [], now=now) is None:
+            continue
+        offered += 1
+        busy = busy_times(member.id, start, start + event_type.rules.duration, zone=member.timezone,
+                          exclude=exclude, outside=None if outside is None else outside.get(member.id, []))
+        slot = is_bookable(start, hours, event_type.rules, busy, now=now, event_type_id=event_type.id)
+        if slot is not None:
+            free.append((member, slot))
+    collective = _needs_all(event_type, hosts)
+    if free and (not collective or len(free) == len(members)):
+        return free
+    if offered and (not collective or offered == len(members)):
+        raise SlotTaken()
+    raise SlotUnavailable()
 
 
 def check_slot(event_type: EventType, start: datetime, *, exclude: int | None = None,

@@ -80,7 +80,18 @@ def page_cache() -> PageCache:
 def calendar_key(event_type: EventType, *parts) -> tuple:
     host = event_type.host
     return (event_type.id, host.booking_seq, host.timezone, host.name, host.username, event_type.slug,
-            host.brand_color, host.photo_digest, *parts)
+            host.brand_color, host.photo_digest, *_team_key(event_type), *parts)
+
+
+def _team_key(event_type: EventType) -> tuple:
+    """What else a team event type's calendar is made from: the team's name and every member's
+    ``booking_seq``, zone, name and photo (each member's own changes raise their own number)."""
+    team = event_type.team
+    if team is None:
+        return ()
+    return (team.slug, team.name, event_type.scheduling,
+            tuple((chosen.user_id, chosen.user.booking_seq, chosen.user.timezone, chosen.user.name,
+                   chosen.user.photo_digest) for chosen in event_type.team_hosts))
 
 
 _STAMP = (
@@ -88,7 +99,7 @@ _STAMP = (
            User.brand_color, User.photo_digest)
     .join(User, EventType.host_id == User.id)
     .where(User.username == bindparam("username"), EventType.slug == bindparam("slug"),
-           EventType.active.is_(True))
+           EventType.active.is_(True), EventType.team_id.is_(None))
 )
 
 
@@ -116,10 +127,12 @@ def valid_until(event_type: EventType, zone: str, shown_starts: list[datetime], 
     moments = [_next_midnight(now, tz), _next_midnight(edge, tz) - rules.horizon]
     if shown_starts:  # the first time shown disappears when it runs into the minimum notice
         moments.append(min(shown_starts) - rules.min_notice)
-    if window_end > edge:  # the next start beyond the window enters it
-        upcoming = first_start_after(event_type.availability, rules, edge, window_end)
-        if upcoming is not None:
-            moments.append(upcoming - rules.horizon)
+    if window_end > edge:  # the next start beyond the window enters it (any member's, for a team)
+        zones = [chosen.user.timezone for chosen in event_type.team_hosts] or [event_type.host.timezone]
+        for member_zone in set(zones):
+            upcoming = first_start_after(event_type.availability_in(member_zone), rules, edge, window_end)
+            if upcoming is not None:
+                moments.append(upcoming - rules.horizon)
     if (read_until := known_until()) is not None:  # the host's calendars are read again
         moments.append(read_until)
     return max(now, min(moments))

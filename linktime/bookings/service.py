@@ -9,6 +9,7 @@ What is free is read by ``availability.py``; this module changes bookings.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +23,10 @@ from linktime.bookings.availability import (
     SlotTaken,
     SlotUnavailable,
     check_slot,
+    free_hosts,
+    hosts_of,
     outside_window,
+    team_outside,
 )
 from linktime.calendars import events
 from linktime.calendars.busy import renew
@@ -34,14 +38,17 @@ from linktime.host_lock import host_transaction
 from linktime.jobs.runner import run_briefly, run_soon
 from linktime.models import (
     Booking,
+    BookingHost,
     BookingStatus,
     EventType,
     Meeting,
+    Scheduling,
     User,
     now_utc,
 )
 from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
 from linktime.scheduling import Slot
+from linktime.scheduling.teams import Candidate, fairness_order
 from linktime.tokens import digest, uid_of
 
 
@@ -77,7 +84,9 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
     """Book ``start`` for the invitee; the same form sent again returns the booking it made.
 
     Only the form's own key finds an existing booking: a taken slot is SlotTaken for everyone
-    else, whoever holds it, and its holders are sent their link again (see resend_links).
+    else, whoever holds it, and its holders are sent their link again (see resend_links). A team
+    event type's booking goes to one member free at the time (round-robin) or to all of them
+    (collective), under the locks of every member.
     """
     if not event_type.active:
         raise SlotUnavailable()
@@ -88,19 +97,20 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
     try:
         # Read first, without the host lock: a time already gone is answered without queueing behind
         # the other requests for it. Only the check under the lock below decides a booking.
-        check_slot(event_type, start)
-        outside = outside_window(event_type, start)  # no calendar is read under the lock
+        locks, choose = _who_hosts(event_type, start)
     except SlotTaken:
         _taken(event_type, start)
         raise
     try:
-        with host_transaction(event_type.host_id):
+        with host_transaction(*locks):
             existing = by_key(key)
             if existing is not None:
                 return existing
-            slot = check_slot(event_type, start, outside=outside)
-            check_caps(event_type.host, invitee.email, event_type=event_type)
-            booking = new_booking(event_type, slot, invitee, key=key)
+            host, slot, co_hosts = choose()
+            check_caps(host, invitee.email, event_type=event_type)
+            booking = new_booking(event_type, slot, invitee, key=key, host=host)
+            booking.co_hosts = [BookingHost(user_id=co_host.id) for co_host in co_hosts]
+            db.session.flush()
             jobs = meetings.plan_meeting(booking, event_type)
             messages = queue_booked(booking, event_type) + events.plan_event(booking)
     except IntegrityError:
@@ -117,9 +127,62 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
     return booking
 
 
+Choice = Callable[[], tuple[User, Slot, list[User]]]
+
+
+def _who_hosts(event_type: EventType, start: datetime) -> tuple[list[int], Choice]:
+    """Before the locks: whether the time is free at all, and the calendars read (never under a
+    lock). Returns whose locks to take, and what decides — under them — the host, the slot and
+    the other hosts."""
+    if not event_type.is_team:
+        check_slot(event_type, start)
+        outside = outside_window(event_type, start)
+        return [event_type.host_id], lambda: (event_type.host, check_slot(event_type, start, outside=outside), [])
+    free_hosts(event_type, start)
+    team_busy = team_outside(event_type, start)
+
+    def choose() -> tuple[User, Slot, list[User]]:
+        free = free_hosts(event_type, start, outside=team_busy)
+        host, slot = assignee(event_type, free)
+        collective = event_type.scheduling_kind is Scheduling.COLLECTIVE
+        return host, slot, [member for member, _ in free if collective and member.id != host.id]
+
+    return [member.id for member in hosts_of(event_type)], choose
+
+
+def assignee(event_type: EventType, free: list[tuple[User, Slot]]) -> tuple[User, Slot]:
+    """Who hosts a team booking: a collective one, its organiser (or, should they no longer be among
+    its hosts, the first of them); a round-robin one, the free member most due (see fairness_order).
+    Runs under the members' locks, so the counts it weighs are exact."""
+    by_id = {member.id: (member, slot) for member, slot in free}
+    if event_type.scheduling_kind is Scheduling.COLLECTIVE:
+        return by_id.get(event_type.host_id, free[0])
+    chosen = {host.user_id: host for host in event_type.team_hosts}
+    since = now_utc().replace(day=1, hour=0, minute=0, second=0, microsecond=0)  # this calendar month (UTC)
+    counts: dict[int, int] = dict(db.session.execute(
+        select(Booking.host_id, func.count()).where(
+            Booking.event_type_id == event_type.id, Booking.host_id.in_(by_id), Booking.created_at >= since,
+            Booking.status == BookingStatus.CONFIRMED)
+        .group_by(Booking.host_id)).all())
+    latest: dict[int, datetime] = dict(db.session.execute(
+        select(Booking.host_id, func.max(Booking.created_at))
+        .where(Booking.event_type_id == event_type.id, Booking.host_id.in_(by_id))
+        .group_by(Booking.host_id)).all())
+    candidates = [Candidate(user_id=member_id, bookings=counts.get(member_id, 0),
+                            weight=chosen[member_id].weight if member_id in chosen else 100,
+                            priority=chosen[member_id].priority if member_id in chosen else 0,
+                            last_booked=latest.get(member_id))
+                  for member_id in by_id]
+    return by_id[fairness_order(candidates)[0].user_id]
+
+
 def _taken(event_type: EventType, start: datetime, *, exclude: int | None = None) -> None:
     """After SlotTaken. Taken by an event in the host's calendars: the pages that still offer the
     time are renewed. Taken by a booking: its holders are sent their link again."""
+    if event_type.is_team:
+        if exclude is None:
+            resend_links(event_type, start)
+        return
     try:
         check_slot(event_type, start, exclude=exclude, outside=[])
     except (SlotTaken, SlotUnavailable):
@@ -130,10 +193,12 @@ def _taken(event_type: EventType, start: datetime, *, exclude: int | None = None
 
 
 def new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: str | None,
-                 series: tuple[str, int] | None = None) -> Booking:
-    """A confirmed booking of ``slot``, added and flushed (in a host transaction)."""
+                series: tuple[str, int] | None = None, host: User | None = None) -> Booking:
+    """A confirmed booking of ``slot`` (with ``host``, for a team event type), added and flushed
+    (in a host transaction)."""
+    host = host or event_type.host
     booking = Booking(
-        host_id=event_type.host_id,
+        host_id=host.id,
         event_type_id=event_type.id,
         title=event_type.title,
         location=event_type.location,
@@ -153,7 +218,7 @@ def new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: str
     db.session.add(booking)
     db.session.flush()
     audit.note_booking(booking.id, f"Booked by {booking.invitee_name} for "
-                                   f"{format_when(booking.start, event_type.host.timezone, 24)}"
+                                   f"{format_when(booking.start, host.timezone, 24)}"
                                    + (f", session {series[1]} of a series." if series else "."))
     return booking
 
@@ -238,7 +303,7 @@ def _cancel(booking: Booking, by: str, reason: str) -> tuple[list, list]:
 
 def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
     """Cancel a confirmed, upcoming booking; its time becomes free again."""
-    with host_transaction(booking.host_id):
+    with host_transaction(*booking.host_ids):
         booking = _changeable(booking.id)
         jobs, messages = _cancel(booking, by, reason)
     run_briefly(jobs)
@@ -248,7 +313,7 @@ def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
 
 def cancel_rest(booking: Booking, *, by: str, reason: str = "") -> list[Booking]:
     """Cancel this session of a series and every later one that can still be changed, at once."""
-    with host_transaction(booking.host_id):
+    with host_transaction(*booking.host_ids):
         booking = _changeable(booking.id)
         sessions = [booking] if booking.series_id is None else list(db.session.scalars(
             select(Booking).where(Booking.series_id == booking.series_id, Booking.start >= booking.start,
@@ -267,14 +332,21 @@ def cancel_rest(booking: Booking, *, by: str, reason: str = "") -> list[Booking]
 def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee") -> Booking:
     """Move a booking to another free time of its event type (``by`` the invitee or the host)."""
     start = start.astimezone(UTC)
-    outside = outside_window(booking.event_type, start) if booking.event_type else []
+    event_type, hosts = booking.event_type, booking.hosts
+    if event_type is not None and event_type.is_team:  # with the same hosts: free_hosts(hosts=…)
+        outside: list | dict = team_outside(event_type, start, hosts)
+    else:
+        outside = outside_window(event_type, start) if event_type else []
     try:
-        with host_transaction(booking.host_id):
+        with host_transaction(*booking.host_ids):
             booking = _changeable(booking.id)
             event_type = booking.event_type
             if event_type is None or not event_type.active:
                 raise SlotUnavailable()
-            slot = check_slot(event_type, start, exclude=booking.id, outside=outside)
+            if isinstance(outside, dict):
+                slot = free_hosts(event_type, start, exclude=booking.id, outside=outside, hosts=hosts)[0][1]
+            else:
+                slot = check_slot(event_type, start, exclude=booking.id, outside=outside)
             zone = booking.host.timezone
             audit.note_booking(
                 booking.id,
@@ -297,7 +369,7 @@ def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee"
 
 def retry_meeting(booking: Booking) -> Meeting | None:
     """Give a confirmed booking another try at its meeting (the dashboard's Retry)."""
-    with host_transaction(booking.host_id):
+    with host_transaction(*booking.host_ids):
         booking = db.session.get_one(Booking, booking.id, populate_existing=True)
         if not booking.is_changeable or not makes_meetings(booking.location):
             return None

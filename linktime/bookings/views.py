@@ -68,7 +68,7 @@ def get_public_event_type(username: str, slug: str) -> EventType:
         select(EventType)
         .join(User, EventType.host_id == User.id)
         .options(contains_eager(EventType.host))  # one query: the cached calendar's key needs the host
-        .where(User.username == username.lower(), EventType.slug == slug.lower())
+        .where(User.username == username.lower(), EventType.slug == slug.lower(), EventType.team_id.is_(None))
     )
     if event_type is None:
         if db.session.scalar(select(User.id).where(User.username == username.lower())) is None:
@@ -111,6 +111,7 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
         month = availability.month_view(
             event_type, zone, (chosen.replace(day=1) if chosen else month_asked),
             exclude=rescheduling.id if rescheduling else None,
+            hosts=rescheduling.hosts if rescheduling and event_type.is_team else None,
         )
         if chosen is None or chosen.replace(day=1) != month.first:
             chosen = next(iter(sorted(month.slots_by_day)), None) if not month_asked else None
@@ -147,7 +148,7 @@ def seen_alike_by_everyone() -> bool:
 def host_page(username: str):
     """List a host's active event types."""
     host = get_host(username)
-    event_types = [event_type for event_type in host.event_types if event_type.active]
+    event_types = [event_type for event_type in host.event_types if event_type.active and not event_type.is_team]
     return render_template("bookings/host.html", host=host, event_types=event_types)
 
 
@@ -163,7 +164,11 @@ def event_page(username: str, slug: str):
             rendered = page_cache.page_cache().get_or_render(
                 ("whole", *stamp, *asked), lambda: whole_event_page(get_public_event_type(username, slug)))
             return remember_choices(make_response(rendered.html))
-    event_type = get_public_event_type(username, slug)
+    return show_event_page(get_public_event_type(username, slug))
+
+
+def show_event_page(event_type: EventType):
+    """An event type's booking page (a host's or a team's), or its calendar for a reschedule."""
     rescheduling = None
     if request.args.get("reschedule"):
         rescheduling = get_managed_booking(request.args["reschedule"])
@@ -173,14 +178,23 @@ def event_page(username: str, slug: str):
 
 
 @bp.route("/<username>/<slug>/book", methods=["GET", "POST"])
-@csrf.exempt  # checked below, except inside another site's frame
+@csrf.exempt  # checked in book_page, except inside another site's frame
 def book(username: str, slug: str):
     """Ask for the invitee's details and book the chosen time."""
-    # In another site's frame the browser sends no cookie, so there is no session to bind a CSRF
-    # token or form key to; the form acts with nobody's authority, and the throttles still apply.
+    protect_booking_form()
+    return book_page(get_public_event_type(username, slug))
+
+
+def protect_booking_form() -> None:
+    """CSRF for a booking form. In another site's frame the browser sends no cookie, so there is no
+    session to bind a CSRF token or form key to; the form acts with nobody's authority, and the
+    throttles still apply."""
     if request.method == "POST" and not embedded() and current_app.config["WTF_CSRF_ENABLED"]:
         csrf.protect()
-    event_type = get_public_event_type(username, slug)
+
+
+def book_page(event_type: EventType):
+    """The booking form of one time of an event type (a host's or a team's), and its booking."""
     form = _booking_form(event_type)
     start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
     zone = viewer_zone(event_type.host.timezone)

@@ -39,7 +39,7 @@ def parse_day(value: str | None) -> date | None:
 
 
 # The pages a host may put on their own website (Event Types → Embed), in frames, with ?embed=1.
-EMBEDDABLE = {"bookings.event_page", "bookings.book", "bookings.manage"}
+EMBEDDABLE = {"bookings.event_page", "bookings.book", "bookings.manage", "teams.event_page", "teams.book"}
 
 
 def embedded() -> bool:

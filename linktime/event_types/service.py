@@ -1,7 +1,7 @@
 """Creating, editing, deactivating and deleting event types."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from linktime.event_types.forms import DAY_FIELDS, EventTypeForm, format_offsets, parse_offsets, slugify
 from linktime.extensions import db
@@ -27,21 +27,20 @@ class HasUpcomingBookings(Exception):
 
 
 def host_event_types(host: User) -> list[EventType]:
+    """The host's own event types (a team's are the team's, see teams/)."""
     return list(
         db.session.scalars(
-            select(EventType).where(EventType.host_id == host.id).order_by(EventType.created_at)
+            select(EventType).where(EventType.host_id == host.id, EventType.team_id.is_(None))
+            .order_by(EventType.created_at)
         )
     )
 
 
-def _unique_slug(host: User, wanted: str, exclude_id: int | None) -> str:
-    taken = set(
-        db.session.scalars(
-            select(EventType.slug).where(
-                EventType.host_id == host.id, EventType.id != (exclude_id or -1)
-            )
-        )
-    )
+def _unique_slug(host: User, wanted: str, exclude_id: int | None, team_id: int | None = None) -> str:
+    """``wanted``, or with a number after it if taken: among the host's own event types, or the team's."""
+    scope = EventType.team_id == team_id if team_id is not None else and_(EventType.host_id == host.id,
+                                                                          EventType.team_id.is_(None))
+    taken = set(db.session.scalars(select(EventType.slug).where(scope, EventType.id != (exclude_id or -1))))
     slug, number = wanted, 2
     while slug in taken:
         slug = f"{wanted[:55]}-{number}"
@@ -58,17 +57,19 @@ def fill_form(form: EventTypeForm, event_type: EventType) -> None:
     form.reminders.data = format_offsets(event_type.reminder_offsets or [])
 
 
-def save_event_type(host: User, form: EventTypeForm, event_type: EventType | None = None) -> EventType:
-    """Create or update an event type from a validated form."""
+def save_event_type(host: User, form: EventTypeForm, event_type: EventType | None = None, *,
+                    team_id: int | None = None, commit: bool = True) -> EventType:
+    """Create or update an event type from a validated form: the host's own, or (``team_id``) a
+    team's, with ``host`` its organiser. ``commit=False``: the caller commits."""
     creating = event_type is None
     if event_type is None:
-        event_type = EventType(host_id=host.id)
+        event_type = EventType(host_id=host.id, team_id=team_id)
     if form.slug.data:
         slug = form.slug.data
-        if _unique_slug(host, slug, event_type.id) != slug:
+        if _unique_slug(host, slug, event_type.id, team_id) != slug:
             raise SlugTaken(slug)
     else:
-        slug = event_type.slug or _unique_slug(host, slugify(form.title.data), event_type.id)
+        slug = event_type.slug or _unique_slug(host, slugify(form.title.data), event_type.id, team_id)
     event_type.slug = slug
     event_type.title = form.title.data.strip()
     event_type.description = (form.description.data or "").strip()
@@ -101,7 +102,8 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     if creating:
         db.session.add(event_type)
     availability_changed(host.id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return event_type
 
 

@@ -1,7 +1,7 @@
 """Host pages for event types."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import escape
 
@@ -36,8 +36,12 @@ def embed_snippets(event_type: EventType) -> dict[str, str]:
 
 
 def get_event_type(event_type_id: int) -> EventType:
-    """Load an event type of the signed-in host; anyone else's is a 404."""
-    return own_or_404(EventType, event_type_id)
+    """Load an event type of the signed-in host; anyone else's is a 404 (and so is a team's: it is
+    edited on the team's pages)."""
+    event_type = own_or_404(EventType, event_type_id)
+    if event_type.is_team:
+        abort(404)
+    return event_type
 
 
 @bp.get("")

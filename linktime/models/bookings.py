@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from linktime.models.calendars import CalendarEvent
     from linktime.models.conferencing import Meeting
     from linktime.models.event_types import EventType
+    from linktime.models.teams import BookingHost
 
 
 class BookingStatus(StrEnum):
@@ -89,6 +90,23 @@ class Booking(Model):
     event_type: Mapped[EventType | None] = relationship()
     meeting: Mapped[Meeting | None] = relationship(back_populates="bookings")
     calendar_event: Mapped[CalendarEvent | None] = relationship(back_populates="bookings")
+    # Who hosts it besides ``host``: a collective booking's other members, an internal meeting's teammates.
+    co_hosts: Mapped[list[BookingHost]] = relationship(cascade="all, delete-orphan", order_by="BookingHost.id")
+
+    @property
+    def hosts(self) -> list[User]:
+        """Everyone who hosts it, its host first."""
+        return [self.host, *(co.user for co in self.co_hosts)]
+
+    @property
+    def host_names(self) -> str:
+        """Who the invitee meets, in words: "Ann", "Ann and Bob", "Ann, Bob and Cy"."""
+        names = [host.name for host in self.hosts]
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+    @property
+    def host_ids(self) -> list[int]:
+        return [self.host_id, *(co.user_id for co in self.co_hosts)]
 
     def series_sessions(self) -> list[Booking]:
         """Every session of this booking's series, in order (the booking alone if it is not in one)."""

@@ -1,15 +1,18 @@
 """What a host offers: event types, and where their meetings happen (``Location``)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from flask import url_for
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linktime.extensions import Model
 from linktime.models.columns import UTCDateTime, now_utc
+from linktime.models.teams import EventTypeHost, Scheduling, Team
 from linktime.scheduling import Availability, BookingRules
 from linktime.scheduling.rules import hours_from_json
 from linktime.urls import public_url
@@ -43,10 +46,21 @@ LOCATION_LABELS = {
 
 class EventType(Model):
     __tablename__ = "event_types"
-    __table_args__ = (UniqueConstraint("host_id", "slug"),)
+    # A host's own slugs are unique among their own event types; a team's, within the team.
+    __table_args__ = (
+        Index("uq_event_types_host_slug", "host_id", "slug", unique=True,
+              sqlite_where=text("team_id IS NULL"), postgresql_where=text("team_id IS NULL")),
+        Index("uq_event_types_team_slug", "team_id", "slug", unique=True,
+              sqlite_where=text("team_id IS NOT NULL"), postgresql_where=text("team_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Its owner; for a team event type, the organiser (whose video account makes a collective
+    # booking's meeting), one of its hosts.
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    scheduling: Mapped[str] = mapped_column(String(20), default=Scheduling.PERSONAL.value,
+                                            server_default="")
     title: Mapped[str] = mapped_column(String(100))
     slug: Mapped[str] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -77,6 +91,17 @@ class EventType(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     host: Mapped[User] = relationship(back_populates="event_types")
+    team: Mapped[Team | None] = relationship()
+    team_hosts: Mapped[list[EventTypeHost]] = relationship(cascade="all, delete-orphan",
+                                                           order_by="EventTypeHost.user_id")
+
+    @property
+    def scheduling_kind(self) -> Scheduling:
+        return Scheduling(self.scheduling)
+
+    @property
+    def is_team(self) -> bool:
+        return self.team_id is not None
 
     @property
     def location_kind(self) -> Location:
@@ -84,13 +109,17 @@ class EventType(Model):
 
     @property
     def availability(self) -> Availability:
+        return self.availability_in(self.host.timezone)
+
+    def availability_in(self, zone: str, days_away: Iterable[date] = ()) -> Availability:
+        """Its hours kept in ``zone`` (a team event type's hours are kept by each member in their
+        own time zone), with no hours on ``days_away``."""
+        overrides = {date.fromisoformat(k): hours_from_json(v) for k, v in (self.date_overrides or {}).items()}
+        overrides.update((day, ()) for day in days_away)
         return Availability(
-            timezone=self.host.timezone,
+            timezone=zone,
             weekly={int(k): hours_from_json(v) for k, v in (self.weekly_hours or {}).items()},
-            overrides={
-                date.fromisoformat(k): hours_from_json(v)
-                for k, v in (self.date_overrides or {}).items()
-            },
+            overrides=overrides,
         )
 
     @property
@@ -111,5 +140,18 @@ class EventType(Model):
         return [code for code in (self.sms_countries or "").replace(",", " ").split() if code]
 
     @property
+    def address(self) -> dict[str, str]:
+        """What names its public pages: the team's slug and its own, or the host's username and its own."""
+        if self.team is not None:
+            return {"team_slug": self.team.slug, "slug": self.slug}
+        return {"username": self.host.username, "slug": self.slug}
+
+    def url(self, action: str = "event_page", **values: Any) -> str:
+        """One of its public pages (``event_page`` or ``book``), as a path."""
+        return url_for(f"{'teams' if self.team is not None else 'bookings'}.{action}", **{**self.address, **values})
+
+    @property
     def public_url(self) -> str:
+        if self.team is not None:
+            return public_url("teams.event_page", team_slug=self.team.slug, slug=self.slug)
         return public_url("bookings.event_page", username=self.host.username, slug=self.slug)

@@ -170,7 +170,7 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     zone = booking.host.timezone if to_host else booking.invitee_timezone
     when = format_span(booking.start, booking.end, zone)
     provider = booking.location_kind.label
-    subject = SUBJECTS[(kind, recipient)].format(title=booking.title, host=booking.host.name, provider=provider,
+    subject = SUBJECTS[(kind, recipient)].format(title=booking.title, host=booking.host_names, provider=provider,
                                                  invitee=booking.invitee_name) + f" — {when}"
     link = ics.join_url(booking)
     context = dict(

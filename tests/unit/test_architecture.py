@@ -21,11 +21,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data", ("linktime.models", "linktime.audit", "linktime.throttle", "linktime.ownership", "linktime.host_lock",
               "linktime.token_renewal", "linktime.secrets_at_rest", "linktime.jobs")),
     ("outside", ("linktime.calendars", "linktime.conferencing", "linktime.notifications")),
-    ("features", ("linktime.accounts", "linktime.bookings", "linktime.event_types")),
+    ("features", ("linktime.accounts", "linktime.bookings", "linktime.event_types", "linktime.teams")),
     ("web", ("linktime.web", "linktime.integrations", "linktime.admin", "linktime.cli", "linktime.doctor",
              "linktime.wiring",
              "linktime.accounts.views", "linktime.bookings.views", "linktime.bookings.host_views",
-             "linktime.event_types.views", "linktime.calendars.views", "linktime.conferencing.zoom.views",
+             "linktime.event_types.views", "linktime.teams.views", "linktime.calendars.views",
+             "linktime.conferencing.zoom.views",
              "linktime.notifications.views", "linktime")),
 ]
 # The look-alike providers: run beside LinkTime (python -m …), never imported by it.

@@ -20,6 +20,11 @@ POSTS = [
     "/event-types/1/active",
     "/event-types/1/delete",
     "/ada/intro-call/book",
+    "/teams/new",
+    "/teams/1/edit",
+    "/teams/1/event-types/new",
+    "/teams/1/event-types/1/edit",
+    "/team/sales/talk/book",
     "/bookings/1/cancel",
     "/bookings/1/meeting/retry",
     "/bookings/1/reschedule",
@@ -48,7 +53,8 @@ def csrf_client(tmp_path):
 
 def test_every_form_post_route_is_listed(app):
     posts = {r.rule for r in app.url_map.iter_rules() if "POST" in r.methods}
-    assert {"/signup", "/login", "/event-types/new", "/<username>/<slug>/book"} <= posts
+    assert {"/signup", "/login", "/event-types/new", "/<username>/<slug>/book",
+            "/team/<team_slug>/<slug>/book"} <= posts
     # + the invitee's cancel and reschedule (token URLs), Zoom's and Twilio's webhooks (signed)
     assert len(posts) == len(POSTS) + 4
 

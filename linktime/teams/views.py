@@ -1,0 +1,169 @@
+"""Team pages: the host's (admins make teams and their event types; members see theirs) and the
+public ones (``/team/<slug>``, each team event type below it, booked like a host's)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from linktime.accounts.views import admin_required
+from linktime.bookings import views as booking_pages
+from linktime.event_types import service as event_types
+from linktime.event_types.views import linkless
+from linktime.extensions import csrf, db
+from linktime.models import EventType, Scheduling, Team
+from linktime.notifications import sms
+from linktime.teams import service
+from linktime.teams.forms import TeamEventTypeForm, TeamForm, team_event_type_form
+
+bp = Blueprint("teams", __name__)
+
+
+# ---------------------------------------------------------------------------- the host's pages
+
+
+def get_team(team_id: int) -> Team:
+    """A team the signed-in host may see: any for an admin, else one they are in; else 404."""
+    team = db.session.get(Team, team_id)
+    if team is None or not (current_user.is_admin or any(m.user_id == current_user.id for m in team.members)):
+        abort(404)
+    return team
+
+
+def get_team_event_type(team: Team, event_type_id: int) -> EventType:
+    event_type = db.session.get(EventType, event_type_id)
+    if event_type is None or event_type.team_id != team.id:
+        abort(404)
+    return event_type
+
+
+@bp.get("/teams")
+@login_required
+def index():
+    """The teams the host can see, with their event types."""
+    teams = service.teams_of(current_user)
+    return render_template("teams/index.html", teams=teams, event_types={
+        team.id: service.team_event_types(team) for team in teams})
+
+
+def _team_form_page(form: TeamForm, team: Team | None):
+    form.members.choices = [SelectChoice(user.id, f"{user.name} ({user.email})") for user in service.everyone()]
+    if form.validate_on_submit():
+        try:
+            saved = service.save_team(form.name.data, form.slug.data or "", form.description.data or "",
+                                      form.members.data or [], team)
+        except service.TeamSlugTaken:
+            form.slug.errors.append("That address is taken; please choose another.")
+        else:
+            flash(f"“{saved.name}” saved. Its page: {saved.public_url}", "success")
+            return redirect(url_for("teams.index"))
+    return render_template("teams/team_form.html", form=form, team=team), 422 if form.errors else 200
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+@admin_required
+def create():
+    """Create a team."""
+    form = TeamForm()
+    if request.method == "GET":
+        form.members.data = [current_user.id]
+    return _team_form_page(form, None)
+
+
+@bp.route("/teams/<id:team_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit(team_id: int):
+    """Rename a team and choose its members."""
+    team = get_team(team_id)
+    form = TeamForm(obj=team)
+    if request.method == "GET":
+        form.members.data = [member.user_id for member in team.members]
+    return _team_form_page(form, team)
+
+
+def _event_type_page(team: Team, form: TeamEventTypeForm, event_type: EventType | None):
+    members = [member.user for member in team.members]
+    if not members:
+        flash("Add members to the team first: a team event type is hosted by some of them.", "error")
+        return redirect(url_for("teams.edit", team_id=team.id))
+    if form.validate_on_submit():
+        try:
+            saved = service.save_team_event_type(team, form, Scheduling(form.scheduling.data),
+                                                 form.host_shares(members), form.organiser.data, event_type)
+        except event_types.SlugTaken:
+            form.slug.errors.append("The team already has an event type with this slug.")
+        else:
+            flash(f"“{saved.title}” saved. Its booking link: {saved.public_url}", "success")
+            return redirect(url_for("teams.index"))
+    return render_template("event_types/edit.html", form=form, event_type=event_type, team=team, members=members,
+                           linkless=linkless(), sms_available=sms.configured()), 422 if form.errors else 200
+
+
+@bp.route("/teams/<id:team_id>/event-types/new", methods=["GET", "POST"])
+@admin_required
+def create_event_type(team_id: int):
+    """Create a team event type."""
+    team = get_team(team_id)
+    form = team_event_type_form([member.user for member in team.members])
+    if request.method == "GET":
+        form.hosts.data = [member.user_id for member in team.members]
+        form.organiser.data = current_user.id if current_user.id in form.hosts.data else form.hosts.data[:1]
+    return _event_type_page(team, form, None)
+
+
+@bp.route("/teams/<id:team_id>/event-types/<id:event_type_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_event_type(team_id: int, event_type_id: int):
+    """Edit a team event type and who hosts it."""
+    team = get_team(team_id)
+    event_type = get_team_event_type(team, event_type_id)
+    form = team_event_type_form([member.user for member in team.members], obj=event_type)
+    if request.method == "GET":
+        event_types.fill_form(form, event_type)
+        form.hosts.data = [chosen.user_id for chosen in event_type.team_hosts]
+        form.organiser.data = event_type.host_id
+        for chosen in event_type.team_hosts:
+            form[f"priority_{chosen.user_id}"].data = chosen.priority
+            form[f"weight_{chosen.user_id}"].data = chosen.weight
+    return _event_type_page(team, form, event_type)
+
+
+# ---------------------------------------------------------------------------- the public pages
+
+
+def get_public_team(team_slug: str) -> Team:
+    team = service.by_slug(team_slug)
+    if team is None:
+        abort(404)
+    return team
+
+
+def get_public_team_event_type(team_slug: str, slug: str) -> EventType:
+    event_type = db.session.scalar(select(EventType).join(Team, Team.id == EventType.team_id)
+                                   .where(Team.slug == team_slug.lower(), EventType.slug == slug.lower()))
+    if event_type is None or not event_type.active or not event_type.team_hosts:
+        abort(404)
+    return event_type
+
+
+@bp.get("/team/<team_slug>")
+def team_page(team_slug: str):
+    """A team's page: its event types, with the people who host them."""
+    team = get_public_team(team_slug)
+    offered = [event_type for event_type in service.team_event_types(team, active_only=True) if event_type.team_hosts]
+    return render_template("teams/team.html", team=team, event_types=offered)
+
+
+@bp.get("/team/<team_slug>/<slug>")
+def event_page(team_slug: str, slug: str):
+    """A team event type's free times, in the invitee's time zone."""
+    return booking_pages.show_event_page(get_public_team_event_type(team_slug, slug))
+
+
+@bp.route("/team/<team_slug>/<slug>/book", methods=["GET", "POST"])
+@csrf.exempt  # checked in protect_booking_form, except inside another site's frame
+def book(team_slug: str, slug: str):
+    """Ask for the invitee's details and book the chosen time with the team."""
+    booking_pages.protect_booking_form()
+    return booking_pages.book_page(get_public_team_event_type(team_slug, slug))

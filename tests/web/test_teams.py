@@ -1,0 +1,250 @@
+"""Team scheduling: a team page, round-robin and collective event types, out of office, races."""
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from linktime.bookings import service
+from linktime.bookings.availability import SlotTaken, slots_between
+from linktime.extensions import db
+from linktime.models import Booking, EventType, EventTypeHost, OutOfOffice, Scheduling, Team, TeamMember, User
+from tests.helpers import MONDAY_MORNING, WEEKDAYS_9_TO_5, add_event_type, add_user, book_form, close_app, make_app
+from tests.web.test_workers import gunicorn_serving, worker_config
+
+# Tuesday 2026-11-24, 15:00 UTC: 10:00 in New York, 16:00 in Berlin — inside both working days.
+TUESDAY_15 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+def make_team(kind: Scheduling, members: list[User], slug: str = "talk", **fields) -> EventType:
+    """Team "Sales" with these members, and its event type hosted by all of them."""
+    team = db.session.scalar(select(Team).where(Team.slug == "sales"))
+    if team is None:
+        team = Team(slug="sales", name="Sales", members=[TeamMember(user_id=member.id) for member in members])
+        db.session.add(team)
+        db.session.flush()
+    values = dict(title="Talk to Sales", slug=slug, duration_minutes=30, weekly_hours=WEEKDAYS_9_TO_5,
+                  date_overrides={}, min_notice_minutes=0, increment_minutes=30, location="none",
+                  team_id=team.id, scheduling=kind.value)
+    values.update(fields)
+    event_type = EventType(host_id=members[0].id, **values)
+    event_type.team_hosts = [EventTypeHost(user_id=member.id) for member in members]
+    db.session.add(event_type)
+    db.session.commit()
+    return event_type
+
+
+def invitee(n: int) -> service.Invitee:
+    return service.Invitee(name=f"Invitee {n}", email=f"invitee{n}@example.org", timezone="UTC")
+
+
+@pytest.fixture
+def team(app, clock):
+    """Ann (New York), Bob (Berlin) and Cy (New York), all in team Sales."""
+    with app.app_context():
+        people = [add_user("ann", timezone="America/New_York"), add_user("bob", timezone="Europe/Berlin", admin=False),
+                  add_user("cy", timezone="America/New_York", admin=False)]
+        return [person.id for person in people]
+
+
+def people(ids: list[int]) -> list[User]:
+    return [db.session.get_one(User, user_id) for user_id in ids]
+
+
+def test_team_page_lists_its_event_types_with_their_hosts(client, app, team):
+    with app.app_context():
+        make_team(Scheduling.ROUND_ROBIN, people(team))
+        make_team(Scheduling.COLLECTIVE, people(team)[:2], slug="panel", title="Panel interview")
+    page = client.get("/team/sales").get_data(as_text=True)
+    assert "Talk to Sales" in page and "Panel interview" in page
+    assert "with one of them" in page and "with all of them" in page
+    assert 'aria-label="Ann"' in page and 'aria-label="Bob"' in page
+    assert client.get("/team/nobody").status_code == 404
+    # A team's event type is not one of its organiser's own pages.
+    assert client.get("/ann/talk").status_code == 404
+    assert "Talk to Sales" not in client.get("/ann").get_data(as_text=True)
+
+
+def test_round_robin_offers_a_time_when_anyone_is_free_and_collective_only_when_everyone_is(app, team):
+    with app.app_context():
+        ann, bob, _ = people(team)
+        anyone = make_team(Scheduling.ROUND_ROBIN, [ann, bob])
+        everyone = make_team(Scheduling.COLLECTIVE, [ann, bob], slug="panel")
+        window = (TUESDAY_15 - timedelta(hours=12), TUESDAY_15 + timedelta(hours=12))
+        union = {slot.start for slot in slots_between(anyone, *window)}
+        both = {slot.start for slot in slots_between(everyone, *window)}
+        # Berlin works 08:00–16:00 UTC, New York 14:00–22:00 UTC: the overlap is 14:00–16:00.
+        assert min(union) == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+        assert max(union) == datetime(2026, 11, 24, 21, 30, tzinfo=UTC)
+        assert sorted(both) == [datetime(2026, 11, 24, 14, 0, tzinfo=UTC) + timedelta(minutes=30 * i)
+                                for i in range(4)]
+
+
+def test_round_robin_books_each_time_with_a_free_member_and_the_invitee_sees_who(client, app, team):
+    with app.app_context():
+        ann, bob, cy = people(team)
+        make_team(Scheduling.ROUND_ROBIN, [ann, bob, cy])
+        add_event_type(ann, slug="own")
+        service.book_slot(db.session.scalar(select(EventType).where(EventType.slug == "own")), TUESDAY_15,
+                          invitee(0))  # Ann is busy at 15:00 with her own event type
+    start = TUESDAY_15.isoformat()
+    hosts = []
+    for n in range(2):
+        response = book_form(client, "/team/sales/talk/book", start, name=f"Invitee {n}",
+                             email=f"i{n}@example.org", tz="UTC")
+        assert response.status_code == 303, response.get_data(as_text=True)
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        hosts.append(re.search(r"Talk to Sales with (\w+)", page).group(1))
+    assert sorted(hosts) == ["Bob", "Cy"]  # Ann was busy; each free member once
+    gone = book_form(client, "/team/sales/talk/book", start, name="Late", email="late@example.org", tz="UTC")
+    assert gone.status_code == 409
+    assert "no longer available" in gone.get_data(as_text=True)
+
+
+def test_hundred_round_robin_bookings_over_three_equal_members_differ_by_at_most_one(app, team):
+    with app.app_context():
+        event_type = make_team(Scheduling.ROUND_ROBIN, people(team), horizon_days=60)
+        times = [slot.start for slot in slots_between(event_type, MONDAY_MORNING, MONDAY_MORNING + timedelta(days=40))]
+        # Times at which all three are free: New York and Berlin overlap 14:00–16:00 UTC.
+        starts = [start for start in times if 14 <= start.hour < 16][:100]
+        assert len(starts) == 100
+        counts = Counter(service.book_slot(event_type, start, invitee(n)).host.name for n, start in enumerate(starts))
+        assert max(counts.values()) - min(counts.values()) <= 1, counts
+        assert set(counts) == {"Ann", "Bob", "Cy"}
+
+
+def test_round_robin_passes_members_out_of_office_by(app, team):
+    with app.app_context():
+        ann, bob, cy = people(team)
+        event_type = make_team(Scheduling.ROUND_ROBIN, [ann, bob, cy])
+        db.session.add(OutOfOffice(user_id=bob.id, first_day=TUESDAY_15.date(),
+                                   last_day=TUESDAY_15.date() + timedelta(days=3)))
+        db.session.commit()
+        starts = [TUESDAY_15 + timedelta(days=day, minutes=30 * half) for day in range(3) for half in range(2)]
+        hosts = {service.book_slot(event_type, start, invitee(n)).host.name for n, start in enumerate(starts)}
+        assert hosts == {"Ann", "Cy"}
+
+
+def test_weights_share_bookings_out_in_proportion(app, team):
+    with app.app_context():
+        ann, bob, _ = people(team)
+        event_type = make_team(Scheduling.ROUND_ROBIN, [ann, bob])
+        event_type.team_hosts[0].weight = 200  # Ann takes twice Bob's share
+        db.session.commit()
+        starts = [start for start in (slot.start for slot in slots_between(
+            event_type, MONDAY_MORNING, MONDAY_MORNING + timedelta(days=30))) if 14 <= start.hour < 16][:30]
+        counts = Counter(service.book_slot(event_type, start, invitee(n)).host.name for n, start in enumerate(starts))
+        assert counts == {"Ann": 20, "Bob": 10}
+
+
+def test_collective_books_everyone_and_their_time_is_taken_on_their_own_pages(client, app, team):
+    with app.app_context():
+        ann, bob, _ = people(team)
+        panel = make_team(Scheduling.COLLECTIVE, [ann, bob], slug="panel")
+        bobs = add_event_type(bob, slug="coffee")
+        booking = service.book_slot(panel, TUESDAY_15, invitee(1))
+        assert booking.host.name == "Ann" and [host.name for host in booking.hosts] == ["Ann", "Bob"]
+        # Bob's own event type no longer offers the time he hosts the panel at.
+        assert TUESDAY_15 not in {slot.start for slot in slots_between(bobs, TUESDAY_15 - timedelta(hours=2),
+                                                                          TUESDAY_15 + timedelta(hours=2))}
+        token = booking.manage_token
+    page = client.get(f"/booking/{token}").get_data(as_text=True)
+    assert "Ann and Bob" in page
+
+
+def test_collective_never_overlaps_a_member_booked_elsewhere(app, team):
+    with app.app_context():
+        ann, bob, _ = people(team)
+        panel = make_team(Scheduling.COLLECTIVE, [ann, bob], slug="panel")
+        service.book_slot(add_event_type(bob, slug="coffee"), TUESDAY_15, invitee(1))
+        with pytest.raises(SlotTaken):
+            service.book_slot(panel, TUESDAY_15, invitee(2))
+        assert db.session.scalar(select(Booking).where(Booking.event_type_id == panel.id)) is None
+
+
+def test_a_collective_booking_cancelled_frees_every_host(app, team):
+    with app.app_context():
+        ann, bob, _ = people(team)
+        panel = make_team(Scheduling.COLLECTIVE, [ann, bob], slug="panel")
+        bobs = add_event_type(bob, slug="coffee")
+        booking = service.book_slot(panel, TUESDAY_15, invitee(1))
+        service.cancel_booking(booking, by="invitee")
+        assert TUESDAY_15 in {slot.start for slot in slots_between(bobs, TUESDAY_15 - timedelta(hours=2),
+                                                                      TUESDAY_15 + timedelta(hours=2))}
+
+
+def test_admins_create_teams_and_team_event_types_members_only_see_theirs(client, app, team, auth):
+    auth.login("ann@example.com")
+    response = client.post("/teams/new", data={"name": "Support", "slug": "", "description": "We help.",
+                                               "members": [str(team[0]), str(team[1])]})
+    assert response.status_code == 302
+    with app.app_context():
+        support = db.session.scalar(select(Team).where(Team.slug == "support"))
+        assert sorted(m.user_id for m in support.members) == sorted(team[:2])
+        team_id = support.id
+    form = {"title": "Help desk", "slug": "", "description": "", "duration_minutes": "30", "location": "none",
+            "location_detail": "", "monday": "09:00-17:00", "tuesday": "09:00-17:00", "wednesday": "",
+            "thursday": "", "friday": "", "saturday": "", "sunday": "", "date_overrides": "",
+            "min_notice_minutes": "0", "buffer_before_minutes": "0", "buffer_after_minutes": "0", "max_per_day": "",
+            "horizon_days": "60", "increment_minutes": "30", "seats": "1", "repeat_weeks": "0", "repeat_max": "4",
+            "reminders": "", "sms_countries": "", "active": "y", "scheduling": "round_robin",
+            "hosts": [str(team[0]), str(team[1])], "organiser": str(team[0]),
+            f"priority_{team[0]}": "0", f"weight_{team[0]}": "100", f"priority_{team[1]}": "1",
+            f"weight_{team[1]}": "100"}
+    response = client.post(f"/teams/{team_id}/event-types/new", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.get("/team/support/help-desk").status_code == 200
+    bad = client.post(f"/teams/{team_id}/event-types/new", data={**form, "hosts": [], "slug": "other"})
+    assert bad.status_code == 422 and "Choose at least one host." in bad.get_data(as_text=True)
+    # The organiser's own Event Types page does not list it, nor edit it.
+    assert "Help desk" not in client.get("/event-types").get_data(as_text=True)
+    auth.logout()
+    auth.login("bob@example.com")
+    assert "Support" in client.get("/teams").get_data(as_text=True)
+    assert client.get("/teams/new").status_code == 404
+    assert client.get(f"/teams/{team_id}/edit").status_code == 404
+    auth.logout()
+    auth.login("cy@example.com")
+    assert "Support" not in client.get("/teams").get_data(as_text=True)
+
+
+def test_round_robin_race_k_free_members_n_invitees_across_processes(tmp_path):
+    """Two free members, four invitees at once through two worker processes: two bookings with
+    different members, two told the time is gone."""
+    app = make_app(tmp_path)
+    with app.app_context():
+        members = [add_user(name, timezone="UTC") for name in ("ann", "bob", "cy")]
+        event_type = make_team(Scheduling.ROUND_ROBIN, members, min_notice_minutes=0, horizon_days=365,
+                               weekly_hours={str(day): [["00:00", "24:00"]] for day in range(7)})
+        start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=12, minute=0, second=0, microsecond=0)
+        service.book_slot(add_event_type(members[2], slug="own", weekly_hours=event_type.weekly_hours,
+                                         horizon_days=365), start, invitee(0))  # Cy is busy
+        event_type_id = event_type.id
+    close_app(app)
+    with gunicorn_serving(tmp_path, worker_config(tmp_path, WTF_CSRF_ENABLED=False), workers=2, threads=2) as url:
+        barrier = threading.Barrier(4)
+        answers: list[int] = []
+
+        def book(n: int) -> None:
+            barrier.wait(timeout=20)
+            response = requests.post(f"{url}/team/sales/talk/book", timeout=60, allow_redirects=False,
+                                     data={"start": start.isoformat(), "name": f"Invitee {n}",
+                                           "email": f"i{n}@example.org", "tz": "UTC"})
+            answers.append(response.status_code)
+
+        threads = [threading.Thread(target=book, args=(n,)) for n in range(1, 5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(answers) == [303, 303, 409, 409]
+    with app.app_context():
+        hosts = [b.host.name for b in db.session.scalars(select(Booking).where(Booking.start == start,
+                                                                               Booking.event_type_id == event_type_id))]
+    close_app(app)
+    assert sorted(hosts) == ["Ann", "Bob"]
