@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from linktime.calendars.base import BusyTime
 from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, outside_busy
@@ -100,13 +100,18 @@ def _own_events(host_id: int, since: datetime, until: datetime) -> list[tuple[da
     was before a move or removal of the last two reading lifetimes."""
     event = CalendarEvent
     recently = now_utc() - READINGS_OUTLIVE  # a reading kept by any process was made after this
+
+    def events_for(query: Select) -> Select:
+        return query.where(event.host_id == host_id,
+                           or_(event.status != EventStatus.REMOVED, event.released_at >= recently),
+                           or_(and_(event.written_start < until, event.written_end > since),
+                               and_(Booking.start < until, Booking.end > since), event.released_at >= recently))
+
+    columns = select(event.status, event.written_start, event.written_end, Booking.start, Booking.end, event.released)
     rows = db.session.execute(
-        select(event.status, event.written_start, event.written_end, Booking.start, Booking.end, event.released)
-        .join(Booking, Booking.calendar_event_id == event.id)
-        .where(event.host_id == host_id,
-               or_(event.status != EventStatus.REMOVED, event.released_at >= recently),
-               or_(and_(event.written_start < until, event.written_end > since),
-                   and_(Booking.start < until, Booking.end > since), event.released_at >= recently))
+        events_for(columns.join(Booking, Booking.calendar_event_id == event.id))
+        .union_all(events_for(columns.join(BookingHost, BookingHost.calendar_event_id == event.id)  # as a co-host
+                              .join(Booking, Booking.id == BookingHost.booking_id)))
     ).all()
     own = []
     for status, written_start, written_end, start, end, released in rows:

@@ -38,6 +38,7 @@ from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import GiveUp, Retry, enqueue
 from linktime.models import (
     Booking,
+    BookingHost,
     BookingStatus,
     CalendarConnection,
     CalendarEvent,
@@ -79,7 +80,28 @@ def destination(host_id: int) -> ConnectedCalendar | None:
 
 def plan_event(booking: Booking) -> list[Job | None]:
     """In the booking transaction: the booking's event in the destination calendar, if there is
-    one. A seat of a group slot joins the slot's event (rewritten with it among the attendees)."""
+    one, and in each of its other hosts' (a collective booking's). A seat of a group slot joins
+    the slot's event (rewritten with it among the attendees)."""
+    return _plan_host_event(booking) + [job for co in booking.co_hosts for job in _plan_co_host_event(booking, co)]
+
+
+def _plan_co_host_event(booking: Booking, co_host: BookingHost) -> list[Job | None]:
+    calendar = destination(co_host.user_id)
+    if calendar is None or co_host.calendar_event is not None:
+        return []
+    event = CalendarEvent(host_id=co_host.user_id, calendar_id=calendar.id, uid=ics.uid(booking))
+    co_host.calendar_event = event
+    db.session.add(event)
+    db.session.flush()
+    return [_sync_job(event)]
+
+
+def _co_host_events(booking: Booking) -> list[CalendarEvent]:
+    return [co.calendar_event for co in booking.co_hosts
+            if co.calendar_event is not None and co.calendar_event.desired_state != DesiredState.ABSENT]
+
+
+def _plan_host_event(booking: Booking) -> list[Job | None]:
     calendar = destination(booking.host_id)
     if calendar is None:
         return []
@@ -115,32 +137,41 @@ def _others(event: CalendarEvent, booking: Booking) -> list[Booking]:
 def release_event(booking: Booking) -> list[Job | None]:
     """In the cancel transaction: the event goes, or (a group slot with seats still taken) is
     rewritten without this attendee."""
+    gone = [_want(event, DesiredState.ABSENT) for event in _co_host_events(booking)]
     event = booking.calendar_event
     if event is None or event.desired_state == DesiredState.ABSENT:
-        return []
-    return [_want(event, DesiredState.PRESENT if _others(event, booking) else DesiredState.ABSENT)]
+        return gone
+    return [_want(event, DesiredState.PRESENT if _others(event, booking) else DesiredState.ABSENT), *gone]
 
 
 def follow_booking(booking: Booking) -> list[Job | None]:
     """After a reschedule, or a change to what the event says (a meeting link made): written again.
     A seat moved out of a group slot leaves the slot's event (rewritten without it) for its own."""
+    co_hosts = [_want(event, DesiredState.PRESENT) for event in _co_host_events(booking)]
+    if booking.status == BookingStatus.CONFIRMED:
+        co_hosts += [job for co in booking.co_hosts for job in _plan_co_host_event(booking, co)]
+    return _follow_host_event(booking) + co_hosts
+
+
+def _follow_host_event(booking: Booking) -> list[Job | None]:
     event = booking.calendar_event
     if event is None:
-        return plan_event(booking) if booking.status == BookingStatus.CONFIRMED else []
+        return _plan_host_event(booking) if booking.status == BookingStatus.CONFIRMED else []
     if event.desired_state == DesiredState.ABSENT:
         return []
     others = _others(event, booking)
     if others and others[0].start != booking.start:
         booking.calendar_event = None
         db.session.flush()
-        return [_want(event, DesiredState.PRESENT), *plan_event(booking)]
+        return [_want(event, DesiredState.PRESENT), *_plan_host_event(booking)]
     return [_want(event, DesiredState.PRESENT)]
 
 
 def resume(connection_id: int) -> list[Job | None]:
     """After an account is connected again: its upcoming bookings' events that failed are written."""
-    upcoming = select(Booking.calendar_event_id).where(Booking.status == BookingStatus.CONFIRMED,
-                                                       Booking.end > now_utc())
+    on = (Booking.status == BookingStatus.CONFIRMED, Booking.end > now_utc())
+    upcoming = select(Booking.calendar_event_id).where(*on).union(
+        select(BookingHost.calendar_event_id).join(Booking, Booking.id == BookingHost.booking_id).where(*on))
     failed = db.session.scalars(
         select(CalendarEvent).join(ConnectedCalendar, ConnectedCalendar.id == CalendarEvent.calendar_id)
         .where(ConnectedCalendar.connection_id == connection_id, CalendarEvent.status == EventStatus.FAILED,
@@ -158,7 +189,8 @@ def details_for(event: CalendarEvent) -> EventDetails:
     manage = public_url("bookings.dashboard")
     people = tuple(Person(b.invitee_email, b.invitee_name) for b in attendees)
     if len(attendees) == 1:
-        summary, sequence = f"{booking.title}: {host.name} and {booking.invitee_name}", booking.sequence
+        summary, sequence = f"{booking.title}: {booking.host_names} and {booking.invitee_name}", booking.sequence
+        people += tuple(Person(co.user.email, co.user.name) for co in booking.co_hosts)
         text = ics.description(booking, manage=manage)
     else:  # its revision rises with every seat taken or given back
         summary = f"{booking.title}: {host.name} and {len(attendees)} attendees"

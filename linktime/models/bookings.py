@@ -91,7 +91,8 @@ class Booking(Model):
     meeting: Mapped[Meeting | None] = relationship(back_populates="bookings")
     calendar_event: Mapped[CalendarEvent | None] = relationship(back_populates="bookings")
     # Who hosts it besides ``host``: a collective booking's other members, an internal meeting's teammates.
-    co_hosts: Mapped[list[BookingHost]] = relationship(cascade="all, delete-orphan", order_by="BookingHost.id")
+    co_hosts: Mapped[list[BookingHost]] = relationship(back_populates="booking", cascade="all, delete-orphan",
+                                                       order_by="BookingHost.id")
 
     @property
     def hosts(self) -> list[User]:

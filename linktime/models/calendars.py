@@ -15,6 +15,7 @@ from linktime.models.connections import ConnectionStatus, DesiredState, Renewabl
 if TYPE_CHECKING:
     from linktime.models.accounts import User
     from linktime.models.bookings import Booking
+    from linktime.models.teams import BookingHost
 
 
 class CalendarProvider(StrEnum):
@@ -99,10 +100,13 @@ class CalendarEvent(Model):
     """
 
     __tablename__ = "calendar_events"
+    # One per calendar owner: a collective booking's event is in each of its hosts' calendars,
+    # under the booking's invite UID (as the invitation each host is emailed).
+    __table_args__ = (UniqueConstraint("uid", "host_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The first booking's invite UID, so calendars that see the emailed invite too show one event.
-    uid: Mapped[str] = mapped_column(String(80), unique=True)
+    uid: Mapped[str] = mapped_column(String(80))
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # None once that calendar's account is disconnected: the event stays there, out of reach.
     calendar_id: Mapped[int | None] = mapped_column(ForeignKey("connected_calendars.id", ondelete="SET NULL"),
@@ -127,12 +131,15 @@ class CalendarEvent(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     bookings: Mapped[list[Booking]] = relationship(back_populates="calendar_event", order_by="Booking.id")
+    # Or: the booking it is for in the calendar of one of the booking's other hosts.
+    co_host_of: Mapped[list[BookingHost]] = relationship(back_populates="calendar_event")
     calendar: Mapped[ConnectedCalendar | None] = relationship()
 
     @property
     def attendees(self) -> list[Booking]:
         """The bookings it shows: those still on (all of them once none is, for its removal)."""
-        return [b for b in self.bookings if not b.is_cancelled] or list(self.bookings)
+        bookings = list(self.bookings) or [co.booking for co in self.co_host_of]
+        return [b for b in bookings if not b.is_cancelled] or bookings
 
     @property
     def in_sync(self) -> bool:

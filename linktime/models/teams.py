@@ -18,6 +18,7 @@ from linktime.urls import public_url
 
 if TYPE_CHECKING:
     from linktime.models.accounts import User
+    from linktime.models.bookings import Booking
     from linktime.models.calendars import CalendarEvent
 
 
@@ -93,7 +94,8 @@ class BookingHost(Model):
         ForeignKey("calendar_events.id", ondelete="SET NULL"), index=True)
 
     user: Mapped[User] = relationship()
-    calendar_event: Mapped[CalendarEvent | None] = relationship()
+    booking: Mapped[Booking] = relationship(back_populates="co_hosts")
+    calendar_event: Mapped[CalendarEvent | None] = relationship(back_populates="co_host_of")
 
 
 class OutOfOffice(Model):

@@ -20,13 +20,27 @@ from linktime.extensions import db, rows_changed
 from linktime.formatting import format_duration, format_series, format_span
 from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import Retry, enqueue, running_job, share_read
-from linktime.models import Booking, DesiredState, EventType, Job, JobStatus, Meeting, MeetingStatus, now_utc
+from linktime.models import Booking, DesiredState, EventType, Job, JobStatus, Meeting, MeetingStatus, User, now_utc
 from linktime.notifications import ics, sms
 from linktime.notifications.email import Mail, MailError, build, deliver
 from linktime.urls import public_url
 
 RECIPIENTS = ("invitee", "host")
+# The sequence told to the invitee and the host. A booking's other hosts ("host:<user id>") get
+# every notice queued for them: none is left out as told already.
 TOLD = {"invitee": Booking.told_invitee, "host": Booking.told_host}
+
+
+def recipients(booking: Booking) -> tuple[str, ...]:
+    """Who hears of the booking: the invitee, its host, and its other hosts (a collective booking's)."""
+    return (*RECIPIENTS, *(f"host:{co.user_id}" for co in booking.co_hosts))
+
+
+def person(booking: Booking, recipient: str) -> User | None:
+    """The host a host's message goes to (None: no longer one of the booking's hosts)."""
+    if recipient == "host":
+        return booking.host
+    return next((co.user for co in booking.co_hosts if recipient == f"host:{co.user_id}"), None)
 # Told once per state of the booking, one after the other: a later one stands for an earlier one
 # not sent yet, and one that finds its state told already (by a notice it followed) is not sent.
 NOTICES = ("rescheduled", "link")
@@ -49,8 +63,7 @@ def _reminders(booking: Booking, event_type: EventType, *, new: bool = False) ->
         due = booking.start - timedelta(minutes=int(offset))
         if due <= now:
             continue
-        recipients = RECIPIENTS if event_type.remind_host else ("invitee",)
-        for recipient in recipients:
+        for recipient in recipients(booking) if event_type.remind_host else ("invitee",):
             jobs.append(enqueue(JobKind.BOOKING_EMAIL, run_at=due, booking_id=booking.id, kind="reminder",
                                 recipient=recipient, offset=int(offset), for_start=start, new=new,
                                 dedupe_key=f"reminder:{booking.uid}:{recipient}:{offset}:{start}"))
@@ -66,17 +79,17 @@ def queue_booked(booking: Booking, event_type: EventType, *, confirm: bool = Tru
     ``confirm=False``: a later session of a series, confirmed in its first session's message.
     """
     db.session.flush()
-    confirmations = [_email(booking, "confirmed", r, new=True) for r in RECIPIENTS] if confirm else []
+    confirmations = [_email(booking, "confirmed", r, new=True) for r in recipients(booking)] if confirm else []
     return confirmations + _reminders(booking, event_type, new=True)
 
 
 def queue_rescheduled(booking: Booking, event_type: EventType) -> list[Job | None]:
     """The notices of a move; a confirmation still waiting (a retry's backoff) goes now, before them."""
     now = now_utc()
-    for waiting in _confirmations_waiting(booking, RECIPIENTS):
+    for waiting in _confirmations_waiting(booking, recipients(booking)):
         waiting.run_at = min(waiting.run_at, now)
     _drop_reminders(booking, keep=booking.start.isoformat())
-    return [_email(booking, "rescheduled", r) for r in RECIPIENTS] + _reminders(booking, event_type)
+    return [_email(booking, "rescheduled", r) for r in recipients(booking)] + _reminders(booking, event_type)
 
 
 def _drop_reminders(booking: Booking, *, keep: str | None = None) -> None:
@@ -118,7 +131,7 @@ def _confirmations_waiting(booking: Booking, recipients: tuple[str, ...]) -> lis
 
 def queue_cancelled(booking: Booking) -> list[Job | None]:
     _drop_reminders(booking)
-    return [_email(booking, "cancelled", r) for r in RECIPIENTS]
+    return [_email(booking, "cancelled", r) for r in recipients(booking)]
 
 
 def queue_link_followups(meeting: Meeting) -> list[Job | None]:
@@ -135,7 +148,7 @@ def queue_link_followups(meeting: Meeting) -> list[Job | None]:
             )
             if taken:
                 db.session.expire(booking, ["link_to_follow", "sequence"])
-                jobs += [_email(booking, "link", r) for r in RECIPIENTS]
+                jobs += [_email(booking, "link", r) for r in recipients(booking)]
     return jobs
 
 
@@ -166,12 +179,14 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
                     sessions: Sequence[Booking] = ()) -> Mail:
     """The email for one recipient, from the booking's current state (``sessions``: a series'
     confirmed sessions, which its confirmation lists)."""
-    to_host = recipient == "host"
-    zone = booking.host.timezone if to_host else booking.invitee_timezone
+    to_host = recipient != "invitee"
+    host = person(booking, recipient) or booking.host
+    zone = host.timezone if to_host else booking.invitee_timezone
     when = format_span(booking.start, booking.end, zone)
     provider = booking.location_kind.label
-    subject = SUBJECTS[(kind, recipient)].format(title=booking.title, host=booking.host_names, provider=provider,
-                                                 invitee=booking.invitee_name) + f" — {when}"
+    subject = SUBJECTS[(kind, "host" if to_host else "invitee")].format(
+        title=booking.title, host=booking.host_names, provider=provider, invitee=booking.invitee_name,
+    ) + f" — {when}"
     link = ics.join_url(booking)
     context = dict(
         sessions=sessions, series_line=format_series(sessions, zone) if sessions else "",
@@ -182,7 +197,7 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
         manage_url=booking.manage_url, dashboard_url=public_url("bookings.dashboard"),
         lead=format_duration(offset) if offset else "",
     )
-    to = booking.host.email if to_host else booking.invitee_email
+    to = host.email if to_host else booking.invitee_email
     message = build(to, subject, "booking", **context)
     # A reply reaches the other person, not the no-reply sender: the invitee writes to the host, and back.
     message.reply_to = formataddr((booking.invitee_name, booking.invitee_email)) if to_host else \
@@ -225,6 +240,8 @@ def _notice_due(booking: Booking, recipient: str) -> bool:
     if _earlier_notice_waiting(booking, recipient):
         raise Retry("an earlier notice to this person goes first", at=now_utc() + timedelta(seconds=2),
                     counts=False)
+    if recipient not in TOLD:
+        return True
     return bool(db.session.scalar(select(TOLD[recipient]).where(Booking.id == booking.id)) != booking.sequence)
 
 
@@ -244,6 +261,8 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
         booking = next(iter(_series(booking)), booking)
     if booking is None or (booking.is_cancelled and kind in ONLY_WHILE_CONFIRMED):
         return  # a confirmation or reminder for a booking cancelled since: not sent
+    if person(booking, recipient) is None and recipient != "invitee":
+        return  # no longer one of its hosts
     share_read(booking)  # the other recipient's copy, sent next, reads the same booking
     if kind == "reminder":
         planned = datetime.fromisoformat(for_start) if for_start else booking.start
@@ -266,7 +285,7 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
         deliver(message)
     except MailError as exc:
         raise Retry(str(exc)) from None
-    if kind in NOTICES:  # recorded with the job's outcome
+    if kind in NOTICES and recipient in TOLD:  # recorded with the job's outcome
         db.session.execute(update(Booking).where(Booking.id == booking.id).values({TOLD[recipient]: booking.sequence})
                            .execution_options(synchronize_session=False))
     for session in linkless:

@@ -68,9 +68,10 @@ def invite(booking: Booking, *, cancel: bool = False, method: str | None = None)
     return _invite(
         method or ("CANCEL" if cancel else "REQUEST"), uid(booking), booking.sequence,
         now_utc().replace(second=0, microsecond=0), booking.start, booking.end,
-        f"{booking.title}: {host.name} and {booking.invitee_name}", where(booking),
+        f"{booking.title}: {booking.host_names} and {booking.invitee_name}", where(booking),
         join_url(booking) or booking.manage_url, description(booking), host.email, host.name,
-        ((booking.invitee_email, booking.invitee_name),), "CANCELLED" if cancel else "CONFIRMED",
+        ((booking.invitee_email, booking.invitee_name), *((co.user.email, co.user.name) for co in booking.co_hosts)),
+        "CANCELLED" if cancel else "CONFIRMED",
     )
 
 
@@ -133,7 +134,7 @@ def _stamp(moment: datetime) -> str:
 def google_calendar_url(booking: Booking) -> str:
     query = urlencode({
         "action": "TEMPLATE",
-        "text": f"{booking.title} with {booking.host.name}",
+        "text": f"{booking.title} with {booking.host_names}",
         "dates": f"{_stamp(booking.start)}/{_stamp(booking.end)}",
         "details": description(booking),
         "location": where(booking),
@@ -145,7 +146,7 @@ def outlook_calendar_url(booking: Booking) -> str:
     query = urlencode({
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": f"{booking.title} with {booking.host.name}",
+        "subject": f"{booking.title} with {booking.host_names}",
         "startdt": booking.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "enddt": booking.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "body": description(booking),

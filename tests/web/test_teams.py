@@ -248,3 +248,60 @@ def test_round_robin_race_k_free_members_n_invitees_across_processes(tmp_path):
                                                                                Booking.event_type_id == event_type_id))]
     close_app(app)
     assert sorted(hosts) == ["Ann", "Bob"]
+
+
+def test_a_collective_booking_reaches_every_host_one_meeting_their_emails_and_calendars(mail_app, smtp, radicale,
+                                                                                        clock):
+    """One Zoom meeting on the organiser's account; each host is emailed and gets the event, with
+    the link, in their own calendar; a move moves them all, a cancel removes them all."""
+    from linktime.calendars import service as calendars
+    from linktime.models import CalendarProvider, EventStatus, MeetingStatus
+    from tests.helpers import RADICALE_PASSWORD, connect_zoom, signed_in
+    from tests.web.test_calendar_bookings import resources
+
+    for calendar in ("work", "home"):  # the server lives for the module: start from empty calendars
+        for name in resources(radicale, calendar):
+            requests.delete(f"{radicale}/ada/{calendar}/{name}", auth=("ada", RADICALE_PASSWORD))
+    app = mail_app
+    with app.app_context():
+        ada, bob = add_user("ada", timezone="UTC"), add_user("bob", timezone="UTC", admin=False)
+        panel = make_team(Scheduling.COLLECTIVE, [ada, bob], slug="panel", location="zoom")
+        for host, calendar in ((ada, "Work"), (bob, "Home")):  # each their own calendar on one CalDAV server
+            connection = calendars.connect_with_password(host, CalendarProvider.CALDAV, radicale, "ada",
+                                                         RADICALE_PASSWORD)
+            chosen = next(c for c in connection.calendars if c.name == calendar)
+            calendars.choose(host, set(), chosen.id)
+        panel_id = panel.id
+    assert connect_zoom(signed_in(app)).status_code == 302
+    with app.app_context():
+        booking = service.book_slot(db.session.get_one(EventType, panel_id), TUESDAY_15, invitee(1))
+        uid, join = booking.uid, booking.meeting.join_url
+        assert booking.meeting.status == MeetingStatus.CREATED and booking.meeting.host_id == booking.host_id
+        events = [booking.calendar_event, *(co.calendar_event for co in booking.co_hosts)]
+        assert [event.status for event in events] == [EventStatus.WRITTEN, EventStatus.WRITTEN]
+    for calendar in ("work", "home"):
+        [name] = resources(radicale, calendar)
+        written = requests.get(f"{radicale}/ada/{calendar}/{name}", auth=("ada", RADICALE_PASSWORD)).text
+        assert join in written.replace("\r\n ", "") and "Ada and Bob" in written
+    confirmations = {m["To"]: m for m in smtp.messages if "Talk to Sales" in m["Subject"]}
+    assert set(confirmations) == {"invitee1@example.org", "ada@example.com", "bob@example.com"}
+    assert all(join in m.get_body(("plain",)).get_content() for m in confirmations.values())
+    assert "with Ada and Bob" in confirmations["invitee1@example.org"]["Subject"]
+
+    with app.app_context():
+        booking = db.session.scalar(select(Booking).where(Booking.uid == uid))
+        service.reschedule_booking(booking, TUESDAY_15 + timedelta(days=1))
+    for calendar in ("work", "home"):
+        [name] = resources(radicale, calendar)
+        assert "DTSTART:20261125T150000Z" in requests.get(f"{radicale}/ada/{calendar}/{name}",
+                                                          auth=("ada", RADICALE_PASSWORD)).text
+    moved = [m["To"] for m in smtp.messages if m["Subject"].startswith("Rescheduled")]
+    assert sorted(moved) == ["ada@example.com", "bob@example.com", "invitee1@example.org"]
+
+    with app.app_context():
+        booking = db.session.scalar(select(Booking).where(Booking.uid == uid))
+        service.cancel_booking(booking, by="invitee")
+        assert booking.meeting.status == MeetingStatus.CANCELLED
+    assert resources(radicale, "work") == [] and resources(radicale, "home") == []
+    cancelled = [m["To"] for m in smtp.messages if m["Subject"].startswith("Cancelled")]
+    assert sorted(cancelled) == ["ada@example.com", "bob@example.com", "invitee1@example.org"]

@@ -92,6 +92,10 @@ def upgrade():
     op.create_index(op.f('ix_booking_hosts_user_id'), 'booking_hosts', ['user_id'], unique=False)
     op.create_index(op.f('ix_booking_hosts_calendar_event_id'), 'booking_hosts', ['calendar_event_id'], unique=False)
 
+    with op.batch_alter_table('calendar_events', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_calendar_events_uid', type_='unique')
+        batch_op.create_unique_constraint(batch_op.f('uq_calendar_events_uid'), ['uid', 'host_id'])
+
     op.create_table(
         'out_of_office',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -108,6 +112,10 @@ def upgrade():
 
 def downgrade():
     op.drop_table('out_of_office')
+    op.execute("DELETE FROM calendar_events WHERE id IN (SELECT calendar_event_id FROM booking_hosts)")
+    with op.batch_alter_table('calendar_events', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_calendar_events_uid', type_='unique')
+        batch_op.create_unique_constraint(batch_op.f('uq_calendar_events_uid'), ['uid'])
     op.drop_table('booking_hosts')
     op.drop_table('event_type_hosts')
     op.execute("DELETE FROM event_types WHERE team_id IS NOT NULL")
