@@ -98,6 +98,11 @@ def _claim_invite(invite: Invite, user: User) -> None:
         raise SignupClosed()
 
 
+def everyone() -> list[User]:
+    """Every host of this LinkTime, by name."""
+    return list(db.session.scalars(select(User).order_by(func.lower(User.name))))
+
+
 def team() -> tuple[list[User], list[Invite]]:
     members = list(db.session.scalars(select(User).order_by(User.created_at)))
     invites = [

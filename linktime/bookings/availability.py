@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, union_all
 
 from linktime.calendars.base import BusyTime
 from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, outside_busy
@@ -25,7 +25,7 @@ from linktime.models import (
     User,
     now_utc,
 )
-from linktime.scheduling import Availability, Busy, Slot, free_slots, is_bookable, subtract
+from linktime.scheduling import Availability, BookingRules, Busy, Slot, free_slots, is_bookable, subtract
 from linktime.scheduling.teams import anyone_free, everyone_free
 
 # Buffers are at most 12 h: bookings further than this from the window's local days cannot touch it.
@@ -108,11 +108,12 @@ def _own_events(host_id: int, since: datetime, until: datetime) -> list[tuple[da
                                and_(Booking.start < until, Booking.end > since), event.released_at >= recently))
 
     columns = select(event.status, event.written_start, event.written_end, Booking.start, Booking.end, event.released)
-    rows = db.session.execute(
-        events_for(columns.join(Booking, Booking.calendar_event_id == event.id))
-        .union_all(events_for(columns.join(BookingHost, BookingHost.calendar_event_id == event.id)  # as a co-host
-                              .join(Booking, Booking.id == BookingHost.booking_id)))
-    ).all()
+    rows = db.session.execute(union_all(
+        events_for(columns.join(Booking, Booking.calendar_event_id == event.id)),
+        events_for(columns.join(BookingHost, BookingHost.calendar_event_id == event.id)  # as a co-host
+                   .join(Booking, Booking.id == BookingHost.booking_id)),
+        events_for(columns.join(Booking, Booking.id == event.former_booking_id)),  # a booking handed over
+    )).all()
     own = []
     for status, written_start, written_end, start, end, released in rows:
         spans = [(written_start, written_end)] + ([(start, end)] if status != EventStatus.REMOVED else [])
@@ -275,24 +276,25 @@ def team_outside(event_type: EventType, start: datetime, hosts: list[User] | Non
 
 
 def free_hosts(event_type: EventType, start: datetime, *, exclude: int | None = None,
-               outside: dict[int, list[BusyTime]] | None = None,
-               hosts: list[User] | None = None) -> list[tuple[User, Slot]]:
+               outside: dict[int, list[BusyTime]] | None = None, hosts: list[User] | None = None,
+               rules: BookingRules | None = None) -> list[tuple[User, Slot]]:
     """The members free at ``start`` (every one, for a collective event type, and of ``hosts``, a
     team booking moved), each with their slot; or SlotTaken / SlotUnavailable. Decisive only under
     the locks of every member."""
     start = start.astimezone(UTC)
     now = now_utc()
     members = hosts or hosts_of(event_type)
-    away = days_away([member.id for member in members], start, start + event_type.rules.duration)
+    rules = rules or event_type.rules
+    away = days_away([member.id for member in members], start, start + rules.duration)
     free, offered = [], 0
     for member in members:
         hours = event_type.availability_in(member.timezone, away[member.id])
-        if is_bookable(start, hours, event_type.rules, [], now=now) is None:
+        if is_bookable(start, hours, rules, [], now=now) is None:
             continue
         offered += 1
-        busy = busy_times(member.id, start, start + event_type.rules.duration, zone=member.timezone,
+        busy = busy_times(member.id, start, start + rules.duration, zone=member.timezone,
                           exclude=exclude, outside=None if outside is None else outside.get(member.id, []))
-        slot = is_bookable(start, hours, event_type.rules, busy, now=now, event_type_id=event_type.id)
+        slot = is_bookable(start, hours, rules, busy, now=now, event_type_id=event_type.id)
         if slot is not None:
             free.append((member, slot))
     collective = _needs_all(event_type, hosts)

@@ -1,10 +1,11 @@
 """The host's side of bookings: the dashboard, one booking's page, and what the host does to it."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from linktime import audit
+from linktime.accounts.service import everyone
 from linktime.bookings import availability, service
 from linktime.bookings.forms import RescheduleForm
 from linktime.bookings.views import (
@@ -17,14 +18,18 @@ from linktime.bookings.views import (
 from linktime.bookings.visitor import parse_start, viewer_zone
 from linktime.calendars.busy import CalendarsUnreadable
 from linktime.calendars.service import troubled_connections
+from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.models import Booking, MeetingStatus, now_utc
-from linktime.ownership import own_or_404
 
 
 def get_host_booking(booking_id: int) -> Booking:
-    """A booking of the signed-in host; anyone else's is a 404."""
-    return own_or_404(Booking, booking_id)
+    """A booking the signed-in host hosts (or co-hosts), or, for an admin, any team booking; anyone
+    else's is a 404."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not service.may_manage(current_user, booking):
+        abort(404)
+    return booking
 
 
 @bp.get("/bookings")
@@ -34,9 +39,16 @@ def dashboard():
     tab = request.args.get("tab", "upcoming")
     if tab not in {"upcoming", "past", "cancelled"}:
         tab = "upcoming"
-    bookings = service.host_bookings(current_user, tab)
+    member = request.args.get("member", "") if current_user.is_admin else ""
+    event_types = service.dashboard_event_types(current_user)
+    chosen = request.args.get("event_type", type=int)
+    event_type_id = chosen if chosen in {et.id for et in event_types} else None
+    bookings = service.host_bookings(current_user, tab, member=member, event_type_id=event_type_id)
     return render_template("bookings/dashboard.html", bookings=bookings, tab=tab,
-                           troubled=troubled_connections(current_user), now=now_utc())
+                           troubled=troubled_connections(current_user), now=now_utc(),
+                           event_types=event_types, event_type_id=event_type_id, member=member,
+                           members=everyone() if current_user.is_admin else [],
+                           filters={"member": member or None, "event_type": event_type_id})
 
 
 @bp.route("/bookings/<id:booking_id>/cancel", methods=["GET", "POST"])
@@ -79,7 +91,33 @@ def host_booking(booking_id: int):
         "bookings/host_booking.html", booking=booking, zone=current_user.timezone,
         history=audit.booking_history(booking.id), now=now_utc(),
         sessions=booking.series_sessions() if booking.series_id else [],
+        reassign_to=service.reassign_choices(booking),
     )
+
+
+@bp.post("/bookings/<id:booking_id>/reassign")
+@login_required
+def host_reassign(booking_id: int):
+    """Hand a round-robin booking to another of its hosts (its host, or an admin, does)."""
+    booking = get_host_booking(booking_id)
+    member_id = request.form.get("member", type=int) or 0
+    try:
+        booking = service.reassign_booking(booking, member_id, by=current_user)
+    except service.CannotReassign as exc:
+        flash(str(exc), "error")
+    except (availability.SlotTaken, availability.SlotUnavailable):
+        flash("They are not free at this booking's time (their hours, bookings, calendars or days off). "
+              "Choose someone else, or reschedule the booking first.", "error")
+    except CalendarsUnreadable as exc:
+        flash(str(exc), "error")
+    except service.BookingClosed:
+        flash(CLOSED, "error")
+    else:
+        flash(f"Handed to {booking.host.name}. {booking.invitee_name} is told; the meeting and calendar events "
+              "follow.", "success")
+        if not service.may_manage(current_user, booking):
+            return redirect(url_for("bookings.dashboard"), code=303)
+    return redirect(url_for("bookings.host_booking", booking_id=booking_id), code=303)
 
 
 @bp.route("/bookings/<id:booking_id>/reschedule", methods=["GET", "POST"])

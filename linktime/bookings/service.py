@@ -10,11 +10,11 @@ What is free is read by ``availability.py``; this module changes bookings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -34,19 +34,26 @@ from linktime.conferencing import meetings
 from linktime.conferencing.base import makes_meetings, provider_for
 from linktime.extensions import db, rows_changed
 from linktime.formatting import format_when
-from linktime.host_lock import host_transaction
+from linktime.host_lock import availability_changed, host_transaction
 from linktime.jobs.runner import run_briefly, run_soon
 from linktime.models import (
     Booking,
     BookingHost,
     BookingStatus,
     EventType,
+    EventTypeHost,
     Meeting,
     Scheduling,
     User,
     now_utc,
 )
-from linktime.notifications.booking_messages import queue_booked, queue_cancelled, queue_link_again, queue_rescheduled
+from linktime.notifications.booking_messages import (
+    queue_booked,
+    queue_cancelled,
+    queue_link_again,
+    queue_reassigned,
+    queue_rescheduled,
+)
 from linktime.scheduling import Slot
 from linktime.scheduling.teams import Candidate, fairness_order
 from linktime.tokens import digest, uid_of
@@ -367,6 +374,59 @@ def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee"
     return booking
 
 
+class CannotReassign(Exception):
+    """The booking cannot go to that member (said why, for the page)."""
+
+
+def reassign_booking(booking: Booking, member_id: int, *, by: User) -> Booking:
+    """Hand a round-robin booking to another of its event type's hosts, free at its time (their
+    hours, bookings and calendars; the minimum notice aside). Its meeting is made again on the new
+    host's account and replaces the old one once made (conferencing/meetings.hand_over); the
+    calendar events, the invitee and both hosts follow."""
+    event_type = booking.event_type
+    if event_type is None or event_type.scheduling_kind is not Scheduling.ROUND_ROBIN:
+        raise CannotReassign("Only a round-robin booking can be handed to another member.")
+    member = next((chosen.user for chosen in event_type.team_hosts if chosen.user_id == member_id), None)
+    if member is None or member.id == booking.host_id:
+        raise CannotReassign("Choose another of this event type's hosts.")
+    provider = provider_for(booking.location)
+    if provider is not None and provider.connection_for(member.id) is None:
+        raise CannotReassign(f"{member.name} has not connected {provider.location.label}, so the booking would lose "
+                             "its meeting link. Ask them to connect it in Settings → Integrations first.")
+    now_on = replace(event_type.rules, min_notice=timedelta(0))
+    outside = team_outside(event_type, booking.start, [member])
+    with host_transaction(booking.host_id, member.id):
+        booking = _changeable(booking.id)
+        former = booking.host
+        free_hosts(event_type, booking.start, exclude=booking.id, outside=outside, hosts=[member], rules=now_on)
+        audit.note_booking(booking.id, f"Handed from {former.name} to {member.name} by {by.name}.")
+        booking.host_id = member.id
+        booking.sequence = Booking.sequence + 1
+        db.session.flush()
+        db.session.refresh(booking, ["host", "sequence"])
+        jobs = meetings.hand_over(booking, event_type)
+        messages = events.hand_over(booking, former.id) + queue_reassigned(booking, former.id)
+        availability_changed(former.id)
+    run_briefly(jobs)
+    run_soon(messages)
+    return booking
+
+
+def may_manage(user: User, booking: Booking) -> bool:
+    """Whether ``user`` may see and change the booking: one of its hosts, or an admin (a team's)."""
+    if user.id in booking.host_ids:
+        return True
+    return bool(user.is_admin and booking.event_type is not None and booking.event_type.is_team)
+
+
+def reassign_choices(booking: Booking) -> list[User]:
+    """The members a round-robin booking could be handed to (free or not: the hand-over checks)."""
+    event_type = booking.event_type
+    if event_type is None or event_type.scheduling_kind is not Scheduling.ROUND_ROBIN or not booking.is_changeable:
+        return []
+    return [chosen.user for chosen in event_type.team_hosts if chosen.user_id != booking.host_id]
+
+
 def retry_meeting(booking: Booking) -> Meeting | None:
     """Give a confirmed booking another try at its meeting (the dashboard's Retry)."""
     with host_transaction(*booking.host_ids):
@@ -392,10 +452,21 @@ def find_by_token(token: str) -> Booking | None:
     return db.session.scalar(select(Booking).where(Booking.manage_token_hash == digest(token)))
 
 
-def host_bookings(host: User, tab: str, *, limit: int = 200) -> list[Booking]:
-    """The host's bookings for a dashboard tab: upcoming, past or cancelled."""
+def host_bookings(host: User, tab: str, *, limit: int = 200, member: str = "", event_type_id: int | None = None
+                  ) -> list[Booking]:
+    """The bookings of a dashboard tab (upcoming, past or cancelled): those the host hosts or
+    co-hosts; for an admin, with ``member`` "team" every team booking, or a member's id, that
+    member's team bookings. ``event_type_id`` narrows to one event type."""
     now = now_utc()
-    query = select(Booking).where(Booking.host_id == host.id)
+    team_booking = Booking.event_type_id.in_(select(EventType.id).where(EventType.team_id.is_not(None)))
+    if host.is_admin and member == "team":
+        query = select(Booking).where(team_booking)
+    elif host.is_admin and member.isdigit() and int(member) != host.id:
+        query = select(Booking).where(team_booking, _hosted_by(int(member)))
+    else:
+        query = select(Booking).where(_hosted_by(host.id))
+    if event_type_id is not None:
+        query = query.where(Booking.event_type_id == event_type_id)
     if tab == "cancelled":
         query = query.where(Booking.status == BookingStatus.CANCELLED).order_by(Booking.start.desc())
     elif tab == "past":
@@ -406,6 +477,24 @@ def host_bookings(host: User, tab: str, *, limit: int = 200) -> list[Booking]:
         query = query.where(Booking.status == BookingStatus.CONFIRMED, Booking.end > now).order_by(
             Booking.start
         )
-    # Meetings and calendar events in one extra query each, not one per row.
+    # Meetings, calendar events and hosts in one extra query each, not one per row.
     return list(db.session.scalars(
-        query.options(selectinload(Booking.meeting), selectinload(Booking.calendar_event)).limit(limit)))
+        query.options(selectinload(Booking.meeting), selectinload(Booking.calendar_event),
+                      selectinload(Booking.host), selectinload(Booking.co_hosts).selectinload(BookingHost.user))
+        .limit(limit)))
+
+
+def _hosted_by(user_id: int) -> ColumnElement[bool]:
+    return or_(Booking.host_id == user_id,
+               Booking.id.in_(select(BookingHost.booking_id).where(BookingHost.user_id == user_id)))
+
+
+def dashboard_event_types(host: User) -> list[EventType]:
+    """The event types a host can narrow the dashboard to: their own, and their teams' (every
+    team's, for an admin)."""
+    query = select(EventType).where(EventType.host_id == host.id, EventType.team_id.is_(None))
+    teams = select(EventType).where(EventType.team_id.is_not(None))
+    if not host.is_admin:
+        teams = teams.where(EventType.id.in_(select(EventTypeHost.event_type_id)
+                                             .where(EventTypeHost.user_id == host.id)))
+    return sorted({*db.session.scalars(query), *db.session.scalars(teams)}, key=lambda et: et.title.lower())

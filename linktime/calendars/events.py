@@ -167,6 +167,19 @@ def _follow_host_event(booking: Booking) -> list[Job | None]:
     return [_want(event, DesiredState.PRESENT)]
 
 
+def hand_over(booking: Booking, former_host_id: int) -> list[Job | None]:
+    """In the transaction that hands the booking to another host (``booking.host_id`` the new one):
+    its event leaves the former host's calendar and is written into the new host's."""
+    event = booking.calendar_event
+    jobs: list[Job | None] = []
+    if event is not None and event.host_id == former_host_id:
+        event.former_booking_id = booking.id  # what its removal reads
+        booking.calendar_event = None
+        db.session.flush()
+        jobs.append(_want(event, DesiredState.ABSENT))
+    return jobs + _plan_host_event(booking)
+
+
 def resume(connection_id: int) -> list[Job | None]:
     """After an account is connected again: its upcoming bookings' events that failed are written."""
     on = (Booking.status == BookingStatus.CONFIRMED, Booking.end > now_utc())

@@ -9,7 +9,7 @@ from typing import Any, cast
 from linktime import audit
 from linktime.calendars import events
 from linktime.conferencing import base
-from linktime.conferencing.meetings import account_of, kept_link, left_on_account
+from linktime.conferencing.meetings import account_of, kept_link, left_on_account, took_over
 from linktime.extensions import db
 from linktime.formatting import format_when
 from linktime.host_lock import lock_host
@@ -24,14 +24,14 @@ from linktime.models import (
     now_utc,
 )
 from linktime.notifications import ics
-from linktime.notifications.booking_messages import queue_link_followups
+from linktime.notifications.booking_messages import queue_link_followups, queue_new_link
 from linktime.urls import public_url
 
 log = logging.getLogger(__name__)
 
 
 def _details(meeting: Meeting, zone: str) -> base.MeetingDetails:
-    attendees = [b for b in meeting.bookings if b.status == BookingStatus.CONFIRMED] or list(meeting.bookings)
+    attendees = [b for b in meeting.served if b.status == BookingStatus.CONFIRMED] or meeting.served
     topic, agenda, description = "", "", ""
     manage = public_url("bookings.dashboard")
     if len(attendees) == 1:
@@ -248,6 +248,9 @@ def _record(meeting_id: int, token: str, revision: int, values: dict[str, Any]) 
         if kind_detail is not None:
             audit.record(meeting.host_id, *kind_detail)
             audit.note_meeting(meeting, kind_detail[1])
+        handed_over = reached_now and meeting.replaces_id is not None
+        if handed_over:  # made on the new host's account: it takes the old one's place
+            took_over(meeting)
         if meeting.is_created:
             for booking in meeting.bookings:
                 db.session.refresh(booking)  # see a confirmation that went out meanwhile
@@ -256,5 +259,8 @@ def _record(meeting_id: int, token: str, revision: int, values: dict[str, Any]) 
                 if reached_now:
                     events.follow_booking(booking)
             queue_link_followups(meeting)
+            if handed_over:
+                for booking in meeting.bookings:
+                    queue_new_link(booking)
 
     return sync_lease.record(Meeting, meeting_id, token, revision, values, then)

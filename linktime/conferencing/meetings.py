@@ -144,11 +144,55 @@ def plan_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
     return [_sync_job(meeting)] if meeting.status == MeetingStatus.PENDING else []
 
 
+def successors(meeting: Meeting | None) -> list[Meeting]:
+    """The meetings waiting to take this one's place (a booking handed to another host), still wanted."""
+    if meeting is None:
+        return []
+    return list(db.session.scalars(select(Meeting).where(Meeting.replaces_id == meeting.id,
+                                                          Meeting.desired_state == DesiredState.PRESENT)))
+
+
+def hand_over(booking: Booking, event_type: EventType) -> list[Job | None]:
+    """In the transaction that hands the booking to another host (``booking.host_id`` the new one):
+    its meeting is made again on the new host's account, and takes the old one's place — which is
+    then deleted — only once made (``took_over``): the booking keeps a working link throughout."""
+    old = booking.meeting
+    stale = [_want(waiting, DesiredState.ABSENT) for waiting in successors(old)]  # an earlier hand-over's
+    if old is None or not old.is_created or _others(old, booking):
+        if old is not None and not _others(old, booking) and old.desired_state == DesiredState.PRESENT:
+            stale.append(_want(old, DesiredState.ABSENT))
+        booking.meeting = None
+        db.session.flush()
+        return stale + plan_meeting(booking, event_type)
+    jobs = plan_meeting(booking, event_type)
+    new, booking.meeting = booking.meeting, old  # the booking keeps its link until the new one is made
+    if new is not None:
+        new.replaces = old
+    db.session.flush()
+    return stale + jobs
+
+
+def took_over(meeting: Meeting) -> list[Job | None]:
+    """Under the new host's lock, once ``meeting`` is made: it takes its bookings over from the
+    meeting it replaces, and that one goes. Returns the jobs (that deletion)."""
+    old = meeting.replaces
+    if old is None or meeting.desired_state != DesiredState.PRESENT:
+        return []
+    for booking in sorted(old.bookings, key=lambda seat: seat.id):  # one order for every writer
+        booking.meeting = meeting
+    meeting.replaces = None
+    db.session.flush()
+    return [_want(old, DesiredState.ABSENT)] if old.desired_state == DesiredState.PRESENT else []
+
+
 def release_meeting(booking: Booking) -> list[Job | None]:
     """In the cancel transaction (booking already cancelled): the meeting goes once nobody is left."""
     meeting = booking.meeting
     if meeting is None or meeting.desired_state == DesiredState.ABSENT:
         return []
+    if not _others(meeting, booking):  # and the one that was to take its place, if any
+        waiting = [_want(successor, DesiredState.ABSENT) for successor in successors(meeting)]
+        return [*waiting, _want(meeting, DesiredState.ABSENT)]
     state = DesiredState.PRESENT if _others(meeting, booking) else DesiredState.ABSENT
     if state is DesiredState.PRESENT and not meeting.is_created:
         return []  # nothing at the provider to re-title
@@ -165,10 +209,14 @@ def move_meeting(booking: Booking, event_type: EventType) -> list[Job | None]:
         db.session.flush()
         retitle = [_want(meeting, DesiredState.PRESENT)] if meeting.is_created else []
         return retitle + plan_meeting(booking, event_type)
+    following = []
+    for successor in successors(meeting):  # a hand-over under way: the new meeting moves too
+        successor.start, successor.end = booking.start, booking.end
+        following.append(_want(successor, DesiredState.PRESENT))
     meeting.start, meeting.end = booking.start, booking.end
     if meeting.status in (MeetingStatus.NO_CONNECTION, MeetingStatus.FAILED):
-        return []  # nothing at the provider to move; Retry makes it at the new time
-    return [_want(meeting, DesiredState.PRESENT)]
+        return following  # nothing at the provider to move; Retry makes it at the new time
+    return [_want(meeting, DesiredState.PRESENT), *following]
 
 
 def retry_meeting(meeting: Meeting) -> list[Job | None]:

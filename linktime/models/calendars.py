@@ -130,15 +130,23 @@ class CalendarEvent(Model):
     attempts: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
+    # The booking it was for in a former host's calendar (the booking was handed to another host).
+    # No foreign key: bookings name their event too, and two tables naming each other cannot be
+    # created or dropped in one order; a booking deleted since simply leaves it naming nothing.
+    former_booking_id: Mapped[int | None] = mapped_column()
+
     bookings: Mapped[list[Booking]] = relationship(back_populates="calendar_event", order_by="Booking.id")
     # Or: the booking it is for in the calendar of one of the booking's other hosts.
     co_host_of: Mapped[list[BookingHost]] = relationship(back_populates="calendar_event")
+    former_booking: Mapped[Booking | None] = relationship(
+        primaryjoin="foreign(CalendarEvent.former_booking_id) == Booking.id", viewonly=True)
     calendar: Mapped[ConnectedCalendar | None] = relationship()
 
     @property
     def attendees(self) -> list[Booking]:
         """The bookings it shows: those still on (all of them once none is, for its removal)."""
-        bookings = list(self.bookings) or [co.booking for co in self.co_host_of]
+        bookings = list(self.bookings) or [co.booking for co in self.co_host_of] \
+            or ([self.former_booking] if self.former_booking is not None else [])
         return [b for b in bookings if not b.is_cancelled] or bookings
 
     @property

@@ -122,8 +122,18 @@ class Meeting(Model):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    # A booking handed to another host: the meeting it is to get on their account, which takes
+    # the place of this one (``replaces``) once made there — then this one is deleted. Until then
+    # the booking keeps this one and its link: never none, never two at the end.
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
 
     bookings: Mapped[list[Booking]] = relationship(back_populates="meeting")
+    replaces: Mapped[Meeting | None] = relationship(remote_side=[id])
+
+    @property
+    def served(self) -> list[Booking]:
+        """The bookings it is for: its own, or (not made yet) those of the meeting it replaces."""
+        return list(self.bookings) or (list(self.replaces.bookings) if self.replaces is not None else [])
 
     join_url = sealed("join_url_enc", "The join link invitees use.")
     password = sealed("password_enc", "The meeting passcode.")

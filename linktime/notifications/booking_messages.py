@@ -37,9 +37,12 @@ def recipients(booking: Booking) -> tuple[str, ...]:
 
 
 def person(booking: Booking, recipient: str) -> User | None:
-    """The host a host's message goes to (None: no longer one of the booking's hosts)."""
+    """The host a host's message goes to (None: no longer one of the booking's hosts); for
+    "former:<user id>", the host it was handed over from."""
     if recipient == "host":
         return booking.host
+    if recipient.startswith("former:"):
+        return db.session.get(User, int(recipient.split(":", 1)[1]))
     return next((co.user for co in booking.co_hosts if recipient == f"host:{co.user_id}"), None)
 # Told once per state of the booking, one after the other: a later one stands for an earlier one
 # not sent yet, and one that finds its state told already (by a notice it followed) is not sent.
@@ -129,6 +132,13 @@ def _confirmations_waiting(booking: Booking, recipients: tuple[str, ...]) -> lis
         Job.kind == "email.booking", Job.status == JobStatus.PENDING, or_(*keys))))
 
 
+def queue_reassigned(booking: Booking, former_host_id: int) -> list[Job | None]:
+    """The booking was handed to another host: the invitee is told who they meet now, the new host
+    gets it as a new booking, and the former host hears it is off their hands."""
+    return [_email(booking, "reassigned", "invitee"), _email(booking, "confirmed", "host"),
+            _email(booking, "handed_over", f"former:{former_host_id}")]
+
+
 def queue_cancelled(booking: Booking) -> list[Job | None]:
     _drop_reminders(booking)
     return [_email(booking, "cancelled", r) for r in recipients(booking)]
@@ -152,6 +162,15 @@ def queue_link_followups(meeting: Meeting) -> list[Job | None]:
     return jobs
 
 
+def queue_new_link(booking: Booking) -> list[Job | None]:
+    """The booking's meeting link changed (its meeting made again on a new host's account): everyone
+    is sent the new one, with an invitation that carries it."""
+    booking.sequence = Booking.sequence + 1
+    db.session.flush()
+    db.session.refresh(booking, ["sequence"])
+    return [_email(booking, "link", r) for r in recipients(booking)]
+
+
 def queue_link_again(booking: Booking) -> Job | None:
     """Someone asked for this booking's taken slot: its link goes to its own address only."""
     return _email(booking, "link_again", "invitee")
@@ -169,10 +188,13 @@ SUBJECTS = {
     ("link", "invitee"): "Your {provider} link: {title} with {host}",
     ("link", "host"): "{provider} link ready: {invitee} — {title}",
     ("link_again", "invitee"): "Your booking link: {title} with {host}",
+    ("reassigned", "invitee"): "Now with {host}: {title}",
+    ("handed_over", "host"): "Handed over to {host}: {invitee} — {title}",
 }
 # Messages about a booking as it stands: none of these go out once it is cancelled.
-ONLY_WHILE_CONFIRMED = {"confirmed", "rescheduled", "reminder", "link", "link_again"}
-WITH_INVITE = {"confirmed": "REQUEST", "rescheduled": "REQUEST", "link": "REQUEST", "cancelled": "CANCEL"}
+ONLY_WHILE_CONFIRMED = {"confirmed", "rescheduled", "reminder", "link", "link_again", "reassigned", "handed_over"}
+WITH_INVITE = {"confirmed": "REQUEST", "rescheduled": "REQUEST", "link": "REQUEST", "cancelled": "CANCEL",
+               "reassigned": "REQUEST"}
 
 
 def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None,

@@ -34,10 +34,6 @@ def teams_of(user: User) -> list[Team]:
                                    .order_by(func.lower(Team.name))))
 
 
-def everyone() -> list[User]:
-    return list(db.session.scalars(select(User).order_by(func.lower(User.name))))
-
-
 def save_team(name: str, slug: str, description: str, member_ids: list[int], team: Team | None = None) -> Team:
     """Create or update a team and its members (removing a member takes them off its event types)."""
     slug = (slug or slugify(name)).lower()

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from linktime.accounts.service import everyone
 from linktime.accounts.views import admin_required
 from linktime.bookings import views as booking_pages
 from linktime.event_types import service as event_types
@@ -48,7 +49,7 @@ def index():
 
 
 def _team_form_page(form: TeamForm, team: Team | None):
-    form.members.choices = [SelectChoice(user.id, f"{user.name} ({user.email})") for user in service.everyone()]
+    form.members.choices = [SelectChoice(user.id, f"{user.name} ({user.email})") for user in everyone()]
     if form.validate_on_submit():
         try:
             saved = service.save_team(form.name.data, form.slug.data or "", form.description.data or "",

@@ -305,3 +305,35 @@ def test_a_collective_booking_reaches_every_host_one_meeting_their_emails_and_ca
     assert resources(radicale, "work") == [] and resources(radicale, "home") == []
     cancelled = [m["To"] for m in smtp.messages if m["Subject"].startswith("Cancelled")]
     assert sorted(cancelled) == ["ada@example.com", "bob@example.com", "invitee1@example.org"]
+
+
+def test_the_dashboard_shows_team_bookings_with_their_hosts_filtered_by_member_and_event_type(client, app, team,
+                                                                                               auth):
+    with app.app_context():
+        ann, bob, cy = people(team)
+        talk = make_team(Scheduling.ROUND_ROBIN, [bob, cy])
+        panel = make_team(Scheduling.COLLECTIVE, [ann, bob], slug="panel", title="Panel interview")
+        service.book_slot(talk, TUESDAY_15, invitee(1))
+        service.book_slot(talk, TUESDAY_15, invitee(2))  # Bob and Cy, one each
+        service.book_slot(panel, TUESDAY_15 + timedelta(days=1), invitee(3))
+        add_event_type(cy, slug="own")
+        talk_id = talk.id
+    auth.login("bob@example.com")  # a member: his own and co-hosted bookings
+    page = client.get("/bookings").get_data(as_text=True)
+    assert "Ann and Bob" in page and page.count('id="booking-') == 2
+    assert 'name="member"' not in page  # only admins look at others' bookings
+    auth.logout()
+    auth.login("ann@example.com")  # an admin
+    assert client.get("/bookings").get_data(as_text=True).count('id="booking-') == 1  # her own: the panel
+    everyone = client.get("/bookings?member=team").get_data(as_text=True)
+    assert everyone.count('id="booking-') == 3
+    cys = client.get(f"/bookings?member={team[2]}").get_data(as_text=True)
+    assert cys.count('id="booking-') == 1 and "<td data-label=\"Hosts\">Cy</td>" in cys
+    talks = client.get(f"/bookings?member=team&event_type={talk_id}").get_data(as_text=True)
+    assert talks.count('id="booking-') == 2 and "Panel interview" not in talks.split("<table", 1)[1]
+    with app.app_context():
+        theirs = db.session.scalar(select(Booking.id).where(Booking.host_id == team[2]))
+    assert "Hand this booking to" in client.get(f"/bookings/{theirs}").get_data(as_text=True)  # an admin may
+    auth.logout()
+    auth.login("cy@example.com")
+    assert client.get(f"/bookings?member=team&event_type={talk_id}").get_data(as_text=True).count('id="booking-') == 1

@@ -95,6 +95,12 @@ def upgrade():
     with op.batch_alter_table('calendar_events', schema=None) as batch_op:
         batch_op.drop_constraint('uq_calendar_events_uid', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_calendar_events_uid'), ['uid', 'host_id'])
+        batch_op.add_column(sa.Column('former_booking_id', sa.Integer(), nullable=True))
+    with op.batch_alter_table('meetings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('replaces_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_meetings_replaces_id_meetings'), 'meetings', ['replaces_id'], ['id'],
+                                    ondelete='SET NULL')
+        batch_op.create_index(batch_op.f('ix_meetings_replaces_id'), ['replaces_id'], unique=False)
 
     op.create_table(
         'out_of_office',
@@ -112,8 +118,13 @@ def upgrade():
 
 def downgrade():
     op.drop_table('out_of_office')
+    with op.batch_alter_table('meetings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meetings_replaces_id'))
+        batch_op.drop_constraint(batch_op.f('fk_meetings_replaces_id_meetings'), type_='foreignkey')
+        batch_op.drop_column('replaces_id')
     op.execute("DELETE FROM calendar_events WHERE id IN (SELECT calendar_event_id FROM booking_hosts)")
     with op.batch_alter_table('calendar_events', schema=None) as batch_op:
+        batch_op.drop_column('former_booking_id')
         batch_op.drop_constraint('uq_calendar_events_uid', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_calendar_events_uid'), ['uid'])
     op.drop_table('booking_hosts')
