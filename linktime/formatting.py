@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from itertools import groupby
 from typing import Any
@@ -172,6 +172,11 @@ def format_date(moment: datetime, zone: str) -> str:
     return f"{at:%a} {at.day} {at:%b %Y}"
 
 
+def format_day(day: date) -> str:
+    """A calendar day, as the other dates are written: "Tue 24 Nov 2026"."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
 def format_duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
@@ -208,6 +213,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_time, "clock")
     app.add_template_filter(format_span, "span")
     app.add_template_filter(format_date, "day")
+    app.add_template_filter(format_day, "longdate")
     app.add_template_global(format_series, "series_line")
     app.add_template_filter(format_duration, "duration")
     app.add_template_global(zone_options)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -74,3 +74,8 @@ def team_event_type_form(members: list[User], **kwargs) -> TeamEventTypeForm:
     form.hosts.choices = [SelectChoice(member.id, member.name) for member in members]
     form.organiser.choices = [SelectChoice(member.id, member.name) for member in members]
     return form
+
+
+class AwayForm(FlaskForm):
+    first_day = DateField("First day", validators=[DataRequired(message="Enter the first day you are away.")])
+    last_day = DateField("Last day", validators=[DataRequired(message="Enter the last day you are away.")])

@@ -6,13 +6,27 @@ who host it and how their bookings are shared out (``Scheduling``).
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 
 from linktime.event_types import service as event_types
 from linktime.event_types.forms import EventTypeForm, slugify
 from linktime.extensions import db
 from linktime.host_lock import availability_changed
-from linktime.models import EventType, EventTypeHost, Scheduling, Team, TeamMember, User
+from linktime.models import (
+    Booking,
+    BookingStatus,
+    EventType,
+    EventTypeHost,
+    OutOfOffice,
+    Scheduling,
+    Team,
+    TeamMember,
+    User,
+    now_utc,
+)
 
 # Words under /team/ that are pages of their own.
 RESERVED_SLUGS = frozenset({"invites", "new"})
@@ -86,3 +100,83 @@ def save_team_event_type(team: Team, form: EventTypeForm, scheduling: Scheduling
         availability_changed(user_id)
     db.session.commit()
     return saved
+
+
+# ---------------------------------------------------------------------------- out of office, hand-overs due
+
+LONGEST_AWAY = timedelta(days=366)
+
+
+class AwayRefused(Exception):
+    pass
+
+
+def away_of(user: User) -> list[OutOfOffice]:
+    """The host's days out of office that are not over yet."""
+    today = now_utc().astimezone(ZoneInfo(user.timezone)).date()
+    return list(db.session.scalars(select(OutOfOffice).where(OutOfOffice.user_id == user.id,
+                                                             OutOfOffice.last_day >= today)
+                                   .order_by(OutOfOffice.first_day)))
+
+
+def add_away(user: User, first: date, last: date) -> list[Booking]:
+    """Mark days out of office (round-robin passes the host by on them, collective times need
+    them back); returns the host's team bookings on those days, to hand to someone else."""
+    if last < first:
+        raise AwayRefused("The last day comes before the first.")
+    if last - first > LONGEST_AWAY:
+        raise AwayRefused("At most a year at a time.")
+    db.session.add(OutOfOffice(user_id=user.id, first_day=first, last_day=last))
+    availability_changed(user.id)
+    db.session.commit()
+    return [booking for booking, _ in _team_bookings_of(user) if first <= _local_day(booking, user) <= last]
+
+
+def remove_away(user: User, away_id: int) -> bool:
+    away = db.session.get(OutOfOffice, away_id)
+    if away is None or away.user_id != user.id:
+        return False
+    db.session.delete(away)
+    availability_changed(user.id)
+    db.session.commit()
+    return True
+
+
+def _local_day(booking: Booking, user: User) -> date:
+    return booking.start.astimezone(ZoneInfo(user.timezone)).date()
+
+
+def _team_bookings_of(user: User | None = None, team: Team | None = None) -> list[tuple[Booking, EventType]]:
+    """Upcoming round-robin bookings (of one host, or of one team), with their event types."""
+    query = (select(Booking, EventType).join(EventType, EventType.id == Booking.event_type_id)
+             .where(EventType.team_id.is_not(None), EventType.scheduling == Scheduling.ROUND_ROBIN.value,
+                    Booking.status == BookingStatus.CONFIRMED, Booking.start > now_utc())
+             .order_by(Booking.start))
+    if user is not None:
+        query = query.where(Booking.host_id == user.id)
+    if team is not None:
+        query = query.where(EventType.team_id == team.id)
+    return [(booking, event_type) for booking, event_type in db.session.execute(query)]
+
+
+def hand_overs_due(team: Team) -> list[tuple[Booking, str]]:
+    """The team's upcoming round-robin bookings whose host can no longer take them — out of office
+    that day, or no longer one of the event type's hosts — each with the reason."""
+    return _due(_team_bookings_of(team=team))
+
+
+def hand_overs_for(user: User) -> list[tuple[Booking, str]]:
+    """The host's own upcoming round-robin bookings they can no longer take, with the reason."""
+    return _due(_team_bookings_of(user=user))
+
+
+def _due(bookings: list[tuple[Booking, EventType]]) -> list[tuple[Booking, str]]:
+    due = []
+    hosts = {booking.host_id for booking, _ in bookings}
+    away = list(db.session.scalars(select(OutOfOffice).where(OutOfOffice.user_id.in_(hosts)))) if hosts else []
+    for booking, event_type in bookings:
+        if booking.host_id not in {chosen.user_id for chosen in event_type.team_hosts}:
+            due.append((booking, f"{booking.host.name} no longer hosts {event_type.title}"))
+        elif any(a.user_id == booking.host_id and a.covers(_local_day(booking, booking.host)) for a in away):
+            due.append((booking, f"{booking.host.name} is out of office that day"))
+    return due

@@ -16,7 +16,7 @@ from linktime.extensions import csrf, db
 from linktime.models import EventType, Scheduling, Team
 from linktime.notifications import sms
 from linktime.teams import service
-from linktime.teams.forms import TeamEventTypeForm, TeamForm, team_event_type_form
+from linktime.teams.forms import AwayForm, TeamEventTypeForm, TeamForm, team_event_type_form
 
 bp = Blueprint("teams", __name__)
 
@@ -45,7 +45,8 @@ def index():
     """The teams the host can see, with their event types."""
     teams = service.teams_of(current_user)
     return render_template("teams/index.html", teams=teams, event_types={
-        team.id: service.team_event_types(team) for team in teams})
+        team.id: service.team_event_types(team) for team in teams},
+        due={team.id: service.hand_overs_due(team) for team in teams} if current_user.is_admin else {})
 
 
 def _team_form_page(form: TeamForm, team: Team | None):
@@ -128,6 +129,35 @@ def edit_event_type(team_id: int, event_type_id: int):
             form[f"priority_{chosen.user_id}"].data = chosen.priority
             form[f"weight_{chosen.user_id}"].data = chosen.weight
     return _event_type_page(team, form, event_type)
+
+
+@bp.route("/settings/out-of-office", methods=["GET", "POST"])
+@login_required
+def out_of_office():
+    """The host's days away: round-robin passes them by; their team bookings on those days are listed."""
+    form = AwayForm()
+    if form.validate_on_submit():
+        try:
+            clashes = service.add_away(current_user, form.first_day.data, form.last_day.data)
+        except service.AwayRefused as exc:
+            form.last_day.errors = [str(exc)]
+        else:
+            flash("Saved: round-robin bookings go to your teammates on those days.", "success")
+            if clashes:
+                flash(f"You have {len(clashes)} team booking{'s' if len(clashes) != 1 else ''} on those days: "
+                      "open each below to hand it to a teammate.", "error")
+            return redirect(url_for("teams.out_of_office"), code=303)
+    return render_template("teams/out_of_office.html", form=form, away=service.away_of(current_user),
+                           clashes=[b for b, _ in service.hand_overs_for(current_user)]), 422 if form.errors else 200
+
+
+@bp.post("/settings/out-of-office/<id:away_id>/delete")
+@login_required
+def remove_away(away_id: int):
+    """Back after all: the days are open again."""
+    if service.remove_away(current_user, away_id):
+        flash("Removed: those days are open again.", "success")
+    return redirect(url_for("teams.out_of_office"), code=303)
 
 
 # ---------------------------------------------------------------------------- the public pages

@@ -337,3 +337,50 @@ def test_the_dashboard_shows_team_bookings_with_their_hosts_filtered_by_member_a
     auth.logout()
     auth.login("cy@example.com")
     assert client.get(f"/bookings?member=team&event_type={talk_id}").get_data(as_text=True).count('id="booking-') == 1
+
+
+def test_out_of_office_lists_the_team_bookings_to_hand_over_and_round_robin_passes_by(client, app, team, auth):
+    with app.app_context():
+        _, bob, cy = people(team)
+        talk = make_team(Scheduling.ROUND_ROBIN, [bob, cy])
+        held = service.book_slot(talk, TUESDAY_15, invitee(1))
+        holder = held.host.username
+        holder_id, talk_id = held.host_id, talk.id
+    auth.login(f"{holder}@example.com")
+    response = client.post("/settings/out-of-office", data={"first_day": "2026-11-24", "last_day": "2026-11-25"},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "You have 1 team booking on those days" in page and "Talk to Sales with Invitee 1" in page
+    assert "Tue 24 Nov 2026 – Wed 25 Nov 2026" in page
+    bad = client.post("/settings/out-of-office", data={"first_day": "2026-11-25", "last_day": "2026-11-24"})
+    assert bad.status_code == 422 and "The last day comes before the first." in bad.get_data(as_text=True)
+    with app.app_context():  # the other member takes everything on those days now
+        hosts = {service.book_slot(db.session.get_one(EventType, talk_id), TUESDAY_15 + timedelta(minutes=30 * n),
+                                   invitee(10 + n)).host_id for n in range(1, 3)}
+        assert holder_id not in hosts
+    auth.logout()
+    auth.login("ann@example.com")  # the admin sees what needs handing over
+    teams = client.get("/teams").get_data(as_text=True)
+    assert "To hand over" in teams and "is out of office that day" in teams
+    auth.logout()
+    auth.login(f"{holder}@example.com")
+    with app.app_context():
+        away_id = db.session.scalar(select(OutOfOffice.id))
+    client.post(f"/settings/out-of-office/{away_id}/delete")
+    assert "No days out of office ahead." in client.get("/settings/out-of-office").get_data(as_text=True)
+
+
+def test_a_member_taken_off_the_team_has_their_bookings_listed_for_hand_over(client, app, team, auth):
+    with app.app_context():
+        ann, bob, _ = people(team)
+        talk = make_team(Scheduling.ROUND_ROBIN, [ann, bob])
+        service.book_slot(talk, TUESDAY_15, invitee(1))
+        service.book_slot(talk, TUESDAY_15, invitee(2))
+        team_id = talk.team_id
+    auth.login("ann@example.com")
+    assert client.post(f"/teams/{team_id}/edit", data={"name": "Sales", "slug": "sales", "description": "",
+                                                       "members": [str(team[0])]}).status_code == 302
+    page = client.get("/teams").get_data(as_text=True)
+    assert "Bob no longer hosts Talk to Sales" in page
+    with app.app_context():
+        assert [chosen.user_id for chosen in db.session.get_one(EventType, talk.id).team_hosts] == [team[0]]
