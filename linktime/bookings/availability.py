@@ -145,9 +145,18 @@ def slots_between(event_type: EventType, start: datetime, end: datetime, *, excl
         return _free_for(event_type, event_type.host, event_type.availability, start, end, exclude=exclude)
     members = hosts or hosts_of(event_type)
     away = days_away([member.id for member in members], start, end)
-    per_member = [_free_for(event_type, member, event_type.availability_in(member.timezone, away[member.id]),
-                            start, end, exclude=exclude) for member in members]
-    return (everyone_free if _needs_all(event_type, hosts) else anyone_free)(per_member)
+    if _needs_all(event_type, hosts):
+        return slots_with(event_type, members, start, end, away, exclude=exclude)
+    return anyone_free([_free_for(event_type, member, event_type.availability_in(member.timezone, away[member.id]),
+                                  start, end, exclude=exclude) for member in members])
+
+
+def slots_with(event_type: EventType, members: list[User], start: datetime, end: datetime,
+               away: dict[int, set[date]], *, exclude: int | None = None) -> list[Slot]:
+    """The times of [start, end) at which every one of ``members`` is free, each keeping the event
+    type's hours in their own zone (``away``: their days out of office)."""
+    return everyone_free([_free_for(event_type, member, event_type.availability_in(member.timezone, away[member.id]),
+                                    start, end, exclude=exclude) for member in members])
 
 
 def _needs_all(event_type: EventType, hosts: list[User] | None) -> bool:

@@ -200,10 +200,11 @@ def details_for(event: CalendarEvent) -> EventDetails:
     attendees = event.attendees
     booking, host = attendees[0], attendees[0].host
     manage = public_url("bookings.dashboard")
-    people = tuple(Person(b.invitee_email, b.invitee_name) for b in attendees)
+    people = tuple(Person(b.invitee_email, b.invitee_name) for b in attendees if b.invitee_email)
     if len(attendees) == 1:
-        summary, sequence = f"{booking.title}: {booking.host_names} and {booking.invitee_name}", booking.sequence
+        summary, sequence = ics.summary(booking), booking.sequence
         people += tuple(Person(co.user.email, co.user.name) for co in booking.co_hosts)
+        people += tuple(Person(guest, guest) for guest in booking.guest_list)
         text = ics.description(booking, manage=manage)
     else:  # its revision rises with every seat taken or given back
         summary = f"{booking.title}: {host.name} and {len(attendees)} attendees"

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linktime.extensions import Model, db
@@ -61,6 +61,10 @@ class Booking(Model):
     link_to_follow: Mapped[bool] = mapped_column(default=False)
     # When someone last asked for the booking link of this slot to be sent again (bounded).
     link_resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An internal meeting: set up by its host with teammates (its co-hosts) and any outside guests;
+    # it has no invitee of its own (``invitee_email`` is empty) and no event type.
+    internal: Mapped[bool] = mapped_column(default=False, server_default=false())
+    guests: Mapped[list | None] = mapped_column(JSON)  # outside guests' addresses, ["a@example.org", …]
     status: Mapped[str] = mapped_column(String(20), default=BookingStatus.CONFIRMED.value)
     # The invitee's cancel / reschedule link carries a MAC of ``uid`` (linktime.tokens), not
     # stored. Bookings made before that keep working through the SHA-256 of their old token.
@@ -98,6 +102,10 @@ class Booking(Model):
     def hosts(self) -> list[User]:
         """Everyone who hosts it, its host first."""
         return [self.host, *(co.user for co in self.co_hosts)]
+
+    @property
+    def guest_list(self) -> list[str]:
+        return [str(address) for address in self.guests or []]
 
     @property
     def host_names(self) -> str:

@@ -32,8 +32,19 @@ TOLD = {"invitee": Booking.told_invitee, "host": Booking.told_host}
 
 
 def recipients(booking: Booking) -> tuple[str, ...]:
-    """Who hears of the booking: the invitee, its host, and its other hosts (a collective booking's)."""
-    return (*RECIPIENTS, *(f"host:{co.user_id}" for co in booking.co_hosts))
+    """Who hears of the booking: the invitee (an internal meeting has none), its host, its other
+    hosts (a collective booking's, an internal meeting's teammates) and its outside guests."""
+    return (*(("invitee",) if booking.invitee_email else ()), "host",
+            *(f"host:{co.user_id}" for co in booking.co_hosts),
+            *(f"guest:{index}" for index in range(len(booking.guest_list))))
+
+
+def _guest(booking: Booking, recipient: str) -> str | None:
+    """The address of an outside guest's message ("guest:<n>"), while they are one."""
+    if not recipient.startswith("guest:"):
+        return None
+    index, guests = int(recipient.split(":", 1)[1]), booking.guest_list
+    return guests[index] if index < len(guests) else None
 
 
 def person(booking: Booking, recipient: str) -> User | None:
@@ -201,7 +212,8 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
                     sessions: Sequence[Booking] = ()) -> Mail:
     """The email for one recipient, from the booking's current state (``sessions``: a series'
     confirmed sessions, which its confirmation lists)."""
-    to_host = recipient != "invitee"
+    guest = _guest(booking, recipient)
+    to_host = recipient != "invitee" and guest is None
     host = person(booking, recipient) or booking.host
     zone = host.timezone if to_host else booking.invitee_timezone
     when = format_span(booking.start, booking.end, zone)
@@ -216,14 +228,14 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
         booking=booking, kind=kind, to_host=to_host, zone=zone, when=when, join_url=link, provider=provider,
         meeting=booking.meeting if link else None, where=ics.where(booking),
         link_pending=not link and _meeting_pending(booking),
-        manage_url=booking.manage_url, dashboard_url=public_url("bookings.dashboard"),
+        manage_url=booking.manage_url if recipient == "invitee" else "", dashboard_url=public_url("bookings.dashboard"),
         lead=format_duration(offset) if offset else "",
     )
-    to = host.email if to_host else booking.invitee_email
+    to = host.email if to_host else guest or booking.invitee_email
     message = build(to, subject, "booking", **context)
     # A reply reaches the other person, not the no-reply sender: the invitee writes to the host, and back.
-    message.reply_to = formataddr((booking.invitee_name, booking.invitee_email)) if to_host else \
-        formataddr((booking.host.name, booking.host.email))
+    message.reply_to = formataddr((booking.invitee_name, booking.invitee_email)) if to_host and booking.invitee_email \
+        else formataddr((booking.host.name, booking.host.email))
     # Stable across retries, so a message sent twice after a crash is recognisable as one.
     message.message_id = f"<{booking.uid}.{kind}.{recipient}.{booking.sequence}.{offset or 0}@linktime>"
     if kind in WITH_INVITE:
@@ -283,8 +295,8 @@ def send_booking_email(booking_id: int, kind: str, recipient: str, offset: int |
         booking = next(iter(_series(booking)), booking)
     if booking is None or (booking.is_cancelled and kind in ONLY_WHILE_CONFIRMED):
         return  # a confirmation or reminder for a booking cancelled since: not sent
-    if person(booking, recipient) is None and recipient != "invitee":
-        return  # no longer one of its hosts
+    if recipient != "invitee" and person(booking, recipient) is None and _guest(booking, recipient) is None:
+        return  # no longer one of its hosts, or guests
     share_read(booking)  # the other recipient's copy, sent next, reads the same booking
     if kind == "reminder":
         planned = datetime.fromisoformat(for_start) if for_start else booking.start

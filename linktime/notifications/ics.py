@@ -10,6 +10,7 @@ from icalendar import Calendar, Event, vCalAddress
 from linktime.calendars.base import EventDetails
 from linktime.conferencing.base import display_id, makes_meetings
 from linktime.models import Booking, Location, MeetingStatus, now_utc
+from linktime.urls import public_url
 
 
 def uid(booking: Booking) -> str:
@@ -43,7 +44,8 @@ def where(booking: Booking) -> str:
 
 def description(booking: Booking, *, manage: str | None = None) -> str:
     """The event's text; ``manage`` is where its reader changes it (the invitee's link by default)."""
-    lines = [f"{booking.title} with {booking.host.name} and {booking.invitee_name}."]
+    who = booking.host_names if booking.internal else f"{booking.host_names} and {booking.invitee_name}"
+    lines = [f"{booking.title} with {who}."]
     link = join_url(booking)
     if link and (meeting := booking.meeting) is not None:
         lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {display_id(meeting)}"]
@@ -57,6 +59,19 @@ def description(booking: Booking, *, manage: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def manage_url(booking: Booking) -> str:
+    """Where the invitation's reader changes the booking: the invitee's own link; for an internal
+    meeting (its guests have no such link) the hosts' bookings."""
+    return public_url("bookings.dashboard") if booking.internal else booking.manage_url
+
+
+def summary(booking: Booking) -> str:
+    """The calendar entry's title: what, and who (an internal meeting's are its hosts)."""
+    if booking.internal:
+        return f"{booking.title}: {booking.host_names}"
+    return f"{booking.title}: {booking.host_names} and {booking.invitee_name}"
+
+
 def invite(booking: Booking, *, cancel: bool = False, method: str | None = None) -> bytes:
     """An iTIP invitation: METHOD:REQUEST for a new or changed booking, METHOD:CANCEL for a
     cancelled one. ``method="PUBLISH"`` is the downloadable file (no reply is expected).
@@ -68,9 +83,12 @@ def invite(booking: Booking, *, cancel: bool = False, method: str | None = None)
     return _invite(
         method or ("CANCEL" if cancel else "REQUEST"), uid(booking), booking.sequence,
         now_utc().replace(second=0, microsecond=0), booking.start, booking.end,
-        f"{booking.title}: {booking.host_names} and {booking.invitee_name}", where(booking),
-        join_url(booking) or booking.manage_url, description(booking), host.email, host.name,
-        ((booking.invitee_email, booking.invitee_name), *((co.user.email, co.user.name) for co in booking.co_hosts)),
+        summary(booking), where(booking),
+        join_url(booking) or manage_url(booking), description(booking, manage=manage_url(booking)), host.email,
+        host.name,
+        (*(((booking.invitee_email, booking.invitee_name),) if booking.invitee_email else ()),
+         *((co.user.email, co.user.name) for co in booking.co_hosts),
+         *((guest, guest) for guest in booking.guest_list)),
         "CANCELLED" if cancel else "CONFIRMED",
     )
 

@@ -1,13 +1,16 @@
 """Forms of the team pages: a team, and a team event type (an event type with who hosts it)."""
 from __future__ import annotations
 
+import re
+
+from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from linktime.event_types.forms import SLUG_PATTERN, EventTypeForm
-from linktime.models import Scheduling, User
+from linktime.models import LOCATION_LABELS, Location, Scheduling, User
 from linktime.validators import single_line
 
 PRIORITIES = [SelectChoice(2, "Highest"), SelectChoice(1, "High"), SelectChoice(0, "Normal"), SelectChoice(-1, "Low")]
@@ -79,3 +82,48 @@ def team_event_type_form(members: list[User], **kwargs) -> TeamEventTypeForm:
 class AwayForm(FlaskForm):
     first_day = DateField("First day", validators=[DataRequired(message="Enter the first day you are away.")])
     last_day = DateField("Last day", validators=[DataRequired(message="Enter the last day you are away.")])
+
+
+def _is_address(text: str) -> bool:
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+class InternalMeetingForm(FlaskForm):
+    title = StringField("Title", default="Team meeting", validators=[DataRequired(), Length(max=100), single_line])
+    duration_minutes = SelectField("Length", coerce=int, default=30, choices=[
+        SelectChoice(15, "15 min"), SelectChoice(30, "30 min"), SelectChoice(45, "45 min"),
+        SelectChoice(60, "1 hour"), SelectChoice(90, "1 h 30 min"), SelectChoice(120, "2 hours")])
+    location = SelectField("Location", default=Location.ZOOM.value,
+                           choices=[SelectChoice(kind.value, LOCATION_LABELS[kind]) for kind in Location])
+    location_detail = StringField("Address, phone number or link", validators=[Length(max=500)])
+    teammates = CheckboxList("Teammates", coerce=int)
+    guests = TextAreaField("Outside guests (optional)", validators=[Length(max=3000)],
+                           description="Email addresses, one per line or separated by commas; at most 10.")
+    notes = TextAreaField("Agenda (optional)", validators=[Length(max=2000)])
+    start = StringField("Time")
+
+    def validate_teammates(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Choose at least one teammate.")
+
+    def validate_guests(self, field) -> None:
+        addresses = [part.strip().lower() for part in re.split(r"[\s,;]+", field.data or "") if part.strip()]
+        if len(addresses) > 10:
+            raise ValidationError("At most 10 guests.")
+        wrong = [address for address in addresses if not _is_address(address)]
+        if wrong:
+            raise ValidationError(f"Not an email address: {wrong[0]}")
+        field.data = "\n".join(dict.fromkeys(addresses))
+
+    def validate_location_detail(self, field) -> None:
+        field.data = (field.data or "").strip()
+        if self.location.data == Location.IN_PERSON and not field.data:
+            raise ValidationError("Enter the address where you will meet.")
+
+    @property
+    def guest_list(self) -> list[str]:
+        return [line for line in (self.guests.data or "").splitlines() if line]

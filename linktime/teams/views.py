@@ -2,6 +2,8 @@
 public ones (``/team/<slug>``, each team event type below it, booked like a host's)."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,13 +12,17 @@ from wtforms import SelectChoice
 from linktime.accounts.service import everyone
 from linktime.accounts.views import admin_required
 from linktime.bookings import views as booking_pages
+from linktime.bookings.availability import SlotTaken, SlotUnavailable
+from linktime.bookings.visitor import parse_start
+from linktime.calendars.busy import CalendarsUnreadable
+from linktime.conferencing.base import link_promised
 from linktime.event_types import service as event_types
 from linktime.event_types.views import linkless
 from linktime.extensions import csrf, db
 from linktime.models import EventType, Scheduling, Team
 from linktime.notifications import sms
-from linktime.teams import service
-from linktime.teams.forms import AwayForm, TeamEventTypeForm, TeamForm, team_event_type_form
+from linktime.teams import internal, service
+from linktime.teams.forms import AwayForm, InternalMeetingForm, TeamEventTypeForm, TeamForm, team_event_type_form
 
 bp = Blueprint("teams", __name__)
 
@@ -155,9 +161,46 @@ def out_of_office():
 @login_required
 def remove_away(away_id: int):
     """Back after all: the days are open again."""
-    if service.remove_away(current_user, away_id):
-        flash("Removed: those days are open again.", "success")
+    if not service.remove_away(current_user, away_id):
+        abort(404)
+    flash("Removed: those days are open again.", "success")
     return redirect(url_for("teams.out_of_office"), code=303)
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@login_required
+def new_meeting():
+    """An internal meeting: pick teammates (and guests), see when all of you are free, book."""
+    form = InternalMeetingForm()
+    people = [user for user in everyone() if user.id != current_user.id]
+    form.teammates.choices = [SelectChoice(user.id, user.name) for user in people]
+    times, error, status = None, None, 200
+    if form.validate_on_submit():
+        teammates = [user for user in people if user.id in form.teammates.data]
+        meeting = internal.terms(current_user, form.title.data, form.duration_minutes.data, form.location.data,
+                                 form.location_detail.data or "")
+        start = parse_start(form.start.data) if request.form.get("action") == "book" else None
+        if start is not None:
+            try:
+                booking = internal.book_internal(current_user, teammates, form.guest_list, meeting, start,
+                                                 form.notes.data or "")
+            except (SlotTaken, SlotUnavailable):
+                error, status = "Someone is no longer free at that time. Please pick another one.", 409
+            except CalendarsUnreadable as exc:
+                error, status = str(exc), 503
+            else:
+                flash(f"“{booking.title}” is booked with {booking.host_names}. Everyone is sent the details"
+                      f"{' and the link' if link_promised(booking.location, current_user.id) else ''}.", "success")
+                return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)
+        times = internal.free_times(meeting, [current_user, *teammates])
+    elif form.errors:
+        status = 422
+    zone = current_user.timezone
+    by_day: dict = {}
+    for slot in times or []:
+        by_day.setdefault(slot.start.astimezone(ZoneInfo(zone)).date(), []).append(slot)
+    return render_template("teams/new_meeting.html", form=form, times=times, by_day=by_day, zone=zone,
+                           error=error), status
 
 
 # ---------------------------------------------------------------------------- the public pages

@@ -59,7 +59,7 @@ def records(app):
     """Ada (admin) owns an event type and a booking; Bob is another host, a plain member."""
     from datetime import UTC, datetime, timedelta
 
-    from linktime.models import Booking, CalendarConnection, Invite, Job, Team, TeamMember
+    from linktime.models import Booking, CalendarConnection, Invite, Job, OutOfOffice, Team, TeamMember
 
     with app.app_context():
         ada = add_user("ada")
@@ -80,10 +80,11 @@ def records(app):
         db.session.add(calendars)
         team = Team(slug="sales", name="Sales", members=[TeamMember(user_id=ada.id)])
         db.session.add(team)
+        away = OutOfOffice(user_id=ada.id, first_day=start.date(), last_day=start.date())
+        db.session.add(away)
         db.session.commit()
-        return {"team_id": team.id, "event_type_id": event_type.id, "booking_id": booking.id, "job_id": job.id,
-                "name": "x.eml",
-                "invite_id": invite.id, "connection_id": calendars.id}
+        return {"team_id": team.id, "away_id": away.id, "event_type_id": event_type.id, "booking_id": booking.id,
+                "job_id": job.id, "name": "x.eml", "invite_id": invite.id, "connection_id": calendars.id}
 
 
 def test_every_host_route_is_covered():

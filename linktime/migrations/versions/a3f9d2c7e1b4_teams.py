@@ -96,6 +96,9 @@ def upgrade():
         batch_op.drop_constraint('uq_calendar_events_uid', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_calendar_events_uid'), ['uid', 'host_id'])
         batch_op.add_column(sa.Column('former_booking_id', sa.Integer(), nullable=True))
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('internal', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('guests', sa.JSON(), nullable=True))
     with op.batch_alter_table('meetings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('replaces_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_meetings_replaces_id_meetings'), 'meetings', ['replaces_id'], ['id'],
@@ -118,6 +121,9 @@ def upgrade():
 
 def downgrade():
     op.drop_table('out_of_office')
+    with op.batch_alter_table('bookings', schema=None) as batch_op:
+        batch_op.drop_column('guests')
+        batch_op.drop_column('internal')
     with op.batch_alter_table('meetings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meetings_replaces_id'))
         batch_op.drop_constraint(batch_op.f('fk_meetings_replaces_id_meetings'), type_='foreignkey')
