@@ -66,8 +66,9 @@ def settings(database: str, instance: Path) -> dict:
             "INSTANCE": str(instance)}
 
 
-def make_data(config: dict, bookings: int) -> dict:
-    """A host, an event type open every day, and ``bookings`` bookings made by book_slot."""
+def make_data(config: dict, bookings: int, members: int = 0) -> dict:
+    """A host, an event type open every day, and ``bookings`` bookings made by book_slot; with
+    ``members``, a team of that many (the host and others) and a round-robin event type of them all."""
     from sqlalchemy import select, text, update
 
     from linktime import create_app
@@ -95,6 +96,8 @@ def make_data(config: dict, bookings: int) -> dict:
                                min_notice_minutes=0, horizon_days=days + 60, location="none")
         db.session.add(event_type)
         db.session.commit()
+        if members:
+            make_team(host, members, every_day, days)
         # Jobs the bookings queue stay queued: the benchmark measures pages, not mail.
         service.run_briefly = service.run_soon = lambda jobs: None
         first = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=1)
@@ -115,6 +118,31 @@ def make_data(config: dict, bookings: int) -> dict:
         db.session.remove()
         db.engine.dispose()
     return {"month": month.strftime("%Y-%m"), "day": free_day.isoformat(), "race_day": race_day.isoformat()}
+
+
+def make_team(host, members: int, hours: dict, days: int) -> None:
+    """Team "bench" of the host and ``members - 1`` others (zones around the world), and its
+    round-robin "talk" hosted by them all."""
+    from linktime.extensions import db
+    from linktime.models import EventType, EventTypeHost, Scheduling, Team, TeamMember, User
+
+    zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney"]
+    people = [host]
+    for n in range(1, members):
+        person = User(name=f"Member {n}", email=f"member{n}@example.com", username=f"member{n}",
+                      timezone=zones[n % len(zones)])
+        person.set_password("bench password words")
+        db.session.add(person)
+        people.append(person)
+    db.session.flush()
+    team = Team(slug="bench", name="Bench Team", members=[TeamMember(user_id=person.id) for person in people])
+    db.session.add(team)
+    db.session.flush()
+    db.session.add(EventType(host_id=host.id, team_id=team.id, scheduling=Scheduling.ROUND_ROBIN.value,
+                             title="Talk to us", slug="talk", duration_minutes=30, increment_minutes=30,
+                             weekly_hours=hours, date_overrides={}, min_notice_minutes=0, horizon_days=days + 60,
+                             location="none", team_hosts=[EventTypeHost(user_id=person.id) for person in people]))
+    db.session.commit()
 
 
 def start_sandbox(instance: Path) -> tuple[subprocess.Popen, str]:
@@ -151,29 +179,29 @@ def connect_calendars(config: dict, sandbox: str, calendars: int, events: int, f
     config = {**config, "ZOOM_SANDBOX_URL": sandbox}
     app = create_app({k: v for k, v in config.items() if k != "INSTANCE"}, instance_path=config["INSTANCE"])
     with app.app_context():
-        host = db.session.query(User).one()
-        for n in range(calendars):
-            email = f"bench{n}@gmail-sandbox.test"
-            verifier = secrets.token_urlsafe(48)
-            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-            allowed = requests.post(f"{sandbox}/google/o/oauth2/v2/auth", allow_redirects=False, data={
-                "client_id": SANDBOX_CLIENT_ID, "response_type": "code", "redirect_uri": "http://bench/callback",
-                "code_challenge": challenge, "code_challenge_method": "S256", "decision": "allow", "email": email})
-            code = parse_qs(urlsplit(allowed.headers["Location"]).query)["code"][0]
-            token = requests.post(f"{sandbox}/google/token", data={
-                "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-                "redirect_uri": "http://bench/callback", "client_id": SANDBOX_CLIENT_ID,
-                "client_secret": app.config["GOOGLE_CLIENT_SECRET"]}).json()
-            for i in range(events):  # spread over the days, 30 or 60 minutes each, some overlapping
-                start = datetime.combine(first_day, datetime.min.time(), UTC) + timedelta(
-                    minutes=(i * 7919) % (days * 24 * 60) // 15 * 15)
-                requests.post(f"{sandbox}/sandbox/calendars/busy", json={
-                    "provider": "google", "email": email, "start": start.isoformat(), "minutes": 30 + 30 * (i % 2)})
-            connection = CalendarConnection(user_id=host.id, provider="google", account=email)
-            connection.secret = oauth.Tokens(token["access_token"], token["refresh_token"],
-                                             datetime.now(UTC) + timedelta(seconds=token["expires_in"])).to_json()
-            connection.calendars.append(ConnectedCalendar(remote_id=email, name=email, check_conflicts=True))
-            db.session.add(connection)
+        for host in db.session.query(User).order_by(User.id).all():  # every member's, with a team
+            for n in range(calendars):
+                email = f"bench{n}.{host.username}@gmail-sandbox.test"
+                verifier = secrets.token_urlsafe(48)
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+                allowed = requests.post(f"{sandbox}/google/o/oauth2/v2/auth", allow_redirects=False, data={
+                    "client_id": SANDBOX_CLIENT_ID, "response_type": "code", "redirect_uri": "http://bench/callback",
+                    "code_challenge": challenge, "code_challenge_method": "S256", "decision": "allow", "email": email})
+                code = parse_qs(urlsplit(allowed.headers["Location"]).query)["code"][0]
+                token = requests.post(f"{sandbox}/google/token", data={
+                    "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+                    "redirect_uri": "http://bench/callback", "client_id": SANDBOX_CLIENT_ID,
+                    "client_secret": app.config["GOOGLE_CLIENT_SECRET"]}).json()
+                for i in range(events):  # spread over the days, 30 or 60 minutes each, some overlapping
+                    start = datetime.combine(first_day, datetime.min.time(), UTC) + timedelta(
+                        minutes=(i * 7919) % (days * 24 * 60) // 15 * 15)
+                    requests.post(f"{sandbox}/sandbox/calendars/busy", json={
+                        "provider": "google", "email": email, "start": start.isoformat(), "minutes": 30 + 30 * (i % 2)})
+                connection = CalendarConnection(user_id=host.id, provider="google", account=email)
+                connection.secret = oauth.Tokens(token["access_token"], token["refresh_token"],
+                                                 datetime.now(UTC) + timedelta(seconds=token["expires_in"])).to_json()
+                connection.calendars.append(ConnectedCalendar(remote_id=email, name=email, check_conflicts=True))
+                db.session.add(connection)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -487,6 +515,8 @@ def main() -> None:
     parser.add_argument("--calendars", type=int, default=0,
                         help="connect this many Google calendars (played by the sandbox) checked for conflicts")
     parser.add_argument("--events", type=int, default=500, help="busy events in each of those calendars")
+    parser.add_argument("--team", type=int, default=0,
+                        help="also a team of this many members (each with --calendars calendars) and its pages")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder with the data")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -500,7 +530,7 @@ def main() -> None:
     if args.calendars:  # the sandbox and the app share the instance's generated sandbox secret
         config = {k: v for k, v in config.items() if not k.startswith("ZOOM_SANDBOX_")}
     print(f"Setting up {args.bookings} bookings on {database.split(':')[0]} …", flush=True)
-    facts = make_data(config, args.bookings)
+    facts = make_data(config, args.bookings, args.team)
     if args.calendars:
         sandbox, sandbox_url = start_sandbox(instance)
         config["ZOOM_SANDBOX_URL"] = sandbox_url
@@ -511,6 +541,11 @@ def main() -> None:
              (f"/host/intro-call?tz=UTC&date={facts['day']}", True),
              (f"/host/intro-call?tz=UTC&month={facts['month']}", True)]
     names = ["booking page", "day partial (htmx)", "month partial (htmx)"]
+    if args.team:
+        paths += [("/team/bench", False), ("/team/bench/talk?tz=UTC", False),
+                  (f"/team/bench/talk?tz=UTC&date={facts['day']}", True),
+                  (f"/team/bench/talk?tz=UTC&month={facts['month']}", True)]
+        names += ["team page", "team booking page", "team day partial", "team month partial"]
 
     print("Sending the due mail …", flush=True)
     mailed = mail(config, args.dispatchers)
@@ -585,7 +620,7 @@ def main() -> None:
           f"({mailed['reminders_distinct']} distinct) in {mailed['reminders_took']:.1f} s")
     if args.calendars:
         print(f"calendars: {args.calendars} Google calendars (sandbox) with {args.events} busy events each, "
-              "checked for conflicts")
+              f"checked for conflicts{f', for each of the {args.team} members' if args.team else ''}")
     print(f"\nmachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
           + (f"; data kept in {work}" if args.keep else ""))
     if not args.keep:

@@ -32,10 +32,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
 
 from linktime.calendars.busy import known_until
 from linktime.extensions import db
-from linktime.models import EventType, User, now_utc
+from linktime.models import EventType, EventTypeHost, Team, User, now_utc
 from linktime.scheduling import first_start_after
 
 CAPACITY = 8_000_000  # characters: about 170 booking pages with their time-zone picker
@@ -112,6 +113,31 @@ def public_stamp(username: str, slug: str) -> tuple | None:
     with db.engine.connect() as connection:
         row = connection.execute(_STAMP, {"username": username.lower(), "slug": slug.lower()}).first()
     return tuple(row) if row is not None else None
+
+
+_ORGANISER = aliased(User)
+_TEAM_STAMP = (
+    select(EventType.id, _ORGANISER.booking_seq, _ORGANISER.timezone, _ORGANISER.brand_color, Team.name,
+           EventType.scheduling, User.id, User.booking_seq, User.timezone, User.name, User.photo_digest)
+    .join(Team, Team.id == EventType.team_id)
+    .join(_ORGANISER, _ORGANISER.id == EventType.host_id)
+    .join(EventTypeHost, EventTypeHost.event_type_id == EventType.id)
+    .join(User, User.id == EventTypeHost.user_id)
+    .where(Team.slug == bindparam("team"), EventType.slug == bindparam("slug"), EventType.active.is_(True))
+    .order_by(User.id)
+)
+
+
+def team_stamp(team_slug: str, slug: str) -> tuple | None:
+    """The same for a team's event type, in one query: its organiser (whose zone is the page's
+    default, third as in ``public_stamp``), the team's name, and each host's number, zone, name
+    and photo. None when there is no such active event type with hosts."""
+    with db.engine.connect() as connection:
+        rows = connection.execute(_TEAM_STAMP, {"team": team_slug.lower(), "slug": slug.lower()}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return (*first[:6], team_slug.lower(), slug.lower(), tuple(tuple(row[6:]) for row in rows))
 
 
 def _next_midnight(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -3,6 +3,7 @@ invitee's manage page (cancel, reschedule, invitations). The host's own booking 
 host_views.py; what a page knows of its visitor, in visitor.py."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
@@ -155,20 +156,27 @@ def host_page(username: str):
 @bp.get("/<username>/<slug>")
 def event_page(username: str, slug: str):
     """Show free times of an event type in the invitee's time zone."""
+    return show_event_page(lambda: get_public_event_type(username, slug),
+                           lambda: page_cache.public_stamp(username, slug))
+
+
+def show_event_page(load: Callable[[], EventType], stamp_of: Callable[[], tuple | None]):
+    """An event type's booking page (a host's or a team's), or its calendar for a reschedule.
+
+    A visitor shown what everyone is shown gets the page kept under its ``stamp`` (one light
+    query, see page_cache), with nothing loaded or rendered while it holds."""
     if "reschedule" not in request.args and seen_alike_by_everyone():
-        stamp = page_cache.public_stamp(username, slug)
+        stamp = stamp_of()
         if stamp is not None:
             asked = (viewer_zone(stamp[2]), zone_known(), viewer_hours(), embedded(),
                      parse_month(present(request.args, "month")), parse_day(present(request.args, "date")),
                      bool(request.htmx and not request.htmx.boosted))
-            rendered = page_cache.page_cache().get_or_render(
-                ("whole", *stamp, *asked), lambda: whole_event_page(get_public_event_type(username, slug)))
+            rendered = page_cache.page_cache().get_or_render(("whole", *stamp, *asked),
+                                                             lambda: whole_event_page(load()))
             return remember_choices(make_response(rendered.html))
-    return show_event_page(get_public_event_type(username, slug))
+    event_type = load()
 
 
-def show_event_page(event_type: EventType):
-    """An event type's booking page (a host's or a team's), or its calendar for a reschedule."""
     rescheduling = None
     if request.args.get("reschedule"):
         rescheduling = get_managed_booking(request.args["reschedule"])

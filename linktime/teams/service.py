@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from linktime.conferencing.base import link_promised
 from linktime.event_types import service as event_types
 from linktime.event_types.forms import EventTypeForm, slugify
 from linktime.extensions import db
@@ -77,6 +78,14 @@ def team_event_types(team: Team, *, active_only: bool = False) -> list[EventType
     if active_only:
         query = query.where(EventType.active.is_(True))
     return list(db.session.scalars(query))
+
+
+def linkless_hosts(event_type: EventType) -> list[User]:
+    """Whose bookings of it would get no meeting link (their video account is not connected): a
+    round-robin one's members, a collective one's organiser (its meetings are made there)."""
+    hosts = [event_type.host] if event_type.scheduling_kind is Scheduling.COLLECTIVE else \
+        [chosen.user for chosen in event_type.team_hosts]
+    return [host for host in hosts if not link_promised(event_type.location, host.id)]
 
 
 def by_slug(slug: str) -> Team | None:

@@ -11,6 +11,7 @@ from wtforms import SelectChoice
 
 from linktime.accounts.service import everyone
 from linktime.accounts.views import admin_required
+from linktime.bookings import page_cache
 from linktime.bookings import views as booking_pages
 from linktime.bookings.availability import SlotTaken, SlotUnavailable
 from linktime.bookings.visitor import parse_start
@@ -25,6 +26,7 @@ from linktime.teams import internal, service
 from linktime.teams.forms import AwayForm, InternalMeetingForm, TeamEventTypeForm, TeamForm, team_event_type_form
 
 bp = Blueprint("teams", __name__)
+SHOWN_DAYS = 5  # of an internal meeting's free times
 
 
 # ---------------------------------------------------------------------------- the host's pages
@@ -50,9 +52,11 @@ def get_team_event_type(team: Team, event_type_id: int) -> EventType:
 def index():
     """The teams the host can see, with their event types."""
     teams = service.teams_of(current_user)
-    return render_template("teams/index.html", teams=teams, event_types={
-        team.id: service.team_event_types(team) for team in teams},
-        due={team.id: service.hand_overs_due(team) for team in teams} if current_user.is_admin else {})
+    event_types = {team.id: service.team_event_types(team) for team in teams}
+    return render_template(
+        "teams/index.html", teams=teams, event_types=event_types,
+        due={team.id: service.hand_overs_due(team) for team in teams} if current_user.is_admin else {},
+        linkless={et.id: service.linkless_hosts(et) for ets in event_types.values() for et in ets})
 
 
 def _team_form_page(form: TeamForm, team: Team | None):
@@ -197,8 +201,11 @@ def new_meeting():
         status = 422
     zone = current_user.timezone
     by_day: dict = {}
-    for slot in times or []:
-        by_day.setdefault(slot.start.astimezone(ZoneInfo(zone)).date(), []).append(slot)
+    for slot in times or []:  # the first days that suit everyone: enough to choose from, short on a phone
+        day = slot.start.astimezone(ZoneInfo(zone)).date()
+        if day not in by_day and len(by_day) == SHOWN_DAYS:
+            break
+        by_day.setdefault(day, []).append(slot)
     return render_template("teams/new_meeting.html", form=form, times=times, by_day=by_day, zone=zone,
                            error=error), status
 
@@ -232,7 +239,8 @@ def team_page(team_slug: str):
 @bp.get("/team/<team_slug>/<slug>")
 def event_page(team_slug: str, slug: str):
     """A team event type's free times, in the invitee's time zone."""
-    return booking_pages.show_event_page(get_public_team_event_type(team_slug, slug))
+    return booking_pages.show_event_page(lambda: get_public_team_event_type(team_slug, slug),
+                                         lambda: page_cache.team_stamp(team_slug, slug))
 
 
 @bp.route("/team/<team_slug>/<slug>/book", methods=["GET", "POST"])

@@ -95,6 +95,7 @@ def test_admin_makes_a_team_and_invitees_book_round_robin_and_collective(live_ap
     frame.get_by_label("Your name").fill("Dan Invitee")
     frame.get_by_label("Email").fill("dan@example.org")
     frame.get_by_role("button", name="Confirm booking").click()
+    frame.get_by_role("heading", name="You are scheduled").wait_for()  # the confirmation, loaded in the frame
     assert "Panel interview with Ada and Bob" in frame.locator("main").inner_text()
     screenshot(framed, f"teams-06-collective-booked-in-embed-{width}")
 
@@ -105,7 +106,62 @@ def test_admin_makes_a_team_and_invitees_book_round_robin_and_collective(live_ap
         checker.goto(base + path)
         found += serious_violations(checker)
     sign_in_page(checker, base)
-    for path in ["/teams", "/teams/new", "/teams/1/edit", "/teams/1/event-types/new"]:
+    for path in ["/teams", "/teams/new", "/teams/1/edit", "/teams/1/event-types/new", "/meetings/new",
+                 "/settings/out-of-office", "/bookings?member=team"]:
         checker.goto(base + path)
         found += serious_violations(checker)
     assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_host_books_an_internal_meeting_and_hands_a_booking_over(live_app, live_server, new_context, width):
+    from linktime.bookings import service
+    from linktime.extensions import db
+    from linktime.models import Booking, EventType, EventTypeHost, Scheduling, Team, TeamMember
+
+    with live_app.app_context():
+        ada = add_user("ada", timezone="Europe/London")
+        bob = add_user("bob", timezone="Europe/London", admin=False)
+        team = Team(slug="sales", name="Sales", members=[TeamMember(user_id=ada.id), TeamMember(user_id=bob.id)])
+        db.session.add(team)
+        db.session.flush()
+        talk = EventType(host_id=ada.id, team_id=team.id, scheduling=Scheduling.ROUND_ROBIN.value, title="Talk",
+                         slug="talk", duration_minutes=30, location="none", location_detail="",
+                         weekly_hours={str(d): [["09:00", "17:00"]] for d in range(5)}, date_overrides={},
+                         min_notice_minutes=0, increment_minutes=30, team_hosts=[EventTypeHost(user_id=ada.id),
+                                                                                 EventTypeHost(user_id=bob.id)])
+        db.session.add(talk)
+        db.session.commit()
+        day = datetime.fromisoformat(next_weekday()).replace(hour=11, tzinfo=UTC)
+        booked = service.book_slot(talk, day, service.Invitee(name="Cleo", email="cleo@example.org",
+                                                               timezone="Europe/London"))
+        booking_id, holder = booked.id, booked.host.name
+    base = live_server.url
+    host = new_context(viewport={"width": width, "height": 900}, timezone_id="Europe/London").new_page()
+    sign_in_page(host, base)
+    host.goto(f"{base}/bookings")
+    host.get_by_role("button", name="New internal meeting").click()
+    host.get_by_label("Title").fill("Planning")
+    host.get_by_label("Location").select_option("none")
+    host.get_by_label("Bob").check()
+    host.get_by_label("Outside guests (optional)").fill("guest@example.org")
+    host.get_by_role("button", name="Find times").click()
+    host.locator(".slot-choice input").first.check()
+    assert fits(host)
+    screenshot(host, f"teams-07-internal-meeting-times-{width}")
+    host.get_by_role("button", name="Book this time").click()
+    host.wait_for_url(re.compile(r"/bookings/\d+$"))
+    assert "“Planning” is booked with Ada and Bob" in host.locator(".flash").first.inner_text()
+    assert "guest@example.org" in host.locator("main").inner_text()
+    screenshot(host, f"teams-08-internal-meeting-booked-{width}")
+
+    host.goto(f"{base}/bookings/{booking_id}")
+    other = "Bob" if holder == "Ada" else "Ada"
+    host.get_by_label("Hand this booking to").select_option(label=other)
+    host.get_by_role("button", name="Hand over").click()
+    host.get_by_text(f"Handed to {other}").wait_for()
+    assert f"Handed to {other}" in host.locator(".flash").first.inner_text()
+    assert fits(host)
+    screenshot(host, f"teams-09-handed-over-{width}")
+    with live_app.app_context():
+        assert db.session.get_one(Booking, booking_id).host.name == other

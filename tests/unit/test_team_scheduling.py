@@ -3,7 +3,7 @@ is free, collective when every member is, across time zones and DST changes; and
 choice of member."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -53,8 +53,8 @@ def teams(draw):
 
 
 def _wall(day, clock, zone):
-    if clock == END_OF_DAY:
-        day, clock = day + timedelta(days=1), clock.replace(hour=0)
+    if clock == END_OF_DAY:  # the end of the day is the next day's midnight
+        day, clock = day + timedelta(days=1), time(0)
     return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
 
 

@@ -8,12 +8,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from linktime.bookings import service
 from linktime.bookings.availability import SlotTaken, slots_between
 from linktime.extensions import db
-from linktime.models import Booking, EventType, EventTypeHost, OutOfOffice, Scheduling, Team, TeamMember, User
+from linktime.models import (
+    Booking,
+    BookingHost,
+    EventType,
+    EventTypeHost,
+    OutOfOffice,
+    Scheduling,
+    Team,
+    TeamMember,
+    User,
+)
 from tests.helpers import MONDAY_MORNING, WEEKDAYS_9_TO_5, add_event_type, add_user, book_form, close_app, make_app
 from tests.web.test_workers import gunicorn_serving, worker_config
 
@@ -384,3 +394,103 @@ def test_a_member_taken_off_the_team_has_their_bookings_listed_for_hand_over(cli
     assert "Bob no longer hosts Talk to Sales" in page
     with app.app_context():
         assert [chosen.user_id for chosen in db.session.get_one(EventType, talk.id).team_hosts] == [team[0]]
+
+
+def test_the_kept_team_page_follows_every_members_changes(client, app, team):
+    """The public page is kept (one light query per visit) until any host's time changes, the
+    team is renamed, or a host is added or taken off."""
+    with app.app_context():
+        _, bob, _ = people(team)
+        talk = make_team(Scheduling.ROUND_ROBIN, [bob])
+        coffee = add_event_type(bob, slug="coffee")
+        talk_id, team_id, coffee_id = talk.id, talk.team_id, coffee.id
+
+    def shown() -> str:
+        return client.get("/team/sales/talk?tz=UTC&date=2026-11-24").get_data(as_text=True)
+
+    assert ">15:00<" in shown() and ">15:00<" in shown()  # rendered, then kept
+    with app.app_context():
+        service.book_slot(db.session.get_one(EventType, coffee_id), TUESDAY_15, invitee(1))
+    assert ">15:00<" not in shown()  # Bob was booked elsewhere
+    with app.app_context():
+        from linktime.teams import service as teams
+
+        teams.save_team("Sales and Success", "sales", "", [team[0], team[1]], db.session.get_one(Team, team_id))
+    assert "Sales and Success" in shown()
+    with app.app_context():
+        event_type = db.session.get_one(EventType, talk_id)
+        event_type.team_hosts.append(EventTypeHost(user_id=team[0]))
+        from linktime.host_lock import availability_changed
+
+        availability_changed(team[0])
+        db.session.commit()
+    assert ">15:00<" in shown()  # Ann is free then
+
+
+def test_an_invitee_moves_a_round_robin_booking_to_a_time_its_host_is_free(client, app, team):
+    with app.app_context():
+        ann, bob, _ = people(team)
+        talk = make_team(Scheduling.ROUND_ROBIN, [ann, bob])
+        first = service.book_slot(talk, TUESDAY_15, invitee(1))
+        holder, other = first.host, ann if first.host_id == bob.id else bob
+        # The other member is busy at 14:00; the holder is busy at 14:30.
+        service.book_slot(add_event_type(other, slug="own-o"), TUESDAY_15 - timedelta(hours=1), invitee(2))
+        service.book_slot(add_event_type(holder, slug="own-h"), TUESDAY_15 - timedelta(minutes=30), invitee(3))
+        token, holder_id = first.manage_token, holder.id
+    page = client.get(f"/team/sales/talk?reschedule={token}&tz=UTC&date=2026-11-24").get_data(as_text=True)
+    assert ">14:00<" in page and ">14:30<" not in page  # the holder's own free times, not the team's
+    moved = client.post(f"/booking/{token}/reschedule", data={"start": "2026-11-24T14:00:00+00:00", "tz": "UTC"})
+    assert moved.status_code == 303, moved.get_data(as_text=True)
+    refused = client.post(f"/booking/{token}/reschedule", data={"start": "2026-11-24T14:30:00+00:00", "tz": "UTC"})
+    assert refused.status_code == 409
+    with app.app_context():
+        booking = db.session.scalar(select(Booking).where(Booking.invitee_email == "invitee1@example.org"))
+        assert booking.host_id == holder_id and booking.start == TUESDAY_15 - timedelta(hours=1)
+
+
+def test_the_teams_page_says_whose_bookings_would_get_no_meeting_link(client, app, team, auth):
+    with app.app_context():
+        make_team(Scheduling.ROUND_ROBIN, people(team)[:2], location="zoom")
+    auth.login("ann@example.com")
+    page = client.get("/teams").get_data(as_text=True)
+    assert "Ann, Bob have not connected Zoom, so the bookings that go to them get no Zoom link." in page
+
+
+def test_collective_and_a_members_own_booking_racing_for_one_time_never_both_win(tmp_path):
+    """Across two worker processes, at five times at once: the panel (Ann and Bob) and Bob's own
+    coffee are booked for the same instant. Each time goes to exactly one of them."""
+    app = make_app(tmp_path)
+    with app.app_context():
+        members = [add_user(name, timezone="UTC") for name in ("ann", "bob")]
+        always = {str(day): [["00:00", "24:00"]] for day in range(7)}
+        panel = make_team(Scheduling.COLLECTIVE, members, slug="panel", weekly_hours=always, horizon_days=365)
+        add_event_type(members[1], slug="coffee", weekly_hours=always, horizon_days=365)
+        panel_id, bob_id = panel.id, members[1].id
+    close_app(app)
+    first = (datetime.now(UTC) + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+    starts = [first + timedelta(hours=n) for n in range(5)]
+    with gunicorn_serving(tmp_path, worker_config(tmp_path, WTF_CSRF_ENABLED=False), workers=2, threads=2) as url:
+        barrier = threading.Barrier(len(starts) * 2)
+        answers: list[tuple[str, int]] = []
+
+        def book(path: str, start: datetime, n: int) -> None:
+            barrier.wait(timeout=20)
+            response = requests.post(f"{url}{path}", timeout=60, allow_redirects=False, data={
+                "start": start.isoformat(), "name": f"Invitee {n}", "email": f"i{n}@example.org", "tz": "UTC"})
+            answers.append((path, response.status_code))
+
+        threads = [threading.Thread(target=book, args=(path, start, n))
+                   for n, (path, start) in enumerate((path, start) for start in starts
+                                                     for path in ("/team/sales/panel/book", "/bob/coffee/book"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(code for _, code in answers) == [303] * len(starts) + [409] * len(starts)
+    with app.app_context():
+        bobs = list(db.session.scalars(select(Booking).where(
+            or_(Booking.host_id == bob_id, Booking.co_hosts.any(BookingHost.user_id == bob_id)))))
+        assert sorted(b.start for b in bobs) == starts  # one booking of Bob's at each time: never two
+        assert sum(b.event_type_id == panel_id for b in bobs) == sum(path.startswith("/team") and code == 303
+                                                                     for path, code in answers)
+    close_app(app)
