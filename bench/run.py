@@ -172,6 +172,7 @@ def connect_calendars(config: dict, sandbox: str, calendars: int, events: int, f
 
     from linktime import create_app
     from linktime.calendars import oauth
+    from linktime.calendars.google import SCOPES as GOOGLE_SCOPES
     from linktime.config import SANDBOX_CLIENT_ID
     from linktime.extensions import db
     from linktime.models import CalendarConnection, ConnectedCalendar, User
@@ -186,7 +187,8 @@ def connect_calendars(config: dict, sandbox: str, calendars: int, events: int, f
                 challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
                 allowed = requests.post(f"{sandbox}/google/o/oauth2/v2/auth", allow_redirects=False, data={
                     "client_id": SANDBOX_CLIENT_ID, "response_type": "code", "redirect_uri": "http://bench/callback",
-                    "code_challenge": challenge, "code_challenge_method": "S256", "decision": "allow", "email": email})
+                    "code_challenge": challenge, "code_challenge_method": "S256", "decision": "allow", "email": email,
+                    "scope": " ".join(scope.name for scope in GOOGLE_SCOPES)})  # everything asked, all granted
                 code = parse_qs(urlsplit(allowed.headers["Location"]).query)["code"][0]
                 token = requests.post(f"{sandbox}/google/token", data={
                     "grant_type": "authorization_code", "code": code, "code_verifier": verifier,

@@ -140,6 +140,28 @@ def team_stamp(team_slug: str, slug: str) -> tuple | None:
     return (*first[:6], team_slug.lower(), slug.lower(), tuple(tuple(row[6:]) for row in rows))
 
 
+_TEAM_PAGE_STAMP = (
+    select(Team.id, Team.name, Team.description, EventType.id, User.id, User.booking_seq, User.name,
+           User.photo_digest)
+    .join(EventType, EventType.team_id == Team.id)
+    .join(EventTypeHost, EventTypeHost.event_type_id == EventType.id)
+    .join(User, User.id == EventTypeHost.user_id)
+    .where(Team.slug == bindparam("team"))
+    .order_by(EventType.id, User.id)
+)
+
+
+def team_page_stamp(team_slug: str) -> tuple | None:
+    """What a team's page is made from, in one query: the team's name and words, and each of its
+    event types' hosts with their ``booking_seq`` (raised by any change to the event types), name
+    and photo. None for a team with no event types (or none at all)."""
+    with db.engine.connect() as connection:
+        rows = connection.execute(_TEAM_PAGE_STAMP, {"team": team_slug.lower()}).all()
+    if not rows:
+        return None
+    return ("team-page", team_slug.lower(), *rows[0][:3], tuple(tuple(row[3:]) for row in rows))
+
+
 def _next_midnight(moment: datetime, zone: ZoneInfo) -> datetime:
     local = moment.astimezone(zone)
     return datetime.combine(local.date() + timedelta(days=1), time(0), zone).astimezone(moment.tzinfo)

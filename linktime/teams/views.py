@@ -2,6 +2,7 @@
 public ones (``/team/<slug>``, each team event type below it, booked like a host's)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,7 +21,7 @@ from linktime.conferencing.base import link_promised
 from linktime.event_types import service as event_types
 from linktime.event_types.views import linkless
 from linktime.extensions import csrf, db
-from linktime.models import EventType, Scheduling, Team
+from linktime.models import EventType, Scheduling, Team, now_utc
 from linktime.notifications import sms
 from linktime.teams import internal, service
 from linktime.teams.forms import AwayForm, InternalMeetingForm, TeamEventTypeForm, TeamForm, team_event_type_form
@@ -231,9 +232,15 @@ def get_public_team_event_type(team_slug: str, slug: str) -> EventType:
 @bp.get("/team/<team_slug>")
 def team_page(team_slug: str):
     """A team's page: its event types, with the people who host them."""
-    team = get_public_team(team_slug)
-    offered = [event_type for event_type in service.team_event_types(team, active_only=True) if event_type.team_hosts]
-    return render_template("teams/team.html", team=team, event_types=offered)
+    def render() -> page_cache.Rendered:
+        team = get_public_team(team_slug)
+        offered = [et for et in service.team_event_types(team, active_only=True) if et.team_hosts]
+        # Nothing on it changes with the time: kept until what it is made from changes.
+        return page_cache.Rendered(render_template("teams/team.html", team=team, event_types=offered),
+                                   now_utc() + timedelta(days=1))
+
+    stamp = page_cache.team_page_stamp(team_slug) if booking_pages.seen_alike_by_everyone() else None
+    return (page_cache.page_cache().get_or_render(stamp, render) if stamp else render()).html
 
 
 @bp.get("/team/<team_slug>/<slug>")

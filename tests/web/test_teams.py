@@ -494,3 +494,24 @@ def test_collective_and_a_members_own_booking_racing_for_one_time_never_both_win
         assert sum(b.event_type_id == panel_id for b in bobs) == sum(path.startswith("/team") and code == 303
                                                                      for path, code in answers)
     close_app(app)
+
+
+def test_the_kept_team_page_shows_a_new_title_name_and_event_type(client, app, team):
+    with app.app_context():
+        _, bob, _ = people(team)
+        talk_id = make_team(Scheduling.ROUND_ROBIN, [bob]).id
+    assert "Talk to Sales" in client.get("/team/sales").get_data(as_text=True)
+    assert "Talk to Sales" in client.get("/team/sales").get_data(as_text=True)  # kept
+    with app.app_context():
+        from linktime.accounts import service as accounts
+
+        accounts.update_profile(db.session.get_one(User, team[1]), name="Robert", email="bob@example.com",
+                                username="bob", timezone="Europe/Berlin")
+    assert 'aria-label="Robert"' in client.get("/team/sales").get_data(as_text=True)
+    with app.app_context():
+        from linktime.host_lock import availability_changed
+
+        db.session.get_one(EventType, talk_id).title = "Speak to Sales"
+        availability_changed(team[1])  # as saving a team event type does for each of its hosts
+        db.session.commit()
+    assert "Speak to Sales" in client.get("/team/sales").get_data(as_text=True)
