@@ -11,7 +11,7 @@ from tests.e2e.test_accessibility import serious_violations
 from tests.e2e.test_embed import other_site  # noqa: F401 - a fixture
 from tests.helpers import add_user, screenshot, sign_in_page
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages; storage is in tests/web (both databases)
 
 WIDTHS = [pytest.param(1280, id="desktop"), pytest.param(390, id="phone")]
 
