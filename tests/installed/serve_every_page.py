@@ -50,17 +50,31 @@ with app.app_context():
     Image.new("RGB", (40, 30), (30, 90, 200)).save(picture, "PNG")
     looks.save_looks(ada, color="#7c3aed", photo=looks.prepare_photo(picture.getvalue()), remove_photo=False)
     ids["digest"] = ada.photo_digest
+    from linktime.models import EventTypeHost, Team, TeamMember
+
+    team = Team(slug="sales", name="Sales", members=[TeamMember(user_id=ada.id)])
+    db.session.add(team)
+    db.session.flush()
+    talk = EventType(host_id=ada.id, team_id=team.id, scheduling="round_robin", title="Talk", slug="talk",
+                     min_notice_minutes=0, weekly_hours={str(d): [["00:00", "24:00"]] for d in range(7)},
+                     date_overrides={}, team_hosts=[EventTypeHost(user_id=ada.id)])
+    db.session.add(talk)
+    db.session.commit()
+    ids.update(team_id=team.id, team_event_type_id=talk.id)
 
 public = ["/", "/login", "/signup", "/privacy", "/ada", "/ada/intro-call", "/ada/intro-call?embed=1",
           "/ada/intro-call/book?start={start}", "/photos/{digest}.webp", "/brand/7c3aed.css", "/static/embed.js",
           "/booking/{token}", "/booking/{token}/invite.ics", "/booking/{token}/series.ics", "/booking/{token}/cancel",
           "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js", "/static/add-zone.js",
-          "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css"]
+          "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css",
+          "/team/sales", "/team/sales/talk", "/team/sales/talk?embed=1", "/team/sales/talk/book?start={start}"]
 host = ["/settings", "/bookings", "/bookings/{booking_id}", "/bookings/{booking_id}/reschedule",
         "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
         "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
         "/integrations/zoom/card", "/integrations/google/callback?state=not-started-here&code=x",
-        "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", f"/admin/mail/{mail}/html", "/admin/jobs"]
+        "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", f"/admin/mail/{mail}/html", "/admin/jobs",
+        "/teams", "/teams/new", "/teams/{team_id}/edit", "/teams/{team_id}/event-types/new",
+        "/teams/{team_id}/event-types/{team_event_type_id}/edit", "/settings/out-of-office", "/meetings/new"]
 pages, opened = {}, set()
 client = app.test_client()
 router = app.url_map.bind("localhost")
