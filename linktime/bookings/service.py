@@ -230,8 +230,9 @@ def new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: str
     return booking
 
 
-def check_caps(host: User, email: str, new: int = 1, *, event_type: EventType | None = None) -> None:
-    """Bound what strangers can book: per invitee email and host, and per host, in 24 hours; and
+def check_caps(host: User, email: str | None, new: int = 1, *, event_type: EventType | None = None) -> None:
+    """Bound what strangers can book: per invitee email (None: an internal meeting, which has no
+    invitee) and host, and per host, in 24 hours; and
     the meetings one video account makes in 24 hours, summed over every host it serves (a team's
     shared Zoom account), each session of a series counting.
 
@@ -243,10 +244,11 @@ def check_caps(host: User, email: str, new: int = 1, *, event_type: EventType | 
     since = now_utc() - timedelta(days=1)
     first_of_series = or_(Booking.series_index.is_(None), Booking.series_index == 1)  # a series counts once
     per_host, per_email = db.session.execute(
-        select(func.count(), func.count().filter(Booking.invitee_email == email.strip().lower(), first_of_series))
+        select(func.count(), func.count().filter(Booking.invitee_email == (email or "").strip().lower(),
+                                                 first_of_series))
         .select_from(Booking).where(Booking.host_id == host.id, Booking.created_at > since)
     ).one()
-    if per_email >= int(config["BOOKINGS_PER_EMAIL_PER_DAY"]):
+    if email is not None and per_email >= int(config["BOOKINGS_PER_EMAIL_PER_DAY"]):
         raise BookingLimit(f"This email address has reached the limit of bookings with {host.name} "
                            "for today. Please try again tomorrow, or change one of your bookings instead.")
     if per_host + new > int(config["BOOKINGS_PER_HOST_PER_DAY"]):

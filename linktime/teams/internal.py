@@ -55,6 +55,7 @@ def book_internal(host: User, teammates: list[User], guests: list[str], meeting:
     outside = team_outside(meeting, start, people)  # read before the locks, never under them
     with host_transaction(*(person.id for person in people)):
         slot = free_hosts(meeting, start, outside=outside, hosts=people)[0][1]
+        service.check_caps(host, None, event_type=meeting)  # its guests are emailed: bounded like bookings
         booking = service.new_booking(meeting, slot, service.Invitee(name=host.name, email="", timezone=host.timezone,
                                                                      notes=notes), key=None, host=host)
         booking.internal, booking.guests = True, guests[:MAX_GUESTS]

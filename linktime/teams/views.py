@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 from linktime.accounts.service import everyone
 from linktime.accounts.views import admin_required
 from linktime.bookings import page_cache
+from linktime.bookings import service as bookings
 from linktime.bookings import views as booking_pages
 from linktime.bookings.availability import SlotTaken, SlotUnavailable
 from linktime.bookings.visitor import parse_start
@@ -193,6 +194,8 @@ def new_meeting():
                 error, status = "Someone is no longer free at that time. Please pick another one.", 409
             except CalendarsUnreadable as exc:
                 error, status = str(exc), 503
+            except bookings.BookingLimit as exc:
+                error, status = str(exc), 429
             else:
                 flash(f"“{booking.title}” is booked with {booking.host_names}. Everyone is sent the details"
                       f"{' and the link' if link_promised(booking.location, current_user.id) else ''}.", "success")

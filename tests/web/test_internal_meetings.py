@@ -82,3 +82,16 @@ def test_an_internal_meeting_finds_a_time_all_are_free_and_reaches_everyone(mail
     taken = client.post("/meetings/new", data={**FORM, "teammates": [str(bob_id)], "start": tuesday[0],
                                                "action": "book"})
     assert taken.status_code == 409 and "no longer free" in taken.get_data(as_text=True)
+
+
+def test_internal_meetings_count_towards_the_hosts_daily_limit(app, clock):
+    """Their guests are emailed by LinkTime: a host cannot make it mail strangers without bound."""
+    app.config["BOOKINGS_PER_HOST_PER_DAY"] = 1
+    with app.app_context():
+        add_user("ann", timezone="UTC")
+        bob_id = add_user("bob", timezone="UTC", admin=False).id
+    client = signed_in(app, "ann@example.com")
+    form = {**FORM, "location": "none", "teammates": [str(bob_id)], "guests": "guest@example.org", "action": "book"}
+    assert client.post("/meetings/new", data={**form, "start": "2026-11-24T10:00:00+00:00"}).status_code == 303
+    again = client.post("/meetings/new", data={**form, "start": "2026-11-24T11:00:00+00:00"})
+    assert again.status_code == 429 and "cannot take more bookings today" in again.get_data(as_text=True)
