@@ -14,10 +14,10 @@ from linktime.config import write_private_atomically
 from linktime.crypto import KeyRing, generate_key
 from linktime.doctor import run_checks
 from linktime.extensions import real_app
-from linktime.formatting import is_timezone
 from linktime.jobs.runner import dispatch
 from linktime.jobs.scheduler import run_forever
 from linktime.secrets_at_rest import reencrypt_all
+from linktime.zones import is_timezone
 
 
 def register_cli(app: Flask) -> None:

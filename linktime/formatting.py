@@ -4,95 +4,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
-from itertools import groupby
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from flask import Flask, has_request_context, request
-from markupsafe import Markup, escape
+
+from linktime.zones import zone_city, zone_label, zone_options
 
 HOURS_COOKIE = "lt_clock"  # "12" or "24", once a visitor has chosen
 ZONE_COOKIE = "lt_zone"  # the visitor's time zone, once known
 _reader_hours: ContextVar[int | None] = ContextVar("reader_hours", default=None)
 
 
-@lru_cache(maxsize=1)
-def all_timezones() -> tuple[str, ...]:
-    """IANA zone names people pick from (no legacy aliases like 'US/Eastern' or 'Etc/GMT+5')."""
-    names = {
-        name
-        for name in available_timezones()
-        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
-    }
-    return tuple(sorted(names | {"UTC"}))
-
-
-def zone_city(zone: str) -> str:
-    """What people call a zone: 'New York', 'Buenos Aires (Argentina)', 'UTC'."""
-    parts = zone.replace("_", " ").split("/")
-    return f"{parts[-1]} ({parts[1]})" if len(parts) == 3 else parts[-1]
-
-
-def utc_offset(zone: str, at: datetime | None = None) -> str:
-    """The zone's offset at ``at`` (now by default): 'UTC+1', 'UTC−3:30', 'UTC'."""
-    offset = (at or datetime.now(UTC)).astimezone(ZoneInfo(zone)).utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset else 0
-    if not minutes:
-        return "UTC"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"UTC{'+' if minutes > 0 else '−'}{hours}{f':{rest:02d}' if rest else ''}"
-
-
 def _zone_words(zone: str) -> str:
     city = zone_city(zone)
     return city if city == "UTC" else f"{city} time"
-
-
-def zone_label(zone: str, at: datetime | None = None) -> str:
-    """'Berlin (UTC+1)'."""
-    city = zone_city(zone)
-    return city if city == "UTC" else f"{city} ({utc_offset(zone, at)})"
-
-
-@lru_cache(maxsize=2)
-def _zone_options(hour: datetime) -> str:
-    """Every zone by city and offset, grouped by region; the offsets as they are in ``hour``."""
-    def region(name: str) -> str:
-        return name.split("/")[0] if "/" in name else "Universal"
-
-    ordered = sorted(all_timezones(), key=lambda name: (region(name), zone_city(name)))
-    return "".join(
-        f'<optgroup label="{group}">'
-        + "".join(f'<option value="{name}">{escape(zone_label(name, hour))}</option>' for name in names)
-        + "</optgroup>"
-        for group, names in groupby(ordered, key=region)
-    )
-
-
-def zone_options(selected: str) -> Markup:
-    """The <option>s of every zone, ``selected`` chosen (listed first when it is an alias).
-
-    Written once an hour per process (offsets change with daylight saving time): the list is the
-    same on every booking page.
-    """
-    options = _zone_options(datetime.now(UTC).replace(minute=0, second=0, microsecond=0))
-    chosen = f'<option value="{escape(selected)}">'
-    if chosen in options:
-        return Markup(options.replace(chosen, chosen[:-1] + " selected>", 1))
-    return Markup(f'<option value="{escape(selected)}" selected>{escape(zone_label(selected))}</option>' + options)
-
-
-@lru_cache(maxsize=1)
-def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def is_timezone(name: str | None) -> bool:
-    """Any IANA name zoneinfo knows, aliases included (browsers report some)."""
-    return bool(name) and name in _known_zones()
 
 
 @lru_cache(maxsize=256)

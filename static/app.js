@@ -19,6 +19,18 @@
     }
   });
 
+  function changed(form) {
+    return Array.prototype.some.call(form.elements, function (element) {
+      if (element.type === "hidden" || element.hasAttribute("data-not-sent") || element.type === "file" && !element.value) return false;
+      if (element.type === "checkbox" || element.type === "radio") return element.checked !== element.defaultChecked;
+      if (element.tagName === "SELECT") {
+        return Array.prototype.some.call(element.options, function (o) { return o.selected !== o.defaultSelected; });
+      }
+      if (element.type === "file") return true;
+      return "defaultValue" in element && element.value !== element.defaultValue && element.type !== "submit" && element.type !== "button";
+    });
+  }
+
   // Capture phase: the question is asked once, before htmx (or the browser) sends anything,
   // and Cancel stops the submission for both.
   document.addEventListener("submit", function (event) {
@@ -29,6 +41,23 @@
       event.stopImmediatePropagation();
       return;
     }
+    // Several forms on one page (Settings → Profile): saving one must not silently drop what was
+    // changed in another.
+    if ((form.method || "").toLowerCase() === "post" && !event.defaultPrevented) {
+      var unsaved = Array.prototype.filter.call(document.querySelectorAll("form[method=post]"), function (other) {
+        return other !== form && changed(other);
+      });
+      if (unsaved.length) {
+        var heading = unsaved[0].closest("section");
+        heading = heading && heading.querySelector("h2");
+        var where = heading ? "“" + heading.textContent.trim() + "”" : "another form on this page";
+        if (!window.confirm("Your changes under " + where + " are not saved yet and will be lost. Go on?")) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+          return;
+        }
+      }
+    }
     if (form.hasAttribute("data-once")) {
       // The server also ignores a repeated submission; this just avoids the wait.
       if (form.dataset.sent) { event.preventDefault(); return; }
@@ -37,17 +66,6 @@
     }
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () {
-    // Sign-up: preselect the browser's time zone.
-    document.querySelectorAll("select[data-detect-timezone]").forEach(function (select) {
-      try {
-        var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-        if (zone && select.value === "UTC" && select.querySelector('option[value="' + zone + '"]')) {
-          select.value = zone;
-        }
-      } catch (e) {}
-    });
-  });
 
   // ---- Booking page: zone search, the time there now, a calendar driven by arrow keys, and focus
   // and announcements that follow what htmx swaps in. Without JavaScript the page is plain links
@@ -60,61 +78,153 @@
     } catch (e) { return ""; }
   }
 
+  // One zone picker everywhere: the <select> (which works without JavaScript) gives way to a search
+  // box whose suggestions come from the server (/zones), which knows cities, countries,
+  // abbreviations and offsets. An ARIA combobox: arrows move, Enter picks, Escape closes.
   function enhanceZonePicker(select) {
     if (select.dataset.enhanced) return;
     select.dataset.enhanced = "1";
-    var group = select.parentElement;
-    var hours = (document.querySelector("[data-now-in]") || select).getAttribute("data-hours") || "24";
-    var now = new Date();
+    var group = select.closest("[role=group]") || select;
+    var id = select.id + "-search";
     var input = document.createElement("input");
-    var list = document.createElement("datalist");
-    var zoneOf = {};
-    input.type = "search";
-    input.id = select.id + "-search";
-    input.setAttribute("list", input.id + "-choices");
+    var list = document.createElement("ul");
+    var wrap = document.createElement("div");
+    var chosenLabel = function () {
+      var option = select.options[select.selectedIndex];
+      return option ? option.textContent : "";
+    };
+    wrap.className = "zone-search";
+    input.type = "text";
+    input.id = id;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", id + "-list");
     input.setAttribute("autocomplete", "off");
     input.setAttribute("spellcheck", "false");
-    input.setAttribute("aria-describedby", "tz-now");
-    input.placeholder = "Search a city or UTC offset";
-    input.dataset.focusKey = "tz";
-    list.id = input.id + "-choices";
-    Array.prototype.forEach.call(select.options, function (option) {
-      var region = option.parentElement.tagName === "OPTGROUP" ? option.parentElement.label : "";
-      var label = option.textContent + (region && region !== "Universal" ? " · " + region : "") +
-        " · " + clockIn(option.value, hours, now);
-      zoneOf[label.toLowerCase()] = option.value;
-      var choice = document.createElement("option");
-      choice.value = label;
-      list.appendChild(choice);
-      if (option.selected) input.value = option.textContent;
-    });
-    var pick = function (loose) {
-      var text = input.value.trim().toLowerCase();
-      var zone = zoneOf[text];
-      if (!zone && loose && text) {
-        var found = Object.keys(zoneOf).filter(function (label) { return label.indexOf(text) !== -1; });
-        zone = found.length ? zoneOf[found[0]] : null;
-      }
-      if (zone && zone !== select.value) {
-        select.value = zone;
-        select.dispatchEvent(new Event("change", { bubbles: true }));
-      }
-      return zone;
+    input.setAttribute("data-not-sent", "");
+    var hint = select.getAttribute("aria-describedby");
+    if (hint) input.setAttribute("aria-describedby", hint);
+    input.placeholder = select.getAttribute("data-placeholder") || "City, country or UTC offset";
+    input.value = chosenLabel();
+    input.dataset.focusKey = select.dataset.focusKey || "";
+    list.id = id + "-list";
+    list.className = "zone-choices";
+    list.setAttribute("role", "listbox");
+    list.hidden = true;
+    var active = -1;
+    var asked = 0;
+    var options = function () { return list.querySelectorAll("[data-zone]"); };
+    var show = function (open) {
+      list.hidden = !open;
+      input.setAttribute("aria-expanded", open ? "true" : "false");
+      if (!open) { input.removeAttribute("aria-activedescendant"); active = -1; }
     };
+    var highlight = function (index) {
+      var all = options();
+      if (!all.length) return;
+      active = (index + all.length) % all.length;
+      all.forEach(function (option, i) { option.setAttribute("aria-selected", i === active ? "true" : "false"); });
+      input.setAttribute("aria-activedescendant", all[active].id);
+      all[active].scrollIntoView({ block: "nearest" });
+    };
+    var choose = function (option) {
+      var zone = option.getAttribute("data-zone");
+      if (!select.querySelector('option[value="' + zone + '"]')) {
+        var extra = document.createElement("option");
+        extra.value = zone;
+        extra.textContent = option.firstChild.textContent.trim();
+        select.insertBefore(extra, select.firstChild);
+      }
+      show(false);
+      input.removeAttribute("aria-invalid");
+      if (zone !== select.value) {
+        select.value = zone;
+        input.value = chosenLabel();
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      } else {
+        input.value = chosenLabel();
+      }
+    };
+    var search = function () {
+      var text = input.value.trim();
+      var ticket = ++asked;
+      if (!text) { show(false); return; }
+      fetch(select.getAttribute("data-zone-search") + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) {
+          if (ticket !== asked || document.activeElement !== input) return;
+          list.innerHTML = html;
+          var hours = (document.querySelector("[data-now-in]") || select).getAttribute("data-hours") || "24";
+          var now = new Date();
+          options().forEach(function (option) {
+            option.id = id + "-" + option.id;
+            var at = clockIn(option.getAttribute("data-zone"), hours, now);
+            if (at) option.lastElementChild.textContent += " · " + at + " now";
+          });
+          show(true);
+          highlight(0);
+        }, function () {});
+    };
+    var timer = null;
     // The form sends the <select>: the search box's own events must not reach htmx.
-    input.addEventListener("input", function (event) { event.stopPropagation(); pick(false); });
+    input.addEventListener("input", function (event) {
+      event.stopPropagation();
+      clearTimeout(timer);
+      timer = setTimeout(search, 120);
+    });
     input.addEventListener("change", function (event) { event.stopPropagation(); });
     input.addEventListener("focus", function () { input.select(); });
+    input.addEventListener("blur", function () {
+      setTimeout(function () { show(false); if (!input.value.trim()) input.value = chosenLabel(); }, 150);
+    });
     input.addEventListener("keydown", function (event) {
-      if (event.key !== "Enter") return;
-      event.preventDefault();
-      if (!pick(true)) input.setAttribute("aria-invalid", "true");
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (list.hidden) { search(); return; }
+        highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+      } else if (event.key === "Enter") {
+        var all = options();
+        if (!list.hidden && all.length) {
+          event.preventDefault();
+          choose(all[Math.max(active, 0)]);
+        } else if (input.value.trim() && input.value !== chosenLabel()) {
+          event.preventDefault();
+          input.setAttribute("aria-invalid", "true");
+          search();
+        }
+      } else if (event.key === "Escape" && !list.hidden) {
+        event.preventDefault();
+        event.stopPropagation();
+        show(false);
+        input.value = chosenLabel();
+      }
+    });
+    list.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    list.addEventListener("click", function (event) {
+      var option = event.target.closest("[data-zone]");
+      if (option) choose(option);
     });
     group.hidden = true;
-    group.parentElement.insertBefore(input, group);
-    group.parentElement.insertBefore(list, group);
+    wrap.appendChild(input);
+    wrap.appendChild(list);
+    group.parentElement.insertBefore(wrap, group);
     var label = document.querySelector('label[for="' + select.id + '"]');
     if (label) label.htmlFor = input.id;
+    // A new visitor's browser knows their zone: preselect it where the page asks (sign-up).
+    if (select.hasAttribute("data-detect-timezone") && select.value === "UTC") {
+      try {
+        var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        fetch(select.getAttribute("data-zone-search") + "?q=" + encodeURIComponent(zone))
+          .then(function (response) { return response.text(); })
+          .then(function (html) {
+            var holder = document.createElement("ul");
+            holder.innerHTML = html;
+            var found = holder.querySelector("[data-zone]");
+            if (found && select.value === "UTC") choose(found);
+          }, function () {});
+      } catch (e) {}
+    }
   }
 
   function showTimeThere(element) {

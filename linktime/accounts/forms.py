@@ -6,11 +6,10 @@ import re
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 
-from linktime.formatting import all_timezones
-from linktime.validators import single_line
+from linktime.validators import ZoneField, single_line
 
 # Top-level paths of the app: a username may not shadow them in /<username> links.
 RESERVED_USERNAMES = frozenset(
@@ -37,6 +36,10 @@ RESERVED_USERNAMES = frozenset(
         "team",
         "www",
         "zoom",
+        "zones",
+        "teams",
+        "meetings",
+        "jobs",
     ]
 )
 USERNAME_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?\Z")
@@ -83,15 +86,6 @@ def new_password_field(label: str) -> PasswordField:
                          description=f"At least {MIN_PASSWORD} characters; a few unrelated words work well.")
 
 
-def timezone_field(label: str = "Time zone") -> SelectField:
-    return SelectField(
-        label,
-        choices=[SelectChoice(name, name.replace("_", " ")) for name in all_timezones()],
-        validators=[DataRequired()],
-        default="UTC",
-    )
-
-
 class ProfileForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=100), single_line])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
@@ -100,7 +94,7 @@ class ProfileForm(FlaskForm):
         validators=[DataRequired(), valid_username],
         description="Used in your booking links: /<username>/<event>.",
     )
-    timezone = timezone_field()
+    timezone = ZoneField("Time zone", default="UTC")
 
 
 class LooksForm(FlaskForm):

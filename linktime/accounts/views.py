@@ -11,10 +11,10 @@ from linktime import throttle
 from linktime.accounts import looks, service, sessions
 from linktime.accounts.forms import AddressForm, LoginForm, LooksForm, PasswordForm, ProfileForm, SignupForm
 from linktime.extensions import db
-from linktime.formatting import is_timezone
 from linktime.integrations import integrations_page, privacy_facts
 from linktime.privacy import invitee_data
 from linktime.throttle import Limit, Throttled
+from linktime.zones import is_timezone
 
 bp = Blueprint("accounts", __name__)
 

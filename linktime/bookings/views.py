@@ -36,6 +36,7 @@ from linktime.formatting import format_when, present, viewer_hours
 from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
+from linktime.zones import zone_choices
 
 bp = Blueprint("bookings", __name__)  # the host's booking pages join it in host_views.py
 
@@ -143,6 +144,15 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
 def seen_alike_by_everyone() -> bool:
     """Whether this visit gets the bytes every visitor gets: signed out, no message waiting for them."""
     return not current_user.is_authenticated and "_flashes" not in session
+
+
+@bp.get("/zones")
+def zone_search():
+    """List the time zones matching what a visitor typed (the zone picker's suggestions)."""
+    response = make_response(render_template("_zone_choices.html", zones=zone_choices(request.args.get("q", "")[:60])))
+    response.cache_control.public = True
+    response.cache_control.max_age = 300  # offsets move twice a year; five minutes late is harmless
+    return response
 
 
 @bp.get("/<username>")

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 from flask import request
 
-from linktime.formatting import HOURS_COOKIE, ZONE_COOKIE, is_timezone, local, present
+from linktime.formatting import HOURS_COOKIE, ZONE_COOKIE, local, present
+from linktime.zones import is_timezone
 
 
 def parse_start(value: str | None) -> datetime | None:

@@ -15,7 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "linktime"
 # Lowest first. A module belongs to the layer with the longest prefix that names it; "linktime" names
 # the package itself (create_app) only.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("core", ("linktime.scheduling", "linktime.crypto", "linktime.tokens", "linktime.formatting", "linktime.http",
+    ("core", ("linktime.scheduling", "linktime.crypto", "linktime.tokens", "linktime.formatting", "linktime.zones",
+              "linktime.http",
               "linktime.privacy", "linktime.validators", "linktime.logs", "linktime.extensions", "linktime.config",
               "linktime.urls", "linktime.database")),
     ("data", ("linktime.models", "linktime.audit", "linktime.throttle", "linktime.ownership", "linktime.host_lock",

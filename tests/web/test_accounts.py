@@ -86,7 +86,7 @@ def test_allow_signup_opens_registration(tmp_path):
     ("password", "password1234", "common password"),
     ("password", "ada lovelace1", "not about you"),
     ("confirm", "different", "passwords differ"),
-    ("timezone", "Mars/Olympus", "Not a valid choice"),
+    ("timezone", "Mars/Olympus", "Choose a time zone from the list."),
 ])
 def test_signup_validation_messages(client, app, field, value, message):
     response = client.post("/signup", data={**SIGNUP, field: value})
@@ -153,6 +153,40 @@ def test_profile_changes_username_and_time_zone(client, app, auth):
         assert user.timezone == "Asia/Tokyo"
     taken = client.post("/settings/profile", data={**data, "username": "bob"})
     assert taken.status_code == 422 and "taken" in taken.get_data(as_text=True)
+    # A browser's older name for a zone is kept as the list names it.
+    assert client.post("/settings/profile", data={**data, "timezone": "Asia/Calcutta"}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(User.timezone).where(User.username == "ada-l")) == "Asia/Kolkata"
+
+
+@pytest.mark.parametrize("url", ["/signup", "/settings/profile"])
+def test_sign_up_and_profile_offer_the_booking_page_zone_picker(client, app, auth, url):
+    if url != "/signup":
+        with app.app_context():
+            add_user("ada", timezone="Europe/Kiev")
+        auth.login()
+    page = client.get(url).get_data(as_text=True)
+    picker = re.search(r'<select [^>]*name="timezone"[^>]*>', page)[0]
+    assert "data-tz-select" in picker and 'data-zone-search="/zones"' in picker
+    assert "ComodRivadavia" not in page and "Europe/Kiev" not in page
+    assert re.search(r'<option value="Europe/Berlin"( selected)?>Berlin \(UTC\+[12]\)</option>', page)
+    if url != "/signup":
+        assert '<option value="Europe/Kyiv" selected>' in page
+
+
+def test_the_zone_search_answers_anyone_with_suggestions(client):
+    answer = client.get("/zones?q=India")
+    assert answer.status_code == 200 and "public" in answer.headers["Cache-Control"]
+    first = re.search(r'<li role="option"[^>]*data-zone="([^"]+)"[^>]*>(.*?)</li>', answer.get_data(as_text=True), re.S)
+    assert first[1] == "Asia/Kolkata" and first[2].startswith("Kolkata <small")
+    assert "No time zone found" in client.get("/zones?q=xyzzy").get_data(as_text=True)
+    assert client.get("/zones?q=" + "%00" * 5000).status_code in (200, 400)
+
+
+def test_no_username_can_shadow_a_page_of_the_app(app):
+    from linktime.accounts.forms import RESERVED_USERNAMES
+    first_parts = {rule.rule.split("/")[1] for rule in app.url_map.iter_rules()}
+    assert {part for part in first_parts if part and not part.startswith("<")} <= RESERVED_USERNAMES
 
 
 def test_change_password_checks_the_current_one(client, app, auth):
