@@ -144,5 +144,7 @@ def brand_stylesheet(color: str) -> str:
                 f"--pico-primary-hover-background:{_hex(hover)};--pico-primary-hover-border:{_hex(hover)};"
                 f"--pico-primary-inverse:#fff;--pico-primary-focus:{_hex(fill)}66;")
 
-    return (f":root{{{scheme(LIGHT_PAGE)}}}\n"
-            f"@media (prefers-color-scheme: dark){{:root:not([data-theme=light]){{{scheme(DARK_PAGE)}}}}}\n")
+    # Pico sets its colours on ":root:not([data-theme=dark])" (two classes' weight): "html" added to
+    # the same selectors outweighs it, wherever the sheets are loaded.
+    return (f"html:root:not([data-theme=dark]){{{scheme(LIGHT_PAGE)}}}\n"
+            f"@media (prefers-color-scheme: dark){{html:root:not([data-theme=light]){{{scheme(DARK_PAGE)}}}}}\n")
