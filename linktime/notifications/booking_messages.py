@@ -230,6 +230,7 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
         link_pending=not link and _meeting_pending(booking),
         manage_url=booking.manage_url if recipient == "invitee" else "", dashboard_url=public_url("bookings.dashboard"),
         lead=format_duration(offset) if offset else "",
+        book_again_url=book_again_url(booking) if kind == "cancelled" and recipient == "invitee" else "",
     )
     to = host.email if to_host else guest or booking.invitee_email
     message = build(to, subject, "booking", **context)
@@ -242,6 +243,14 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
         # As Gmail and Outlook expect: a text/calendar alternative with method=, plus an .ics file.
         message.invite, message.method = ics.invite(booking, cancel=kind == "cancelled"), WITH_INVITE[kind]
     return message
+
+
+def book_again_url(booking: Booking) -> str:
+    """Where the invitee of a cancelled booking can pick another time: its event type's page, while it takes bookings."""
+    event_type = booking.event_type
+    if booking.internal or event_type is None or not event_type.active:
+        return ""
+    return event_type.public_url
 
 
 def _meeting_pending(booking: Booking) -> bool:

@@ -27,6 +27,8 @@ def join_url(booking: Booking) -> str | None:
 
 def where(booking: Booking) -> str:
     """The place in one line, as calendars show it."""
+    if booking.is_cancelled:  # its link is gone or going, none is coming
+        return booking.location_kind.label if makes_meetings(booking.location) else _place(booking)
     link = join_url(booking)
     if link:
         return link
@@ -35,6 +37,10 @@ def where(booking: Booking) -> str:
         if meeting is None or meeting.status in (MeetingStatus.NO_CONNECTION, MeetingStatus.FAILED):
             return f"{booking.location_kind.label} (the host will send the link)"
         return f"{booking.location_kind.label} (the link follows by email)"
+    return _place(booking)
+
+
+def _place(booking: Booking) -> str:
     return {
         Location.IN_PERSON: booking.location_detail,
         Location.PHONE: f"{Location.PHONE.label} {booking.location_detail}".strip(),
@@ -45,8 +51,8 @@ def where(booking: Booking) -> str:
 def description(booking: Booking, *, manage: str | None = None) -> str:
     """The event's text; ``manage`` is where its reader changes it (the invitee's link by default)."""
     who = booking.host_names if booking.internal else f"{booking.host_names} and {booking.invitee_name}"
-    lines = [f"{booking.title} with {who}."]
-    link = join_url(booking)
+    lines = [f"{'Cancelled: ' if booking.is_cancelled else ''}{booking.title} with {who}."]
+    link = None if booking.is_cancelled else join_url(booking)
     if link and (meeting := booking.meeting) is not None:
         lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {display_id(meeting)}"]
         if meeting.password:
@@ -55,7 +61,8 @@ def description(booking: Booking, *, manage: str | None = None) -> str:
         lines += ["", f"Where: {where(booking)}"]
     if booking.notes:
         lines += ["", f"Notes: {booking.notes}"]
-    lines += ["", f"Change or cancel: {manage or booking.manage_url}"]
+    if not booking.is_cancelled:
+        lines += ["", f"Change or cancel: {manage or booking.manage_url}"]
     return "\n".join(lines)
 
 

@@ -85,6 +85,12 @@ def test_cancel_sends_both_a_calendar_cancel_with_the_same_uid(host, mail_app, s
         assert str(calendar["METHOD"]) == "CANCEL" and "method=CANCEL" in content_type.replace('"', "")
         assert str(event["UID"]) == uid and str(event["STATUS"]) == "CANCELLED" and event["SEQUENCE"] == 1
         assert "Sick" in text_of(cancel)
+        # No promise of a link, nor a link to change what is gone.
+        assert str(event["LOCATION"]) == "Zoom" and "follows" not in str(event["DESCRIPTION"])
+        assert str(event["DESCRIPTION"]).startswith("Cancelled: ") and "Change or cancel" not in str(event["DESCRIPTION"])
+    invitee, host_copy = smtp.to("bea@example.com")[-1], smtp.to("ada@example.com")[-1]
+    assert "Book another time: http://127.0.0.1:5000/ada/intro-call" in text_of(invitee)
+    assert "Book another time" not in text_of(host_copy)
 
 
 def test_reschedule_sends_a_request_with_a_higher_sequence(host, mail_app, smtp, sandbox):
