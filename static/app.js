@@ -441,7 +441,8 @@
     if (status && said) status.textContent = said.getAttribute("data-announce");
   });
 
-  // Inside another site's frame (Event Types → Embed): tell embed.js how tall the page is.
+  // Inside another site's frame (Event Types → Embed): tell embed.js how tall the page is (at once,
+  // on every change and whenever it asks), and pass on an Escape nothing here used, which closes a pop-up.
   document.addEventListener("DOMContentLoaded", function () {
     if (!document.body.classList.contains("embedded") || window.parent === window) return;
     var report = function () {
@@ -452,6 +453,12 @@
     };
     if (window.ResizeObserver) new ResizeObserver(report).observe(document.body);
     report();
+    window.addEventListener("message", function (event) {
+      if (event.source === window.parent && event.data && event.data.linktime === "height?") report();
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !event.defaultPrevented) window.parent.postMessage({ linktime: "close" }, "*");
+    });
   });
 
   // The main menu is served open; on a phone it folds behind "Menu" until opened.

@@ -7,6 +7,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers import add_event_type, add_user, screenshot, sign_in_page
 
@@ -41,8 +42,19 @@ def test_a_visitor_books_inside_the_hosts_website_inline_and_in_a_pop_up(live_ap
     inline = host.get_by_label("Inline, in the page").input_value()
     popup = host.get_by_label("Pop-up, from a link or button").input_value()
     assert "?embed=1" in inline and "data-linktime-popup" in popup
+    # The host's page notes each height the frame is shown at (a visitor sees a jump as two).
+    recorder = """<script>
+      window.shownHeights = [];
+      new MutationObserver(function () {
+        var frame = document.querySelector("iframe[data-linktime]");
+        if (frame && frame.style.opacity !== "0") {
+          var height = frame.getBoundingClientRect().height;
+          if (window.shownHeights[window.shownHeights.length - 1] !== height) window.shownHeights.push(height);
+        }
+      }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["style"] });
+    </script>"""
     (folder / "index.html").write_text(
-        f"<!doctype html><title>Ada's site</title><h1>Ada's site</h1>\n{popup}\n{inline}"
+        f"<!doctype html><title>Ada's site</title><h1>Ada's site</h1>\n{popup}\n{recorder}\n{inline}"
     )
     plain = f'<iframe name="plain" src="{live_server.url}/ada/intro-call" title="not embeddable"></iframe>'
     (folder / "plain.html").write_text(f"<!doctype html><title>Framing</title>{plain}")
@@ -52,6 +64,10 @@ def test_a_visitor_books_inside_the_hosts_website_inline_and_in_a_pop_up(live_ap
         visitor.goto(f"{site}/index.html")
         frame = visitor.frame_locator("iframe[data-linktime]")
         frame.locator(".slot-list a.slot").first.wait_for()
+        visitor.wait_for_function("window.shownHeights.length > 0")
+        first_shown = visitor.evaluate("window.shownHeights[0]")
+        assert first_shown != 760 and abs(first_shown - frame.locator("body").evaluate(
+            "b => b.getBoundingClientRect().height")) < 60  # first shown at its own height, not 760 px then more
         frame.locator("a.day.available:not(.selected)").first.click()  # tomorrow or later: no time runs out
         frame.locator(".slot:focus").wait_for()
         assert frame.locator("header").count() == 0  # no LinkTime menu or footer inside someone's site
@@ -72,10 +88,23 @@ def test_a_visitor_books_inside_the_hosts_website_inline_and_in_a_pop_up(live_ap
         visitor.locator("a[data-linktime-popup]").click()
         dialog = visitor.get_by_role("dialog", name=re.compile("Book Intro Call"))
         dialog.wait_for()
-        visitor.frame_locator("[data-linktime-overlay] iframe").locator(".slot-list a.slot").first.wait_for()
+        inside = visitor.frame_locator("[data-linktime-overlay] iframe")
+        inside.locator(".slot-list a.slot").first.wait_for()
         screenshot(visitor, f"embed-popup-{width}")
+        close = visitor.get_by_role("button", name="Close").bounding_box()
+        page_box = visitor.locator("[data-linktime-overlay] iframe").bounding_box()
+        assert close["y"] + close["height"] <= page_box["y"]  # the × covers nothing of the page
+        if width == 390:
+            assert page_box["width"] == 390  # a phone gets the whole width
         visitor.keyboard.press("Escape")
         assert dialog.count() == 0
+        assert visitor.evaluate("document.activeElement.hasAttribute('data-linktime-popup')")
+        # Escape also closes it after a click inside the page (the keys then go to the frame).
+        visitor.locator("a[data-linktime-popup]").click()
+        inside.locator("a.day.available:not(.selected)").first.click()
+        inside.locator(".slot:focus").wait_for()
+        visitor.keyboard.press("Escape")
+        expect(visitor.locator("[data-linktime-overlay]")).to_have_count(0)
         assert visitor.evaluate("document.activeElement.hasAttribute('data-linktime-popup')")
 
     # The same page without ?embed=1 refuses to be framed (the browser says so: a context of its own).
