@@ -106,6 +106,12 @@ def format_day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
+def format_weekday(moment: datetime, zone: str) -> str:
+    """The day of ``moment`` in ``zone`` as a heading says it: "Tuesday, 8 December"."""
+    at = local(moment, zone)
+    return f"{at:%A}, {at.day} {at:%B}"
+
+
 def format_duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
@@ -143,6 +149,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_span, "span")
     app.add_template_filter(format_date, "day")
     app.add_template_filter(format_day, "longdate")
+    app.add_template_filter(format_weekday, "weekday")
     app.add_template_global(format_series, "series_line")
     app.add_template_filter(format_duration, "duration")
     app.add_template_global(zone_options)

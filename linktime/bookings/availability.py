@@ -268,6 +268,19 @@ def _first_month_with_times(event_type: EventType, tz: ZoneInfo, this_month: dat
     return this_month, {}  # this month was looked at first, and had nothing
 
 
+ALTERNATIVES = 8  # other times offered to an invitee who lost theirs
+ALTERNATIVES_WITHIN = timedelta(days=14)
+
+
+def times_after_taken(event_type: EventType, taken: datetime, zone: str) -> list[datetime]:
+    """Free times for someone whose chosen time was just taken: that day's others first (in the
+    invitee's ``zone``), then the next days', within two weeks."""
+    day_start = datetime.combine(taken.astimezone(ZoneInfo(zone)).date(), time(0), ZoneInfo(zone)).astimezone(UTC)
+    starts = [slot.start for slot in slots_between(event_type, day_start, day_start + ALTERNATIVES_WITHIN)
+              if slot.start != taken]
+    return starts[:ALTERNATIVES]
+
+
 def check_offered(event_type: EventType, start: datetime) -> None:
     """Raise SlotTaken or SlotUnavailable unless ``start`` can be booked now (reads only)."""
     if not event_type.active:

@@ -51,6 +51,7 @@ class BookingForm(FlaskForm):
         default="sms",
     )
     start = HiddenField(validators=[DataRequired()])
+    taken = HiddenField()  # the time just lost to someone else, while the invitee chooses another
     tz = HiddenField()
     key = HiddenField()
     sessions = CountField("Sessions", coerce=int, default=1, choices=[SelectChoice(1, "Just this one")])
@@ -105,4 +106,5 @@ class CancelForm(FlaskForm):
 
 class RescheduleForm(FlaskForm):
     start = HiddenField(validators=[DataRequired()])
+    taken = HiddenField()  # the time just lost to someone else, while the invitee chooses another
     tz = HiddenField()

@@ -32,7 +32,7 @@ from linktime.bookings.visitor import (
 )
 from linktime.calendars.busy import CalendarsUnreadable, stale_since
 from linktime.extensions import csrf, db
-from linktime.formatting import format_when, present, viewer_hours
+from linktime.formatting import format_time, format_when, present, viewer_hours
 from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
@@ -40,8 +40,8 @@ from linktime.zones import zone_choices
 
 bp = Blueprint("bookings", __name__)  # the host's booking pages join it in host_views.py
 
-TAKEN = ("This time is no longer available. If you booked it, check your email — "
-         "we have sent your booking link there again.")
+LOST_TO_SOMEONE = "{time} was taken a moment before you. Your details are kept: choose another time below."
+CHOOSE_ANOTHER = "Choose one of the free times below."
 GONE = "That time is no longer available. Please pick another one."
 UNAVAILABLE = "That time is not available. Please pick one of the times shown."
 CLOSED = "This booking has been cancelled or is already over, so it can no longer be changed."
@@ -216,13 +216,15 @@ def book_page(event_type: EventType):
     form = _booking_form(event_type)
     start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
     zone = viewer_zone(event_type.host.timezone)
+    taken = parse_start(form.taken.data) if request.method == "POST" else None
+    if start is None and taken is not None:  # someone who lost a time sent the form without choosing another
+        form.start.errors = []
+        return BookPage(form, event_type, taken, zone, _channels(event_type, form)).render_taken(CHOOSE_ANOTHER)
     if start is None:
         return render_event_page(event_type, error=UNAVAILABLE, status=400)
     if request.method == "GET" and request.htmx and "sessions" in request.args:  # the series' dates, as chosen
         return _series_preview(event_type, start, zone, request.args.get("sessions", type=int) or 1)
-    channels = sms.channels() if event_type.sms_reminders else []
-    form.channel.choices = [c for c in form.channel.choices if c.value in channels] or form.channel.choices
-    page = BookPage(form, event_type, start, zone, channels)
+    page = BookPage(form, event_type, start, zone, _channels(event_type, form))
     if request.method == "GET":
         try:  # say so now, not after the invitee has filled in the form
             availability.check_offered(event_type, start)
@@ -234,6 +236,13 @@ def book_page(event_type: EventType):
     if not form.validate_on_submit():
         return page.render(status=422 if form.errors else 200)
     return _book(page)
+
+
+def _channels(event_type: EventType, form: BookingForm) -> list[str]:
+    """The ways a text reminder can go for this event type, offered on the form."""
+    channels = sms.channels() if event_type.sms_reminders else []
+    form.channel.choices = [c for c in form.channel.choices if c.value in channels] or form.channel.choices
+    return channels
 
 
 def _booking_form(event_type: EventType) -> BookingForm:
@@ -268,8 +277,10 @@ def _book(page: BookPage):
         missing = ", ".join(format_when(moment, zone) for moment in exc.missing)
         return page.render(f"Not every session is free ({missing}). Choose fewer sessions, or untick "
                            "“Only book if every session is free” to book the free ones.", 409)
-    except (availability.SlotTaken, availability.SlotUnavailable) as exc:
-        return refused(event_type, exc, start, zone, taken=TAKEN)
+    except availability.SlotTaken:  # the details stay in the form, beside the times still free
+        return page.render_taken(LOST_TO_SOMEONE.format(time=format_time(start, zone)))
+    except availability.SlotUnavailable as exc:
+        return refused(event_type, exc, start, zone)
     except CalendarsUnreadable as exc:  # nothing is lost: the form comes back as it was filled in
         return page.render(str(exc), 503)
     except service.BookingLimit as exc:
@@ -319,13 +330,19 @@ class BookPage:
     zone: str
     channels: list[str]
 
-    def render(self, error: str | None = None, status: int = 200):
+    def render(self, error: str | None = None, status: int = 200, *, alternatives: list[datetime] | None = None):
         event_type, start = self.event_type, self.start
         return render_template(
             "bookings/book.html", form=self.form, event_type=event_type, host=event_type.host, start=start,
-            zone=self.zone, texting=bool(self.channels), error=error,
-            sessions=_sessions(event_type, start, self.form.sessions.data or 1),
+            zone=self.zone, texting=bool(self.channels), error=error, alternatives=alternatives,
+            sessions=[] if alternatives is not None else _sessions(event_type, start, self.form.sessions.data or 1),
         ), status
+
+    def render_taken(self, message: str):
+        """The form as filled in, the lost time crossed out, and the free times beside it (409)."""
+        self.form.taken.data = self.start.isoformat()
+        return self.render(message, 409, alternatives=availability.times_after_taken(self.event_type, self.start,
+                                                                                     self.zone))
 
 
 def _sessions(event_type: EventType, start: datetime, count: int) -> list[series.Session]:

@@ -95,15 +95,27 @@ def test_a_double_submitted_form_books_once(client, app, host):
     assert count_bookings(app) == 1
 
 
-def test_a_taken_slot_says_so_and_offers_fresh_times(client, app, host):
+def test_who_loses_a_time_keeps_their_details_and_picks_another_beside_them(client, app, host):
     book(client)
-    response = book(client, key="", email="other@example.com", name="Other")
+    response = book(client, key="", email="other@example.com", name="Other", notes="Second try")
     page = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "This time is no longer available. If you booked it, check your email" in page
-    assert TUESDAY_9.replace("+", "%2B") not in page
-    assert len(slot_links(page)) == 15
-    assert count_bookings(app) == 1
+    assert "15:00 was taken a moment before you. Your details are kept" in page  # Berlin time
+    assert 'value="Other"' in page and 'value="other@example.com"' in page and "Second try" in page
+    times = re.findall(r'<input type="radio" name="start" value="([^"]+)">', page)
+    assert len(times) == 8 and TUESDAY_9 not in times
+    assert times[0] == "2026-11-24T14:30:00+00:00"  # the same day's next time first
+    assert "Tuesday, 24 November" in page and "<del>" in page
+    # Sent without choosing: asked again, nothing lost.
+    again = client.post("/ada/intro-call/book", data=dict(
+        name="Other", email="other@example.com", notes="Second try", tz="Europe/Berlin", taken=TUESDAY_9))
+    assert again.status_code == 409 and "Choose one of the free times below." in again.get_data(as_text=True)
+    assert 'value="other@example.com"' in again.get_data(as_text=True)
+    chosen = client.post("/ada/intro-call/book", data=dict(
+        name="Other", email="other@example.com", notes="Second try", tz="Europe/Berlin", taken=TUESDAY_9,
+        start=times[0]))
+    assert chosen.status_code == 303
+    assert count_bookings(app, invitee_email="other@example.com", start=datetime(2026, 11, 24, 14, 30, tzinfo=UTC)) == 1
 
 
 @pytest.mark.parametrize("fields,status,message", [

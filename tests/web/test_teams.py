@@ -113,7 +113,7 @@ def test_round_robin_books_each_time_with_a_free_member_and_the_invitee_sees_who
     assert sorted(hosts) == ["Bob", "Cy"]  # Ann was busy; each free member once
     gone = book_form(client, "/team/sales/talk/book", start, name="Late", email="late@example.org", tz="UTC")
     assert gone.status_code == 409
-    assert "no longer available" in gone.get_data(as_text=True)
+    assert "a moment before you" in gone.get_data(as_text=True)
 
 
 def test_hundred_round_robin_bookings_over_three_equal_members_differ_by_at_most_one(app, team):
