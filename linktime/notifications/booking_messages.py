@@ -246,7 +246,7 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
 
 
 def book_again_url(booking: Booking) -> str:
-    """Where the invitee of a cancelled booking can pick another time: its event type's page, while it takes bookings."""
+    """Where the invitee of a cancelled booking picks another time: its event type's page, while it is active."""
     event_type = booking.event_type
     if booking.internal or event_type is None or not event_type.active:
         return ""
