@@ -112,6 +112,12 @@ def format_weekday(moment: datetime, zone: str) -> str:
     return f"{at:%A}, {at.day} {at:%B}"
 
 
+def at_night(moment: datetime, zone: str) -> bool:
+    """Whether ``moment`` falls in the night (22:00–07:00) where ``zone`` is: a time to ask about first."""
+    hour = local(moment, zone).hour
+    return hour >= 22 or hour < 7
+
+
 def format_duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:

@@ -31,6 +31,12 @@ class CountField(SelectField):
             raise ValidationError(self.MESSAGE)
 
 
+def reason_field() -> TextAreaField:
+    """Why a booking is cancelled or moved, in the words of whoever does it, for the other side."""
+    return TextAreaField("Reason (optional, shared with the other side)",
+                         validators=[Length(max=1000, message="Please keep the reason under 1,000 characters.")])
+
+
 class BookingForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=100), single_line])
     email = EmailField(
@@ -97,14 +103,11 @@ def checked_form_key(value: str | None) -> str | None:
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField(
-        "Reason (optional, shared with the other side)",
-        validators=[Length(max=1000, message="Please keep the reason under 1,000 characters.")],
-    )
+    reason = reason_field()
     rest = BooleanField("Also cancel every later session of this series")
 
 
 class RescheduleForm(FlaskForm):
     start = HiddenField(validators=[DataRequired()])
-    taken = HiddenField()  # the time just lost to someone else, while the invitee chooses another
     tz = HiddenField()
+    reason = reason_field()

@@ -19,7 +19,7 @@ from linktime.bookings.visitor import parse_start, viewer_zone
 from linktime.calendars.busy import CalendarsUnreadable
 from linktime.calendars.service import troubled_connections
 from linktime.extensions import db
-from linktime.formatting import format_when
+from linktime.formatting import at_night, format_when
 from linktime.models import Booking, MeetingStatus, now_utc
 
 
@@ -138,7 +138,7 @@ def host_reschedule(booking_id: int):
                                  status=400 if "start" in request.args else 200)
     if form.validate_on_submit():
         try:
-            service.reschedule_booking(booking, start, by="host")
+            service.reschedule_booking(booking, start, by="host", reason=form.reason.data or "")
         except (availability.SlotTaken, availability.SlotUnavailable, CalendarsUnreadable) as exc:
             return refused(event_type, exc, start, zone, rescheduling=booking, on_behalf=True)
         except service.BookingClosed:
@@ -148,5 +148,6 @@ def host_reschedule(booking_id: int):
         return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)
     form.start.data, form.tz.data = start.isoformat(), zone
     return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone,
+                           night=at_night(start, booking.invitee_timezone),
                            action=url_for("bookings.host_reschedule", booking_id=booking.id),
                            back=url_for("bookings.host_reschedule", booking_id=booking.id, tz=zone))

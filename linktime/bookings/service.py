@@ -338,8 +338,9 @@ def cancel_rest(booking: Booking, *, by: str, reason: str = "") -> list[Booking]
     return sessions
 
 
-def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee") -> Booking:
-    """Move a booking to another free time of its event type (``by`` the invitee or the host)."""
+def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee", reason: str = "") -> Booking:
+    """Move a booking to another free time of its event type (``by`` the invitee or the host, who
+    may say why: the other side is told)."""
     start = start.astimezone(UTC)
     event_type, hosts = booking.event_type, booking.hosts
     if event_type is not None and event_type.is_team:  # with the same hosts: free_hosts(hosts=…)
@@ -363,6 +364,7 @@ def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee"
                 f"{format_when(booking.start, zone, 24)} to {format_when(slot.start, zone, 24)}.",
             )
             booking.start, booking.end = slot.start, slot.end
+            booking.moved_by, booking.move_reason = by, reason.strip()
             booking.sequence = Booking.sequence + 1
             db.session.flush()
             jobs = meetings.move_meeting(booking, event_type)

@@ -445,7 +445,7 @@ def reschedule(token: str):
     if form.validate_on_submit():
         try:
             limit_changes(booking)
-            service.reschedule_booking(booking, start)
+            service.reschedule_booking(booking, start, reason=form.reason.data or "")
         except (availability.SlotTaken, availability.SlotUnavailable, CalendarsUnreadable) as exc:
             return refused(event_type, exc, start, zone, rescheduling=booking)
         except service.BookingClosed:

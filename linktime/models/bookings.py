@@ -82,6 +82,9 @@ class Booking(Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(10))  # "host" or "invitee"
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # The last move: "host" or "invitee" ("" if never moved), and the reason they gave the other.
+    moved_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    move_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 

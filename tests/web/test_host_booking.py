@@ -60,9 +60,14 @@ def test_the_host_moves_a_booking_for_the_invitee_who_is_told(host, zoom_app, sa
     assert "Moving Bea’s booking" in calendar
     assert f"/bookings/{number}/reschedule?start=2026-11-25T15:00:00%2B00:00" in calendar  # the host's own flow
     assert "/booking/" not in calendar  # never the invitee's private link
-    confirm = host.get(f"/bookings/{number}/reschedule?start={WEDNESDAY_10.replace('+', '%2B')}")
-    assert "Bea is sent the new time" in confirm.get_data(as_text=True)
-    moved = host.post(f"/bookings/{number}/reschedule", data={"start": WEDNESDAY_10, "tz": "America/New_York"})
+    confirm = host.get(f"/bookings/{number}/reschedule?start={WEDNESDAY_10.replace('+', '%2B')}").get_data(as_text=True)
+    assert "Bea is sent the new time" in confirm
+    assert "For Bea: <strong>Wednesday, 25 November 2026, 16:00 (Berlin time)</strong>" in confirm
+    assert "middle of their night" not in confirm
+    late = host.get(f"/bookings/{number}/reschedule?start=2026-11-25T21:30:00%2B00:00").get_data(as_text=True)
+    assert "That is 22:30 for Bea, in the middle of their night." in late  # 16:30 in New York
+    moved = host.post(f"/bookings/{number}/reschedule", data={"start": WEDNESDAY_10, "tz": "America/New_York",
+                                                               "reason": "A board meeting moved onto Tuesday"})
     assert moved.status_code == 303 and moved.location == f"/bookings/{number}"
     page = host.get(moved.location).get_data(as_text=True)
     assert "Moved to Wednesday, 25 November 2026, 10:00 (New York time). Bea is sent the new time." in page
@@ -73,7 +78,8 @@ def test_the_host_moves_a_booking_for_the_invitee_who_is_told(host, zoom_app, sa
     told = [m for m in outbox_messages(zoom_app) if m["To"] == "bea@example.com" and "Rescheduled" in m["Subject"]]
     assert len(told) == 1
     text = told[0].get_body(("plain",)).get_content()
-    assert "has moved to a new time" in text and "Wednesday, 25 November 2026, 16:00" in text  # Bea's Berlin time
+    assert "has moved to a new time. Ada moved it." in text and "Wednesday, 25 November 2026, 16:00" in text  # Berlin
+    assert "Reason: A board meeting moved onto Tuesday" in text
     meeting = sandbox_meetings(sandbox)[0]
     assert meeting["start_time"].startswith("2026-11-25T15:00")  # the Zoom meeting moved too
 
