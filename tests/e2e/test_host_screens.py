@@ -74,7 +74,8 @@ def test_the_host_reschedules_for_the_invitee_by_clicking(booked, new_context):
     page.locator(".slot:focus").wait_for()
     page.locator(".slot-list a.slot").last.click()  # 16:30 in London is 01:30 for Bea in Tokyo
     warning = page.get_by_role("note").inner_text()
-    assert warning == "That is 01:30 for Bea Invitee, in the middle of their night. Check with them first, or pick another time."
+    assert warning == ("That is 01:30 for Bea Invitee, in the middle of their night. "
+                       "Check with them first, or pick another time.")
     screenshot(page, "host-reschedule-night")
     page.get_by_label("Reason (optional, shared with the other side)").fill("Travelling that morning")
     page.get_by_role("button", name="Confirm new time").click()
