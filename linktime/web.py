@@ -14,7 +14,10 @@ from linktime import models
 from linktime.accounts.sessions import load as load_session_user
 from linktime.accounts.views import bp as accounts_bp
 from linktime.admin import bp as admin_bp
-from linktime.bookings import host_views  # noqa: F401 - adds the host's pages to the bookings blueprint
+from linktime.bookings import (
+    host_views,  # noqa: F401 - adds the host's pages to the bookings blueprint
+    series,
+)
 from linktime.bookings.views import bp as bookings_bp
 from linktime.bookings.visitor import embedded
 from linktime.calendars.views import bp as calendars_bp
@@ -191,6 +194,7 @@ def register_template_globals(app: Flask) -> None:
     app.add_template_global(support_contact)
     app.add_template_global(embedded)
     app.add_template_global(link_promised)
+    app.add_template_global(series.summary, "series_summary")
     app.add_template_global(models.MeetingStatus)
     app.add_template_global(models.DesiredState)
     app.add_template_global(models.EventStatus)

@@ -55,6 +55,13 @@ def count_label(event_type: EventType, count: int) -> str:
     return f"{count} sessions, {cadence(event_type.repeat_weeks)}"
 
 
+def summary(event_type: EventType) -> str:
+    """What an event type's card and booking page say of its series: "Weekly, up to 4 sessions"."""
+    if not offered(event_type):
+        return ""
+    return f"{cadence(event_type.repeat_weeks).capitalize()}, up to {event_type.repeat_max} sessions"
+
+
 def session_starts(event_type: EventType, first: datetime, count: int) -> list[datetime]:
     """The starts of ``count`` sessions from ``first``: the same wall-clock time of the host, every
     ``repeat_weeks`` weeks (a time skipped by a clock change maps as slots do: 02:30 → 03:30)."""

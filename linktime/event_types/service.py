@@ -107,6 +107,23 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     return event_type
 
 
+# What a copy does not take from its original: who it is, and when it was made.
+NOT_COPIED = {"id", "slug", "title", "active", "created_at"}
+
+
+def duplicate_event_type(event_type: EventType) -> EventType:
+    """A copy with every setting, titled "… (copy)" under a free slug, off until the host turns it on
+    (two identical links on the booking page would confuse invitees)."""
+    copy = EventType(**{column.key: getattr(event_type, column.key) for column in EventType.__table__.columns
+                        if column.key not in NOT_COPIED})
+    copy.title = f"{event_type.title[:93]} (copy)"
+    copy.slug = _unique_slug(event_type.host, f"{event_type.slug[:55]}-copy", None, event_type.team_id)
+    copy.active = False
+    db.session.add(copy)
+    db.session.commit()
+    return copy
+
+
 def set_active(event_type: EventType, active: bool) -> None:
     event_type.active = active
     availability_changed(event_type.host_id)

@@ -111,6 +111,15 @@ def set_active(event_type_id: int):
     return redirect(url_for("event_types.index"))
 
 
+@bp.post("/<id:event_type_id>/duplicate")
+@login_required
+def duplicate(event_type_id: int):
+    """Copy an event type with all its settings, to edit before turning it on."""
+    copy = service.duplicate_event_type(get_event_type(event_type_id))
+    flash(f"“{copy.title}” is a copy with every setting. Change what differs, then turn it on (Active).", "success")
+    return redirect(url_for("event_types.edit", event_type_id=copy.id))
+
+
 @bp.post("/<id:event_type_id>/delete")
 @login_required
 def delete(event_type_id: int):

@@ -14,6 +14,7 @@ from tests.helpers import add_event_type, add_user
 PUBLIC = {
     "static",
     "accounts.index",
+    "bookings.zone_search",
     "accounts.signup",
     "accounts.login",
     "accounts.logout",

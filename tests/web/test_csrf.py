@@ -19,6 +19,7 @@ POSTS = [
     "/event-types/1/edit",
     "/event-types/1/active",
     "/event-types/1/delete",
+    "/event-types/1/duplicate",
     "/ada/intro-call/book",
     "/teams/new",
     "/teams/1/edit",

@@ -137,3 +137,29 @@ def test_delete_is_refused_while_bookings_are_upcoming(client, app, signed_in):
         assert db.session.get(EventType, et_id) is None
         kept = db.session.scalar(select(Booking))
         assert kept.event_type_id is None and kept.title == "Intro Call"
+
+
+def test_duplicate_copies_every_setting_under_a_new_link_turned_off(client, app, signed_in):
+    client.post("/event-types/new", data={**FORM, "seats": "3", "repeat_weeks": "2", "repeat_max": "6",
+                                          "reminders": "1 day"})
+    first = client.post("/event-types/1/duplicate")
+    assert first.status_code == 302 and first.location == "/event-types/2/edit"
+    again = client.post("/event-types/1/duplicate", follow_redirects=True).get_data(as_text=True)
+    assert "“Intro Call (copy)” is a copy with every setting." in again
+    with app.app_context():
+        original, copy, third = db.session.scalars(select(EventType).order_by(EventType.id)).all()
+        assert (copy.title, copy.slug, copy.active) == ("Intro Call (copy)", "intro-call-copy", False)
+        assert third.slug == "intro-call-copy-2"
+        for column in EventType.__table__.columns:
+            if column.key not in {"id", "slug", "title", "active", "created_at"}:
+                assert getattr(copy, column.key) == getattr(original, column.key), column.key
+    assert client.get("/ada/intro-call-copy").status_code == 404  # off until turned on
+    assert client.post("/event-types/999/duplicate").status_code == 404
+
+
+def test_a_series_is_said_on_the_card_and_the_booking_page_before_a_time_is_picked(client, app, signed_in):
+    client.post("/event-types/new", data={**FORM, "repeat_weeks": "1", "repeat_max": "4"})
+    assert "30 min · To be agreed with the host · Weekly, up to 4 sessions" in client.get("/event-types").get_data(
+        as_text=True)
+    page = client.get("/ada/intro-call").get_data(as_text=True)
+    assert "Weekly, up to 4 sessions (you choose how many when you book)" in page
