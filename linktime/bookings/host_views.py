@@ -1,12 +1,12 @@
 """The host's side of bookings: the dashboard, one booking's page, and what the host does to it."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from linktime import audit
 from linktime.accounts.service import everyone
-from linktime.bookings import availability, service
+from linktime.bookings import availability, listing, service
 from linktime.bookings.forms import RescheduleForm
 from linktime.bookings.views import (
     CLOSED,
@@ -15,7 +15,7 @@ from linktime.bookings.views import (
     refused,
     render_event_page,
 )
-from linktime.bookings.visitor import parse_start, viewer_zone
+from linktime.bookings.visitor import parse_day, parse_start, viewer_zone
 from linktime.calendars.busy import CalendarsUnreadable
 from linktime.calendars.service import troubled_connections
 from linktime.extensions import db
@@ -36,19 +36,47 @@ def get_host_booking(booking_id: int) -> Booking:
 @login_required
 def dashboard():
     """The host's upcoming, past and cancelled bookings."""
-    tab = request.args.get("tab", "upcoming")
-    if tab not in {"upcoming", "past", "cancelled"}:
-        tab = "upcoming"
-    member = request.args.get("member", "") if current_user.is_admin else ""
-    event_types = service.dashboard_event_types(current_user)
-    chosen = request.args.get("event_type", type=int)
-    event_type_id = chosen if chosen in {et.id for et in event_types} else None
-    bookings = service.host_bookings(current_user, tab, member=member, event_type_id=event_type_id)
-    return render_template("bookings/dashboard.html", bookings=bookings, tab=tab,
+    event_types = listing.dashboard_event_types(current_user)
+    shown = asked_filter(event_types)
+    bookings = listing.host_bookings(current_user, shown)
+    return render_template("bookings/dashboard.html", bookings=bookings, tab=shown.tab, shown=shown,
                            troubled=troubled_connections(current_user), now=now_utc(),
-                           event_types=event_types, event_type_id=event_type_id, member=member,
-                           members=everyone() if current_user.is_admin else [],
-                           filters={"member": member or None, "event_type": event_type_id})
+                           event_types=event_types, members=everyone() if current_user.is_admin else [],
+                           filters=filter_args(shown))
+
+
+@bp.get("/bookings/export.csv")
+@login_required
+def export():
+    """Download the bookings the dashboard shows (tab and filters) as a CSV file."""
+    shown = asked_filter(listing.dashboard_event_types(current_user))
+    response = make_response(listing.export_csv(current_user, shown))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="linktime-{shown.tab}-bookings.csv"'
+    return response
+
+
+def asked_filter(event_types: list) -> listing.BookingFilter:
+    """The dashboard's tab and filters from the address; what does not make sense is left out."""
+    tab = request.args.get("tab", "upcoming")
+    chosen = request.args.get("event_type", type=int)
+
+    def day(name: str):
+        return parse_day(request.args.get(name))
+
+    return listing.BookingFilter(
+        tab=tab if tab in listing.TABS else "upcoming",
+        member=request.args.get("member", "") if current_user.is_admin else "",
+        event_type_id=chosen if chosen in {et.id for et in event_types} else None,
+        search=request.args.get("q", "")[:100], first_day=day("from"), last_day=day("to"),
+    )
+
+
+def filter_args(shown: listing.BookingFilter) -> dict:
+    """The filters as address arguments (for the tabs' links and the export)."""
+    return {"member": shown.member or None, "event_type": shown.event_type_id, "q": shown.search or None,
+            "from": shown.first_day.isoformat() if shown.first_day else None,
+            "to": shown.last_day.isoformat() if shown.last_day else None}
 
 
 @bp.route("/bookings/<id:booking_id>/cancel", methods=["GET", "POST"])

@@ -14,9 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from linktime import audit
 from linktime.bookings.availability import (
@@ -41,7 +40,6 @@ from linktime.models import (
     BookingHost,
     BookingStatus,
     EventType,
-    EventTypeHost,
     Meeting,
     Scheduling,
     User,
@@ -454,51 +452,3 @@ def find_by_token(token: str) -> Booking | None:
     if uid is not None:
         return db.session.scalar(select(Booking).where(Booking.uid == uid))
     return db.session.scalar(select(Booking).where(Booking.manage_token_hash == digest(token)))
-
-
-def host_bookings(host: User, tab: str, *, limit: int = 200, member: str = "", event_type_id: int | None = None
-                  ) -> list[Booking]:
-    """The bookings of a dashboard tab (upcoming, past or cancelled): those the host hosts or
-    co-hosts; for an admin, with ``member`` "team" every team booking, or a member's id, that
-    member's team bookings. ``event_type_id`` narrows to one event type."""
-    now = now_utc()
-    team_booking = Booking.event_type_id.in_(select(EventType.id).where(EventType.team_id.is_not(None)))
-    if host.is_admin and member == "team":
-        query = select(Booking).where(team_booking)
-    elif host.is_admin and member.isdigit() and int(member) != host.id:
-        query = select(Booking).where(team_booking, _hosted_by(int(member)))
-    else:
-        query = select(Booking).where(_hosted_by(host.id))
-    if event_type_id is not None:
-        query = query.where(Booking.event_type_id == event_type_id)
-    if tab == "cancelled":
-        query = query.where(Booking.status == BookingStatus.CANCELLED).order_by(Booking.start.desc())
-    elif tab == "past":
-        query = query.where(Booking.status == BookingStatus.CONFIRMED, Booking.end <= now).order_by(
-            Booking.start.desc()
-        )
-    else:
-        query = query.where(Booking.status == BookingStatus.CONFIRMED, Booking.end > now).order_by(
-            Booking.start
-        )
-    # Meetings, calendar events and hosts in one extra query each, not one per row.
-    return list(db.session.scalars(
-        query.options(selectinload(Booking.meeting), selectinload(Booking.calendar_event),
-                      selectinload(Booking.host), selectinload(Booking.co_hosts).selectinload(BookingHost.user))
-        .limit(limit)))
-
-
-def _hosted_by(user_id: int) -> ColumnElement[bool]:
-    return or_(Booking.host_id == user_id,
-               Booking.id.in_(select(BookingHost.booking_id).where(BookingHost.user_id == user_id)))
-
-
-def dashboard_event_types(host: User) -> list[EventType]:
-    """The event types a host can narrow the dashboard to: their own, and their teams' (every
-    team's, for an admin)."""
-    query = select(EventType).where(EventType.host_id == host.id, EventType.team_id.is_(None))
-    teams = select(EventType).where(EventType.team_id.is_not(None))
-    if not host.is_admin:
-        teams = teams.where(EventType.id.in_(select(EventTypeHost.event_type_id)
-                                             .where(EventTypeHost.user_id == host.id)))
-    return sorted({*db.session.scalars(query), *db.session.scalars(teams)}, key=lambda et: et.title.lower())

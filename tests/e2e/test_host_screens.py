@@ -51,6 +51,17 @@ def test_bookings_read_well_and_lead_to_the_booking(booked, new_context, width):
     assert box["x"] >= 0 and box["x"] + box["width"] <= width  # Status and Cancel are on the screen
     assert card.get_by_role("button", name=re.compile("Cancel")).is_visible()
     screenshot(page, f"host-dashboard-{width}")
+    # Searching: by what a host remembers of the invitee; nothing found is said so.
+    page.get_by_label("Search").fill("nobody-like-this")
+    page.get_by_role("button", name="Show").click()
+    assert page.get_by_text("No upcoming bookings match.").is_visible()
+    page.get_by_label("Search").fill("bea@")
+    page.get_by_role("button", name="Show").click()
+    assert page.locator("table.bookings tbody tr").count() == 1
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these bookings (CSV)").click()
+    assert "bea@example.com" in download.value.path().read_text(encoding="utf-8")
+    card = page.locator("table.bookings tbody tr").first
 
     card.get_by_role("link", name="Bea Invitee").click()
     assert page.locator("h1").inner_text() == "Intro Call with Bea Invitee"
