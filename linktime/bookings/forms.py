@@ -11,6 +11,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
+from linktime.event_types.questions import Question, answer_field, parse_guests, questions_of
+from linktime.models import EventType
 from linktime.notifications.sms import NotAMobile, normalise_phone
 from linktime.validators import single_line
 
@@ -61,10 +63,27 @@ class BookingForm(FlaskForm):
     tz = HiddenField()
     key = HiddenField()
     sessions = CountField("Sessions", coerce=int, default=1, choices=[SelectChoice(1, "Just this one")])
+    guests = TextAreaField("Guests (optional)", validators=[Length(max=3000)])
     all_or_nothing = BooleanField("Only book if every session is free")
 
     # The countries whose mobile numbers may get texts: the event type's, set by the view.
     sms_regions: Sequence[str] = ()
+    # The event type's questions, in order, and how many guests it allows (booking_form_class).
+    questions: Sequence[Question] = ()
+    max_guests = 0
+    guest_list: Sequence[str] = ()
+
+    def validate_guests(self, field) -> None:
+        if not self.max_guests:  # not offered: whatever was sent is not read
+            return
+        try:
+            self.guest_list = parse_guests(field.data or "", self.max_guests, self.email.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    @property
+    def answer_fields(self) -> list:
+        return [getattr(self, question.field_name) for question in self.questions]
 
     def validate_phone(self, field) -> None:
         if field.data and field.data.strip():
@@ -72,6 +91,16 @@ class BookingForm(FlaskForm):
                 field.data = normalise_phone(field.data.strip(), self.sms_regions)
             except NotAMobile as exc:
                 raise ValidationError(str(exc)) from None
+
+
+def booking_form_class(event_type: EventType) -> type[BookingForm]:
+    """The booking form of one event type: the fixed fields, its own questions, and guests if it allows them."""
+    questions = questions_of(event_type.questions)
+    fields: dict = {question.field_name: answer_field(question) for question in questions}
+    fields.update(questions=tuple(questions), max_guests=event_type.max_guests)
+    if not questions and not event_type.max_guests:
+        return BookingForm
+    return type("EventTypeBookingForm", (BookingForm,), fields)
 
 
 FORM_BINDING = "booking_form_binding"

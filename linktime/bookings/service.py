@@ -73,6 +73,8 @@ class Invitee:
     notes: str = ""
     phone: str = ""  # E.164, for SMS / WhatsApp reminders
     channel: str = ""  # "sms" or "whatsapp"
+    answers: tuple = ()  # to the event type's questions: ({"question", "kind", "answer"}, …)
+    guests: tuple[str, ...] = ()  # addresses the invitee brings, within the event type's allowance
 
 
 LINK_RESEND_INTERVAL = timedelta(minutes=10)
@@ -219,6 +221,8 @@ def new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: str
         idempotency_key=key,
         series_id=series[0] if series else None,
         series_index=series[1] if series else None,
+        answers=list(invitee.answers) or None,
+        guests=list(invitee.guests[:event_type.max_guests]) or None,
     )
     db.session.add(booking)
     db.session.flush()
@@ -247,8 +251,9 @@ def check_caps(host: User, email: str | None, new: int = 1, *, event_type: Event
         .select_from(Booking).where(Booking.host_id == host.id, Booking.created_at > since)
     ).one()
     if email is not None and per_email >= int(config["BOOKINGS_PER_EMAIL_PER_DAY"]):
-        raise BookingLimit(f"This email address has reached the limit of bookings with {host.name} "
-                           "for today. Please try again tomorrow, or change one of your bookings instead.")
+        raise BookingLimit(f"This email address has made {per_email} bookings with {host.name} in the last 24 hours, "
+                           f"the most one address may make (a series counts once; guests are not counted). "
+                           "Please try again tomorrow, or change one of your bookings instead.")
     if per_host + new > int(config["BOOKINGS_PER_HOST_PER_DAY"]):
         raise BookingLimit(f"{host.name} cannot take more bookings today. Please try again tomorrow.")
     provider = provider_for(event_type.location) if event_type is not None else None

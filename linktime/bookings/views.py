@@ -19,7 +19,14 @@ from wtforms import SelectChoice
 from linktime import throttle
 from linktime.accounts.service import former_owner
 from linktime.bookings import availability, page_cache, series, service
-from linktime.bookings.forms import BookingForm, CancelForm, RescheduleForm, checked_form_key, issue_form_key
+from linktime.bookings.forms import (
+    BookingForm,
+    CancelForm,
+    RescheduleForm,
+    booking_form_class,
+    checked_form_key,
+    issue_form_key,
+)
 from linktime.bookings.visitor import (
     embedded,
     local_day,
@@ -31,6 +38,7 @@ from linktime.bookings.visitor import (
     zone_known,
 )
 from linktime.calendars.busy import CalendarsUnreadable, stale_since
+from linktime.event_types.questions import answers_from, questions_of
 from linktime.extensions import csrf, db
 from linktime.formatting import format_time, format_when, present, viewer_hours
 from linktime.models import Booking, EventType, User
@@ -246,7 +254,8 @@ def _channels(event_type: EventType, form: BookingForm) -> list[str]:
 
 
 def _booking_form(event_type: EventType) -> BookingForm:
-    form = BookingForm(meta={"csrf": False}) if embedded() else BookingForm()
+    form_class = booking_form_class(event_type)
+    form = form_class(meta={"csrf": False}) if embedded() else form_class()
     form.sms_regions = event_type.sms_regions
     if series.offered(event_type):
         form.sessions.choices = form.sessions.choices[:1] + [
@@ -265,6 +274,7 @@ def _book(page: BookPage):
     invitee = service.Invitee(
         name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or "",
         phone=form.phone.data if texting else "", channel=form.channel.data if texting else "",
+        answers=tuple(answers_from(form, questions_of(event_type.questions))), guests=tuple(form.guest_list),
     )
     key = checked_form_key(form.key.data)
     try:

@@ -205,13 +205,13 @@ def details_for(event: CalendarEvent) -> EventDetails:
         summary, sequence = ics.summary(booking), booking.sequence
         people += tuple(Person(co.user.email, co.user.name) for co in booking.co_hosts)
         people += tuple(Person(guest, guest) for guest in booking.guest_list)
-        text = ics.description(booking, manage=manage)
+        text = ics.description(booking, manage=manage, for_host=True)
     else:  # its revision rises with every seat taken or given back
         summary = f"{booking.title}: {host.name} and {len(attendees)} attendees"
         sequence = max(event.desired_revision, *(b.sequence for b in attendees))
         text = "\n".join([f"{booking.title} with {host.name} and {len(attendees)} attendees:",
                           *(f"- {b.invitee_name} <{b.invitee_email}>" for b in attendees),
-                          "", ics.description(booking, manage=manage).split("\n", 2)[-1]])
+                          "", ics.description(booking, manage=manage, for_host=True).split("\n", 2)[-1]])
     return EventDetails(
         uid=event.uid, sequence=sequence, summary=summary,
         start=booking.start, end=booking.end, timezone=host.timezone, location=ics.where(booking),

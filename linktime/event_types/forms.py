@@ -5,9 +5,21 @@ import re
 from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from linktime.event_types.questions import KINDS, MAX_GUESTS, MAX_OPTIONS, MAX_QUESTIONS
 from linktime.models import LOCATION_LABELS, Location
 from linktime.notifications.sms import parse_regions
 from linktime.scheduling.rules import WEEKDAYS, HoursError, parse_hours, parse_overrides
@@ -88,6 +100,24 @@ def minutes(label: str, *, low: int, high: int, default: int, description: str =
     )
 
 
+class QuestionForm(Form):
+    """One question of the booking form; a row left without words is no question."""
+
+    key = HiddenField()  # the question's own id, kept when it is reworded or moved
+    text = StringField("Question", validators=[Length(max=200), single_line])
+    kind = SelectField("Answer", choices=[SelectChoice(key, label) for key, label in KINDS.items()], default="short")
+    options = TextAreaField("Options, one per line", validators=[Length(max=2000)])
+    required = BooleanField("Required")
+    position = IntegerField("Order", validators=[Optional(), NumberRange(1, 99, message="Enter 1 to 99.")])
+
+    def validate_options(self, field) -> None:
+        options = [line.strip() for line in (field.data or "").splitlines() if line.strip()]
+        if self.kind.data == "choice" and (self.text.data or "").strip() and len(options) < 2:
+            raise ValidationError("Give at least two options, one per line.")
+        if len(options) > MAX_OPTIONS:
+            raise ValidationError(f"At most {MAX_OPTIONS} options.")
+
+
 # Candidate start times in one booking window: a year of 5-minute steps.
 MAX_WINDOW_STARTS = 365 * 1440 // 5
 
@@ -165,6 +195,11 @@ class EventTypeForm(FlaskForm):
         "Countries for text reminders", validators=[Length(max=200)],
         description="Two-letter codes, e.g. “US, GB”: only mobile numbers from these countries get texts.",
     )
+    questions = FieldList(FormField(QuestionForm), max_entries=MAX_QUESTIONS + 2)
+    max_guests = IntegerField(
+        "Guests an invitee may add", default=0,
+        validators=[Optional(), NumberRange(0, MAX_GUESTS, message=f"Enter a number from 0 to {MAX_GUESTS}.")],
+        description="Their addresses get the invitation and the meeting link. 0 for none.")
     active = BooleanField("Active (bookable through its link)", default=True)
 
     day_fields = DAY_FIELDS
@@ -177,6 +212,10 @@ class EventTypeForm(FlaskForm):
             longest = int(MAX_WINDOW_STARTS * step / 1440)
             raise ValidationError(f"With start times every {step} minutes, the window can be at most "
                                   f"{longest} days. Use longer steps or a shorter window.")
+
+    def validate_questions(self, field) -> None:
+        if sum(1 for row in field.entries if (row.form.text.data or "").strip()) > MAX_QUESTIONS:
+            raise ValidationError(f"At most {MAX_QUESTIONS} questions.")
 
     def validate_sms_countries(self, field) -> None:
         try:

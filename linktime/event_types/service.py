@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import and_, func, select
 
 from linktime.event_types.forms import DAY_FIELDS, EventTypeForm, format_offsets, parse_offsets, slugify
+from linktime.event_types.questions import MAX_QUESTIONS, Question, new_id, questions_of, stored
 from linktime.extensions import db
 from linktime.host_lock import availability_changed
 from linktime.models import Booking, BookingStatus, EventType, Location, User, now_utc
@@ -55,6 +56,19 @@ def fill_form(form: EventTypeForm, event_type: EventType) -> None:
         getattr(form, name).data = format_hours(availability.weekly.get(index, ()))
     form.date_overrides.data = format_overrides(availability.overrides)
     form.reminders.data = format_offsets(event_type.reminder_offsets or [])
+    offer_question_rows(form, questions_of(event_type.questions))
+
+
+def offer_question_rows(form: EventTypeForm, asked: list[Question]) -> None:
+    """The form's question rows: each question the event type asks, then two empty ones to add more."""
+    while form.questions.entries:
+        form.questions.pop_entry()
+    for number, question in enumerate(asked, 1):
+        form.questions.append_entry({"key": question.id, "text": question.label, "kind": question.kind,
+                                     "options": "\n".join(question.options), "required": question.required,
+                                     "position": number})
+    for _ in range(min(2, MAX_QUESTIONS - len(asked))):
+        form.questions.append_entry({"position": None})
 
 
 def save_event_type(host: User, form: EventTypeForm, event_type: EventType | None = None, *,
@@ -98,6 +112,8 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     event_type.remind_host = bool(form.remind_host.data)
     event_type.sms_reminders = bool(form.sms_reminders.data)
     event_type.sms_countries = form.sms_countries.data or ""
+    event_type.questions = stored(questions_from_form(form)) or None
+    event_type.max_guests = form.max_guests.data or 0
     event_type.active = bool(form.active.data)
     if creating:
         db.session.add(event_type)
@@ -122,6 +138,17 @@ def duplicate_event_type(event_type: EventType) -> EventType:
     db.session.add(copy)
     db.session.commit()
     return copy
+
+
+def questions_from_form(form: EventTypeForm) -> list[Question]:
+    """The questions the form's rows ask, in the order their numbers give (rows without one after
+    those with one, as they stand)."""
+    rows = [entry.form for entry in form.questions.entries if (entry.form.text.data or "").strip()]
+    rows.sort(key=lambda row: row.position.data if row.position.data is not None else 100)
+    return [Question(row.key.data or new_id(), row.text.data.strip(), row.kind.data, bool(row.required.data),
+                     tuple(line.strip() for line in (row.options.data or "").splitlines() if line.strip())
+                     if row.kind.data == "choice" else ())
+            for row in rows[:MAX_QUESTIONS]]
 
 
 def set_active(event_type: EventType, active: bool) -> None:

@@ -83,6 +83,7 @@ def create():
     form = EventTypeForm()
     if request.method == "GET":  # texts to the host's own country, to begin with
         form.sms_countries.data = sms.region_of_zone(current_user.timezone)
+        service.offer_question_rows(form, [])
     return _edit_page(form, None)
 
 

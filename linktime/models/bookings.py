@@ -65,6 +65,8 @@ class Booking(Model):
     # it has no invitee of its own (``invitee_email`` is empty) and no event type.
     internal: Mapped[bool] = mapped_column(default=False, server_default=false())
     guests: Mapped[list | None] = mapped_column(JSON)  # outside guests' addresses, ["a@example.org", …]
+    # The invitee's answers to the event type's questions: [{"question", "kind", "answer"}, …]
+    answers: Mapped[list | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=BookingStatus.CONFIRMED.value)
     # The invitee's cancel / reschedule link carries a MAC of ``uid`` (linktime.tokens), not
     # stored. Bookings made before that keep working through the SHA-256 of their old token.
@@ -109,6 +111,12 @@ class Booking(Model):
     @property
     def guest_list(self) -> list[str]:
         return [str(address) for address in self.guests or []]
+
+    @property
+    def answer_list(self) -> list[tuple[str, str]]:
+        """(question, answer) pairs, as the invitee answered them."""
+        return [(str(item.get("question", "")), str(item.get("answer", ""))) for item in self.answers or []
+                if isinstance(item, dict)]
 
     @property
     def host_names(self) -> str:

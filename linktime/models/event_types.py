@@ -88,6 +88,10 @@ class EventType(Model):
     sms_reminders: Mapped[bool] = mapped_column(default=False)
     # ISO country codes ("GB, US") whose mobile numbers may get text reminders.
     sms_countries: Mapped[str] = mapped_column(String(200), default="")
+    # The host's own questions on the booking form, in order (event_types/questions.py), and how
+    # many guests an invitee may bring (0: none).
+    questions: Mapped[list | None] = mapped_column(JSON)
+    max_guests: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     host: Mapped[User] = relationship(back_populates="event_types")

@@ -225,7 +225,8 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     context = dict(
         sessions=sessions, series_line=format_series(sessions, zone) if sessions else "",
         series_ics=public_url("bookings.series_invite", token=booking.manage_token) if sessions else "",
-        booking=booking, kind=kind, to_host=to_host, zone=zone, when=when, join_url=link, provider=provider,
+        booking=booking, kind=kind, to_host=to_host, guest=guest is not None, zone=zone, when=when, join_url=link,
+        provider=provider,
         meeting=booking.meeting if link else None, where=ics.where(booking),
         link_pending=not link and _meeting_pending(booking),
         manage_url=booking.manage_url if recipient == "invitee" else "", dashboard_url=public_url("bookings.dashboard"),

@@ -48,8 +48,9 @@ def _place(booking: Booking) -> str:
     }.get(booking.location_kind, "")
 
 
-def description(booking: Booking, *, manage: str | None = None) -> str:
-    """The event's text; ``manage`` is where its reader changes it (the invitee's link by default)."""
+def description(booking: Booking, *, manage: str | None = None, for_host: bool = False) -> str:
+    """The event's text; ``manage`` is where its reader changes it (the invitee's link by default).
+    ``for_host``: the host's own calendar's copy, with the invitee's answers and guests."""
     who = booking.host_names if booking.internal else f"{booking.host_names} and {booking.invitee_name}"
     lines = [f"{'Cancelled: ' if booking.is_cancelled else ''}{booking.title} with {who}."]
     link = None if booking.is_cancelled else join_url(booking)
@@ -61,6 +62,10 @@ def description(booking: Booking, *, manage: str | None = None) -> str:
         lines += ["", f"Where: {where(booking)}"]
     if booking.notes:
         lines += ["", f"Notes: {booking.notes}"]
+    if for_host and (booking.answer_list or (booking.guest_list and not booking.internal)):
+        lines += ["", *(f"{question}: {answer}" for question, answer in booking.answer_list)]
+        if booking.guest_list and not booking.internal:
+            lines.append(f"Guests: {', '.join(booking.guest_list)}")
     if not booking.is_cancelled:
         lines += ["", f"Change or cancel: {manage or booking.manage_url}"]
     return "\n".join(lines)

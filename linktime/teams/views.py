@@ -123,6 +123,7 @@ def create_event_type(team_id: int):
     if request.method == "GET":
         form.hosts.data = [member.user_id for member in team.members]
         form.organiser.data = current_user.id if current_user.id in form.hosts.data else form.hosts.data[:1]
+        event_types.offer_question_rows(form, [])
     return _event_type_page(team, form, None)
 
 
