@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from flask import Flask, has_request_context, request
 
+from linktime.scheduling.rules import format_hours
 from linktime.zones import zone_city, zone_label, zone_options
 
 HOURS_COOKIE = "lt_clock"  # "12" or "24", once a visitor has chosen
@@ -156,6 +157,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "day")
     app.add_template_filter(format_day, "longdate")
     app.add_template_filter(format_weekday, "weekday")
+    app.add_template_filter(format_hours, "hours_text")
     app.add_template_global(format_series, "series_line")
     app.add_template_filter(format_duration, "duration")
     app.add_template_global(zone_options)

@@ -24,6 +24,7 @@ from linktime.calendars.views import bp as calendars_bp
 from linktime.conferencing.base import PROVIDERS, link_promised, makes_meetings
 from linktime.conferencing.base import display_id as meeting_display_id
 from linktime.conferencing.zoom.views import bp as zoom_bp
+from linktime.event_types.schedule_views import bp as schedules_bp
 from linktime.event_types.views import bp as event_types_bp
 from linktime.extensions import db, login_manager
 from linktime.formatting import register_template_helpers
@@ -40,7 +41,7 @@ def register_pages(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
     app.url_map.converters["id"] = RowIdConverter
-    for blueprint in (accounts_bp, event_types_bp, teams_bp, zoom_bp, calendars_bp, admin_bp, twilio_bp):
+    for blueprint in (accounts_bp, event_types_bp, schedules_bp, teams_bp, zoom_bp, calendars_bp, admin_bp, twilio_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(bookings_bp)  # last: it owns the catch-all /<username>/<slug> public URLs
     register_template_helpers(app)

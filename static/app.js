@@ -19,16 +19,21 @@
     }
   });
 
+  // What each form held once the page was ready (scripts may fill fields in as they enhance them):
+  // a form differs from that when something in it was changed and not saved.
+  var asServed = new WeakMap();
+  function sent(form) { return new URLSearchParams(new FormData(form)).toString(); }
+  window.addEventListener("load", function () {
+    setTimeout(function () {
+      document.querySelectorAll("form[method=post]").forEach(function (form) { asServed.set(form, sent(form)); });
+    }, 0);
+  });
   function changed(form) {
-    return Array.prototype.some.call(form.elements, function (element) {
-      if (element.type === "hidden" || element.hasAttribute("data-not-sent") || element.type === "file" && !element.value) return false;
-      if (element.type === "checkbox" || element.type === "radio") return element.checked !== element.defaultChecked;
-      if (element.tagName === "SELECT") {
-        return Array.prototype.some.call(element.options, function (o) { return o.selected !== o.defaultSelected; });
-      }
-      if (element.type === "file") return true;
-      return "defaultValue" in element && element.value !== element.defaultValue && element.type !== "submit" && element.type !== "button";
+    if (!asServed.has(form)) return false;
+    var files = Array.prototype.some.call(form.querySelectorAll("input[type=file]"), function (input) {
+      return input.files && input.files.length > 0;
     });
+    return files || asServed.get(form) !== sent(form);
   }
 
   // Capture phase: the question is asked once, before htmx (or the browser) sends anything,
@@ -102,7 +107,6 @@
     input.setAttribute("aria-controls", id + "-list");
     input.setAttribute("autocomplete", "off");
     input.setAttribute("spellcheck", "false");
-    input.setAttribute("data-not-sent", "");
     var hint = select.getAttribute("aria-describedby");
     if (hint) input.setAttribute("aria-describedby", hint);
     input.placeholder = select.getAttribute("data-placeholder") || "City, country or UTC offset";
@@ -114,6 +118,7 @@
     list.hidden = true;
     var active = -1;
     var asked = 0;
+    var pickWhenShown = false;  // Enter pressed before the suggestions came: take the first
     var options = function () { return list.querySelectorAll("[data-zone]"); };
     var show = function (open) {
       list.hidden = !open;
@@ -148,6 +153,7 @@
     };
     var search = function () {
       var text = input.value.trim();
+      input.removeAttribute("aria-invalid");
       var ticket = ++asked;
       if (!text) { show(false); return; }
       fetch(select.getAttribute("data-zone-search") + "?q=" + encodeURIComponent(text), { credentials: "same-origin" })
@@ -155,6 +161,7 @@
         .then(function (html) {
           if (ticket !== asked || document.activeElement !== input) return;
           list.innerHTML = html;
+          if (!options().length) input.setAttribute("aria-invalid", "true");
           var hours = (document.querySelector("[data-now-in]") || select).getAttribute("data-hours") || "24";
           var now = new Date();
           options().forEach(function (option) {
@@ -164,6 +171,11 @@
           });
           show(true);
           highlight(0);
+          if (pickWhenShown) {
+            pickWhenShown = false;
+            var first = options()[0];
+            if (first) choose(first);
+          }
         }, function () {});
     };
     var timer = null;
@@ -190,7 +202,8 @@
           choose(all[Math.max(active, 0)]);
         } else if (input.value.trim() && input.value !== chosenLabel()) {
           event.preventDefault();
-          input.setAttribute("aria-invalid", "true");
+          pickWhenShown = true;
+          clearTimeout(timer);
           search();
         }
       } else if (event.key === "Escape" && !list.hidden) {
@@ -403,7 +416,18 @@
     return element;
   }
 
+  // An event type keeping a shared schedule's hours hides its own (they are kept, unused).
+  function enhanceSchedule(select) {
+    var own = document.querySelector("[data-own-hours]");
+    if (!own || select.dataset.enhanced) return;
+    select.dataset.enhanced = "1";
+    var fit = function () { own.hidden = select.value !== "0"; };
+    select.addEventListener("change", fit);
+    fit();
+  }
+
   function enhance(root) {
+    root.querySelectorAll("select[data-schedule-select]").forEach(enhanceSchedule);
     root.querySelectorAll("[data-location-fields]").forEach(enhanceLocation);
     root.querySelectorAll("[data-hours-editor]").forEach(enhanceWeeklyHours);
     root.querySelectorAll("select[data-tz-select]").forEach(enhanceZonePicker);

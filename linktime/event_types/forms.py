@@ -100,6 +100,16 @@ def minutes(label: str, *, low: int, high: int, default: int, description: str =
     )
 
 
+OWN_HOURS = "Its own hours, below"
+
+
+class ScheduleField(SelectField):
+    """The schedule an event type keeps, by id; none (no schedule, or a form sent without the field) is 0."""
+
+    def process_data(self, value) -> None:
+        super().process_data(value or 0)
+
+
 class QuestionForm(Form):
     """One question of the booking form; a row left without words is no question."""
 
@@ -141,6 +151,9 @@ class EventTypeForm(FlaskForm):
         validators=[Length(max=500)],
         description="The address for In person, your number for Phone call, the URL for Custom link.",
     )
+    schedule_id = ScheduleField("Hours", coerce=int, default=0, choices=[SelectChoice(0, OWN_HOURS)],
+                           description="A schedule is shared: change it once (Settings → Availability) and every "
+                                       "event type using it follows.")
     monday = StringField("Monday", default="09:00-17:00", validators=[valid_hours])
     tuesday = StringField("Tuesday", default="09:00-17:00", validators=[valid_hours])
     wednesday = StringField("Wednesday", default="09:00-17:00", validators=[valid_hours])

@@ -1,10 +1,20 @@
 """Creating, editing, deactivating and deleting event types."""
 from __future__ import annotations
 
+from flask import request
 from sqlalchemy import and_, func, select
+from wtforms import SelectChoice
 
-from linktime.event_types.forms import DAY_FIELDS, EventTypeForm, format_offsets, parse_offsets, slugify
+from linktime.event_types.forms import (
+    DAY_FIELDS,
+    OWN_HOURS,
+    EventTypeForm,
+    format_offsets,
+    parse_offsets,
+    slugify,
+)
 from linktime.event_types.questions import MAX_QUESTIONS, Question, new_id, questions_of, stored
+from linktime.event_types.schedules import schedules_of
 from linktime.extensions import db
 from linktime.host_lock import availability_changed
 from linktime.models import Booking, BookingStatus, EventType, Location, User, now_utc
@@ -56,7 +66,16 @@ def fill_form(form: EventTypeForm, event_type: EventType) -> None:
         getattr(form, name).data = format_hours(availability.weekly.get(index, ()))
     form.date_overrides.data = format_overrides(availability.overrides)
     form.reminders.data = format_offsets(event_type.reminder_offsets or [])
+    form.schedule_id.data = event_type.schedule_id or 0
     offer_question_rows(form, questions_of(event_type.questions))
+
+
+def offer_schedules(form: EventTypeForm, host: User, event_type: EventType | None) -> None:
+    """The host's schedules to choose from; a new event type starts on the default one."""
+    own = schedules_of(host)
+    form.schedule_id.choices = [SelectChoice(0, OWN_HOURS), *(SelectChoice(s.id, s.name) for s in own)]
+    if event_type is None and request.method == "GET":
+        form.schedule_id.data = next((s.id for s in own if s.is_default), 0)
 
 
 def offer_question_rows(form: EventTypeForm, asked: list[Question]) -> None:
@@ -113,6 +132,7 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     event_type.sms_reminders = bool(form.sms_reminders.data)
     event_type.sms_countries = form.sms_countries.data or ""
     event_type.questions = stored(questions_from_form(form)) or None
+    event_type.schedule_id = form.schedule_id.data or None  # the form offers only the host's own schedules
     event_type.max_guests = form.max_guests.data or 0
     event_type.active = bool(form.active.data)
     if creating:

@@ -57,6 +57,7 @@ def index():
 
 
 def _edit_page(form: EventTypeForm, event_type: EventType | None):
+    service.offer_schedules(form, current_user, event_type)
     if form.validate_on_submit():
         try:
             saved = service.save_event_type(current_user, form, event_type)

@@ -54,6 +54,7 @@ from linktime.models.jobs import (
     Job,
     JobStatus,
 )
+from linktime.models.schedules import Schedule
 from linktime.models.teams import (
     BookingHost,
     EventTypeHost,
@@ -90,6 +91,7 @@ __all__ = [
     "RateLimit",
     "RenewableGrant",
     "RevokedSession",
+    "Schedule",
     "Scheduling",
     "SmsOptOut",
     "Team",

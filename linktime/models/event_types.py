@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linktime.extensions import Model
 from linktime.models.columns import UTCDateTime, now_utc
+from linktime.models.schedules import Schedule
 from linktime.models.teams import EventTypeHost, Scheduling, Team
 from linktime.scheduling import Availability, BookingRules
 from linktime.scheduling.rules import hours_from_json
@@ -91,11 +92,14 @@ class EventType(Model):
     # The host's own questions on the booking form, in order (event_types/questions.py), and how
     # many guests an invitee may bring (0: none).
     questions: Mapped[list | None] = mapped_column(JSON)
+    # A shared schedule whose hours it keeps (None: its own weekly_hours and date_overrides).
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"), index=True)
     max_guests: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     host: Mapped[User] = relationship(back_populates="event_types")
     team: Mapped[Team | None] = relationship()
+    schedule: Mapped[Schedule | None] = relationship()
     team_hosts: Mapped[list[EventTypeHost]] = relationship(cascade="all, delete-orphan",
                                                            order_by="EventTypeHost.user_id")
 
@@ -117,7 +121,9 @@ class EventType(Model):
 
     def availability_in(self, zone: str, days_away: Iterable[date] = ()) -> Availability:
         """Its hours kept in ``zone`` (a team event type's hours are kept by each member in their
-        own time zone), with no hours on ``days_away``."""
+        own time zone), with no hours on ``days_away``: its schedule's, or its own."""
+        if self.schedule is not None:
+            return self.schedule.availability_in(zone, days_away)
         overrides = {date.fromisoformat(k): hours_from_json(v) for k, v in (self.date_overrides or {}).items()}
         overrides.update((day, ()) for day in days_away)
         return Availability(

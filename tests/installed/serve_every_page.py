@@ -59,22 +59,27 @@ with app.app_context():
                      min_notice_minutes=0, weekly_hours={str(d): [["00:00", "24:00"]] for d in range(7)},
                      date_overrides={}, team_hosts=[EventTypeHost(user_id=ada.id)])
     db.session.add(talk)
+    from linktime.event_types import schedules
+
     db.session.commit()
-    ids.update(team_id=team.id, team_event_type_id=talk.id)
+    schedule = schedules.create_schedule(ada, "Work")
+    ids.update(team_id=team.id, team_event_type_id=talk.id, schedule_id=schedule.id)
 
 public = ["/", "/login", "/signup", "/privacy", "/ada", "/ada/intro-call", "/ada/intro-call?embed=1",
           "/ada/intro-call/book?start={start}", "/photos/{digest}.webp", "/brand/7c3aed.css", "/static/embed.js",
           "/booking/{token}", "/booking/{token}/invite.ics", "/booking/{token}/series.ics", "/booking/{token}/cancel",
           "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js", "/static/add-zone.js",
           "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css",
-          "/team/sales", "/team/sales/talk", "/team/sales/talk?embed=1", "/team/sales/talk/book?start={start}"]
+          "/team/sales", "/team/sales/talk", "/team/sales/talk?embed=1", "/team/sales/talk/book?start={start}",
+          "/zones?q=India"]
 host = ["/settings", "/bookings", "/bookings/{booking_id}", "/bookings/{booking_id}/reschedule",
         "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
         "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
         "/integrations/zoom/card", "/integrations/google/callback?state=not-started-here&code=x",
         "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", f"/admin/mail/{mail}/html", "/admin/jobs",
         "/teams", "/teams/new", "/teams/{team_id}/edit", "/teams/{team_id}/event-types/new",
-        "/teams/{team_id}/event-types/{team_event_type_id}/edit", "/settings/out-of-office", "/meetings/new"]
+        "/teams/{team_id}/event-types/{team_event_type_id}/edit", "/settings/out-of-office", "/meetings/new",
+        "/bookings/export.csv", "/settings/availability", "/settings/availability/{schedule_id}"]
 pages, opened = {}, set()
 client = app.test_client()
 router = app.url_map.bind("localhost")

@@ -26,7 +26,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("web", ("linktime.web", "linktime.integrations", "linktime.admin", "linktime.cli", "linktime.doctor",
              "linktime.wiring",
              "linktime.accounts.views", "linktime.bookings.views", "linktime.bookings.host_views",
-             "linktime.event_types.views", "linktime.teams.views", "linktime.calendars.views",
+             "linktime.event_types.views", "linktime.event_types.schedule_views", "linktime.teams.views",
+             "linktime.calendars.views",
              "linktime.conferencing.zoom.views",
              "linktime.notifications.views", "linktime")),
 ]

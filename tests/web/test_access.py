@@ -60,7 +60,7 @@ def records(app):
     """Ada (admin) owns an event type and a booking; Bob is another host, a plain member."""
     from datetime import UTC, datetime, timedelta
 
-    from linktime.models import Booking, CalendarConnection, Invite, Job, OutOfOffice, Team, TeamMember
+    from linktime.models import Booking, CalendarConnection, Invite, Job, OutOfOffice, Schedule, Team, TeamMember
 
     with app.app_context():
         ada = add_user("ada")
@@ -83,8 +83,11 @@ def records(app):
         db.session.add(team)
         away = OutOfOffice(user_id=ada.id, first_day=start.date(), last_day=start.date())
         db.session.add(away)
+        schedule = Schedule(user_id=ada.id, name="Work", weekly_hours={}, date_overrides={}, holiday_country="")
+        db.session.add(schedule)
         db.session.commit()
-        return {"team_id": team.id, "away_id": away.id, "event_type_id": event_type.id, "booking_id": booking.id,
+        return {"team_id": team.id, "away_id": away.id, "schedule_id": schedule.id, "event_type_id": event_type.id,
+                "booking_id": booking.id,
                 "job_id": job.id, "name": "x.eml", "invite_id": invite.id, "connection_id": calendars.id}
 
 
