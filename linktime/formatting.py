@@ -1,6 +1,7 @@
 """Showing times and durations to people, in their own time zone and clock (12- or 24-hour)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -10,6 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_date
+from babel.dates import format_skeleton, get_date_format, get_day_names
 from flask import Flask, has_request_context, request
 
 from linktime.scheduling.rules import format_hours
@@ -18,6 +21,11 @@ from linktime.zones import zone_city, zone_label, zone_options
 HOURS_COOKIE = "lt_clock"  # "12" or "24", once a visitor has chosen
 ZONE_COOKIE = "lt_zone"  # the visitor's time zone, once known
 _reader_hours: ContextVar[int | None] = ContextVar("reader_hours", default=None)
+_reader_locale: ContextVar[str | None] = ContextVar("reader_locale", default=None)
+# The languages pages and messages are written in; a reader's territory still shapes dates
+# (en-US: "Thursday, December 10" and weeks from Sunday; en-GB: "Thursday, 10 December").
+SPOKEN = ("en",)
+HOUSE_LOCALE = "en_GB"  # for English without a territory, and for anyone whose language is not spoken
 
 
 def _zone_words(zone: str) -> str:
@@ -36,13 +44,72 @@ def locale_hours(tag: str) -> int:
 
 
 @contextmanager
-def clock_of_reader(hours: int):
-    """Write times on the ``hours`` clock meanwhile (an email is read by its addressee, not the requester)."""
-    token = _reader_hours.set(hours)
+def clock_of_reader(hours: int, locale: str | None = None):
+    """Write times on the ``hours`` clock, and dates as ``locale`` does, meanwhile (an email is
+    read by its addressee, not the requester)."""
+    token, locale_token = _reader_hours.set(hours), _reader_locale.set(locale or HOUSE_LOCALE)
     try:
         yield
     finally:
         _reader_hours.reset(token)
+        _reader_locale.reset(locale_token)
+
+
+def reader_chosen() -> bool:
+    """Whether something (an email being written) has said who reads."""
+    return _reader_hours.get() is not None
+
+
+@lru_cache(maxsize=512)
+def spoken_locale(accept_language: str) -> str:
+    """The locale whose dates a reader gets, from their Accept-Language header: the first tag in a
+    language LinkTime speaks, with its territory ("en-US" -> "en_US"), else the house locale."""
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
+    for tag, _quality in parse_accept_header(accept_language[:500], LanguageAccept):
+        try:
+            found = Locale.parse(tag.replace("_", "-"), sep="-")
+        except (ValueError, TypeError, UnknownLocaleError):
+            continue
+        if found.language in SPOKEN:
+            return str(found) if found.territory else HOUSE_LOCALE
+    return HOUSE_LOCALE
+
+
+def reader_locale() -> str:
+    """The locale dates are written in for whoever reads: an email's addressee, else the visitor."""
+    if (chosen := _reader_locale.get()) is not None:
+        return chosen
+    if not has_request_context() or "HTTP_ACCEPT_LANGUAGE" not in request.environ:
+        return HOUSE_LOCALE
+    return spoken_locale(request.environ["HTTP_ACCEPT_LANGUAGE"])
+
+
+@lru_cache(maxsize=64)
+def _date_patterns(locale: str) -> tuple[str, str]:
+    """The locale's full date pattern, and the same without the year (for headings)."""
+    full = get_date_format("full", locale=locale).pattern
+    no_year = re.sub(r"\s*(?:'de'\s*)?y+年?|,?\s*y+", "", full).strip(" ,")
+    return full, no_year
+
+
+def first_weekday() -> int:
+    """The reader's first day of the week (0 Monday … 6 Sunday), per CLDR."""
+    return Locale.parse(reader_locale()).first_week_day
+
+
+def weekday_headers() -> list[tuple[str, str]]:
+    """The calendar's column heads from the reader's first weekday: (short, full) names."""
+    locale = reader_locale()
+    short, full = get_day_names("short", locale=locale), get_day_names("wide", locale=locale)
+    start = first_weekday()
+    return [(short[(start + i) % 7], full[(start + i) % 7]) for i in range(7)]
+
+
+def format_month(first: date) -> str:
+    """'December 2026', as the reader's locale writes a month."""
+    return format_skeleton("yMMMM", first, locale=reader_locale())
 
 
 def present(values, name: str) -> str | None:
@@ -79,17 +146,23 @@ def _clock(at: datetime, hours: int) -> str:
     return f"{at:%H:%M}"
 
 
+def _full_date(at: datetime) -> str:
+    locale = reader_locale()
+    return babel_date(at, _date_patterns(locale)[0], locale=locale)
+
+
 def format_when(moment: datetime, zone: str, hours: int | None = None) -> str:
-    """'Tuesday, 24 November 2026, 09:00 (Berlin time)' (or '9:00 AM' on a 12-hour clock)."""
+    """'Tuesday, 24 November 2026, 09:00 (Berlin time)' (or '9:00 AM' on a 12-hour clock; in en-US
+    'Tuesday, November 24, 2026')."""
     at = local(moment, zone)
-    return f"{at:%A}, {at.day} {at:%B %Y}, {_clock(at, hours or viewer_hours())} ({_zone_words(zone)})"
+    return f"{_full_date(at)}, {_clock(at, hours or viewer_hours())} ({_zone_words(zone)})"
 
 
 def format_span(start: datetime, end: datetime, zone: str, hours: int | None = None) -> str:
     """'Tuesday, 24 November 2026, 09:00–09:30 (Berlin time)'."""
     at, until = local(start, zone), local(end, zone)
     hours = hours or viewer_hours()
-    return f"{at:%A}, {at.day} {at:%B %Y}, {_clock(at, hours)}–{_clock(until, hours)} ({_zone_words(zone)})"
+    return f"{_full_date(at)}, {_clock(at, hours)}–{_clock(until, hours)} ({_zone_words(zone)})"
 
 
 def format_time(moment: datetime, zone: str, hours: int | None = None) -> str:
@@ -107,10 +180,12 @@ def format_day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
-def format_weekday(moment: datetime, zone: str) -> str:
-    """The day of ``moment`` in ``zone`` as a heading says it: "Tuesday, 8 December"."""
-    at = local(moment, zone)
-    return f"{at:%A}, {at.day} {at:%B}"
+def format_weekday(moment: datetime | date, zone: str | None = None) -> str:
+    """The day of ``moment`` (in ``zone``) as a heading says it: "Tuesday, 8 December" (en-US:
+    "Tuesday, December 8")."""
+    at = local(moment, zone) if isinstance(moment, datetime) and zone else moment
+    locale = reader_locale()
+    return babel_date(at, _date_patterns(locale)[1], locale=locale)
 
 
 def at_night(moment: datetime, zone: str) -> bool:
@@ -157,6 +232,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_date, "day")
     app.add_template_filter(format_day, "longdate")
     app.add_template_filter(format_weekday, "weekday")
+    app.add_template_filter(format_month, "month_name")
+    app.add_template_global(weekday_headers)
     app.add_template_filter(format_hours, "hours_text")
     app.add_template_global(format_series, "series_line")
     app.add_template_filter(format_duration, "duration")

@@ -207,8 +207,9 @@ class Month:
 
 
 def month_view(event_type: EventType, zone: str, month: date | None, *, exclude: int | None = None,
-               hosts: list[User] | None = None) -> Month:
-    """Free slots of one month (the first month with any, when none is asked for)."""
+               hosts: list[User] | None = None, first_weekday: int = 0) -> Month:
+    """Free slots of one month (the first month with any, when none is asked for), in weeks from
+    ``first_weekday`` (0 Monday, 6 Sunday)."""
     tz = ZoneInfo(zone)
     now = now_utc()
     this_month = now.astimezone(tz).date().replace(day=1)
@@ -224,7 +225,7 @@ def month_view(event_type: EventType, zone: str, month: date | None, *, exclude:
     return Month(
         first=month,
         end=datetime.combine(following, time(0), tz).astimezone(UTC),
-        weeks=calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month),
+        weeks=calendar.Calendar(firstweekday=first_weekday).monthdatescalendar(month.year, month.month),
         slots_by_day=by_day,
         previous=previous if previous >= this_month else None,
         next=following if following <= last_month else None,

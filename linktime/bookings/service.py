@@ -75,6 +75,8 @@ class Invitee:
     channel: str = ""  # "sms" or "whatsapp"
     answers: tuple = ()  # to the event type's questions: ({"question", "kind", "answer"}, …)
     guests: tuple[str, ...] = ()  # addresses the invitee brings, within the event type's allowance
+    locale: str = ""  # how their page wrote dates ("en_US"), and its clock: their messages do the same
+    hours: int | None = None
 
 
 LINK_RESEND_INTERVAL = timedelta(minutes=10)
@@ -222,6 +224,7 @@ def new_booking(event_type: EventType, slot: Slot, invitee: Invitee, *, key: str
         series_id=series[0] if series else None,
         series_index=series[1] if series else None,
         answers=list(invitee.answers) or None,
+        invitee_locale=invitee.locale, invitee_hours=invitee.hours,
         guests=list(invitee.guests[:event_type.max_guests]) or None,
     )
     db.session.add(booking)

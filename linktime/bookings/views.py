@@ -40,7 +40,7 @@ from linktime.bookings.visitor import (
 from linktime.calendars.busy import CalendarsUnreadable, stale_since
 from linktime.event_types.questions import answers_from, questions_of
 from linktime.extensions import csrf, db
-from linktime.formatting import format_time, format_when, present, viewer_hours
+from linktime.formatting import first_weekday, format_time, format_when, present, reader_locale, viewer_hours
 from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
@@ -121,7 +121,7 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
         month = availability.month_view(
             event_type, zone, (chosen.replace(day=1) if chosen else month_asked),
             exclude=rescheduling.id if rescheduling else None,
-            hosts=rescheduling.hosts if rescheduling and event_type.is_team else None,
+            hosts=rescheduling.hosts if rescheduling and event_type.is_team else None, first_weekday=first_weekday(),
         )
         if chosen is None or chosen.replace(day=1) != month.first:
             chosen = next(iter(sorted(month.slots_by_day)), None) if not month_asked else None
@@ -136,7 +136,8 @@ def whole_event_page(event_type: EventType, *, error: str | None = None, resched
     if rescheduling:
         calendar = render()
     else:
-        key = page_cache.calendar_key(event_type, zone, viewer_hours(), embedded(), month_asked, day_asked)
+        key = page_cache.calendar_key(event_type, zone, viewer_hours(), reader_locale(), embedded(), month_asked,
+                                      day_asked)
         calendar = page_cache.page_cache().get_or_render(key, render)
     if request.htmx and not request.htmx.boosted:
         if error:
@@ -186,7 +187,7 @@ def show_event_page(load: Callable[[], EventType], stamp_of: Callable[[], tuple 
     if "reschedule" not in request.args and seen_alike_by_everyone():
         stamp = stamp_of()
         if stamp is not None:
-            asked = (viewer_zone(stamp[2]), zone_known(), viewer_hours(), embedded(),
+            asked = (viewer_zone(stamp[2]), zone_known(), viewer_hours(), reader_locale(), embedded(),
                      parse_month(present(request.args, "month")), parse_day(present(request.args, "date")),
                      bool(request.htmx and not request.htmx.boosted))
             rendered = page_cache.page_cache().get_or_render(("whole", *stamp, *asked),
@@ -275,6 +276,7 @@ def _book(page: BookPage):
         name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or "",
         phone=form.phone.data if texting else "", channel=form.channel.data if texting else "",
         answers=tuple(answers_from(form, questions_of(event_type.questions))), guests=tuple(form.guest_list),
+        locale=reader_locale(), hours=viewer_hours(),
     )
     key = checked_form_key(form.key.data)
     try:

@@ -84,6 +84,10 @@ class Booking(Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(10))  # "host" or "invitee"
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # How the invitee reads times (their page's clock, 12 or 24, and locale such as "en_US"): their
+    # emails and texts say times the same way.
+    invitee_locale: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    invitee_hours: Mapped[int | None] = mapped_column()
     # The last move: "host" or "invitee" ("" if never moved), and the reason they gave the other.
     moved_by: Mapped[str] = mapped_column(String(10), default="", server_default="")
     move_reason: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db, rows_changed
-from linktime.formatting import format_duration, format_series, format_span
+from linktime.formatting import clock_of_reader, format_duration, format_series, format_span
 from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import Retry, enqueue, running_job, share_read
 from linktime.models import Booking, DesiredState, EventType, Job, JobStatus, Meeting, MeetingStatus, User, now_utc
@@ -211,9 +211,24 @@ WITH_INVITE = {"confirmed": "REQUEST", "rescheduled": "REQUEST", "link": "REQUES
 def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int | None = None,
                     sessions: Sequence[Booking] = ()) -> Mail:
     """The email for one recipient, from the booking's current state (``sessions``: a series'
-    confirmed sessions, which its confirmation lists)."""
+    confirmed sessions, which its confirmation lists), its times written as its reader reads them:
+    the invitee (and their guests) with the clock and locale of the page they booked on."""
     guest = _guest(booking, recipient)
     to_host = recipient != "invitee" and guest is None
+    with clock_of_reader(*reader_of(booking, to_host)):
+        return _booking_message(booking, kind, recipient, guest, to_host, offset=offset, sessions=sessions)
+
+
+def reader_of(booking: Booking, to_host: bool) -> tuple[int, str | None]:
+    """How a message about ``booking`` writes times: the host's way (24-hour, the house locale) or
+    the invitee's."""
+    if to_host:
+        return 24, None
+    return booking.invitee_hours or 24, booking.invitee_locale or None
+
+
+def _booking_message(booking: Booking, kind: str, recipient: str, guest: str | None, to_host: bool, *,
+                     offset: int | None, sessions: Sequence[Booking]) -> Mail:
     host = person(booking, recipient) or booking.host
     zone = host.timezone if to_host else booking.invitee_timezone
     when = format_span(booking.start, booking.end, zone)

@@ -13,7 +13,7 @@ import ssl
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import current_app, render_template
 
-from linktime.formatting import clock_of_reader
+from linktime.formatting import clock_of_reader, reader_chosen
 
 
 class MailError(Exception):
@@ -137,7 +137,8 @@ class Mail:
 
 def build(to: str, subject: str, template: str, **context: Any) -> Mail:
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or formataddr(("LinkTime", "no-reply@linktime.invalid"))
-    with clock_of_reader(24):  # whoever's request wrote it, the addressee reads it
+    # Whoever's request wrote it, the addressee reads it: the caller may have said how they read.
+    with nullcontext() if reader_chosen() else clock_of_reader(24):
         return Mail(sender=sender, to=to, subject=subject, text=render_template(f"email/{template}.txt", **context),
                     html=render_template(f"email/{template}.html", **context))
 

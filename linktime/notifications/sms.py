@@ -144,7 +144,7 @@ def reminder_text(booking: Booking) -> str:
     link = join_url(booking)
     place = f" Join: {link}" if link else (f" Where: {where(booking)}." if where(booking) else "")
     return (f"Reminder: {booking.title} with {booking.host.name}, "
-            f"{format_when(booking.start, booking.invitee_timezone)}.{place} "
+            f"{format_when(booking.start, booking.invitee_timezone, booking.invitee_hours or 24)}.{place} "
             f"Change or cancel: {booking.manage_url} Reply STOP to stop these messages.")
 
 

@@ -36,6 +36,13 @@ def test_times_follow_the_browser_language_and_the_toggle_sticks(page_url, new_c
     assert all(re.fullmatch(clock, text) for text in slot_texts(page))
     pressed = page.locator(".clock-form [aria-pressed=true]").inner_text()
     assert pressed == ("12h" if locale == "en-US" else "24h")
+    # Dates and weeks as the reader's country writes them (de-DE reads English pages, the house way).
+    heading = page.locator("#slots-title").inner_text()
+    columns = page.locator("table.month thead th").all_inner_texts()
+    if locale == "en-US":
+        assert re.fullmatch(r"[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}", heading) and columns[0] == "Su"
+    else:
+        assert re.fullmatch(r"[A-Z][a-z]+day, \d{1,2} [A-Z][a-z]+", heading) and columns[0] == "Mo"
     screenshot(page, f"booking-{locale}-{width}")
 
     page.get_by_role("button", name="24h" if locale == "en-US" else "12h").click()
@@ -76,7 +83,7 @@ def test_a_booking_by_keyboard_alone_takes_at_most_15_presses(page_url, new_cont
     count = page.locator(".slot-list a.slot").count()
     status = page.locator("#scheduler-status")
     assert status.get_attribute("aria-live") == "polite"
-    assert re.fullmatch(rf"{count} times? available on \w+ \d+ \w+", status.inner_text())
+    assert re.fullmatch(rf"{count} times? available on \w+, \d+ \w+", status.inner_text())
     press("Enter")
     page.wait_for_url(re.compile("/book"))
     page.keyboard.type("Bea Invitee")  # the name field has focus

@@ -477,3 +477,21 @@ def test_the_jobs_page_lists_only_reminders_that_will_go_out(host, mail_app, smt
     with mail_app.app_context():
         for job in db.session.scalars(select(Job).where(Job.status == "pending", Job.dedupe_key.like("reminder:%"))):
             assert job.payload["for_start"] == "2026-11-26T15:00:00+00:00"
+
+
+def test_the_invitee_reads_their_emails_on_the_clock_and_in_the_dates_of_the_page_they_booked_on(
+        mail_app, smtp, clock):
+    with mail_app.app_context():
+        add_event_type(add_user("ada"))
+    client = mail_app.test_client()
+    client.set_cookie("lt_clock", "12")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en-US,en;q=0.8"
+    answer = book_form(client, "/ada/intro-call/book", WEDNESDAY_9, name="Bea Invitee", email="bea@example.com",
+                       tz="America/Chicago")
+    assert answer.status_code == 303
+    with mail_app.app_context():
+        dispatch()
+    invitee = text_of(smtp.to("bea@example.com")[0])
+    assert "Wednesday, November 25, 2026, 8:00 AM–8:30 AM (Chicago time)" in invitee
+    host = text_of(smtp.to("ada@example.com")[0])
+    assert "Wednesday, 25 November 2026, 09:00–09:30 (New York time)" in host  # the host's own way
