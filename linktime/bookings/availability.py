@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, or_, select, union_all
 
 from linktime.calendars.base import BusyTime
-from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, outside_busy
+from linktime.calendars.busy import BOOKING_AGE, READINGS_OUTLIVE, CalendarsUnreadable, outside_busy
 from linktime.extensions import db
 from linktime.models import (
     Booking,
@@ -294,8 +294,23 @@ def check_offered(event_type: EventType, start: datetime) -> None:
 
 def team_outside(event_type: EventType, start: datetime, hosts: list[User] | None = None
                  ) -> dict[int, list[BusyTime]]:
-    """Each member's checked calendars around one slot, read fresh (for a booking, before the locks)."""
-    return {member.id: _outside_of(event_type, member, start) for member in hosts or hosts_of(event_type)}
+    """Each member's checked calendars around one slot, read fresh (for a booking, before the locks).
+
+    A round-robin booking goes on without a member whose calendar cannot be read now (left out, they
+    are not offered it); a collective one, or one moved with its hosts, needs every one of them:
+    CalendarsUnreadable, as when no member could be read."""
+    found: dict[int, list[BusyTime]] = {}
+    failed: CalendarsUnreadable | None = None
+    for member in hosts or hosts_of(event_type):
+        try:
+            found[member.id] = _outside_of(event_type, member, start)
+        except CalendarsUnreadable as exc:
+            if _needs_all(event_type, hosts):
+                raise
+            failed = failed or exc
+    if failed is not None and not found:
+        raise failed
+    return found
 
 
 def free_hosts(event_type: EventType, start: datetime, *, exclude: int | None = None,
@@ -311,12 +326,14 @@ def free_hosts(event_type: EventType, start: datetime, *, exclude: int | None = 
     away = days_away([member.id for member in members], start, start + rules.duration)
     free, offered = [], 0
     for member in members:
+        if outside is not None and member.id not in outside:
+            continue  # their calendar could not be read for this booking (team_outside)
         hours = event_type.availability_in(member.timezone, away[member.id])
         if is_bookable(start, hours, rules, [], now=now) is None:
             continue
         offered += 1
         busy = busy_times(member.id, start, start + rules.duration, zone=member.timezone,
-                          exclude=exclude, outside=None if outside is None else outside.get(member.id, []))
+                          exclude=exclude, outside=None if outside is None else outside[member.id])
         slot = is_bookable(start, hours, rules, busy, now=now, event_type_id=event_type.id)
         if slot is not None:
             free.append((member, slot))

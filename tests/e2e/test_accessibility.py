@@ -44,15 +44,26 @@ def pages(zoom_app, live_server_for):
     live_server = live_server_for(zoom_app)
     with zoom_app.app_context():
         host = add_user("ada", timezone="Europe/London")
-        event_type = add_event_type(host, location="zoom")
+        questions = [{"id": "a1", "label": "Company", "kind": "short", "required": True, "options": []},
+                     {"id": "b2", "label": "Topic", "kind": "choice", "required": False, "options": ["Sales", "Help"]},
+                     {"id": "c3", "label": "I agree", "kind": "checkbox", "required": True, "options": []}]
+        event_type = add_event_type(host, location="zoom", questions=questions, max_guests=2)
+        from linktime.event_types import schedules
+
+        schedule = schedules.create_schedule(host, "Office hours")
+        schedule.holiday_country = "GB"
+        schedule.date_overrides = {"2027-01-04": [], "2027-01-05": [["10:00", "12:00"]]}
+        db.session.commit()
         # A pale brand colour and a photo: the host's own look must stay readable too.
         looks.save_looks(host, color="#ffd400", photo=looks.prepare_photo(PHOTO), remove_photo=False)
         start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=8)
         while start.weekday() >= 5 or not 9 <= start.hour < 16:
             start += timedelta(hours=1)
         booking = service.book_slot(event_type, start, service.Invitee(
-            name="Bea Invitee", email="bea@example.com", timezone="Europe/Berlin", notes="About the plan"))
+            name="Bea Invitee", email="bea@example.com", timezone="Europe/Berlin", notes="About the plan",
+            answers=({"question": "Company", "kind": "short", "answer": "Acme"},), guests=("cy@example.com",)))
         token, booking_id, event_type_id = booking.manage_token, booking.id, event_type.id
+        schedule_id = schedule.id
         taken, free = start.isoformat(), (start + timedelta(minutes=30)).isoformat()
         db.session.remove()
     client = signed_in(zoom_app)
@@ -65,15 +76,27 @@ def pages(zoom_app, live_server_for):
     host_pages = ["/bookings", "/bookings?tab=cancelled", f"/bookings/{booking_id}", f"/bookings/{booking_id}/cancel",
                   f"/bookings/{booking_id}/reschedule", "/event-types",
                   "/event-types/new", f"/event-types/{event_type_id}/edit", "/settings/profile",
-                  "/settings/integrations", "/team", "/admin/mail", "/admin/jobs"]
-    return base, public, host_pages
+                  "/settings/integrations", "/team", "/admin/mail", "/admin/jobs",
+                  "/bookings?q=bea&from=2026-01-01", "/bookings?q=nobody", "/settings/availability",
+                  f"/settings/availability/{schedule_id}",
+                  f"/bookings/{booking_id}/reschedule?start={free.replace('+', '%2B')}"]
+    return base, public, host_pages, zoom_app
 
 
-# Each scheme once and each width once: contrast follows the scheme, layout the width.
-@pytest.mark.parametrize("scheme, width", [pytest.param("light", 1280, id="light-desktop"),
-                                           pytest.param("dark", 390, id="dark-phone")])
-def test_no_serious_violations_on_any_page(pages, browser, scheme, width):
-    base, public, host_pages = pages
+# Each scheme once and each width once: contrast follows the scheme, layout the width; a pale and a
+# dark brand colour (the host's own look must stay readable either way).
+@pytest.mark.parametrize("scheme, width, brand", [pytest.param("light", 1280, "#ffd400", id="light-desktop-pale"),
+                                                  pytest.param("dark", 390, "#ffd400", id="dark-phone-pale"),
+                                                  pytest.param("light", 390, "#2b0a3d", id="light-phone-dark"),
+                                                  pytest.param("dark", 1280, "#2b0a3d", id="dark-desktop-dark")])
+def test_no_serious_violations_on_any_page(pages, browser, scheme, width, brand):
+    from linktime.accounts import looks
+    from linktime.extensions import db
+    from linktime.models import User
+
+    base, public, host_pages, app = pages
+    with app.app_context():
+        looks.save_looks(db.session.scalar(db.select(User)), color=brand, photo=None, remove_photo=False)
     context = browser.new_context(bypass_csp=True, color_scheme=scheme, locale="en-US",
                                   viewport={"width": width, "height": 900}, timezone_id="America/New_York")
     try:

@@ -515,3 +515,27 @@ def test_the_kept_team_page_shows_a_new_title_name_and_event_type(client, app, t
         availability_changed(team[1])  # as saving a team event type does for each of its hosts
         db.session.commit()
     assert "Speak to Sales" in client.get("/team/sales").get_data(as_text=True)
+
+
+def test_a_member_whose_calendar_cannot_be_read_is_passed_by_in_round_robin_but_holds_up_collective(
+        client, app, team):
+    from linktime.models import CalendarConnection, ConnectedCalendar
+
+    with app.app_context():
+        ann, bob, _cy = people(team)
+        make_team(Scheduling.ROUND_ROBIN, [ann, bob])
+        make_team(Scheduling.COLLECTIVE, [ann, bob], slug="all")
+        dead = CalendarConnection(user_id=ann.id, provider="caldav", account="ann at a dead server",
+                                  server_url="http://127.0.0.1:9/")  # nobody listens there
+        dead.secret = "app-password"
+        dead.calendars = [ConnectedCalendar(remote_id="http://127.0.0.1:9/ann/work/", name="Work")]
+        db.session.add(dead)
+        db.session.commit()
+    start = TUESDAY_15.isoformat()
+    booked = book_form(client, "/team/sales/talk/book", start, name="Invitee", email="i@example.org", tz="UTC")
+    assert booked.status_code == 303, booked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Booking.host_id)) == team[1]  # Bob, whose calendar was read
+    together = book_form(client, "/team/sales/all/book", (TUESDAY_15 + timedelta(minutes=30)).isoformat(),
+                         name="Invitee", email="j@example.org", tz="UTC")
+    assert together.status_code == 503 and "could not be checked just now" in together.get_data(as_text=True)
