@@ -9,7 +9,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from linktime.config import load_config
 from linktime.crypto import KeyFile, KeyRing
 from linktime.database import init_database
-from linktime.extensions import csrf, htmx
+from linktime.extensions import babel, csrf, htmx
+from linktime.i18n import current_locale
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +51,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     init_database(app)
     allow_larger_uploads(app)  # before CSRFProtect, which reads the form first
     csrf.init_app(app)
+    babel.init_app(app, locale_selector=current_locale)
     htmx.init_app(app)  # sets its own request class: ours wraps it
     app.request_class = type("Request", (SafeJSON, app.request_class), {})
     wire()

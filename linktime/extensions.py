@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 from flask import Flask, current_app
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -46,6 +47,7 @@ def real_app() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()
 htmx = Htmx()
 
 

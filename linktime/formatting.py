@@ -15,18 +15,13 @@ from babel.dates import format_date as babel_date
 from babel.dates import format_skeleton, get_date_format, get_day_names
 from flask import Flask, has_request_context, request
 
+from linktime.i18n import current_locale, writing_for
 from linktime.scheduling.rules import format_hours
 from linktime.zones import zone_city, zone_label, zone_options
 
 HOURS_COOKIE = "lt_clock"  # "12" or "24", once a visitor has chosen
 ZONE_COOKIE = "lt_zone"  # the visitor's time zone, once known
 _reader_hours: ContextVar[int | None] = ContextVar("reader_hours", default=None)
-_reader_locale: ContextVar[str | None] = ContextVar("reader_locale", default=None)
-# The languages pages and messages are written in; a reader's territory still shapes dates
-# (en-US: "Thursday, December 10" and weeks from Sunday; en-GB: "Thursday, 10 December").
-SPOKEN = ("en",)
-HOUSE_LOCALE = "en_GB"  # for English without a territory, and for anyone whose language is not spoken
-
 
 def _zone_words(zone: str) -> str:
     city = zone_city(zone)
@@ -45,14 +40,14 @@ def locale_hours(tag: str) -> int:
 
 @contextmanager
 def clock_of_reader(hours: int, locale: str | None = None):
-    """Write times on the ``hours`` clock, and dates as ``locale`` does, meanwhile (an email is
-    read by its addressee, not the requester)."""
-    token, locale_token = _reader_hours.set(hours), _reader_locale.set(locale or HOUSE_LOCALE)
+    """Write times on the ``hours`` clock, and words and dates in ``locale`` (None: the default),
+    meanwhile: an email is read by its addressee, not by whoever's request sent it."""
+    token = _reader_hours.set(hours)
     try:
-        yield
+        with writing_for(locale):
+            yield
     finally:
         _reader_hours.reset(token)
-        _reader_locale.reset(locale_token)
 
 
 def reader_chosen() -> bool:
@@ -60,30 +55,9 @@ def reader_chosen() -> bool:
     return _reader_hours.get() is not None
 
 
-@lru_cache(maxsize=512)
-def spoken_locale(accept_language: str) -> str:
-    """The locale whose dates a reader gets, from their Accept-Language header: the first tag in a
-    language LinkTime speaks, with its territory ("en-US" -> "en_US"), else the house locale."""
-    from werkzeug.datastructures import LanguageAccept
-    from werkzeug.http import parse_accept_header
-
-    for tag, _quality in parse_accept_header(accept_language[:500], LanguageAccept):
-        try:
-            found = Locale.parse(tag.replace("_", "-"), sep="-")
-        except (ValueError, TypeError, UnknownLocaleError):
-            continue
-        if found.language in SPOKEN:
-            return str(found) if found.territory else HOUSE_LOCALE
-    return HOUSE_LOCALE
-
-
 def reader_locale() -> str:
     """The locale dates are written in for whoever reads: an email's addressee, else the visitor."""
-    if (chosen := _reader_locale.get()) is not None:
-        return chosen
-    if not has_request_context() or "HTTP_ACCEPT_LANGUAGE" not in request.environ:
-        return HOUSE_LOCALE
-    return spoken_locale(request.environ["HTTP_ACCEPT_LANGUAGE"])
+    return current_locale()
 
 
 @lru_cache(maxsize=64)

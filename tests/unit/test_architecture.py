@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "linktime"
 # the package itself (create_app) only.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("linktime.scheduling", "linktime.crypto", "linktime.tokens", "linktime.formatting", "linktime.zones",
+              "linktime.i18n",
               "linktime.http",
               "linktime.privacy", "linktime.validators", "linktime.logs", "linktime.extensions", "linktime.config",
               "linktime.urls", "linktime.database")),
