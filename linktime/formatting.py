@@ -13,19 +13,20 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_date
 from babel.dates import format_skeleton, get_date_format, get_day_names
+from babel.dates import format_time as babel_time
 from flask import Flask, has_request_context, request
 
-from linktime.i18n import current_locale, writing_for
+from linktime.i18n import current_locale, gettext, writing_for
 from linktime.scheduling.rules import format_hours
-from linktime.zones import zone_city, zone_label, zone_options
+from linktime.zones import zone_city_in, zone_label, zone_options
 
 HOURS_COOKIE = "lt_clock"  # "12" or "24", once a visitor has chosen
 ZONE_COOKIE = "lt_zone"  # the visitor's time zone, once known
 _reader_hours: ContextVar[int | None] = ContextVar("reader_hours", default=None)
 
 def _zone_words(zone: str) -> str:
-    city = zone_city(zone)
-    return city if city == "UTC" else f"{city} time"
+    city = zone_city_in(zone, reader_locale())
+    return city if city == "UTC" else gettext("%(city)s time", city=city)
 
 
 @lru_cache(maxsize=256)
@@ -115,9 +116,18 @@ def local(moment: datetime, zone: str) -> datetime:
 
 
 def _clock(at: datetime, hours: int) -> str:
+    locale = reader_locale()
     if hours == 12:
-        return f"{at.hour % 12 or 12}:{at:%M} {'AM' if at.hour < 12 else 'PM'}"
+        if locale.startswith("en"):
+            return f"{at.hour % 12 or 12}:{at:%M} {'AM' if at.hour < 12 else 'PM'}"
+        return babel_time(at, _twelve_hour_pattern(locale), locale=locale)
     return f"{at:%H:%M}"
+
+
+@lru_cache(maxsize=16)
+def _twelve_hour_pattern(locale: str) -> str:
+    """The locale's own way of writing a time on the 12-hour clock (Japanese puts 午後 first)."""
+    return str(Locale.parse(locale).datetime_skeletons.get("hm") or "h:mm a")
 
 
 def _full_date(at: datetime) -> str:
@@ -171,8 +181,8 @@ def at_night(moment: datetime, zone: str) -> bool:
 def format_duration(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     if hours and rest:
-        return f"{hours} h {rest} min"
-    return f"{hours} h" if hours else f"{rest} min"
+        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
+    return gettext("%(hours)d h", hours=hours) if hours else gettext("%(minutes)d min", minutes=rest)
 
 
 def format_series(sessions: Sequence[Any], zone: str) -> str:
@@ -184,17 +194,24 @@ def format_series(sessions: Sequence[Any], zone: str) -> str:
     """
     first = sessions[0]
     weeks = first.event_type.repeat_weeks if first.event_type else 1
-    every = "weekly sessions" if weeks == 1 else f"sessions every {weeks} weeks"
-    tz, hours = ZoneInfo(zone), viewer_hours()
+    tz, hours, locale = ZoneInfo(zone), viewer_hours(), reader_locale()
+    names = get_day_names("wide", locale=locale)
     moments = sorted(session.start.astimezone(tz) for session in sessions)
     runs: list[tuple[str, str, datetime]] = []  # (weekday, time, first date) of each run of equal ones
     for moment in moments:
-        day, clock = moment.strftime("%A"), _clock(moment, hours)
+        day, clock = names[moment.weekday()], _clock(moment, hours)
         if not runs or runs[-1][:2] != (day, clock):
             runs.append((day, clock, moment))
-    day, clock, _ = runs[0]
-    line = f"{len(sessions)} {every}, {day}s {clock}"
-    changes = [f"{'' if later_day == day else later_day + 's '}{later_clock} from {start.day} {start:%B}"
+    day, clock, _first = runs[0]
+    if weeks == 1:
+        line = gettext("%(num)d weekly sessions, %(weekday)ss %(time)s", num=len(sessions), weekday=day, time=clock)
+    else:
+        line = gettext("%(num)d sessions every %(weeks)d weeks, %(weekday)ss %(time)s", num=len(sessions),
+                       weeks=weeks, weekday=day, time=clock)
+    changes = [gettext("%(time)s from %(date)s", time=later_clock, date=format_skeleton("MMMMd", start, locale=locale))
+               if later_day == day else
+               gettext("%(weekday)ss %(time)s from %(date)s", weekday=later_day, time=later_clock,
+                       date=format_skeleton("MMMMd", start, locale=locale))
                for later_day, later_clock, start in runs[1:]]
     return line + (f" ({'; '.join(changes)})" if changes else "")
 

@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import flask_babel
 from babel import Locale, UnknownLocaleError
 from flask import g, has_request_context, request
 
@@ -127,3 +129,18 @@ def writing_for(locale: str | None) -> Iterator[None]:
             yield
     finally:
         _forced.reset(token)
+
+
+def gettext(message: str, **variables: object) -> str:
+    """``message`` in the current language, with its %(name)s filled in (Flask-Babel's, typed)."""
+    return str(flask_babel.gettext(message, **variables))
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
+    """The singular or plural of a message for ``num`` (which fills %(num)d), in the current language."""
+    return str(flask_babel.ngettext(singular, plural, num, **variables))
+
+
+def lazy_gettext(message: str, **variables: object) -> Any:
+    """``message`` translated when it is used (module constants, form labels)."""
+    return flask_babel.lazy_gettext(message, **variables)

@@ -7,13 +7,14 @@ from wtforms import StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import html_params
 
+from linktime.i18n import gettext
 from linktime.zones import canonical_zone, is_timezone, zone_options
 
 
 def single_line(form, field) -> None:
     """Names and titles go into email headers and calendar lines: no line breaks in them."""
     if field.data and any(ch in field.data for ch in "\r\n\v\f\x85\u2028\u2029"):
-        raise ValidationError("Please keep this on one line.")
+        raise ValidationError(gettext("Please keep this on one line."))
 
 
 class ZoneSelect:
@@ -38,4 +39,4 @@ class ZoneField(StringField):
 
     def pre_validate(self, form) -> None:
         if not is_timezone(self.data):
-            raise ValidationError("Choose a time zone from the list.")
+            raise ValidationError(gettext("Choose a time zone from the list."))

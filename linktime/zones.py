@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.core import get_global
+from babel.dates import get_timezone_location
 from markupsafe import Markup, escape
 
 # The languages whose names for countries and cities the search also knows.
@@ -175,6 +176,18 @@ def zone_city(zone: str) -> str:
     """What people call a zone: 'New York', 'Buenos Aires (Argentina)', 'UTC'."""
     parts = zone.replace("_", " ").split("/")
     return f"{parts[-1]} ({parts[1]})" if len(parts) == 3 else parts[-1]
+
+
+@lru_cache(maxsize=4096)
+def zone_city_in(zone: str, locale: str) -> str:
+    """A zone's city as ``locale`` names it ("ベルリン", "Zúrich"); English keeps the tz database's
+    own names."""
+    if zone == "UTC" or locale.startswith("en"):
+        return zone_city(zone)
+    try:
+        return get_timezone_location(zone, locale=locale, return_city=True)
+    except (LookupError, ValueError):
+        return zone_city(zone)
 
 
 def offset_minutes(zone: str, at: datetime) -> int:

@@ -12,6 +12,7 @@ from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectF
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from linktime.event_types.questions import Question, answer_field, parse_guests, questions_of
+from linktime.i18n import lazy_gettext as _l
 from linktime.models import EventType
 from linktime.notifications.sms import NotAMobile, normalise_phone
 from linktime.validators import single_line
@@ -20,7 +21,7 @@ from linktime.validators import single_line
 class CountField(SelectField):
     """A choice of how many, said plainly when a request carries something else."""
 
-    MESSAGE = "Choose how many sessions from the list."
+    MESSAGE = _l("Choose how many sessions from the list.")
 
     def process_formdata(self, valuelist):
         try:
@@ -35,26 +36,26 @@ class CountField(SelectField):
 
 def reason_field() -> TextAreaField:
     """Why a booking is cancelled or moved, in the words of whoever does it, for the other side."""
-    return TextAreaField("Reason (optional, shared with the other side)",
-                         validators=[Length(max=1000, message="Please keep the reason under 1,000 characters.")])
+    return TextAreaField(_l("Reason (optional, shared with the other side)"),
+                         validators=[Length(max=1000, message=_l("Please keep the reason under 1,000 characters."))])
 
 
 class BookingForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=100), single_line])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100), single_line])
     email = EmailField(
-        "Email", validators=[DataRequired(), Email(message="Enter a valid email address."), Length(max=254)]
+        _l("Email"), validators=[DataRequired(), Email(message=_l("Enter a valid email address.")), Length(max=254)]
     )
     notes = TextAreaField(
-        "Anything that will help prepare for the meeting?",
-        validators=[Length(max=2000, message="Please keep notes under 2,000 characters.")],
+        _l("Anything that will help prepare for the meeting?"),
+        validators=[Length(max=2000, message=_l("Please keep notes under 2,000 characters."))],
     )
     phone = StringField(
-        "Mobile number for a text reminder (optional)",
+        _l("Mobile number for a text reminder (optional)"),
         validators=[Length(max=30)],
-        description="A mobile number with its country code, e.g. +44 7400 123456.",
+        description=_l("A mobile number with its country code, e.g. +44 7400 123456."),
     )
     channel = SelectField(
-        "Send the reminder by",
+        _l("Send the reminder by"),
         choices=[SelectChoice("sms", "SMS"), SelectChoice("whatsapp", "WhatsApp")],
         default="sms",
     )
@@ -62,9 +63,9 @@ class BookingForm(FlaskForm):
     taken = HiddenField()  # the time just lost to someone else, while the invitee chooses another
     tz = HiddenField()
     key = HiddenField()
-    sessions = CountField("Sessions", coerce=int, default=1, choices=[SelectChoice(1, "Just this one")])
-    guests = TextAreaField("Guests (optional)", validators=[Length(max=3000)])
-    all_or_nothing = BooleanField("Only book if every session is free")
+    sessions = CountField(_l("Sessions"), coerce=int, default=1, choices=[SelectChoice(1, _l("Just this one"))])
+    guests = TextAreaField(_l("Guests (optional)"), validators=[Length(max=3000)])
+    all_or_nothing = BooleanField(_l("Only book if every session is free"))
 
     # The countries whose mobile numbers may get texts: the event type's, set by the view.
     sms_regions: Sequence[str] = ()
@@ -133,7 +134,7 @@ def checked_form_key(value: str | None) -> str | None:
 
 class CancelForm(FlaskForm):
     reason = reason_field()
-    rest = BooleanField("Also cancel every later session of this series")
+    rest = BooleanField(_l("Also cancel every later session of this series"))
 
 
 class RescheduleForm(FlaskForm):

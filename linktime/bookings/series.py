@@ -21,6 +21,7 @@ from linktime.bookings.service import Invitee
 from linktime.calendars import events
 from linktime.conferencing import meetings
 from linktime.host_lock import host_transaction
+from linktime.i18n import gettext
 from linktime.jobs.runner import run_briefly, run_soon
 from linktime.models import Booking, EventType, new_uid
 from linktime.notifications.booking_messages import queue_booked
@@ -44,22 +45,21 @@ def offered(event_type: EventType) -> bool:
     return event_type.repeat_weeks > 0 and event_type.repeat_max >= 2
 
 
-def cadence(weeks: int) -> str:
-    return "weekly" if weeks == 1 else f"every {weeks} weeks"
-
-
 def count_label(event_type: EventType, count: int) -> str:
     """How the booking form offers a series: "4 weekly sessions", "3 sessions, every 2 weeks"."""
     if event_type.repeat_weeks == 1:
-        return f"{count} weekly sessions"
-    return f"{count} sessions, {cadence(event_type.repeat_weeks)}"
+        return gettext("%(num)d weekly sessions", num=count)
+    return gettext("%(num)d sessions, every %(weeks)d weeks", num=count, weeks=event_type.repeat_weeks)
 
 
 def summary(event_type: EventType) -> str:
     """What an event type's card and booking page say of its series: "Weekly, up to 4 sessions"."""
     if not offered(event_type):
         return ""
-    return f"{cadence(event_type.repeat_weeks).capitalize()}, up to {event_type.repeat_max} sessions"
+    if event_type.repeat_weeks == 1:
+        return gettext("Weekly, up to %(num)d sessions", num=event_type.repeat_max)
+    return gettext("Every %(weeks)d weeks, up to %(num)d sessions", weeks=event_type.repeat_weeks,
+                   num=event_type.repeat_max)
 
 
 def session_starts(event_type: EventType, first: datetime, count: int) -> list[datetime]:

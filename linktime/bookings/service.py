@@ -34,6 +34,7 @@ from linktime.conferencing.base import makes_meetings, provider_for
 from linktime.extensions import db, rows_changed
 from linktime.formatting import format_when
 from linktime.host_lock import availability_changed, host_transaction
+from linktime.i18n import gettext
 from linktime.jobs.runner import run_briefly, run_soon
 from linktime.models import (
     Booking,
@@ -254,19 +255,21 @@ def check_caps(host: User, email: str | None, new: int = 1, *, event_type: Event
         .select_from(Booking).where(Booking.host_id == host.id, Booking.created_at > since)
     ).one()
     if email is not None and per_email >= int(config["BOOKINGS_PER_EMAIL_PER_DAY"]):
-        raise BookingLimit(f"This email address has made {per_email} bookings with {host.name} in the last 24 hours, "
-                           f"the most one address may make (a series counts once; guests are not counted). "
-                           "Please try again tomorrow, or change one of your bookings instead.")
+        raise BookingLimit(gettext(
+            "This email address has made %(num)d bookings with %(name)s in the last 24 hours, the most one address "
+            "may make (a series counts once; guests are not counted). Please try again tomorrow, or change one of "
+            "your bookings instead.", num=per_email, name=host.name))
     if per_host + new > int(config["BOOKINGS_PER_HOST_PER_DAY"]):
-        raise BookingLimit(f"{host.name} cannot take more bookings today. Please try again tomorrow.")
+        raise BookingLimit(gettext("%(name)s cannot take more bookings today. Please try again tomorrow.",
+                                   name=host.name))
     provider = provider_for(event_type.location) if event_type is not None else None
     account = provider.connection_for(host.id) if provider is not None else None
     if provider is not None and account is not None:
         made = db.session.scalar(select(func.count(Meeting.id)).where(
             Meeting.provider == provider.location.value, Meeting.account_id == account.id, Meeting.created_at > since))
         if (made or 0) + new > int(config["MEETINGS_PER_ACCOUNT_PER_DAY"]):
-            raise BookingLimit(f"{host.name} cannot take more {provider.location.label} bookings today. "
-                               "Please try again tomorrow.")
+            raise BookingLimit(gettext("%(name)s cannot take more %(provider)s bookings today. Please try again "
+                                       "tomorrow.", name=host.name, provider=provider.location.label))
 
 
 def resend_links(event_type: EventType, start: datetime) -> None:

@@ -41,6 +41,7 @@ from linktime.calendars.busy import CalendarsUnreadable, stale_since
 from linktime.event_types.questions import answers_from, questions_of
 from linktime.extensions import csrf, db
 from linktime.formatting import first_weekday, format_time, format_when, present, reader_locale, viewer_hours
+from linktime.i18n import gettext, lazy_gettext, ngettext
 from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
@@ -48,11 +49,10 @@ from linktime.zones import zone_choices
 
 bp = Blueprint("bookings", __name__)  # the host's booking pages join it in host_views.py
 
-LOST_TO_SOMEONE = "{time} was taken a moment before you. Your details are kept: choose another time below."
-CHOOSE_ANOTHER = "Choose one of the free times below."
-GONE = "That time is no longer available. Please pick another one."
-UNAVAILABLE = "That time is not available. Please pick one of the times shown."
-CLOSED = "This booking has been cancelled or is already over, so it can no longer be changed."
+CHOOSE_ANOTHER = lazy_gettext("Choose one of the free times below.")
+GONE = lazy_gettext("That time is no longer available. Please pick another one.")
+UNAVAILABLE = lazy_gettext("That time is not available. Please pick one of the times shown.")
+CLOSED = lazy_gettext("This booking has been cancelled or is already over, so it can no longer be changed.")
 
 
 def follow_rename(username: str) -> NoReturn:
@@ -287,10 +287,11 @@ def _book(page: BookPage):
             booking = service.book_slot(event_type, start, invitee, key=key)
     except series.SeriesUnavailable as exc:
         missing = ", ".join(format_when(moment, zone) for moment in exc.missing)
-        return page.render(f"Not every session is free ({missing}). Choose fewer sessions, or untick "
-                           "“Only book if every session is free” to book the free ones.", 409)
+        return page.render(gettext("Not every session is free (%(missing)s). Choose fewer sessions, or untick "
+                                   "“Only book if every session is free” to book the free ones.", missing=missing), 409)
     except availability.SlotTaken:  # the details stay in the form, beside the times still free
-        return page.render_taken(LOST_TO_SOMEONE.format(time=format_time(start, zone)))
+        return page.render_taken(gettext("%(time)s was taken a moment before you. Your details are kept: choose "
+                                         "another time below.", time=format_time(start, zone)))
     except availability.SlotUnavailable as exc:
         return refused(event_type, exc, start, zone)
     except CalendarsUnreadable as exc:  # nothing is lost: the form comes back as it was filled in
@@ -391,8 +392,8 @@ def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str,
             if form.rest.data and later:
                 gone = service.cancel_rest(booking, by=by, reason=form.reason.data or "")
                 later_count = len(gone) - 1
-                message += (" So is the later session of the series." if later_count == 1 else
-                            f" So are the {later_count} later sessions of the series.")
+                message += " " + ngettext("So is the later session of the series.",
+                                          "So are the %(num)d later sessions of the series.", later_count)
             else:
                 service.cancel_booking(booking, by=by, reason=form.reason.data or "")
         except service.BookingClosed:
@@ -434,7 +435,7 @@ def invitee_cancel(token: str):
         booking, by="invitee", zone=booking.invitee_timezone,
         action=url_for("bookings.invitee_cancel", token=token),
         done=url_for("bookings.manage", token=token),
-        message="Your booking is cancelled.",
+        message=gettext("Your booking is cancelled."),
     )
 
 
@@ -445,7 +446,8 @@ def reschedule(token: str):
     event_type = booking.event_type
     if booking.is_cancelled or event_type is None or not event_type.active:
         flash(
-            CLOSED if booking.is_cancelled else "This event type no longer takes bookings; you can cancel instead.",
+            CLOSED if booking.is_cancelled else gettext("This event type no longer takes bookings; you can cancel "
+                                                        "instead."),
             "error",
         )
         return redirect(url_for("bookings.manage", token=token))
@@ -466,7 +468,7 @@ def reschedule(token: str):
         except Throttled as exc:
             return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone,
                                    error=exc.message("changes to this booking")), 429
-        flash(f"Rescheduled to {format_when(booking.start, zone)}.", "success")
+        flash(gettext("Rescheduled to %(when)s.", when=format_when(booking.start, zone)), "success")
         return redirect(url_for("bookings.manage", token=token), code=303)
     form.start.data, form.tz.data = start.isoformat(), zone
     return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone)

@@ -43,6 +43,7 @@ from linktime.calendars.base import BusyTime, CalendarClient, CalendarError, Exp
 from linktime.calendars.clients import client_for
 from linktime.extensions import db
 from linktime.host_lock import availability_changed
+from linktime.i18n import gettext
 from linktime.models import CalendarConnection, ConnectedCalendar, ConnectionStatus, now_utc
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,8 @@ class CalendarsUnreadable(Exception):
     """A checked calendar could not be read fresh: a booking is not confirmed unchecked."""
 
     def __init__(self, host_name: str):
-        super().__init__(f"{host_name}’s calendar could not be checked just now, so this time cannot be "
-                         "confirmed. Please try again in a minute.")
+        super().__init__(gettext("%(name)s’s calendar could not be checked just now, so this time cannot be "
+                                 "confirmed. Please try again in a minute.", name=host_name))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import phonenumbers
 from wtforms import BooleanField, Field, RadioField, SelectChoice, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from linktime.i18n import gettext, ngettext
+from linktime.i18n import lazy_gettext as _l
 from linktime.validators import single_line
 
 KINDS = {"short": "Short text", "long": "Long text", "choice": "Choice of options", "checkbox": "Checkbox",
@@ -57,7 +59,7 @@ def new_id() -> str:
 def _one_of(options: tuple[str, ...]):
     def check(form, field) -> None:
         if field.data and field.data not in options:
-            raise ValidationError("Choose one of the options.")
+            raise ValidationError(gettext("Choose one of the options."))
     return check
 
 
@@ -70,13 +72,13 @@ def _phone(form, field) -> None:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_possible_number(number):
-        raise ValidationError("Enter the number with its country code, e.g. +44 20 7946 0018.")
+        raise ValidationError(gettext("Enter the number with its country code, e.g. +44 20 7946 0018."))
     field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def answer_field(question: Question) -> Field:
     """The booking form's field for one question."""
-    needed = [DataRequired(message="Please answer this question.")] if question.required else [Optional()]
+    needed = [DataRequired(message=_l("Please answer this question."))] if question.required else [Optional()]
     if question.kind == "long":
         return TextAreaField(question.label, validators=[*needed, Length(max=2000)])
     if question.kind == "choice":
@@ -84,7 +86,7 @@ def answer_field(question: Question) -> Field:
                           validators=[*needed, _one_of(question.options)])
     if question.kind == "checkbox":
         return BooleanField(question.label,
-                            validators=[DataRequired(message="Please tick this box to go on.")] if question.required
+                            validators=[DataRequired(message=_l("Please tick this box to go on."))] if question.required
                             else [])
     if question.kind == "phone":
         return TelField(question.label, validators=[*needed, Length(max=40), _phone])
@@ -98,7 +100,7 @@ def answers_from(form, questions: list[Question]) -> list[dict[str, str]]:
     for question in questions:
         value = getattr(form, question.field_name).data
         if question.kind == "checkbox":
-            text = "Yes" if value else "No"
+            text = "Yes" if value else "No"  # kept for the host, in the host's words
         else:
             text = (value or "").strip()
         if text:
@@ -115,9 +117,10 @@ def parse_guests(text: str, limit: int, invitee_email: str = "") -> list[str]:
         if not address:
             continue
         if not EMAIL.match(address) or len(address) > 254:
-            raise ValueError(f"“{part[:60]}” is not an email address.")
+            raise ValueError(gettext("“%(text)s” is not an email address.", text=part[:60]))
         if address not in found and address != (invitee_email or "").strip().lower():
             found.append(address)
     if len(found) > limit:
-        raise ValueError(f"You can bring at most {limit} guest{'s' if limit != 1 else ''}.")
+        raise ValueError(ngettext("You can bring at most %(num)d guest.", "You can bring at most %(num)d guests.",
+                                  limit))
     return found

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from linktime.conferencing.base import makes_meetings
 from linktime.extensions import db, rows_changed
 from linktime.formatting import clock_of_reader, format_duration, format_series, format_span
+from linktime.i18n import lazy_gettext
 from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import Retry, enqueue, running_job, share_read
 from linktime.models import Booking, DesiredState, EventType, Job, JobStatus, Meeting, MeetingStatus, User, now_utc
@@ -188,19 +189,19 @@ def queue_link_again(booking: Booking) -> Job | None:
 
 
 SUBJECTS = {
-    ("confirmed", "invitee"): "Confirmed: {title} with {host}",
-    ("confirmed", "host"): "New booking: {invitee} — {title}",
-    ("rescheduled", "invitee"): "Rescheduled: {title} with {host}",
-    ("rescheduled", "host"): "Rescheduled: {invitee} — {title}",
-    ("cancelled", "invitee"): "Cancelled: {title} with {host}",
-    ("cancelled", "host"): "Cancelled: {invitee} — {title}",
-    ("reminder", "invitee"): "Reminder: {title} with {host}",
-    ("reminder", "host"): "Reminder: {invitee} — {title}",
-    ("link", "invitee"): "Your {provider} link: {title} with {host}",
-    ("link", "host"): "{provider} link ready: {invitee} — {title}",
-    ("link_again", "invitee"): "Your booking link: {title} with {host}",
-    ("reassigned", "invitee"): "Now with {host}: {title}",
-    ("handed_over", "host"): "Handed over to {host}: {invitee} — {title}",
+    ("confirmed", "invitee"): lazy_gettext("Confirmed: %(title)s with %(host)s"),
+    ("confirmed", "host"): lazy_gettext("New booking: %(invitee)s — %(title)s"),
+    ("rescheduled", "invitee"): lazy_gettext("Rescheduled: %(title)s with %(host)s"),
+    ("rescheduled", "host"): lazy_gettext("Rescheduled: %(invitee)s — %(title)s"),
+    ("cancelled", "invitee"): lazy_gettext("Cancelled: %(title)s with %(host)s"),
+    ("cancelled", "host"): lazy_gettext("Cancelled: %(invitee)s — %(title)s"),
+    ("reminder", "invitee"): lazy_gettext("Reminder: %(title)s with %(host)s"),
+    ("reminder", "host"): lazy_gettext("Reminder: %(invitee)s — %(title)s"),
+    ("link", "invitee"): lazy_gettext("Your %(provider)s link: %(title)s with %(host)s"),
+    ("link", "host"): lazy_gettext("%(provider)s link ready: %(invitee)s — %(title)s"),
+    ("link_again", "invitee"): lazy_gettext("Your booking link: %(title)s with %(host)s"),
+    ("reassigned", "invitee"): lazy_gettext("Now with %(host)s: %(title)s"),
+    ("handed_over", "host"): lazy_gettext("Handed over to %(host)s: %(invitee)s — %(title)s"),
 }
 # Messages about a booking as it stands: none of these go out once it is cancelled.
 ONLY_WHILE_CONFIRMED = {"confirmed", "rescheduled", "reminder", "link", "link_again", "reassigned", "handed_over"}
@@ -233,7 +234,7 @@ def _booking_message(booking: Booking, kind: str, recipient: str, guest: str | N
     zone = host.timezone if to_host else booking.invitee_timezone
     when = format_span(booking.start, booking.end, zone)
     provider = booking.location_kind.label
-    subject = SUBJECTS[(kind, "host" if to_host else "invitee")].format(
+    subject = str(SUBJECTS[(kind, "host" if to_host else "invitee")]) % dict(
         title=booking.title, host=booking.host_names, provider=provider, invitee=booking.invitee_name,
     ) + f" — {when}"
     link = ics.join_url(booking)

@@ -9,6 +9,7 @@ from icalendar import Calendar, Event, vCalAddress
 
 from linktime.calendars.base import EventDetails
 from linktime.conferencing.base import display_id, makes_meetings
+from linktime.i18n import gettext
 from linktime.models import Booking, Location, MeetingStatus, now_utc
 from linktime.urls import public_url
 
@@ -35,15 +36,15 @@ def where(booking: Booking) -> str:
     if makes_meetings(booking.location):
         meeting = booking.meeting
         if meeting is None or meeting.status in (MeetingStatus.NO_CONNECTION, MeetingStatus.FAILED):
-            return f"{booking.location_kind.label} (the host will send the link)"
-        return f"{booking.location_kind.label} (the link follows by email)"
+            return gettext("%(provider)s (the host will send the link)", provider=booking.location_kind.label)
+        return gettext("%(provider)s (the link follows by email)", provider=booking.location_kind.label)
     return _place(booking)
 
 
 def _place(booking: Booking) -> str:
     return {
         Location.IN_PERSON: booking.location_detail,
-        Location.PHONE: f"{Location.PHONE.label} {booking.location_detail}".strip(),
+        Location.PHONE: f"{gettext('Phone call')} {booking.location_detail}".strip(),
         Location.CUSTOM_LINK: booking.location_detail,
     }.get(booking.location_kind, "")
 
@@ -51,23 +52,26 @@ def _place(booking: Booking) -> str:
 def description(booking: Booking, *, manage: str | None = None, for_host: bool = False) -> str:
     """The event's text; ``manage`` is where its reader changes it (the invitee's link by default).
     ``for_host``: the host's own calendar's copy, with the invitee's answers and guests."""
-    who = booking.host_names if booking.internal else f"{booking.host_names} and {booking.invitee_name}"
-    lines = [f"{'Cancelled: ' if booking.is_cancelled else ''}{booking.title} with {who}."]
+    who = booking.host_names if booking.internal else gettext("%(host)s and %(invitee)s", host=booking.host_names,
+                                                              invitee=booking.invitee_name)
+    what = gettext("%(title)s with %(who)s.", title=booking.title, who=who)
+    lines = [gettext("Cancelled: %(what)s", what=what) if booking.is_cancelled else what]
     link = None if booking.is_cancelled else join_url(booking)
     if link and (meeting := booking.meeting) is not None:
-        lines += ["", f"Join {meeting.provider_kind.label} meeting: {link}", f"Meeting ID: {display_id(meeting)}"]
+        lines += ["", gettext("Join %(provider)s meeting: %(link)s", provider=meeting.provider_kind.label, link=link),
+                  gettext("Meeting ID: %(id)s", id=display_id(meeting))]
         if meeting.password:
-            lines.append(f"Passcode: {meeting.password}")
+            lines.append(gettext("Passcode: %(code)s", code=meeting.password))
     elif where(booking):
-        lines += ["", f"Where: {where(booking)}"]
+        lines += ["", gettext("Where: %(place)s", place=where(booking))]
     if booking.notes:
-        lines += ["", f"Notes: {booking.notes}"]
+        lines += ["", gettext("Notes: %(notes)s", notes=booking.notes)]
     if for_host and (booking.answer_list or (booking.guest_list and not booking.internal)):
         lines += ["", *(f"{question}: {answer}" for question, answer in booking.answer_list)]
         if booking.guest_list and not booking.internal:
-            lines.append(f"Guests: {', '.join(booking.guest_list)}")
+            lines.append(gettext("Guests: %(guests)s", guests=", ".join(booking.guest_list)))
     if not booking.is_cancelled:
-        lines += ["", f"Change or cancel: {manage or booking.manage_url}"]
+        lines += ["", gettext("Change or cancel: %(link)s", link=manage or booking.manage_url)]
     return "\n".join(lines)
 
 
@@ -81,7 +85,8 @@ def summary(booking: Booking) -> str:
     """The calendar entry's title: what, and who (an internal meeting's are its hosts)."""
     if booking.internal:
         return f"{booking.title}: {booking.host_names}"
-    return f"{booking.title}: {booking.host_names} and {booking.invitee_name}"
+    return f"{booking.title}: " + gettext("%(host)s and %(invitee)s", host=booking.host_names,
+                                          invitee=booking.invitee_name)
 
 
 def invite(booking: Booking, *, cancel: bool = False, method: str | None = None) -> bytes:
@@ -164,7 +169,7 @@ def _stamp(moment: datetime) -> str:
 def google_calendar_url(booking: Booking) -> str:
     query = urlencode({
         "action": "TEMPLATE",
-        "text": f"{booking.title} with {booking.host_names}",
+        "text": gettext("%(title)s with %(host)s", title=booking.title, host=booking.host_names),
         "dates": f"{_stamp(booking.start)}/{_stamp(booking.end)}",
         "details": description(booking),
         "location": where(booking),
@@ -176,7 +181,7 @@ def outlook_calendar_url(booking: Booking) -> str:
     query = urlencode({
         "path": "/calendar/action/compose",
         "rru": "addevent",
-        "subject": f"{booking.title} with {booking.host_names}",
+        "subject": gettext("%(title)s with %(host)s", title=booking.title, host=booking.host_names),
         "startdt": booking.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "enddt": booking.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "body": description(booking),

@@ -19,7 +19,8 @@ from sqlalchemy import delete, select
 from twilio.request_validator import RequestValidator
 
 from linktime.extensions import db
-from linktime.formatting import format_when
+from linktime.formatting import clock_of_reader, format_when
+from linktime.i18n import gettext
 from linktime.jobs.outbox import GiveUp, Retry
 from linktime.models import Booking, SmsOptOut, now_utc
 from linktime.notifications.ics import join_url, where
@@ -142,10 +143,12 @@ def send(to: str, body: str, channel: str) -> str:
 
 def reminder_text(booking: Booking) -> str:
     link = join_url(booking)
-    place = f" Join: {link}" if link else (f" Where: {where(booking)}." if where(booking) else "")
-    return (f"Reminder: {booking.title} with {booking.host.name}, "
-            f"{format_when(booking.start, booking.invitee_timezone, booking.invitee_hours or 24)}.{place} "
-            f"Change or cancel: {booking.manage_url} Reply STOP to stop these messages.")
+    with clock_of_reader(booking.invitee_hours or 24, booking.invitee_locale or None):
+        place = (" " + gettext("Join: %(link)s", link=link) if link else
+                 " " + gettext("Where: %(place)s.", place=where(booking)) if where(booking) else "")
+        return gettext("Reminder: %(title)s with %(host)s, %(when)s.", title=booking.title, host=booking.host.name,
+                       when=format_when(booking.start, booking.invitee_timezone)) + place + " " + gettext(
+            "Change or cancel: %(link)s Reply STOP to stop these messages.", link=booking.manage_url)
 
 
 def send_reminder(booking_id: int, offset: int, for_start: str) -> None:
