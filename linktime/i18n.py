@@ -131,6 +131,34 @@ def writing_for(locale: str | None) -> Iterator[None]:
         _forced.reset(token)
 
 
+def language_choices() -> list[Any]:
+    """The languages a host may choose (their own, an event type's): "" stands for English."""
+    from wtforms import SelectChoice
+
+    return [SelectChoice("" if code == DEFAULT else code, LANGUAGES[code]) for code in spoken()]
+
+
+def switcher_links() -> list[tuple[str, str, str, bool]]:
+    """The language switcher of an invitee's page: (code, own name, address, current) for each
+    language spoken, the page's other choices (zone, month, day) kept; none while only one is."""
+    from flask import url_for
+
+    if len(spoken()) < 2 or request.endpoint not in INVITEE_PAGES:
+        return []
+    kept: dict[str, Any] = {key: value for key, value in request.args.items() if key != "lang"}
+    here = current_language()
+    return [(code, LANGUAGES[code], url_for(request.endpoint, **(request.view_args or {}), **kept, lang=code),
+             code == here) for code in spoken()]
+
+
+def remember_language(response: Any) -> Any:
+    """Keep a language chosen with the switcher for the visitor's next pages (a year)."""
+    chosen = language_of(request.args.get("lang")) if "lang" in request.args else None
+    if chosen and chosen != request.cookies.get(LANGUAGE_COOKIE) and request.endpoint in INVITEE_PAGES:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
 def gettext(message: str, **variables: object) -> str:
     """``message`` in the current language, with its %(name)s filled in (Flask-Babel's, typed)."""
     return str(flask_babel.gettext(message, **variables))

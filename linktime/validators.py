@@ -23,8 +23,9 @@ class ZoneSelect:
 
     def __call__(self, field, **kwargs) -> Markup:
         kwargs.setdefault("id", field.id)
-        params = html_params(name=field.name, data_tz_select=True,
-                             data_zone_search=url_for("bookings.zone_search"), **kwargs)
+        params = html_params(name=field.name, data_tz_select=True, data_zone_search=url_for("bookings.zone_search"),
+                             data_placeholder=gettext("City, country or UTC offset"),
+                             data_now_short=gettext("%(time)s now", time="{time}"), **kwargs)
         return Markup(f"<select {params}>{zone_options(field.data or 'UTC')}</select>")
 
 

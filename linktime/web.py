@@ -28,7 +28,7 @@ from linktime.event_types.schedule_views import bp as schedules_bp
 from linktime.event_types.views import bp as event_types_bp
 from linktime.extensions import db, login_manager
 from linktime.formatting import register_template_helpers
-from linktime.i18n import current_language
+from linktime.i18n import current_language, remember_language, switcher_links
 from linktime.notifications.views import bp as twilio_bp
 from linktime.privacy import support_contact
 from linktime.teams.views import bp as teams_bp
@@ -191,6 +191,8 @@ def register_template_globals(app: Flask) -> None:
     """What every template may use: meeting helpers, the providers' locations, state enums."""
     app.add_template_global(makes_meetings)
     app.add_template_global(current_language)
+    app.add_template_global(switcher_links)
+    app.after_request(remember_language)
     app.add_template_global(meeting_display_id, "meeting_display_id")
     app.jinja_env.globals["meeting_locations"] = [location.value for location in PROVIDERS]
     app.add_template_filter(lambda kind: models.Location(kind).label, "location_label")

@@ -78,7 +78,9 @@
 
   function clockIn(zone, hours, at) {
     try {
-      return new Intl.DateTimeFormat(hours === "12" ? "en-US" : "en-GB",
+      var lang = document.documentElement.lang || "en";
+      if (lang === "en") lang = hours === "12" ? "en-US" : "en-GB";
+      return new Intl.DateTimeFormat(lang,
         { timeZone: zone, hour: hours === "12" ? "numeric" : "2-digit", minute: "2-digit", hour12: hours === "12" }).format(at);
     } catch (e) { return ""; }
   }
@@ -167,7 +169,7 @@
           options().forEach(function (option) {
             option.id = id + "-" + option.id;
             var at = clockIn(option.getAttribute("data-zone"), hours, now);
-            if (at) option.lastElementChild.textContent += " · " + at + " now";
+            if (at) option.lastElementChild.textContent += " · " + (select.getAttribute("data-now-short") || "{time} now").replace("{time}", at);
           });
           show(true);
           highlight(0);
@@ -244,7 +246,7 @@
     var at = clockIn(element.getAttribute("data-now-in"), element.getAttribute("data-hours"), new Date());
     if (at && !element.dataset.shown) {
       element.dataset.shown = "1";
-      element.textContent += " It is " + at + " there now.";
+      element.textContent += " " + (element.getAttribute("data-now-text") || "It is {time} there now.").replace("{time}", at);
     }
   }
 

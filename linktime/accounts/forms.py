@@ -6,9 +6,10 @@ import re
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp, ValidationError
 
+from linktime.i18n import language_choices
 from linktime.validators import ZoneField, single_line
 
 # Top-level paths of the app: a username may not shadow them in /<username> links.
@@ -95,6 +96,12 @@ class ProfileForm(FlaskForm):
         description="Used in your booking links: /<username>/<event>.",
     )
     timezone = ZoneField("Time zone", default="UTC")
+    language = SelectField("Language", default="",
+                           description="Of your emails from LinkTime; invitees choose their own.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()
 
 
 class LooksForm(FlaskForm):

@@ -256,12 +256,12 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def update_profile(user: User, *, name: str, email: str, username: str, timezone: str) -> bool:
+def update_profile(user: User, *, name: str, email: str, username: str, timezone: str, language: str = "") -> bool:
     """Save the profile; a new email is only sent a confirmation link. True if one was sent."""
     email = email.strip().lower()
     check_username(username, user)
     old_username = user.username
-    user.name, user.username, user.timezone = name.strip(), username, timezone
+    user.name, user.username, user.timezone, user.language = name.strip(), username, timezone, language
     if username != old_username:
         # The old name keeps leading here: links already shared must not start pointing at someone else.
         db.session.execute(delete(FormerUsername).where(FormerUsername.username == username,

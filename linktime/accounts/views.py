@@ -185,6 +185,7 @@ def profile():
                 email=form.email.data,
                 username=form.username.data,
                 timezone=form.timezone.data,
+                language=form.language.data or "",
             )
         except service.AccountTaken as exc:
             getattr(form, exc.field).errors.append(str(exc))

@@ -97,7 +97,7 @@ def _team_key(event_type: EventType) -> tuple:
 
 _STAMP = (
     select(EventType.id, User.booking_seq, User.timezone, User.name, User.username, EventType.slug,
-           User.brand_color, User.photo_digest)
+           User.brand_color, User.photo_digest, EventType.language)
     .join(User, EventType.host_id == User.id)
     .where(User.username == bindparam("username"), EventType.slug == bindparam("slug"),
            EventType.active.is_(True), EventType.team_id.is_(None))
@@ -118,7 +118,8 @@ def public_stamp(username: str, slug: str) -> tuple | None:
 _ORGANISER = aliased(User)
 _TEAM_STAMP = (
     select(EventType.id, _ORGANISER.booking_seq, _ORGANISER.timezone, _ORGANISER.brand_color, Team.name,
-           EventType.scheduling, User.id, User.booking_seq, User.timezone, User.name, User.photo_digest)
+           EventType.scheduling, User.id, User.booking_seq, User.timezone, User.name, User.photo_digest,
+           EventType.language)
     .join(Team, Team.id == EventType.team_id)
     .join(_ORGANISER, _ORGANISER.id == EventType.host_id)
     .join(EventTypeHost, EventTypeHost.event_type_id == EventType.id)
@@ -137,7 +138,7 @@ def team_stamp(team_slug: str, slug: str) -> tuple | None:
     if not rows:
         return None
     first = rows[0]
-    return (*first[:6], team_slug.lower(), slug.lower(), tuple(tuple(row[6:]) for row in rows))
+    return (*first[:6], team_slug.lower(), slug.lower(), tuple(tuple(row[6:-1]) for row in rows), first[-1])
 
 
 _TEAM_PAGE_STAMP = (

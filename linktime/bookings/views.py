@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from htmx_flask import request  # flask.request, typed with its .htmx
 from markupsafe import Markup
@@ -41,7 +52,7 @@ from linktime.calendars.busy import CalendarsUnreadable, stale_since
 from linktime.event_types.questions import answers_from, questions_of
 from linktime.extensions import csrf, db
 from linktime.formatting import first_weekday, format_time, format_when, present, reader_locale, viewer_hours
-from linktime.i18n import gettext, lazy_gettext, ngettext
+from linktime.i18n import gettext, language_of, lazy_gettext, ngettext
 from linktime.models import Booking, EventType, User
 from linktime.notifications import ics, sms
 from linktime.throttle import Limit, Throttled
@@ -93,6 +104,9 @@ def get_managed_booking(token: str) -> Booking:
     booking = service.find_by_token(token)
     if booking is None:
         abort(404)
+    # Its pages speak the language the invitee booked in, unless they choose another.
+    g.page_language = language_of(booking.invitee_locale) or (booking.event_type.language if booking.event_type
+                                                              else None)
     return booking
 
 
@@ -187,6 +201,7 @@ def show_event_page(load: Callable[[], EventType], stamp_of: Callable[[], tuple 
     if "reschedule" not in request.args and seen_alike_by_everyone():
         stamp = stamp_of()
         if stamp is not None:
+            g.page_language = stamp[-1]  # the event type's language, last in every stamp
             asked = (viewer_zone(stamp[2]), zone_known(), viewer_hours(), reader_locale(), embedded(),
                      parse_month(present(request.args, "month")), parse_day(present(request.args, "date")),
                      bool(request.htmx and not request.htmx.boosted))
@@ -194,8 +209,7 @@ def show_event_page(load: Callable[[], EventType], stamp_of: Callable[[], tuple 
                                                              lambda: whole_event_page(load()))
             return remember_choices(make_response(rendered.html))
     event_type = load()
-
-
+    g.page_language = event_type.language
     rescheduling = None
     if request.args.get("reschedule"):
         rescheduling = get_managed_booking(request.args["reschedule"])
@@ -222,6 +236,7 @@ def protect_booking_form() -> None:
 
 def book_page(event_type: EventType):
     """The booking form of one time of an event type (a host's or a team's), and its booking."""
+    g.page_language = event_type.language
     form = _booking_form(event_type)
     start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
     zone = viewer_zone(event_type.host.timezone)

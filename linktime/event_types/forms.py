@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from linktime.event_types.questions import KINDS, MAX_GUESTS, MAX_OPTIONS, MAX_QUESTIONS
+from linktime.i18n import language_choices
 from linktime.models import LOCATION_LABELS, Location
 from linktime.notifications.sms import parse_regions
 from linktime.scheduling.rules import WEEKDAYS, HoursError, parse_hours, parse_overrides
@@ -213,7 +214,14 @@ class EventTypeForm(FlaskForm):
         "Guests an invitee may add", default=0,
         validators=[Optional(), NumberRange(0, MAX_GUESTS, message=f"Enter a number from 0 to {MAX_GUESTS}.")],
         description="Their addresses get the invitation and the meeting link. 0 for none.")
+    language = SelectField(
+        "Language of its pages", default="",
+        description="For invitees whose browser asks for none of LinkTime’s languages; anyone can switch.")
     active = BooleanField("Active (bookable through its link)", default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = language_choices()
 
     day_fields = DAY_FIELDS
     weekday_names = WEEKDAYS

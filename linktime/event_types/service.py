@@ -134,6 +134,7 @@ def save_event_type(host: User, form: EventTypeForm, event_type: EventType | Non
     event_type.questions = stored(questions_from_form(form)) or None
     event_type.schedule_id = form.schedule_id.data or None  # the form offers only the host's own schedules
     event_type.max_guests = form.max_guests.data or 0
+    event_type.language = form.language.data or ""
     event_type.active = bool(form.active.data)
     if creating:
         db.session.add(event_type)

@@ -95,6 +95,8 @@ class EventType(Model):
     # A shared schedule whose hours it keeps (None: its own weekly_hours and date_overrides).
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"), index=True)
     max_guests: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language its pages speak to invitees whose browser asks for none LinkTime speaks ("" English).
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     host: Mapped[User] = relationship(back_populates="event_types")

@@ -216,15 +216,16 @@ def booking_message(booking: Booking, kind: str, recipient: str, *, offset: int 
     the invitee (and their guests) with the clock and locale of the page they booked on."""
     guest = _guest(booking, recipient)
     to_host = recipient != "invitee" and guest is None
-    with clock_of_reader(*reader_of(booking, to_host)):
+    reader = person(booking, recipient) or booking.host
+    with clock_of_reader(*reader_of(booking, reader if to_host else None)):
         return _booking_message(booking, kind, recipient, guest, to_host, offset=offset, sessions=sessions)
 
 
-def reader_of(booking: Booking, to_host: bool) -> tuple[int, str | None]:
-    """How a message about ``booking`` writes times: the host's way (24-hour, the house locale) or
-    the invitee's."""
-    if to_host:
-        return 24, None
+def reader_of(booking: Booking, host: User | None) -> tuple[int, str | None]:
+    """How a message about ``booking`` writes times and words: a host's way (24-hour, in their
+    profile's language) or, without one, the invitee's (the page they booked on)."""
+    if host is not None:
+        return 24, host.language or None
     return booking.invitee_hours or 24, booking.invitee_locale or None
 
 

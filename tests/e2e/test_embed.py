@@ -103,8 +103,11 @@ def test_a_visitor_books_inside_the_hosts_website_inline_and_in_a_pop_up(live_ap
         visitor.locator("a[data-linktime-popup]").click()
         inside.locator("a.day.available:not(.selected)").first.click()
         inside.locator(".slot:focus").wait_for()
-        visitor.keyboard.press("Escape")
+        # The key's press closes the frame that has it: only press it down there (Playwright would
+        # wait for the key's release in a frame that is gone), and release it on the page.
+        visitor.keyboard.down("Escape")
         expect(visitor.locator("[data-linktime-overlay]")).to_have_count(0)
+        visitor.keyboard.up("Escape")
         assert visitor.evaluate("document.activeElement.hasAttribute('data-linktime-popup')")
 
     # The same page without ?embed=1 refuses to be framed (the browser says so: a context of its own).
