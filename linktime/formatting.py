@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_date
-from babel.dates import format_skeleton, get_date_format, get_day_names
+from babel.dates import format_skeleton, get_date_format, get_datetime_format, get_day_names
 from babel.dates import format_time as babel_time
 from flask import Flask, has_request_context, request
 
@@ -135,18 +135,24 @@ def _full_date(at: datetime) -> str:
     return babel_date(at, _date_patterns(locale)[0], locale=locale)
 
 
+def _date_and_time(day: str, clock: str) -> str:
+    """A date and a time joined as the reader's locale joins them ("…, 09:00"; Japanese: "… 09:00")."""
+    return str(get_datetime_format("full", locale=reader_locale())).replace("{1}", day).replace("{0}", clock)
+
+
 def format_when(moment: datetime, zone: str, hours: int | None = None) -> str:
     """'Tuesday, 24 November 2026, 09:00 (Berlin time)' (or '9:00 AM' on a 12-hour clock; in en-US
     'Tuesday, November 24, 2026')."""
     at = local(moment, zone)
-    return f"{_full_date(at)}, {_clock(at, hours or viewer_hours())} ({_zone_words(zone)})"
+    return f"{_date_and_time(_full_date(at), _clock(at, hours or viewer_hours()))} ({_zone_words(zone)})"
 
 
 def format_span(start: datetime, end: datetime, zone: str, hours: int | None = None) -> str:
     """'Tuesday, 24 November 2026, 09:00–09:30 (Berlin time)'."""
     at, until = local(start, zone), local(end, zone)
     hours = hours or viewer_hours()
-    return f"{_full_date(at)}, {_clock(at, hours)}–{_clock(until, hours)} ({_zone_words(zone)})"
+    span = f"{_clock(at, hours)}–{_clock(until, hours)}"
+    return f"{_date_and_time(_full_date(at), span)} ({_zone_words(zone)})"
 
 
 def format_time(moment: datetime, zone: str, hours: int | None = None) -> str:

@@ -54,7 +54,7 @@ def test_times_follow_the_browser_language_and_the_toggle_sticks(page_url, new_c
     page.reload()  # the choice is kept, for this host's pages and any other's
     assert all(re.fullmatch(other, text) for text in slot_texts(page))
     page.locator(".slot-list a.slot").last.click()  # the last of the day: not running out while we click
-    zone_words = r" \(New York time\)" if locale == "en-US" else r" \(New York Zeit\)"
+    zone_words = r" \(New York time\)" if locale == "en-US" else r" \(Ortszeit New York\)"
     assert re.search(other + zone_words, page.locator("article").inner_text())
 
 
