@@ -145,9 +145,12 @@ def switcher_links() -> list[tuple[str, str, str, bool]]:
 
     if len(spoken()) < 2 or request.endpoint not in INVITEE_PAGES:
         return []
-    kept: dict[str, Any] = {key: value for key, value in request.args.items() if key != "lang"}
+    # (url_for reads _external, _anchor, _method and _scheme itself: a visitor's query names none of them.)
+    kept: dict[str, Any] = {key: value for key, value in request.args.items()
+                            if key != "lang" and not key.startswith("_")}
     here = current_language()
-    return [(code, LANGUAGES[code], url_for(request.endpoint, **(request.view_args or {}), **kept, lang=code),
+    # The address's own parts win over query arguments of the same name (?token=… on /booking/<token>).
+    return [(code, LANGUAGES[code], url_for(request.endpoint, **{**kept, **(request.view_args or {}), "lang": code}),
              code == here) for code in spoken()]
 
 
