@@ -234,6 +234,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_hours, "hours_text")
     app.add_template_global(format_series, "series_line")
     app.add_template_filter(format_duration, "duration")
-    app.add_template_global(zone_options)
-    app.add_template_filter(zone_label)
+    app.add_template_global(lambda selected: zone_options(selected, reader_locale()), "zone_options")
+    app.add_template_filter(lambda zone, at=None: zone_label(zone, at, reader_locale()), "zone_label")
     app.add_template_global(viewer_hours)

@@ -91,13 +91,16 @@ def current_language() -> str:
 
 
 def select_language() -> str:
-    """Which language this request is answered in (see the module's docstring)."""
+    """Which language this request is answered in (see the module's docstring). Other pages than an
+    invitee's are a host's: in their language once signed in, English before."""
     from flask_login import current_user
 
-    if request.endpoint in INVITEE_PAGES or not current_user or not current_user.is_authenticated:
-        return (asked_language() or browser_language() or getattr(g, "page_language", None)
+    if request.endpoint in INVITEE_PAGES:
+        return (asked_language() or browser_language() or language_of(getattr(g, "page_language", None))
                 or DEFAULT)
-    return language_of(getattr(current_user, "language", "")) or DEFAULT
+    if current_user and current_user.is_authenticated:
+        return language_of(getattr(current_user, "language", "")) or DEFAULT
+    return DEFAULT
 
 
 def current_locale() -> str:

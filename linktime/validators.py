@@ -7,7 +7,7 @@ from wtforms import StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import html_params
 
-from linktime.i18n import gettext
+from linktime.i18n import current_locale, gettext
 from linktime.zones import canonical_zone, is_timezone, zone_options
 
 
@@ -26,7 +26,7 @@ class ZoneSelect:
         params = html_params(name=field.name, data_tz_select=True, data_zone_search=url_for("bookings.zone_search"),
                              data_placeholder=gettext("City, country or UTC offset"),
                              data_now_short=gettext("%(time)s now", time="{time}"), **kwargs)
-        return Markup(f"<select {params}>{zone_options(field.data or 'UTC')}</select>")
+        return Markup(f"<select {params}>{zone_options(field.data or 'UTC', current_locale())}</select>")
 
 
 class ZoneField(StringField):

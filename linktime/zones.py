@@ -204,15 +204,15 @@ def utc_offset(zone: str, at: datetime | None = None) -> str:
     return f"UTC{'+' if minutes > 0 else '−'}{hours}{f':{rest:02d}' if rest else ''}"
 
 
-def zone_label(zone: str, at: datetime | None = None) -> str:
-    """'Berlin (UTC+1)'."""
-    city = zone_city(zone)
+def zone_label(zone: str, at: datetime | None = None, locale: str = "en") -> str:
+    """'Berlin (UTC+1)' ('ベルリン (UTC+1)' for a Japanese reader)."""
+    city = zone_city_in(zone, locale)
     return city if city == "UTC" else f"{city} ({utc_offset(zone, at)})"
 
 
-def country_name(zone: str) -> str:
+def country_name(zone: str, locale: str = "en") -> str:
     entry = picker_zones().get(zone)
-    return Locale.parse("en").territories.get(entry.country, "") if entry and entry.country else ""
+    return Locale.parse(locale).territories.get(entry.country, "") if entry and entry.country else ""
 
 
 def _asked_offset(query: str) -> int | None:
@@ -271,10 +271,11 @@ class ZoneChoice:
     offset: str
 
 
-def zone_choices(query: str, at: datetime | None = None) -> list[ZoneChoice]:
-    """The picker's suggestions for ``query``: each zone with its city, country and offset now."""
+def zone_choices(query: str, at: datetime | None = None, locale: str = "en") -> list[ZoneChoice]:
+    """The picker's suggestions for ``query``: each zone with its city, country and offset now, named
+    as ``locale`` names them."""
     moment = at or datetime.now(UTC)
-    return [ZoneChoice(name, zone_city(name), country_name(name), utc_offset(name, moment))
+    return [ZoneChoice(name, zone_city_in(name, locale), country_name(name, locale), utc_offset(name, moment))
             for name in find_zones(query, moment)]
 
 
@@ -282,29 +283,30 @@ def _region(name: str) -> str:
     return name.split("/")[0] if "/" in name else "Universal"
 
 
-@lru_cache(maxsize=2)
-def _zone_options(hour: datetime) -> str:
+@lru_cache(maxsize=16)
+def _zone_options(hour: datetime, locale: str) -> str:
     """Every zone by city and offset, grouped by region; the offsets as they are in ``hour``."""
-    ordered = sorted(picker_zones(), key=lambda name: (_region(name), zone_city(name)))
+    ordered = sorted(picker_zones(), key=lambda name: (_region(name), zone_city_in(name, locale)))
     return "".join(
         f'<optgroup label="{group}">'
-        + "".join(f'<option value="{name}">{escape(zone_label(name, hour))}</option>' for name in names)
+        + "".join(f'<option value="{name}">{escape(zone_label(name, hour, locale))}</option>' for name in names)
         + "</optgroup>"
         for group, names in groupby(ordered, key=_region)
     )
 
 
-def zone_options(selected: str) -> Markup:
+def zone_options(selected: str, locale: str = "en") -> Markup:
     """The <option>s of every zone, ``selected`` chosen (listed first when the list lacks it).
 
     Written once an hour per process (offsets change with daylight saving time): the list is the
     same on every page.
     """
-    options = _zone_options(datetime.now(UTC).replace(minute=0, second=0, microsecond=0))
+    options = _zone_options(datetime.now(UTC).replace(minute=0, second=0, microsecond=0), locale)
     if not is_timezone(selected):  # a form sent back with what someone typed
         return Markup(options)
     selected = canonical_zone(selected)
     chosen = f'<option value="{escape(selected)}">'
     if chosen in options:
         return Markup(options.replace(chosen, chosen[:-1] + " selected>", 1))
-    return Markup(f'<option value="{escape(selected)}" selected>{escape(zone_label(selected))}</option>' + options)
+    return Markup(f'<option value="{escape(selected)}" selected>{escape(zone_label(selected, locale=locale))}</option>'
+                  + options)

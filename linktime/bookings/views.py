@@ -172,9 +172,11 @@ def seen_alike_by_everyone() -> bool:
 @bp.get("/zones")
 def zone_search():
     """List the time zones matching what a visitor typed (the zone picker's suggestions)."""
-    response = make_response(render_template("_zone_choices.html", zones=zone_choices(request.args.get("q", "")[:60])))
+    zones = zone_choices(request.args.get("q", "")[:60], locale=reader_locale())
+    response = make_response(render_template("_zone_choices.html", zones=zones))
     response.cache_control.public = True
     response.cache_control.max_age = 300  # offsets move twice a year; five minutes late is harmless
+    response.vary.update(("Accept-Language", "Cookie"))  # names in the visitor's language
     return response
 
 

@@ -131,3 +131,33 @@ def test_axe_finds_what_it_is_meant_to(browser, live_server):
     finally:
         context.close()
     assert "label:" in found and "color-contrast:" in found
+
+
+# Every language once, each in a scheme and with a brand colour (their words change lengths and
+# scripts; the colours are the host's).
+@pytest.mark.parametrize("language, scheme, brand", [("de", "light", "#ffd400"), ("fr", "dark", "#2b0a3d"),
+                                                     ("es", "light", "#2b0a3d"), ("pt", "dark", "#ffd400"),
+                                                     ("ja", "light", "#2b0a3d"), ("ja", "dark", "#ffd400")])
+def test_no_serious_violations_on_invitee_pages_in_any_language(pages, browser, language, scheme, brand):
+    from linktime.accounts import looks
+    from linktime.extensions import db
+    from linktime.models import User
+
+    base, public, _host_pages, app = pages
+    with app.app_context():
+        looks.save_looks(db.session.scalar(db.select(User)), color=brand, photo=None, remove_photo=False)
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme, locale=language,
+                                  viewport={"width": 390, "height": 900}, timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/ada/intro-call?lang={language}")  # the switcher's choice, kept for the rest
+        found = []
+        for path in public:
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            invitees = path not in ("/", "/login", "/privacy")  # a host's pages, English before sign-in
+            assert page.locator("html").get_attribute("lang") == (language if invitees else "en")
+            found += serious_violations(page)
+    finally:
+        context.close()
+    assert found == [], "\n".join(found)
