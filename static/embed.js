@@ -35,16 +35,18 @@
     });
   });
 
-  // Inline frames stay transparent until their page says how tall it is (three seconds at most),
-  // and each is asked once loaded, in case its first word came before this script was listening.
+  // Inline frames stay transparent until their page says how tall it is — a second at most once
+  // it has loaded (a page that cannot say is shown anyway), fifteen if it never loads — and each
+  // is asked once loaded, in case its first word came before this script was listening.
   function watch(frame) {
     if (frame.dataset.linktimeWatched) return;
     frame.dataset.linktimeWatched = "1";
     frame.style.transition = "opacity .15s";
     frame.style.opacity = "0";
-    setTimeout(function () { show(frame); }, 3000);
+    setTimeout(function () { show(frame); }, 15000);
     frame.addEventListener("load", function () {
       if (frame.contentWindow) frame.contentWindow.postMessage({ linktime: "height?" }, origin);
+      setTimeout(function () { show(frame); }, 1000);
     });
     if (frame.contentWindow) frame.contentWindow.postMessage({ linktime: "height?" }, origin);
   }
