@@ -118,7 +118,9 @@ def test_a_visitor_books_inside_the_hosts_website_inline_and_in_a_pop_up(live_ap
         page.on("console", lambda message: refused.append(message.text) if "frame-ancestors" in message.text else None)
         page.goto(f"{site}/plain.html")
         page.wait_for_load_state("load")
-        assert next(f for f in page.frames if f.name == "plain").locator(".slot-list").count() == 0
+        expect(page.locator("iframe[name=plain]")).to_have_count(1)
+        framed = page.frame(name="plain")  # the browser may have dropped it altogether
+        assert framed is None or framed.locator(".slot-list").count() == 0
         assert refused
     finally:
         context.close()
