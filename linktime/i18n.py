@@ -141,6 +141,9 @@ def language_choices() -> list[Any]:
     return [SelectChoice("" if code == DEFAULT else code, LANGUAGES[code]) for code in spoken()]
 
 
+SWITCHER_KEEPS = ("tz", "month", "date", "embed", "start", "reschedule", "booked")
+
+
 def switcher_links() -> list[tuple[str, str, str, bool]]:
     """The language switcher of an invitee's page: (code, own name, address, current) for each
     language spoken, the page's other choices (zone, month, day) kept; none while only one is."""
@@ -148,9 +151,9 @@ def switcher_links() -> list[tuple[str, str, str, bool]]:
 
     if len(spoken()) < 2 or request.endpoint not in INVITEE_PAGES:
         return []
-    # (url_for reads _external, _anchor, _method and _scheme itself: a visitor's query names none of them.)
-    kept: dict[str, Any] = {key: value for key, value in request.args.items()
-                            if key != "lang" and not key.startswith("_")}
+    # Only the page's own choices: a kept page is served to everyone, so its links must not carry
+    # whatever the first visitor put in the address.
+    kept: dict[str, Any] = {key: request.args[key] for key in SWITCHER_KEEPS if key in request.args}
     here = current_language()
     # The address's own parts win over query arguments of the same name (?token=… on /booking/<token>).
     return [(code, LANGUAGES[code], url_for(request.endpoint, **{**kept, **(request.view_args or {}), "lang": code}),

@@ -1,6 +1,8 @@
 """Sign-up and Settings as a new user meets them: the zone picker, and forms that never drop a change."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -80,11 +82,13 @@ def test_a_schedule_with_holidays_and_days_off_made_and_chosen_in_the_browser(li
     page.get_by_label("Public holidays off").select_option("DE")
     page.get_by_role("button", name="Save").click()
     page.get_by_text("Weihnachtstag").or_(page.get_by_text("Christmas Day")).first.wait_for()
-    page.get_by_label("From", exact=True).fill("2027-01-04")
-    page.get_by_label("To (for several days)").fill("2027-01-08")
+    first = date.today() + timedelta(days=40)  # any day ahead: the page lists days from today on
+    last = first + timedelta(days=4)
+    page.get_by_label("From", exact=True).fill(first.isoformat())
+    page.get_by_label("To (for several days)").fill(last.isoformat())
     page.get_by_role("button", name="Add these days").click()
     screenshot(page, "schedule-edit-390")
-    page.get_by_text("Mon 4 Jan 2027 – Fri 8 Jan 2027").wait_for()
+    page.get_by_text(f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}").wait_for()
     page.goto(f"{live_server.url}/event-types/1/edit")
     hours = page.get_by_label("Hours", exact=True)
     own = page.locator("[data-own-hours]")
@@ -96,4 +100,4 @@ def test_a_schedule_with_holidays_and_days_off_made_and_chosen_in_the_browser(li
     with live_app.app_context():
         schedule = db.session.scalar(select(Schedule))
         assert db.session.scalar(select(EventType.schedule_id)) == schedule.id
-        assert schedule.holiday_country == "DE" and "2027-01-06" in schedule.date_overrides
+        assert schedule.holiday_country == "DE" and (first + timedelta(days=2)).isoformat() in schedule.date_overrides

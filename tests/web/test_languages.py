@@ -115,3 +115,13 @@ def test_every_page_and_message_of_an_invitee_is_in_their_language(booked, smtp,
     found = {name: english_left(visible(page), code) for name, page in pages.items()}
     found.update({name: english_left(text, code) for name, text in messages.items()})
     assert {name: words for name, words in found.items() if words} == {}
+
+
+def test_a_kept_page_carries_none_of_a_strangers_query_in_its_language_links(app, clock):
+    with app.app_context():
+        add_event_type(add_user("ada"))
+    first = app.test_client().get("/ada/intro-call?tz=UTC&clock=12&next=https://evil.example&x=1")
+    assert "evil.example" not in first.get_data(as_text=True)
+    later = app.test_client().get("/ada/intro-call?tz=UTC").get_data(as_text=True)
+    links = re.findall(r'href="([^"]*lang=de[^"]*)"', later)
+    assert links and all("evil" not in link and "x=1" not in link for link in links)
