@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from linktime.accounts.views import admin_required
 from linktime.extensions import db
+from linktime.i18n import gettext as _
 from linktime.jobs.outbox import retry_failed, retry_now
 from linktime.models import Job, JobStatus, now_utc
 from linktime.notifications.email import outbox_dir
@@ -107,5 +108,5 @@ def retry(job_id: int):
         retry_failed(job)
     else:
         retry_now(job)
-    flash("The job will run again within a few seconds.", "success")
+    flash(_("The job will run again within a few seconds."), "success")
     return redirect(url_for("admin.jobs"), code=303)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -14,9 +14,10 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as babel_date
 from babel.dates import format_skeleton, get_date_format, get_datetime_format, get_day_names
 from babel.dates import format_time as babel_time
+from babel.lists import format_list
 from flask import Flask, has_request_context, request
 
-from linktime.i18n import current_locale, gettext, writing_for
+from linktime.i18n import N_, current_locale, gettext, writing_for
 from linktime.scheduling.rules import format_hours
 from linktime.zones import zone_city_in, zone_label, zone_options
 
@@ -161,13 +162,13 @@ def format_time(moment: datetime, zone: str, hours: int | None = None) -> str:
 
 
 def format_date(moment: datetime, zone: str) -> str:
-    at = local(moment, zone)
-    return f"{at:%a} {at.day} {at:%b %Y}"
+    """The day of ``moment`` in ``zone``, short, as the reader's locale writes it: "Tue, 24 Nov 2026"."""
+    return format_day(local(moment, zone).date())
 
 
 def format_day(day: date) -> str:
-    """A calendar day, as the other dates are written: "Tue 24 Nov 2026"."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    """A calendar day, short, as the reader's locale writes it: "Tue, 24 Nov 2026", "Di., 24. Nov. 2026"."""
+    return str(format_skeleton("yMMMEd", day, locale=current_locale()))
 
 
 def format_weekday(moment: datetime | date, zone: str | None = None) -> str:
@@ -184,11 +185,18 @@ def at_night(moment: datetime, zone: str) -> bool:
     return hour >= 22 or hour < 7
 
 
-def format_duration(minutes: int) -> str:
+def format_duration(minutes: int, say: Callable[..., Any] = gettext) -> Any:
+    """"1 h 30 min" in the current language; with ``say=lazy_gettext``, translated when shown (a form's
+    choices)."""
     hours, rest = divmod(minutes, 60)
     if hours and rest:
-        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
-    return gettext("%(hours)d h", hours=hours) if hours else gettext("%(minutes)d min", minutes=rest)
+        return say(N_("%(hours)d h %(minutes)d min"), hours=hours, minutes=rest)
+    return say(N_("%(hours)d h"), hours=hours) if hours else say(N_("%(minutes)d min"), minutes=rest)
+
+
+def or_list(items: Any) -> str:
+    """"Zoom or Google Meet", "Zoom oder Google Meet": choices joined as the reader's language does."""
+    return str(format_list([str(item) for item in items], style="or", locale=current_locale()))
 
 
 def format_series(sessions: Sequence[Any], zone: str) -> str:
@@ -234,6 +242,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_hours, "hours_text")
     app.add_template_global(format_series, "series_line")
     app.add_template_filter(format_duration, "duration")
+    app.add_template_filter(or_list, "or_list")
     app.add_template_global(lambda selected: zone_options(selected, reader_locale()), "zone_options")
     app.add_template_filter(lambda zone, at=None: zone_label(zone, at, reader_locale()), "zone_label")
     app.add_template_global(viewer_hours)

@@ -17,6 +17,7 @@ from typing import Any
 import flask_babel
 from babel import Locale, UnknownLocaleError
 from flask import g, has_request_context, request
+from flask_babel.speaklater import LazyString
 
 # Language code -> its own name, as the switcher shows it.
 LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "pt": "Português",
@@ -92,7 +93,8 @@ def current_language() -> str:
 
 def select_language() -> str:
     """Which language this request is answered in (see the module's docstring). Other pages than an
-    invitee's are a host's: in their language once signed in, English before."""
+    invitee's are a host's: in their profile's language once signed in; before (sign-in, sign-up,
+    Data & privacy), in the visitor's."""
     from flask_login import current_user
 
     if request.endpoint in INVITEE_PAGES:
@@ -100,7 +102,7 @@ def select_language() -> str:
                 or DEFAULT)
     if current_user and current_user.is_authenticated:
         return language_of(getattr(current_user, "language", "")) or DEFAULT
-    return DEFAULT
+    return asked_language() or browser_language() or DEFAULT
 
 
 def current_locale() -> str:
@@ -168,16 +170,54 @@ def remember_language(response: Any) -> Any:
     return response
 
 
+def _untranslated() -> bool:
+    """Outside LinkTime's own app (the sandboxes are apps of their own), words stay English."""
+    from flask import current_app, has_app_context
+
+    return has_app_context() and "babel" not in current_app.extensions
+
+
 def gettext(message: str, **variables: object) -> str:
     """``message`` in the current language, with its %(name)s filled in (Flask-Babel's, typed)."""
+    if _untranslated():
+        return message % variables if variables else message
     return str(flask_babel.gettext(message, **variables))
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
     """The singular or plural of a message for ``num`` (which fills %(num)d), in the current language."""
+    if _untranslated():
+        return (singular if num == 1 else plural) % {"num": num, **variables}
     return str(flask_babel.ngettext(singular, plural, num, **variables))
+
+
+class LazyText(LazyString):
+    """A message translated when it is used. Shown in a page it is text, escaped like any other
+    ("/<username>/<event>" stays visible), never taken for markup."""
+
+    @property
+    def __html__(self) -> Any:
+        raise AttributeError("__html__")
 
 
 def lazy_gettext(message: str, **variables: object) -> Any:
     """``message`` translated when it is used (module constants, form labels)."""
-    return flask_babel.lazy_gettext(message, **variables)
+    return LazyText(gettext, message, **variables)
+
+
+def script_words() -> dict[str, str]:
+    """What static/app.js writes on a host's pages, English -> the current language ({day} and the
+    other braces are filled in by the script)."""
+    return {text: gettext(text) for text in SCRIPT_WORDS}
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogues where it is translated later, by its English words."""
+    return message
+
+
+SCRIPT_WORDS = (N_("Copied!"), N_("Your changes under “{section}” are not saved yet and will be lost. Go on?"),
+                N_("Your changes in another form on this page are not saved yet and will be lost. Go on?"),
+                N_("Unavailable"), N_("{day} from"), N_("{day} until"), N_("Remove {day} {hours}"), N_("Add hours"),
+                N_("Copy to all weekdays"), N_("{day}’s hours to Tuesday to Friday"),
+                N_("Copied {day}’s hours to Tuesday to Friday."))

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from flask import current_app
 from markupsafe import Markup, escape
 
-ENCRYPTED = "encrypted at rest with AES-256-GCM"
+from linktime.i18n import gettext, lazy_gettext
+
+ENCRYPTED = lazy_gettext("encrypted at rest with AES-256-GCM")
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,13 @@ class Integration:
 
 def invitee_data() -> list[str]:
     """What a booking keeps about the person who booked."""
-    kept = ["Name, email address and time zone", "What they wrote in the notes",
-            "The booking's times, and its cancellation reason if there is one",
-            "The meeting's join link and passcode (encrypted)"]
+    kept = [gettext("Name, email address and time zone"), gettext("What they wrote in the notes and the answers to "
+                                                                   "the host's questions, and the guests they added"),
+            gettext("The booking's times, and its cancellation reason if there is one"),
+            gettext("The meeting's join link and passcode (encrypted)")]
     if current_app.config.get("TWILIO_ACCOUNT_SID"):
-        kept.append("A phone number, only when they ask for a text reminder (sent to Twilio to deliver it); "
-                    "replying STOP ends all texts to it")
+        kept.append(gettext("A phone number, only when they ask for a text reminder (sent to Twilio to deliver it); "
+                            "replying STOP ends all texts to it"))
     return kept
 
 
@@ -35,5 +38,6 @@ def support_contact() -> Markup:
     """Who to ask, to follow "If it persists, …": SUPPORT_EMAIL as a link, else whoever runs this LinkTime."""
     email = current_app.config.get("SUPPORT_EMAIL")
     if email:
-        return Markup(f'write to <a href="mailto:{escape(email)}">{escape(email)}</a>')
-    return Markup("ask the person who runs this LinkTime for you")
+        link = Markup('<a href="mailto:{0}">{0}</a>').format(email)
+        return escape(gettext("write to %(email)s")) % {"email": link}
+    return escape(gettext("ask the person who runs this LinkTime for you"))

@@ -22,6 +22,7 @@ from sqlalchemy import case, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from linktime.extensions import db, rows_changed
+from linktime.i18n import gettext, ngettext
 from linktime.models import RateLimit
 
 
@@ -52,9 +53,11 @@ class Throttled(Exception):
     def minutes(self) -> int:
         return max(1, math.ceil(self.retry_after / 60))
 
-    def message(self, what: str = "attempts") -> str:
-        unit = "minute" if self.minutes == 1 else "minutes"
-        return f"Too many {what}. Please try again in {self.minutes} {unit}."
+    def message(self, too_many: str = "") -> str:
+        """``too_many`` ("Too many booking attempts."), and when to try again, in the reader's language."""
+        return " ".join([too_many or gettext("Too many attempts."),
+                         ngettext("Please try again in %(num)d minute.", "Please try again in %(num)d minutes.",
+                                  self.minutes)])
 
 
 def limited_key(limit: Limit, subject: str) -> str:

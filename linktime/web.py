@@ -28,7 +28,7 @@ from linktime.event_types.schedule_views import bp as schedules_bp
 from linktime.event_types.views import bp as event_types_bp
 from linktime.extensions import db, login_manager
 from linktime.formatting import register_template_helpers
-from linktime.i18n import current_language, remember_language, switcher_links
+from linktime.i18n import current_language, remember_language, script_words, switcher_links
 from linktime.notifications.views import bp as twilio_bp
 from linktime.privacy import support_contact
 from linktime.teams.views import bp as teams_bp
@@ -78,9 +78,6 @@ TOKEN_PAGES = {"bookings.manage", "bookings.invitee_cancel", "bookings.reschedul
                "accounts.signup", "accounts.confirm_email", "zoom.callback"}
 
 
-# Pages whose bytes follow the visitor's zone and clock (cookies) and language.
-VISITOR_PAGES = {"bookings.event_page", "bookings.book", "bookings.manage", "bookings.host_page",
-                 "teams.team_page", "teams.event_page", "teams.book"}
 # The same bytes for everyone, whoever asks, kept by caches: static files, hosts' photos and colours.
 PUBLIC_ASSETS = {"static", "accounts.photo", "accounts.brand_css"}
 
@@ -116,9 +113,9 @@ def register_security_headers(app: Flask) -> None:
             if name.lower() not in given:
                 headers.add(name, value)
         if request.endpoint not in PUBLIC_ASSETS:
-            # Pages may answer htmx with a fragment: caches must keep the two apart. Booking pages
-            # also follow the visitor's zone and clock cookies and their language.
-            vary = ["HX-Request", "Cookie", "Accept-Language"] if request.endpoint in VISITOR_PAGES else ["HX-Request"]
+            # Pages may answer htmx with a fragment: caches must keep the two apart. Pages also follow
+            # the visitor's language (and booking pages their zone and clock cookies).
+            vary = ["HX-Request", "Cookie", "Accept-Language"]
             private = request.endpoint in TOKEN_PAGES or "reschedule" in request.args
             if private or current_user.is_authenticated:
                 # Nothing private is kept by the browser's or a proxy's cache, nor by the back button.
@@ -192,6 +189,7 @@ def register_template_globals(app: Flask) -> None:
     app.add_template_global(makes_meetings)
     app.add_template_global(current_language)
     app.add_template_global(switcher_links)
+    app.add_template_global(script_words)
     app.after_request(remember_language)
     app.add_template_global(meeting_display_id, "meeting_display_id")
     app.jinja_env.globals["meeting_locations"] = [location.value for location in PROVIDERS]

@@ -22,6 +22,8 @@ from babel.core import get_global
 from babel.dates import get_timezone_location
 from markupsafe import Markup, escape
 
+from linktime.i18n import N_, gettext, writing_for
+
 # The languages whose names for countries and cities the search also knows.
 NAME_LANGUAGES = ("en", "de", "fr", "es", "pt", "ja")
 
@@ -283,12 +285,21 @@ def _region(name: str) -> str:
     return name.split("/")[0] if "/" in name else "Universal"
 
 
+# The tz database's regions, as the picker's groups name them (translated where they are shown).
+REGION_NAMES = {"Africa": N_("Africa"), "America": N_("Americas"), "Antarctica": N_("Antarctica"),
+                "Arctic": N_("Arctic"), "Asia": N_("Asia"), "Atlantic": N_("Atlantic Ocean"),
+                "Australia": N_("Australia"), "Europe": N_("Europe"), "Indian": N_("Indian Ocean"),
+                "Pacific": N_("Pacific"), "Universal": N_("Universal")}
+
+
 @lru_cache(maxsize=16)
 def _zone_options(hour: datetime, locale: str) -> str:
     """Every zone by city and offset, grouped by region; the offsets as they are in ``hour``."""
     ordered = sorted(picker_zones(), key=lambda name: (_region(name), zone_city_in(name, locale)))
+    with writing_for(locale):
+        groups = {region: escape(gettext(english)) for region, english in REGION_NAMES.items()}
     return "".join(
-        f'<optgroup label="{group}">'
+        f'<optgroup label="{groups[group]}">'
         + "".join(f'<option value="{name}">{escape(zone_label(name, hour, locale))}</option>' for name in names)
         + "</optgroup>"
         for group, names in groupby(ordered, key=_region)

@@ -2,13 +2,25 @@
 (function () {
   "use strict";
 
+  // The page's words for what scripts write (a signed-in host's pages carry them, in their language: <body
+  // data-words>), else English.
+  var words = {};
+  try {
+    words = JSON.parse(document.body.getAttribute("data-words") || "{}");
+  } catch (ignored) { words = {}; }
+  function say(english, values) {
+    var text = words[english] || english;
+    Object.keys(values || {}).forEach(function (key) { text = text.split("{" + key + "}").join(values[key]); });
+    return text;
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");
     if (!button) return;
     var text = button.getAttribute("data-copy");
     var done = function () {
       var label = button.textContent;
-      button.textContent = "Copied!";
+      button.textContent = say("Copied!");
       setTimeout(function () { button.textContent = label; }, 1500);
     };
     if (navigator.clipboard && window.isSecureContext) {
@@ -55,8 +67,10 @@
       if (unsaved.length) {
         var heading = unsaved[0].closest("section");
         heading = heading && heading.querySelector("h2");
-        var where = heading ? "“" + heading.textContent.trim() + "”" : "another form on this page";
-        if (!window.confirm("Your changes under " + where + " are not saved yet and will be lost. Go on?")) {
+        var question = heading
+          ? say("Your changes under “{section}” are not saved yet and will be lost. Go on?", {section: heading.textContent.trim()})
+          : say("Your changes in another form on this page are not saved yet and will be lost. Go on?");
+        if (!window.confirm(question)) {
           event.preventDefault();
           event.stopImmediatePropagation();
           return;
@@ -353,7 +367,7 @@
         if (!pairs.length) {
           var off = document.createElement("span");
           off.className = "hours-off";
-          off.textContent = "Unavailable";
+          off.textContent = say("Unavailable");
           editor.appendChild(off);
         }
         pairs.forEach(function (pair, n) {
@@ -364,19 +378,20 @@
             input.type = "time";
             input.step = 300;
             input.value = pair[k];
-            input.setAttribute("aria-label", name + " " + which + (pairs.length > 1 ? " (" + (n + 1) + ")" : ""));
+            input.setAttribute("aria-label", say(which === "from" ? "{day} from" : "{day} until", {day: name}) +
+              (pairs.length > 1 ? " (" + (n + 1) + ")" : ""));
             input.addEventListener("change", write);
             row.appendChild(input);
             if (!k) row.appendChild(document.createTextNode("–"));
           });
-          var remove = button("×", "Remove " + name + " " + pair[0] + "–" + pair[1], function () {
+          var remove = button("×", say("Remove {day} {hours}", {day: name, hours: pair[0] + "–" + pair[1]}), function () {
             var now = read();
             now.splice(n, 1); draw(now); write(); editor.querySelector("button").focus();
           });
           row.appendChild(remove);
           editor.appendChild(row);
         });
-        editor.appendChild(button("Add hours", "Add hours on " + name, function () {
+        editor.appendChild(button(say("Add hours"), say("Add hours") + ": " + name, function () {
           var now = read();
           var last = now[now.length - 1];
           now.push(last ? [last[1], last[1] < "17:00" ? "17:00" : "23:55"] : ["09:00", "17:00"]);
@@ -385,14 +400,15 @@
           times[times.length - 2].focus();
         }));
         if (index === 0) {
-          editor.appendChild(button("Copy to all weekdays", "Copy to all weekdays: " + name + "’s hours to Tuesday to Friday", function () {
+          var copy = say("Copy to all weekdays");  // (its accessible name begins with what it shows)
+          editor.appendChild(button(copy, copy + ": " + say("{day}’s hours to Tuesday to Friday", {day: name}), function () {
             write();
             days.slice(1, 5).forEach(function (other) {
               var otherText = other.querySelector("input");
               otherText.value = text.value;
               editors[other.getAttribute("data-day")](parseHours(text.value));
             });
-            status.textContent = "Copied " + name + "’s hours to Tuesday to Friday.";
+            status.textContent = say("Copied {day}’s hours to Tuesday to Friday.", {day: name});
           }));
         }
       };

@@ -193,9 +193,9 @@ def signed_in(app, email="ada@example.com", password="correct horse"):
 def sign_in_page(page, base: str, email="ada@example.com", password="correct horse") -> None:
     """Sign in in a browser page, as a person does."""
     page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.locator("#email").fill(email)  # by id: the page is in the browser's language
+    page.locator("#password").fill(password)
+    page.locator("main form button[type=submit]").click()
 
 
 @dataclass

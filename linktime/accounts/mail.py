@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from linktime.accounts.service import address_token, email_in_use
 from linktime.extensions import db
+from linktime.formatting import clock_of_reader, format_day
+from linktime.i18n import gettext as _
 from linktime.jobs.outbox import Retry
 from linktime.models import Invite, User
 from linktime.notifications.email import MailError, build, deliver
@@ -23,34 +25,41 @@ def _send(to: str, subject: str, paragraphs: list[str], action: tuple[str, str] 
 
 
 def send_account_email(kind: str, invite_id: int | None = None, email: str | None = None,
-                       user_id: int | None = None) -> None:
+                       user_id: int | None = None, language: str = "") -> None:
+    """Each message in its reader's language: an invite in the inviter's, a sign-up link in the one
+    the page was read in (``language``), an address change in the account's."""
     if kind == "invite":
         invite = db.session.get(Invite, invite_id)
         if invite is None or not invite.usable or not invite.email:
             return  # revoked or used before the message went out
-        _send(invite.email, f"{invite.created_by.name} invited you to LinkTime",
-              [f"{invite.created_by.name} invited you to join their team on LinkTime, where you can "
-               "publish your availability and let people book time with you.",
-               f"The link works once and until {invite.expires_at:%d %B %Y} (UTC)."],
-              ("Create your account", invite.url))
+        inviter = invite.created_by.name
+        with clock_of_reader(24, invite.created_by.language or None):
+            _send(invite.email, _("%(name)s invited you to LinkTime", name=inviter),
+                  [_("%(name)s invited you to join their team on LinkTime, where you can publish your availability "
+                     "and let people book time with you.", name=inviter),
+                   _("The link works once and until %(day)s (UTC).", day=format_day(invite.expires_at.date()))],
+                  (_("Create your account"), invite.url))
     elif kind == "signup" and email:
-        if email_in_use(email):
-            _send(email, "You already have a LinkTime account",
-                  ["Someone (probably you) asked to create a LinkTime account for this address. "
-                   "It already has one, so nothing was created.",
-                   "Sign in with it instead; if that was not you, you can ignore this message."],
-                  ("Sign in", public_url("accounts.login")))
-        else:
-            _send(email, "Finish creating your LinkTime account",
-                  ["Open this link within 24 hours to choose your username and password.",
-                   "If you did not ask for an account, ignore this message: nothing is created without it."],
-                  ("Create your account", public_url("accounts.signup", address=address_token("signup", email=email))))
+        with clock_of_reader(24, language or None):
+            if email_in_use(email):
+                _send(email, _("You already have a LinkTime account"),
+                      [_("Someone (probably you) asked to create a LinkTime account for this address. It already has "
+                         "one, so nothing was created."),
+                       _("Sign in with it instead; if that was not you, you can ignore this message.")],
+                      (_("Sign in"), public_url("accounts.login")))
+            else:
+                _send(email, _("Finish creating your LinkTime account"),
+                      [_("Open this link within 24 hours to choose your username and password."),
+                       _("If you did not ask for an account, ignore this message: nothing is created without it.")],
+                      (_("Create your account"),
+                       public_url("accounts.signup", address=address_token("signup", email=email))))
     elif kind == "email_change" and email:
         user = db.session.get(User, user_id)
         if user is None:
             return
         token = address_token("email-change", user=user.id, email=email, version=user.session_version)
-        _send(email, "Confirm your new LinkTime email address",
-              [f"{user.name} asked to use this address for their LinkTime account.",
-               "Open this link within 24 hours, signed in, to confirm. If it was not you, ignore this message."],
-              ("Confirm this address", public_url("accounts.confirm_email", token=token)))
+        with clock_of_reader(24, user.language or None):
+            _send(email, _("Confirm your new LinkTime email address"),
+                  [_("%(name)s asked to use this address for their LinkTime account.", name=user.name),
+                   _("Open this link within 24 hours, signed in, to confirm. If it was not you, ignore this message.")],
+                  (_("Confirm this address"), public_url("accounts.confirm_email", token=token)))

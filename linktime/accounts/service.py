@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from linktime.extensions import db, rows_changed
+from linktime.i18n import current_language
 from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import enqueue
 from linktime.jobs.runner import run_soon
@@ -140,7 +141,7 @@ def read_address_token(purpose: str, token: str | None) -> dict | None:
 
 def request_signup_link(email: str) -> None:
     """Open sign-up: email the address a link to create its account (or to sign in, if it has one)."""
-    job = enqueue(JobKind.ACCOUNT_EMAIL, kind="signup", email=email.strip().lower())
+    job = enqueue(JobKind.ACCOUNT_EMAIL, kind="signup", email=email.strip().lower(), language=current_language())
     db.session.commit()
     run_soon([job])
 

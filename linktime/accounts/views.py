@@ -11,6 +11,7 @@ from linktime import throttle
 from linktime.accounts import looks, service, sessions
 from linktime.accounts.forms import AddressForm, LoginForm, LooksForm, PasswordForm, ProfileForm, SignupForm
 from linktime.extensions import db
+from linktime.i18n import gettext as _
 from linktime.integrations import integrations_page, privacy_facts
 from linktime.privacy import invitee_data
 from linktime.throttle import Limit, Throttled
@@ -92,7 +93,7 @@ def signup():
             return render_template("accounts/signup_closed.html", bad_invite=True), 409
         else:
             sessions.sign_in(user)
-            flash(f"Welcome to LinkTime, {user.name}! Create your first event type.", "success")
+            flash(_("Welcome to LinkTime, %(name)s! Create your first event type.", name=user.name), "success")
             return redirect(url_for("event_types.create"))
     status = 429 if form.form_errors else 422 if form.errors else 200
     return render_template("accounts/signup.html", form=form, first=mode == "first", invite=invite,
@@ -107,7 +108,7 @@ def ask_for_address():
         try:
             throttle.hit(SIGNUP_PER_ADDRESS, throttle.client_address())
         except Throttled as exc:
-            form.email.errors.append(exc.message("requests"))
+            form.email.errors.append(exc.message(_("Too many requests.")))
             status = 429
         else:
             service.request_signup_link(form.email.data)
@@ -151,7 +152,7 @@ def logout():
     """Sign out this browser (a copy of its cookies stops working too)."""
     if current_user.is_authenticated:
         sessions.sign_out(current_user)
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -161,7 +162,7 @@ def sign_out_everywhere():
     """End every session of this account, on every device, this one included."""
     sessions.end_all_sessions(current_user)
     logout_user()
-    flash("You are signed out on every device. Sign in again here.", "info")
+    flash(_("You are signed out on every device. Sign in again here."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -191,10 +192,10 @@ def profile():
             getattr(form, exc.field).errors.append(str(exc))
         else:
             if confirming:
-                flash(f"Profile saved. We sent a link to {form.email.data.strip().lower()}: "
-                      "your email changes when you open it.", "success")
+                flash(_("Profile saved. We sent a link to %(email)s: your email changes when you open it.",
+                        email=form.email.data.strip().lower()), "success")
             else:
-                flash("Profile saved.", "success")
+                flash(_("Profile saved."), "success")
             return redirect(url_for("accounts.profile"))
     return profile_page(form=form)
 
@@ -225,7 +226,7 @@ def appearance():
             chosen = (form.brand_color.data or "").lower()
             color = None if form.own_colors.data or chosen == looks.LINKTIME_COLOR else chosen
             looks.save_looks(current_user, color=color, photo=photo, remove_photo=bool(form.remove_photo.data))
-            flash("Your booking pages’ look is saved.", "success")
+            flash(_("Your booking pages’ look is saved."), "success")
             return redirect(url_for("accounts.profile") + "#looks", code=303)
     return profile_page(looks_form=form)
 
@@ -259,10 +260,10 @@ def brand_css(color: str):
 def confirm_email():
     """Move the account to the address that received this link."""
     if service.confirm_email_change(current_user, request.args.get("token")):
-        flash(f"Your email is now {current_user.email}.", "success")
+        flash(_("Your email is now %(email)s.", email=current_user.email), "success")
     else:
-        flash("This link is not valid any more (it expired, was used, or the address is not available). "
-              "Change your email again to get a new one.", "error")
+        flash(_("This link is not valid any more (it expired, was used, or the address is not available). "
+              "Change your email again to get a new one."), "error")
     return redirect(url_for("accounts.profile"))
 
 
@@ -278,7 +279,7 @@ def change_password():
             current_user.set_password(form.password.data)
             db.session.commit()
             sessions.renew_after_password_change(current_user)
-            flash("Password changed. Every other device was signed out.", "success")
+            flash(_("Password changed. Every other device was signed out."), "success")
             return redirect(url_for("accounts.profile"))
     return profile_page(password_form=form)
 
@@ -310,7 +311,7 @@ def create_invite():
         except service.AccountTaken as exc:
             form.email.errors.append(str(exc))
         else:
-            flash(f"Invite sent to {invite.email}. The link works once, for 7 days.", "success")
+            flash(_("Invite sent to %(email)s. The link works once, for 7 days.", email=invite.email), "success")
             return redirect(url_for("accounts.team"))
     members, invites = service.team()
     return render_template("accounts/team.html", members=members, invites=invites, invite_form=form), 422
@@ -321,7 +322,7 @@ def create_invite():
 def revoke_invite(invite_id: int):
     """Make an open invite link stop working."""
     if service.revoke_invite(current_user, invite_id):
-        flash("Invite revoked: its link no longer works.", "success")
+        flash(_("Invite revoked: its link no longer works."), "success")
     else:
-        flash("That invite was already used or revoked.", "info")
+        flash(_("That invite was already used or revoked."), "info")
     return redirect(url_for("accounts.team"), code=303)

@@ -20,6 +20,7 @@ from linktime.calendars.busy import CalendarsUnreadable
 from linktime.calendars.service import troubled_connections
 from linktime.extensions import db
 from linktime.formatting import at_night, format_when
+from linktime.i18n import gettext as _
 from linktime.models import Booking, MeetingStatus, now_utc
 
 
@@ -89,7 +90,8 @@ def host_cancel(booking_id: int):
         booking, by="host", zone=zone,
         action=url_for("bookings.host_cancel", booking_id=booking.id),
         done=url_for("bookings.host_booking", booking_id=booking.id),
-        message=f"Cancelled {booking.invitee_name}’s booking of {format_when(booking.start, zone)}.",
+        message=_("Cancelled %(name)s’s booking of %(when)s.", name=booking.invitee_name,
+                  when=format_when(booking.start, zone)),
     )
 
 
@@ -101,11 +103,11 @@ def retry_meeting(booking_id: int):
     meeting = service.retry_meeting(booking)
     label = booking.location_kind.label
     if meeting is not None and meeting.is_created:
-        flash(f"The {label} meeting was created; the invitee is sent the link.", "success")
+        flash(_("The %(provider)s meeting was created; the invitee is sent the link.", provider=label), "success")
     elif meeting is not None and meeting.status == MeetingStatus.PENDING:
-        flash(f"{label} did not answer yet; LinkTime keeps trying in the background.", "info")
+        flash(_("%(provider)s did not answer yet; LinkTime keeps trying in the background.", provider=label), "info")
     else:
-        flash(meeting.last_error if meeting else "This booking has no meeting to retry.", "error")
+        flash(meeting.last_error if meeting else _("This booking has no meeting to retry."), "error")
     return redirect((request.form.get("next") == "booking" and url_for("bookings.host_booking", booking_id=booking.id))
                     or url_for("bookings.dashboard"), code=303)
 
@@ -134,15 +136,15 @@ def host_reassign(booking_id: int):
     except service.CannotReassign as exc:
         flash(str(exc), "error")
     except (availability.SlotTaken, availability.SlotUnavailable):
-        flash("They are not free at this booking's time (their hours, bookings, calendars or days off). "
-              "Choose someone else, or reschedule the booking first.", "error")
+        flash(_("They are not free at this booking's time (their hours, bookings, calendars or days off). "
+              "Choose someone else, or reschedule the booking first."), "error")
     except CalendarsUnreadable as exc:
         flash(str(exc), "error")
     except service.BookingClosed:
         flash(CLOSED, "error")
     else:
-        flash(f"Handed to {booking.host.name}. {booking.invitee_name} is told; the meeting and calendar events "
-              "follow.", "success")
+        flash(_("Handed to %(host)s. %(name)s is told; the meeting and calendar events follow.",
+                host=booking.host.name, name=booking.invitee_name), "success")
         if not service.may_manage(current_user, booking):
             return redirect(url_for("bookings.dashboard"), code=303)
     return redirect(url_for("bookings.host_booking", booking_id=booking_id), code=303)
@@ -156,7 +158,8 @@ def host_reschedule(booking_id: int):
     event_type = booking.event_type
     if not booking.is_changeable or event_type is None or not event_type.active:
         flash(CLOSED if not booking.is_changeable else
-              "This event type no longer takes bookings, so the booking cannot be moved; you can cancel it.", "error")
+              _("This event type no longer takes bookings, so the booking cannot be moved; you can cancel it."),
+              "error")
         return redirect(url_for("bookings.host_booking", booking_id=booking.id))
     form = RescheduleForm()
     start = parse_start(form.start.data if request.method == "POST" else request.args.get("start"))
@@ -172,7 +175,8 @@ def host_reschedule(booking_id: int):
         except service.BookingClosed:
             flash(CLOSED, "error")
             return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)
-        flash(f"Moved to {format_when(booking.start, zone)}. {booking.invitee_name} is sent the new time.", "success")
+        flash(_("Moved to %(when)s. %(name)s is sent the new time.", when=format_when(booking.start, zone),
+                name=booking.invitee_name), "success")
         return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)
     form.start.data, form.tz.data = start.isoformat(), zone
     return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone,

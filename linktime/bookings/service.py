@@ -398,14 +398,15 @@ def reassign_booking(booking: Booking, member_id: int, *, by: User) -> Booking:
     calendar events, the invitee and both hosts follow."""
     event_type = booking.event_type
     if event_type is None or event_type.scheduling_kind is not Scheduling.ROUND_ROBIN:
-        raise CannotReassign("Only a round-robin booking can be handed to another member.")
+        raise CannotReassign(gettext("Only a round-robin booking can be handed to another member."))
     member = next((chosen.user for chosen in event_type.team_hosts if chosen.user_id == member_id), None)
     if member is None or member.id == booking.host_id:
-        raise CannotReassign("Choose another of this event type's hosts.")
+        raise CannotReassign(gettext("Choose another of this event type’s hosts."))
     provider = provider_for(booking.location)
     if provider is not None and provider.connection_for(member.id) is None:
-        raise CannotReassign(f"{member.name} has not connected {provider.location.label}, so the booking would lose "
-                             "its meeting link. Ask them to connect it in Settings → Integrations first.")
+        raise CannotReassign(gettext("%(name)s has not connected %(provider)s, so the booking would lose its meeting "
+                                     "link. Ask them to connect it in Settings → Integrations first.",
+                                     name=member.name, provider=provider.location.label))
     now_on = replace(event_type.rules, min_notice=timedelta(0))
     outside = team_outside(event_type, booking.start, [member])
     with host_transaction(booking.host_id, member.id):

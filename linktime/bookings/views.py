@@ -245,7 +245,12 @@ def book_page(event_type: EventType):
     taken = parse_start(form.taken.data) if request.method == "POST" else None
     if start is None and taken is not None:  # someone who lost a time sent the form without choosing another
         form.start.errors = []
-        return BookPage(form, event_type, taken, zone, _channels(event_type, form)).render_taken(CHOOSE_ANOTHER)
+        page = BookPage(form, event_type, taken, zone, _channels(event_type, form))
+        try:  # an attempt like any other: the alternatives it shows are two weeks of reading
+            limit_booking_attempts(event_type.host_id)
+        except Throttled as exc:
+            return page.render(exc.message(gettext("Too many booking attempts.")), 429)
+        return page.render_taken(CHOOSE_ANOTHER)
     if start is None:
         return render_event_page(event_type, error=UNAVAILABLE, status=400)
     if request.method == "GET" and request.htmx and "sessions" in request.args:  # the series' dates, as chosen
@@ -287,7 +292,7 @@ def _book(page: BookPage):
     try:
         limit_booking_attempts(event_type.host_id)
     except Throttled as exc:
-        return page.render(exc.message("booking attempts"), 429)
+        return page.render(exc.message(gettext("Too many booking attempts.")), 429)
     texting = bool(page.channels and form.phone.data)
     invitee = service.Invitee(
         name=form.name.data, email=form.email.data, timezone=zone, notes=form.notes.data or "",
@@ -417,7 +422,7 @@ def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str,
             flash(CLOSED, "error")
         except Throttled as exc:
             return render_template("bookings/cancel.html", booking=booking, form=form, zone=zone, action=action,
-                                   later=later, error=exc.message("changes to this booking")), 429
+                                   later=later, error=exc.message(gettext("Too many changes to this booking."))), 429
         else:
             flash(message, "success")
         return redirect(done, code=303)
@@ -484,7 +489,7 @@ def reschedule(token: str):
             return redirect(url_for("bookings.manage", token=token), code=303)
         except Throttled as exc:
             return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone,
-                                   error=exc.message("changes to this booking")), 429
+                                   error=exc.message(gettext("Too many changes to this booking."))), 429
         flash(gettext("Rescheduled to %(when)s.", when=format_when(booking.start, zone)), "success")
         return redirect(url_for("bookings.manage", token=token), code=303)
     form.start.data, form.tz.data = start.isoformat(), zone

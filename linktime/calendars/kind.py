@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from linktime.i18n import lazy_gettext
 from linktime.models import CalendarProvider
 
 if TYPE_CHECKING:
@@ -61,5 +62,5 @@ class CalendarKind:
     password_discover: Callable[[str, str, str], tuple[str, str, list[RemoteCalendar]]] | None = None
     # Where the host removes LinkTime's access by hand (when revoking did not happen, or cannot).
     manage_access: str = ""
-    secret_name: str = "access tokens"  # what Disconnect deletes, in words
+    secret_name: str = lazy_gettext("access tokens")  # what Disconnect deletes, in words
     privacy: Integration | None = None  # what it reads, stores and never touches (Data & privacy)

@@ -26,6 +26,7 @@ from linktime.calendars.kind import OAuthApp, Scope
 from linktime.calendars.registry import kind_of
 from linktime.extensions import db
 from linktime.http import bounded, bounded_session, deadline
+from linktime.i18n import gettext
 from linktime.models import CalendarConnection, CalendarProvider, now_utc
 
 MARGIN = timedelta(minutes=5)  # refreshed this long before it expires
@@ -110,11 +111,13 @@ def finish(app: OAuthApp, *, state: str | None, code: str | None, error: str | N
     label = app.provider.label
     if not kept or not state or not secrets.compare_digest(str(kept["state"]), state) \
             or datetime.fromisoformat(kept["until"]) <= now_utc():
-        raise ConsentError(f"This {label} sign-in is not the one started here, or it took more than ten minutes. "
-                           "Please connect again.")
+        raise ConsentError(gettext("This %(provider)s sign-in is not the one started here, or it took more than ten "
+                                   "minutes. Please connect again.", provider=label))
     if error or not code:
-        raise ConsentError(f"{label} was not connected: access was not allowed." if error == "access_denied"
-                           else f"{label} was not connected ({(error or 'no code')[:80]}).")
+        raise ConsentError(gettext("%(provider)s was not connected: access was not allowed.", provider=label)
+                           if error == "access_denied" else
+                           gettext("%(provider)s was not connected (%(error)s).", provider=label,
+                                   error=(error or "no code")[:80]))
     token = _token_call(app, lambda oauth: oauth.fetch_token(app.token_url, grant_type="authorization_code",
                                                              code=code, code_verifier=kept["verifier"],
                                                              timeout=app.timeout))
@@ -122,11 +125,11 @@ def finish(app: OAuthApp, *, state: str | None, code: str | None, error: str | N
     withheld = _withheld(app, token.get("scope"))
     if withheld:  # a grant LinkTime cannot work with is not kept, nor left at the provider
         revoke(app, tokens)
-        asked = "; and ".join(scope.purpose[0].lower() + scope.purpose[1:] for scope in withheld)
-        raise ConsentError(
-            f"{label} was not connected: LinkTime was not allowed to {asked}. "
-            f"Please connect again and leave every box ticked on {kind_of(app.provider).company}'s page."
-        )
+        asked = "; ".join(f"“{scope.purpose}”" for scope in withheld)
+        raise ConsentError(gettext("%(provider)s was not connected: LinkTime needs every permission it asks for, and "
+                                   "these were not given: %(asked)s. Please connect again and leave every box ticked "
+                                   "on %(company)s’s page.", provider=label, asked=asked,
+                                   company=kind_of(app.provider).company))
     return tokens, _claims(token.get("id_token"))
 
 

@@ -13,6 +13,9 @@ from linktime.calendars import oauth, registry, service
 from linktime.calendars.base import CalendarError
 from linktime.calendars.forms import CalDAVForm
 from linktime.conferencing import meetings
+from linktime.i18n import gettext as _
+from linktime.i18n import lazy_gettext as _l
+from linktime.i18n import ngettext
 from linktime.integrations import calendars_section, integrations_page
 from linktime.models import CalendarProvider
 from linktime.throttle import Limit, Throttled
@@ -26,7 +29,12 @@ CONNECT_PER_HOST = Limit("caldav-connect", 10, 15 * 60)
 # CalDAV servers this process checks at once (each for at most CALENDAR_TIMEOUT): however many
 # hosts try to connect slow servers, the other threads keep serving everyone else.
 CHECKING = threading.BoundedSemaphore(2)
-BUSY_CHECKING = "Other calendar servers are being checked right now. Please try again in a minute."
+BUSY_CHECKING = _l("Other calendar servers are being checked right now. Please try again in a minute.")
+
+
+def sentence(message: str) -> str:
+    """A provider's message as a sentence of the page (it may come without its full stop)."""
+    return message if message.endswith(".") else f"{message}."
 
 
 def _section(status: int = 200, **context):
@@ -60,12 +68,12 @@ def connect_caldav():
         finally:
             CHECKING.release()
     except Throttled as exc:
-        return _section(429, form=form, error=exc.message("connection attempts"))
+        return _section(429, form=form, error=exc.message(_("Too many connection attempts.")))
     except CalendarError as exc:
         form.url.data = _without_userinfo(form.url.data)  # a password typed into the address is not sent back
-        return _section(422, form=form, error=exc.message if exc.message.endswith(".") else f"{exc.message}.")
+        return _section(422, form=form, error=sentence(exc.message))
     names = ", ".join(calendar.name for calendar in connection.calendars)
-    notice = f"Connected {connection.account}: {names}."
+    notice = _("Connected %(account)s: %(calendars)s.", account=connection.account, calendars=names)
     return _done(notice)
 
 
@@ -108,14 +116,16 @@ def callback(name: str):
                                       code=request.args.get("code"), error=request.args.get("error"))
         connection = service.connect_oauth(current_user, provider, tokens, claims)
     except CalendarError as exc:
-        flash(exc.message if exc.message.endswith(".") else f"{exc.message}.", "error")
+        flash(sentence(exc.message), "error")
         return redirect(url_for("accounts.integrations", _anchor="calendars"))
-    flash(f"Connected {connection.account} ({', '.join(c.name for c in connection.calendars)}). "
-          "Choose below which calendars are checked and which one gets new bookings.", "success")
+    flash(_("Connected %(account)s (%(calendars)s). Choose below which calendars are checked and which one gets "
+            "new bookings.", account=connection.account, calendars=", ".join(c.name for c in connection.calendars)),
+          "success")
     resumed = meetings.resume_meetings([current_user.id])  # meetings made through this account (Meet) get their links
     if resumed:
-        flash(f"{resumed} upcoming booking{'s' if resumed != 1 else ''} without a meeting link "
-              f"{'get' if resumed != 1 else 'gets'} one now; the invitees are sent the link.", "info")
+        flash(ngettext("%(num)d upcoming booking without a meeting link gets one now; the invitee is sent the link.",
+                       "%(num)d upcoming bookings without a meeting link get one now; the invitees are sent the link.",
+                       resumed), "info")
     return redirect(url_for("accounts.integrations", _anchor="calendars"))
 
 
@@ -127,7 +137,7 @@ def choose():
 
     destination = ids(request.form.getlist("destination"))
     service.choose(current_user, ids(request.form.getlist("check")), next(iter(destination), None))
-    notice = "Saved. Your booking page uses these calendars from now on."
+    notice = _("Saved. Your booking page uses these calendars from now on.")
     return _done(notice)
 
 
@@ -139,14 +149,15 @@ def disconnect(connection_id: int):
         abort(404)
     account, kind = connection.account, registry.kind_of(connection.provider_kind)
     revoked = service.disconnect(connection)
-    notice = (f"{account} is disconnected: its {kind.secret_name} and calendars are deleted from LinkTime. "
-              "Events already written there stay; new bookings are written to no calendar of that account.")
+    notice = _("%(account)s is disconnected: its %(secret)s and calendars are deleted from LinkTime. Events already "
+               "written there stay; new bookings are written to no calendar of that account.",
+               account=account, secret=kind.secret_name)
     if revoked is True:
-        notice += f" {kind.company} was told to revoke LinkTime's access."
+        notice += " " + _("%(company)s was told to revoke LinkTime’s access.", company=kind.company)
     elif revoked is False:
-        notice += (f" {kind.company} could not be reached to revoke LinkTime's access: remove LinkTime at "
-                   f"{kind.manage_access}.")
+        notice += " " + _("%(company)s could not be reached to revoke LinkTime’s access: remove LinkTime at %(where)s.",
+                          company=kind.company, where=kind.manage_access)
     elif kind.manage_access:
-        notice += (f" {kind.company} has no way for LinkTime to revoke its access: remove LinkTime at "
-                   f"{kind.manage_access}.")
+        notice += " " + _("%(company)s has no way for LinkTime to revoke its access: remove LinkTime at %(where)s.",
+                          company=kind.company, where=kind.manage_access)
     return _done(notice)

@@ -16,8 +16,8 @@ from linktime.i18n import gettext, ngettext
 from linktime.i18n import lazy_gettext as _l
 from linktime.validators import single_line
 
-KINDS = {"short": "Short text", "long": "Long text", "choice": "Choice of options", "checkbox": "Checkbox",
-         "phone": "Phone number"}
+KINDS = {"short": _l("Short text"), "long": _l("Long text"), "choice": _l("Choice of options"),
+         "checkbox": _l("Checkbox"), "phone": _l("Phone number")}
 MAX_QUESTIONS = 10
 MAX_OPTIONS = 20
 MAX_GUESTS = 10  # the most a host may allow per booking: each guest is emailed

@@ -9,6 +9,8 @@ from flask_login import current_user, login_required
 from linktime.bookings.visitor import parse_day
 from linktime.event_types import schedules
 from linktime.extensions import db
+from linktime.i18n import current_language, ngettext
+from linktime.i18n import gettext as _
 from linktime.models import Schedule, now_utc
 from linktime.scheduling.rules import parse_hours
 
@@ -30,7 +32,8 @@ def index():
     form = schedules.NewScheduleForm()
     if form.validate_on_submit():
         made = schedules.create_schedule(current_user, form.name.data)
-        flash(f"“{made.name}” made: weekdays 9 to 5 to begin with. Set its hours and days off.", "success")
+        flash(_("“%(name)s” made: weekdays 9 to 5 to begin with. Set its hours and days off.", name=made.name),
+              "success")
         return redirect(url_for("schedules.edit", schedule_id=made.id))
     return render_template("schedules/index.html", form=form, schedules=schedules.schedules_of(current_user),
                            users_of=schedules.users_of), 422 if form.errors else 200
@@ -46,7 +49,7 @@ def edit(schedule_id: int):
         schedules.fill_form(form, schedule)
     elif form.validate_on_submit():
         schedules.save_schedule(schedule, form)
-        flash(f"“{schedule.name}” saved: every event type using it follows at once.", "success")
+        flash(_("“%(name)s” saved: every event type using it follows at once.", name=schedule.name), "success")
         return redirect(url_for("schedules.edit", schedule_id=schedule.id))
     return _edit_page(schedule, form, schedules.OverrideForm(formdata=None)), 422 if form.errors else 200
 
@@ -55,7 +58,7 @@ def _edit_page(schedule: Schedule, form: schedules.ScheduleForm, override_form: 
     today = now_utc().date()
     return render_template("schedules/edit.html", schedule=schedule, form=form, override_form=override_form,
                            runs=schedules.override_runs(schedule),
-                           holidays=schedule.holidays_between(today, today + timedelta(days=365)),
+                           holidays=schedule.holidays_between(today, today + timedelta(days=365), current_language()),
                            used_by=schedules.users_of(schedule))
 
 
@@ -71,7 +74,7 @@ def add_override(schedule_id: int):
         return _edit_page(schedule, form, override_form), 422
     hours = parse_hours(override_form.hours.data or "") if override_form.kind.data == "hours" else ()
     schedules.add_override(schedule, override_form.first.data, override_form.last.data, hours)
-    flash("Saved: those days follow the new hours on every event type using this schedule.", "success")
+    flash(_("Saved: those days follow the new hours on every event type using this schedule."), "success")
     return redirect(url_for("schedules.edit", schedule_id=schedule.id) + "#overrides")
 
 
@@ -83,7 +86,7 @@ def remove_override(schedule_id: int):
     first, last = parse_day(request.form.get("first")), parse_day(request.form.get("last"))
     if first and last:
         schedules.remove_override(schedule, first, last)
-        flash("Those days follow the weekly hours again.", "success")
+        flash(_("Those days follow the weekly hours again."), "success")
     return redirect(url_for("schedules.edit", schedule_id=schedule.id) + "#overrides")
 
 
@@ -95,7 +98,9 @@ def delete(schedule_id: int):
     try:
         schedules.delete_schedule(schedule)
     except schedules.ScheduleInUse as exc:
-        flash(f"“{schedule.name}” is used by {exc.count} event type(s): choose other hours for them first.", "error")
+        flash(ngettext("“%(name)s” is used by %(num)d event type: choose other hours for it first.",
+                       "“%(name)s” is used by %(num)d event types: choose other hours for them first.", exc.count,
+                       name=schedule.name), "error")
         return redirect(url_for("schedules.edit", schedule_id=schedule.id))
-    flash("Schedule deleted.", "success")
+    flash(_("Schedule deleted."), "success")
     return redirect(url_for("schedules.index"))

@@ -12,7 +12,10 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from linktime.event_types.forms import DAY_FIELDS, valid_hours
 from linktime.extensions import db
-from linktime.host_lock import availability_changed
+from linktime.host_lock import availability_changed, host_transaction
+from linktime.i18n import current_locale
+from linktime.i18n import gettext as _
+from linktime.i18n import lazy_gettext as _l
 from linktime.models import EventType, Schedule, User, now_utc
 from linktime.models.schedules import holiday_countries
 from linktime.scheduling.rules import WEEKDAYS, WorkingHours, format_hours, hours_from_json, hours_to_json, parse_hours
@@ -23,48 +26,50 @@ WORKING_WEEK = {str(day): [["09:00", "17:00"]] for day in range(5)}
 
 
 class ScheduleForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100), single_line])
-    monday = StringField("Monday", validators=[valid_hours])
-    tuesday = StringField("Tuesday", validators=[valid_hours])
-    wednesday = StringField("Wednesday", validators=[valid_hours])
-    thursday = StringField("Thursday", validators=[valid_hours])
-    friday = StringField("Friday", validators=[valid_hours])
-    saturday = StringField("Saturday", validators=[valid_hours])
-    sunday = StringField("Sunday", validators=[valid_hours])
-    holiday_country = SelectField("Public holidays off", default="",
-                                  description="Those days are closed on every event type using this schedule.")
-    is_default = BooleanField("Default schedule (new event types use it)")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100), single_line])
+    monday = StringField(_l("Monday"), validators=[valid_hours])
+    tuesday = StringField(_l("Tuesday"), validators=[valid_hours])
+    wednesday = StringField(_l("Wednesday"), validators=[valid_hours])
+    thursday = StringField(_l("Thursday"), validators=[valid_hours])
+    friday = StringField(_l("Friday"), validators=[valid_hours])
+    saturday = StringField(_l("Saturday"), validators=[valid_hours])
+    sunday = StringField(_l("Sunday"), validators=[valid_hours])
+    holiday_country = SelectField(_l("Public holidays off"), default="",
+                                  description=_l("Those days are closed on every event type using this schedule."))
+    is_default = BooleanField(_l("Default schedule (new event types use it)"))
 
     day_fields = DAY_FIELDS
     weekday_names = WEEKDAYS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.holiday_country.choices = [SelectChoice("", "None"),
-                                        *(SelectChoice(code, name) for code, name in holiday_countries().items())]
+        countries = holiday_countries(current_locale())
+        self.holiday_country.choices = [SelectChoice("", _("None")),
+                                        *(SelectChoice(code, name) for code, name in countries.items())]
 
 
 class NewScheduleForm(FlaskForm):
-    name = StringField("Name of the new schedule", validators=[DataRequired(), Length(max=100), single_line])
+    name = StringField(_l("Name of the new schedule"), validators=[DataRequired(), Length(max=100), single_line])
 
 
 class OverrideForm(FlaskForm):
-    first = DateField("From", validators=[DataRequired(message="Pick a day.")])
-    last = DateField("To (for several days)", validators=[Optional()])
-    kind = RadioField("On those days", default="off",
-                      choices=[SelectChoice("off", "Unavailable"), SelectChoice("hours", "Other hours")])
-    hours = StringField("Hours", validators=[valid_hours], description="e.g. 09:00-12:00, 14:00-16:00")
+    first = DateField(_l("From"), validators=[DataRequired(message=_l("Pick a day."))])
+    last = DateField(_l("To (for several days)"), validators=[Optional()])
+    kind = RadioField(_l("On those days"), default="off",
+                      choices=[SelectChoice("off", _l("Unavailable")), SelectChoice("hours", _l("Other hours"))])
+    hours = StringField(_l("Hours"), validators=[valid_hours],
+                        description=_l("e.g. %(example)s", example="09:00-12:00, 14:00-16:00"))
 
     def validate_last(self, field) -> None:
         if field.data and self.first.data:
             if field.data < self.first.data:
-                raise ValidationError("Pick a day on or after the first.")
+                raise ValidationError(_("Pick a day on or after the first."))
             if (field.data - self.first.data).days >= LONGEST_RANGE:
-                raise ValidationError(f"At most {LONGEST_RANGE} days at once.")
+                raise ValidationError(_("At most %(num)d days at once.", num=LONGEST_RANGE))
 
     def validate_hours(self, field) -> None:
         if self.kind.data == "hours" and not parse_hours(field.data or ""):
-            raise ValidationError("Give the hours, e.g. 09:00-12:00.")
+            raise ValidationError(_("Give the hours, e.g. %(example)s.", example="09:00-12:00"))
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,12 @@ def users_of(schedule: Schedule) -> int:
 
 
 def create_schedule(user: User, name: str) -> Schedule:
-    """A new schedule, weekdays 9 to 5 to begin with; a host's first is their default."""
-    schedule = Schedule(user_id=user.id, name=name.strip(), weekly_hours=dict(WORKING_WEEK), date_overrides={},
-                        holiday_country="", is_default=default_schedule(user) is None)
-    db.session.add(schedule)
-    db.session.commit()
+    """A new schedule, weekdays 9 to 5 to begin with; a host's first is their default (the host's
+    lock first: two made at once by two processes do not both become it)."""
+    with host_transaction(user.id):
+        schedule = Schedule(user_id=user.id, name=name.strip(), weekly_hours=dict(WORKING_WEEK), date_overrides={},
+                            holiday_country="", is_default=default_schedule(user) is None)
+        db.session.add(schedule)
     return schedule
 
 
@@ -110,11 +116,11 @@ def save_schedule(schedule: Schedule, form: ScheduleForm) -> None:
     schedule.weekly_hours = {str(index): hours_to_json(parse_hours(getattr(form, name).data))
                              for index, name in enumerate(DAY_FIELDS) if parse_hours(getattr(form, name).data)}
     schedule.holiday_country = form.holiday_country.data or ""
-    if form.is_default.data and not schedule.is_default:
-        db.session.execute(update(Schedule).where(Schedule.user_id == schedule.user_id).values(is_default=False))
-        schedule.is_default = True
-    availability_changed(schedule.user_id)
-    db.session.commit()
+    with host_transaction(schedule.user_id):  # one default, whoever else sets one meanwhile
+        if form.is_default.data and not schedule.is_default:
+            db.session.execute(update(Schedule).where(Schedule.user_id == schedule.user_id, Schedule.id != schedule.id)
+                               .values(is_default=False))
+            schedule.is_default = True
 
 
 def add_override(schedule: Schedule, first: date, last: date | None, hours: WorkingHours) -> None:

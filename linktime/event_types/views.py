@@ -8,6 +8,8 @@ from markupsafe import escape
 from linktime.conferencing.base import PROVIDERS, ConferencingProvider, link_promised
 from linktime.event_types import service
 from linktime.event_types.forms import EventTypeForm
+from linktime.i18n import gettext as _
+from linktime.i18n import ngettext
 from linktime.models import EventType
 from linktime.notifications import sms
 from linktime.ownership import own_or_404
@@ -26,12 +28,13 @@ def linkless() -> dict[str, ConferencingProvider]:
 def embed_snippets(event_type: EventType) -> dict[str, str]:
     """The HTML a host pastes into their own website: the booking page inline, or as a pop-up."""
     script = f'<script src="{escape(public_url("static", filename="embed.js"))}" defer></script>'
-    title = escape(f"Book {event_type.title} with {event_type.host.name}")
+    title = escape(_("Book %(title)s with %(host)s", title=event_type.title, host=event_type.host.name))
     page = escape(event_type.public_url)
+    button = _("Book %(title)s", title=event_type.title)
     return {
         "inline": f'<iframe data-linktime src="{page}?embed=1" title="{title}" '
                   f'style="width:100%;height:760px;border:0" loading="lazy"></iframe>\n{script}',
-        "popup": f'<a href="{page}" data-linktime-popup>{escape("Book " + event_type.title)}</a>\n{script}',
+        "popup": f'<a href="{page}" data-linktime-popup>{escape(button)}</a>\n{script}',
     }
 
 
@@ -64,13 +67,13 @@ def _edit_page(form: EventTypeForm, event_type: EventType | None):
         except service.SlugTaken:
             form.slug.errors.append("You already have an event type with this slug.")
         else:
-            flash(f"“{saved.title}” saved. Its booking link: {saved.public_url}", "success")
+            flash(_("“%(title)s” saved. Its booking link: %(url)s", title=saved.title, url=saved.public_url), "success")
             missing = linkless().get(saved.location)
             if missing:
                 label = missing.location.label
-                flash(f"{label} is not connected, so bookings of “{saved.title}” get no {label} link: their "
-                      f"page says the host will send it. Connect {missing.connect_what} in Settings → "
-                      "Integrations.", "error")
+                flash(_("%(provider)s is not connected, so bookings of “%(title)s” get no %(provider)s link: their "
+                        "page says the host will send it. Connect %(what)s in Settings → Integrations.",
+                        provider=label, title=saved.title, what=missing.connect_what), "error")
             return redirect(url_for("event_types.index"))
     status = 422 if form.errors else 200
     return render_template("event_types/edit.html", form=form, event_type=event_type, linkless=linkless(),
@@ -107,7 +110,8 @@ def set_active(event_type_id: int):
     active = request.form.get("active") == "1"
     service.set_active(event_type, active)
     flash(
-        f"“{event_type.title}” is {'active' if active else 'deactivated: its link no longer takes bookings'}.",
+        _("“%(title)s” is active.", title=event_type.title) if active
+        else _("“%(title)s” is deactivated: its link no longer takes bookings.", title=event_type.title),
         "success",
     )
     return redirect(url_for("event_types.index"))
@@ -118,7 +122,8 @@ def set_active(event_type_id: int):
 def duplicate(event_type_id: int):
     """Copy an event type with all its settings, to edit before turning it on."""
     copy = service.duplicate_event_type(get_event_type(event_type_id))
-    flash(f"“{copy.title}” is a copy with every setting. Change what differs, then turn it on (Active).", "success")
+    flash(_("“%(title)s” is a copy with every setting. Change what differs, then turn it on (Active).",
+            title=copy.title), "success")
     return redirect(url_for("event_types.edit", event_type_id=copy.id))
 
 
@@ -131,10 +136,11 @@ def delete(event_type_id: int):
         service.delete_event_type(event_type)
     except service.HasUpcomingBookings as exc:
         flash(
-            f"“{event_type.title}” has {exc.count} upcoming booking(s). Cancel them first, "
-            "or deactivate the event type instead.",
+            ngettext("“%(title)s” has %(num)d upcoming booking. Cancel it first, or deactivate the event type instead.",
+                     "“%(title)s” has %(num)d upcoming bookings. Cancel them first, or deactivate the event type "
+                     "instead.", exc.count, title=event_type.title),
             "error",
         )
     else:
-        flash(f"“{event_type.title}” deleted.", "success")
+        flash(_("“%(title)s” deleted.", title=event_type.title), "success")
     return redirect(url_for("event_types.index"))

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linktime.extensions import Model
+from linktime.i18n import gettext
 from linktime.models.columns import UTCDateTime, new_uid, now_utc, sealed
 from linktime.models.connections import ConnectionStatus, DesiredState, RenewableGrant
 
@@ -25,7 +26,8 @@ class CalendarProvider(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"google": "Google Calendar", "outlook": "Outlook Calendar", "caldav": "CalDAV"}[self.value]
+        return {"google": gettext("Google Calendar"), "outlook": gettext("Outlook Calendar"),
+                "caldav": "CalDAV"}[self.value]
 
 
 class CalendarConnection(RenewableGrant, Model):

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linktime.extensions import Model
+from linktime.i18n import lazy_gettext
 from linktime.models.columns import UTCDateTime, now_utc
 from linktime.models.schedules import Schedule
 from linktime.models.teams import EventTypeHost, Scheduling, Team
@@ -32,16 +33,16 @@ class Location(StrEnum):
 
     @property
     def label(self) -> str:
-        return LOCATION_LABELS[self]
+        return str(LOCATION_LABELS[self])
 
 
 LOCATION_LABELS = {
     Location.ZOOM: "Zoom",
     Location.GOOGLE_MEET: "Google Meet",
-    Location.IN_PERSON: "In person",
-    Location.PHONE: "Phone call",
-    Location.CUSTOM_LINK: "Custom link",
-    Location.NONE: "None",
+    Location.IN_PERSON: lazy_gettext("In person"),
+    Location.PHONE: lazy_gettext("Phone call"),
+    Location.CUSTOM_LINK: lazy_gettext("Custom link"),
+    Location.NONE: lazy_gettext("None"),
 }
 
 

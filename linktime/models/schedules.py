@@ -2,6 +2,7 @@
 other hours on some days, and the public holidays of a country."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
@@ -21,22 +22,32 @@ if TYPE_CHECKING:
 
 
 @lru_cache(maxsize=64)
-def public_holidays(country: str, first_year: int, last_year: int) -> dict[date, str]:
-    """The public holidays of ``country`` (ISO 3166 code) in those years, by day."""
+def public_holidays(country: str, first_year: int, last_year: int, language: str = "en") -> dict[date, str]:
+    """The public holidays of ``country`` (ISO 3166 code) in those years, by day, named in ``language``
+    where the package has their names in it (else in English, else in the country's own)."""
     try:
-        found = holidays.country_holidays(country, years=range(first_year, last_year + 1))
+        known = holidays.country_holidays(country).supported_languages
+        named = next((tag for tag in known if tag.split("_")[0] == language),
+                     next((tag for tag in known if tag.startswith("en")), None))
+        found = holidays.country_holidays(country, years=range(first_year, last_year + 1), language=named)
     except NotImplementedError:  # a code the holidays package does not know
         return {}
     return dict(found.items())
 
 
-def holiday_countries() -> dict[str, str]:
-    """The countries whose holidays LinkTime knows: code -> English name."""
+@lru_cache(maxsize=8)
+def holiday_countries(locale: str = "en") -> dict[str, str]:
+    """The countries whose holidays LinkTime knows: code -> name in ``locale``, in its alphabetical order."""
     from babel import Locale
 
-    names = Locale.parse("en").territories
+    names = Locale.parse(locale).territories
     return dict(sorted(((code, names.get(code, code)) for code in holidays.list_supported_countries()),
-                       key=lambda pair: pair[1]))
+                       key=lambda pair: _sort_key(pair[1])))
+
+
+def _sort_key(name: str) -> str:
+    """"Österreich" among the O's: letters without their accents, any case."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)).casefold()
 
 
 class Schedule(Model):
@@ -71,8 +82,8 @@ class Schedule(Model):
                             weekly={int(k): hours_from_json(v) for k, v in (self.weekly_hours or {}).items()},
                             overrides=overrides)
 
-    def holidays_between(self, first: date, last: date) -> dict[date, str]:
+    def holidays_between(self, first: date, last: date, language: str = "en") -> dict[date, str]:
         if not self.holiday_country:
             return {}
-        found = public_holidays(self.holiday_country, first.year, last.year)
+        found = public_holidays(self.holiday_country, first.year, last.year, language)
         return {day: name for day, name in sorted(found.items()) if first <= day <= last}

@@ -13,6 +13,7 @@ from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linktime.extensions import Model
+from linktime.i18n import gettext
 from linktime.models.columns import UTCDateTime, now_utc
 from linktime.urls import public_url
 
@@ -31,7 +32,8 @@ class Scheduling(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"": "Personal", "round_robin": "Round-robin", "collective": "Collective"}[self.value]
+        return {"": gettext("Personal"), "round_robin": gettext("Round-robin"),
+                "collective": gettext("Collective")}[self.value]
 
 
 class Team(Model):

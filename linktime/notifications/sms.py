@@ -41,16 +41,18 @@ def normalise_phone(text: str, regions: Iterable[str] = ()) -> str:
     """
     allowed = sorted({region.upper() for region in regions})
     if not text or len(text) > 30:
-        raise NotAMobile("Enter the number with its country code, like +44 7700 900123.")
+        raise NotAMobile(gettext("Enter the mobile number with its country code, like +44 7700 900123."))
     try:
         number = phonenumbers.parse(text, allowed[0] if len(allowed) == 1 else None)
     except phonenumbers.NumberParseException:
-        raise NotAMobile("Enter the number with its country code, like +44 7700 900123.") from None
+        raise NotAMobile(gettext("Enter the mobile number with its country code, like +44 7700 900123.")) from None
     mobile = phonenumbers.number_type(number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
     if not phonenumbers.is_valid_number(number) or not mobile:
-        raise NotAMobile("That is not a mobile number. Enter a mobile number with its country code.")
+        raise NotAMobile(gettext("That is not a mobile number. Enter a mobile number with its country code."))
     if phonenumbers.region_code_for_number(number) not in allowed:
-        raise NotAMobile(f"Text reminders go only to mobile numbers in {', '.join(allowed) or 'no country yet'}.")
+        raise NotAMobile(gettext("Text reminders go only to mobile numbers in %(countries)s.",
+                                 countries=", ".join(allowed))
+                         if allowed else gettext("Text reminders are not offered for any country yet."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -59,7 +61,8 @@ def parse_regions(text: str) -> list[str]:
     codes = sorted({code.upper() for code in re.split(r"[\s,;]+", text or "") if code})
     unknown = [code for code in codes if code not in phonenumbers.SUPPORTED_REGIONS]
     if unknown:
-        raise ValueError(f"Unknown country code: {', '.join(unknown)}. Use two-letter codes like US, GB, DE.")
+        raise ValueError(gettext("Unknown country code: %(codes)s. Use two-letter codes like US, GB, DE.",
+                                 codes=", ".join(unknown)))
     return codes
 
 

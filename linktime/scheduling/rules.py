@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -70,8 +70,26 @@ class Slot:
     seats_left: int
 
 
+def N_(message: str) -> str:
+    """Marks an English message for the catalogues; it is translated where it is shown."""
+    return message
+
+
 class HoursError(ValueError):
-    """The text of working hours or overrides could not be understood."""
+    """The text of working hours or overrides could not be understood.
+
+    ``message`` is English with %(name)s fields filled from ``values`` (another HoursError among them
+    is a part of the sentence), so a page can say it in its reader's language: ``said(gettext)``.
+    """
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(self.said(lambda text: text))
+
+    def said(self, translate: Callable[[str], str]) -> str:
+        values = {key: value.said(translate) if isinstance(value, HoursError) else value
+                  for key, value in self.values.items()}
+        return translate(self.message) % values
 
 
 _TIME = r"(\d{1,2})(?::(\d{2}))?"
@@ -83,7 +101,7 @@ def _parse_time(hour: str, minute: str | None, *, is_end: bool) -> time:
     if is_end and h == 24 and m == 0:
         return END_OF_DAY
     if h > 23 or m > 59:
-        raise HoursError(f"{hour}:{minute or '00'} is not a time of day")
+        raise HoursError(N_("%(time)s is not a time of day"), time=f"{hour}:{minute or '00'}")
     return time(h, m)
 
 
@@ -98,16 +116,16 @@ def parse_hours(text: str) -> WorkingHours:
             continue
         match = _INTERVAL.match(part)
         if not match:
-            raise HoursError(f"“{part.strip()}” should look like 09:00-17:00")
+            raise HoursError(N_("“%(part)s” should look like 09:00-17:00"), part=part.strip())
         start = _parse_time(match[1], match[2], is_end=False)
         end = _parse_time(match[3], match[4], is_end=True)
         if end <= start:
-            raise HoursError(f"“{part.strip()}” ends before it starts")
+            raise HoursError(N_("“%(part)s” ends before it starts"), part=part.strip())
         intervals.append((start, end))
     intervals.sort()
     for (_, end), (start, _) in itertools.pairwise(intervals):
         if start < end:
-            raise HoursError("intervals on one day must not overlap")
+            raise HoursError(N_("intervals on one day must not overlap"))
     return tuple(intervals)
 
 
@@ -128,17 +146,17 @@ def parse_overrides(text: str) -> dict[date, WorkingHours]:
             continue
         match = re.match(r"^(\d{4}-\d{2}-\d{2})\s*:?\s*(.*)$", line)
         if not match:
-            raise HoursError(f"line {number}: start with a date like 2026-12-24")
+            raise HoursError(N_("line %(number)d: start with a date like 2026-12-24"), number=number)
         try:
             day = date.fromisoformat(match[1])
         except ValueError:
-            raise HoursError(f"line {number}: {match[1]} is not a date") from None
+            raise HoursError(N_("line %(number)d: %(day)s is not a date"), number=number, day=match[1]) from None
         if day in overrides:
-            raise HoursError(f"line {number}: {day} is listed twice")
+            raise HoursError(N_("line %(number)d: %(day)s is listed twice"), number=number, day=str(day))
         try:
             overrides[day] = parse_hours(match[2])
         except HoursError as exc:
-            raise HoursError(f"line {number}: {exc}") from None
+            raise HoursError(N_("line %(number)d: %(problem)s"), number=number, problem=exc) from None
     return overrides
 
 

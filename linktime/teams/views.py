@@ -22,6 +22,8 @@ from linktime.conferencing.base import link_promised
 from linktime.event_types import service as event_types
 from linktime.event_types.views import linkless
 from linktime.extensions import csrf, db
+from linktime.i18n import gettext as _
+from linktime.i18n import ngettext
 from linktime.models import EventType, Scheduling, Team, now_utc
 from linktime.notifications import sms
 from linktime.teams import internal, service
@@ -70,7 +72,7 @@ def _team_form_page(form: TeamForm, team: Team | None):
         except service.TeamSlugTaken:
             form.slug.errors.append("That address is taken; please choose another.")
         else:
-            flash(f"“{saved.name}” saved. Its page: {saved.public_url}", "success")
+            flash(_("“%(name)s” saved. Its page: %(url)s", name=saved.name, url=saved.public_url), "success")
             return redirect(url_for("teams.index"))
     return render_template("teams/team_form.html", form=form, team=team), 422 if form.errors else 200
 
@@ -99,7 +101,7 @@ def edit(team_id: int):
 def _event_type_page(team: Team, form: TeamEventTypeForm, event_type: EventType | None):
     members = [member.user for member in team.members]
     if not members:
-        flash("Add members to the team first: a team event type is hosted by some of them.", "error")
+        flash(_("Add members to the team first: a team event type is hosted by some of them."), "error")
         return redirect(url_for("teams.edit", team_id=team.id))
     if form.validate_on_submit():
         try:
@@ -108,7 +110,7 @@ def _event_type_page(team: Team, form: TeamEventTypeForm, event_type: EventType 
         except event_types.SlugTaken:
             form.slug.errors.append("The team already has an event type with this slug.")
         else:
-            flash(f"“{saved.title}” saved. Its booking link: {saved.public_url}", "success")
+            flash(_("“%(title)s” saved. Its booking link: %(url)s", title=saved.title, url=saved.public_url), "success")
             return redirect(url_for("teams.index"))
     return render_template("event_types/edit.html", form=form, event_type=event_type, team=team, members=members,
                            linkless=linkless(), sms_available=sms.configured()), 422 if form.errors else 200
@@ -155,10 +157,11 @@ def out_of_office():
         except service.AwayRefused as exc:
             form.last_day.errors = [str(exc)]
         else:
-            flash("Saved: round-robin bookings go to your teammates on those days.", "success")
+            flash(_("Saved: round-robin bookings go to your teammates on those days."), "success")
             if clashes:
-                flash(f"You have {len(clashes)} team booking{'s' if len(clashes) != 1 else ''} on those days: "
-                      "open each below to hand it to a teammate.", "error")
+                flash(ngettext("You have %(num)d team booking on those days: open it below to hand it to a teammate.",
+                               "You have %(num)d team bookings on those days: open each below to hand it to a "
+                               "teammate.", len(clashes)), "error")
             return redirect(url_for("teams.out_of_office"), code=303)
     return render_template("teams/out_of_office.html", form=form, away=service.away_of(current_user),
                            clashes=[b for b, _ in service.hand_overs_for(current_user)]), 422 if form.errors else 200
@@ -170,7 +173,7 @@ def remove_away(away_id: int):
     """Back after all: the days are open again."""
     if not service.remove_away(current_user, away_id):
         abort(404)
-    flash("Removed: those days are open again.", "success")
+    flash(_("Removed: those days are open again."), "success")
     return redirect(url_for("teams.out_of_office"), code=303)
 
 
@@ -198,8 +201,10 @@ def new_meeting():
             except bookings.BookingLimit as exc:
                 error, status = str(exc), 429
             else:
-                flash(f"“{booking.title}” is booked with {booking.host_names}. Everyone is sent the details"
-                      f"{' and the link' if link_promised(booking.location, current_user.id) else ''}.", "success")
+                said = (_("“%(title)s” is booked with %(hosts)s. Everyone is sent the details and the link.")
+                        if link_promised(booking.location, current_user.id)
+                        else _("“%(title)s” is booked with %(hosts)s. Everyone is sent the details."))
+                flash(said % {"title": booking.title, "hosts": booking.host_names}, "success")
                 return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)
         times = internal.free_times(meeting, [current_user, *teammates])
     elif form.errors:

@@ -138,14 +138,17 @@ def test_axe_finds_what_it_is_meant_to(browser, live_server):
 @pytest.mark.parametrize("language, scheme, brand", [("de", "light", "#ffd400"), ("fr", "dark", "#2b0a3d"),
                                                      ("es", "light", "#2b0a3d"), ("pt", "dark", "#ffd400"),
                                                      ("ja", "light", "#2b0a3d"), ("ja", "dark", "#ffd400")])
-def test_no_serious_violations_on_invitee_pages_in_any_language(pages, browser, language, scheme, brand):
+def test_no_serious_violations_on_any_page_in_any_language(pages, browser, language, scheme, brand):
     from linktime.accounts import looks
     from linktime.extensions import db
     from linktime.models import User
 
-    base, public, _host_pages, app = pages
+    base, public, host_pages, app = pages
     with app.app_context():
-        looks.save_looks(db.session.scalar(db.select(User)), color=brand, photo=None, remove_photo=False)
+        host = db.session.scalar(db.select(User))
+        looks.save_looks(host, color=brand, photo=None, remove_photo=False)
+        host.language = language  # the host's own pages, in their profile's language
+        db.session.commit()
     context = browser.new_context(bypass_csp=True, color_scheme=scheme, locale=language,
                                   viewport={"width": 390, "height": 900}, timezone_id="Asia/Tokyo")
     try:
@@ -155,8 +158,13 @@ def test_no_serious_violations_on_invitee_pages_in_any_language(pages, browser, 
         for path in public:
             page.goto(base + path)
             page.wait_for_load_state("networkidle")
-            invitees = path not in ("/", "/login", "/privacy")  # a host's pages, English before sign-in
-            assert page.locator("html").get_attribute("lang") == (language if invitees else "en")
+            assert page.locator("html").get_attribute("lang") == language  # sign-in too: the browser's
+            found += serious_violations(page)
+        sign_in_page(page, base)
+        for path in host_pages:
+            page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            assert page.locator("html").get_attribute("lang") == language
             found += serious_violations(page)
     finally:
         context.close()

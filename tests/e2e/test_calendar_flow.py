@@ -167,7 +167,8 @@ def test_a_permission_unticked_on_googles_page_is_named_and_connecting_again_wor
     host.get_by_role("button", name="Allow").click()
     host.wait_for_url(re.compile("/settings/integrations"))
     said = host.locator("main").inner_text()
-    assert "Google Calendar was not connected: LinkTime was not allowed to add, move and delete events" in said
+    assert "Google Calendar was not connected: LinkTime needs every permission it asks for" in said
+    assert "not given: “Add, move and delete events for your bookings in your calendars”" in said
     assert "leave every box ticked" in said and "Not connected" in host.locator("#google-card").inner_text()
     screenshot(host, "calendar-07-google-permission-missing")
     host.locator("#google-card").get_by_role("button", name="Connect Google Calendar").click()

@@ -131,12 +131,12 @@ def test_the_event_type_form_shows_what_the_location_needs_and_hours_as_times(
 
     assert not page.locator("#monday").is_visible()  # the text field is the fallback
     page.get_by_label("Monday until").fill("12:00")
-    page.get_by_role("button", name="Add hours on Monday").click()
+    page.get_by_role("button", name="Add hours: Monday").click()
     page.get_by_label("Monday from (2)").fill("13:00")
     page.get_by_label("Monday until (2)").fill("17:30")
     page.get_by_role("button", name="Copy to all weekdays: Monday’s hours to Tuesday to Friday").click()
     assert page.get_by_role("status").filter(has_text="Copied").count() == 1
-    page.get_by_role("button", name="Add hours on Saturday").click()
+    page.get_by_role("button", name="Add hours: Saturday").click()
     page.get_by_role("button", name="Remove Wednesday 13:00–17:30").click()
     screenshot(page, f"event-type-form-{width}")
     page.get_by_label("Title").fill("Split day")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import add_event_type, add_user, screenshot
+from tests.helpers import add_event_type, add_user, screenshot, sign_in_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.same_on_every_database]  # pages, not storage
 
@@ -62,3 +62,26 @@ def test_the_language_switcher_changes_the_page_and_sticks(live_app, live_server
     assert page.locator("html").get_attribute("lang") == "fr"
     assert page.get_by_role("navigation", name="Langue").get_by_role("link", name="Français").get_attribute(
         "aria-current") == "true"
+
+
+def test_a_host_who_chooses_german_in_their_profile_works_in_german(live_app, live_server, new_context):
+    with live_app.app_context():
+        add_event_type(add_user("ada", timezone="Europe/London"))
+    page = new_context(locale="en-GB").new_page()
+    sign_in_page(page, live_server.url)
+    page.goto(f"{live_server.url}/settings/profile")
+    page.get_by_label("Language").select_option(label="Deutsch")
+    page.get_by_role("button", name="Save profile").click()
+    page.get_by_text("Profil gespeichert.").wait_for()
+    assert page.locator("html").get_attribute("lang") == "de"
+    nav = page.get_by_role("navigation", name="Hauptmenü")
+    assert nav.get_by_role("link", name="Buchungen").is_visible()
+    page.goto(f"{live_server.url}/event-types")
+    page.get_by_role("button", name="Bearbeiten").click()
+    # What the page's script writes (the hours editor) is German too.
+    page.get_by_role("button", name="Zeiten hinzufügen: Montag").wait_for()
+    assert page.locator(".hours-off").first.inner_text() == "Nicht verfügbar"  # Saturday, as the script draws it
+    screenshot(page, "language-host-german-event-type")
+    page.get_by_role("button", name="Abmelden").click()
+    # Signed out, the sign-in page follows the browser again.
+    assert page.get_by_role("heading", name="Sign in").is_visible()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_skeleton
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -88,7 +89,8 @@ def test_a_schedule_with_holidays_and_days_off_made_and_chosen_in_the_browser(li
     page.get_by_label("To (for several days)").fill(last.isoformat())
     page.get_by_role("button", name="Add these days").click()
     screenshot(page, "schedule-edit-390")
-    page.get_by_text(f"{first:%a} {first.day} {first:%b %Y} – {last:%a} {last.day} {last:%b %Y}").wait_for()
+    written = [format_skeleton("yMMMEd", day, locale="en_GB") for day in (first, last)]  # the browser's en-GB
+    page.get_by_text(f"{written[0]} – {written[1]}").wait_for()
     page.goto(f"{live_server.url}/event-types/1/edit")
     hours = page.get_by_label("Hours", exact=True)
     own = page.locator("[data-own-hours]")

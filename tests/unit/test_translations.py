@@ -16,7 +16,8 @@ pytestmark = pytest.mark.same_on_every_database  # no database here
 
 ROOT = Path(__file__).resolve().parents[2]
 OTHERS = [code for code in LANGUAGES if code != "en"]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "lazy_gettext": None, "_l": None,
+            "N_": None}
 
 
 def marked_in_the_code() -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 import pytest
 from babel.messages.pofile import read_po
@@ -13,7 +14,7 @@ from linktime.extensions import db
 from linktime.formatting import clock_of_reader
 from linktime.i18n import TRANSLATIONS
 from linktime.jobs.runner import dispatch
-from linktime.models import Booking
+from linktime.models import Booking, EventTypeHost, Team, TeamMember
 from linktime.notifications import ics, sms
 from tests.helpers import add_event_type, add_user, book_form
 from tests.web.test_notifications import WEDNESDAY_9, html_of, text_of
@@ -30,7 +31,7 @@ DATA = ["Ada", "Intro Call", "Bea Invitee", "bea@example.com", "cy@example.com",
         "Antarctica", "Arctic", "Universal", "STOP", "SMS", "WhatsApp", ".ics", "Google Calendar", "Outlook",
         "Yes", "12h", "24h"]
 # English words that are words of the language too.
-LOANWORDS = {"pt": {"link"}}
+LOANWORDS = {"pt": {"link"}, "fr": {"change", "minute", "minutes", "note", "notes", "session", "sessions"}}
 
 
 def english_messages() -> list[re.Pattern]:
@@ -59,10 +60,12 @@ def visible(page: str) -> str:
     return html.unescape(" ".join([text, *said])).replace("{time}", " ")  # a script's placeholder
 
 
-def english_left(text: str, code: str) -> list[str]:
-    found = [pattern.pattern for pattern in MESSAGES if pattern.search(text)]
-    for word in DATA:
+def english_left(text: str, code: str, data: list[str] = DATA) -> list[str]:
+    """The catalogue's English messages found in ``text``, and English words, once ``data`` (the
+    records' own words and names that stay as they are) is taken out."""
+    for word in sorted(data, key=len, reverse=True):
         text = text.replace(word, " ")
+    found = [pattern.pattern for pattern in MESSAGES if pattern.search(text)]
     text = re.sub(r"https?://\S+|\S+@\S+", " ", text)
     return found + sorted({match.group(0) for match in ENGLISH.finditer(text)} - LOANWORDS.get(code, set()))
 
@@ -73,11 +76,16 @@ def booked(mail_app, smtp, clock):
         host = add_user("ada")
         questions = [{"id": "q1", "label": "Company", "kind": "short", "required": True, "options": []}]
         add_event_type(host, questions=questions, max_guests=1, repeat_weeks=1, repeat_max=3)
+        team = Team(slug="sales", name="Sales", members=[TeamMember(user_id=host.id)])
+        db.session.add(team)
+        db.session.flush()
+        add_event_type(host, slug="demo", title="Demo", team_id=team.id, scheduling="round_robin",
+                       team_hosts=[EventTypeHost(user_id=host.id)])
     return mail_app
 
 
 @pytest.mark.parametrize("code", OTHERS)
-def test_every_page_and_message_of_an_invitee_is_in_their_language(booked, smtp, code):
+def test_every_page_and_message_of_an_invitee_is_in_their_language(booked, smtp, clock, code):
     app = booked
     client = app.test_client()
     pages = {}
@@ -97,6 +105,18 @@ def test_every_page_and_message_of_an_invitee_is_in_their_language(booked, smtp,
     pages["reschedule"] = client.get(f"/booking/{token}/reschedule?start=2026-11-26T14:00:00%2B00:00").get_data(
         as_text=True)
     pages["cancel"] = client.get(f"/booking/{token}/cancel").get_data(as_text=True)
+    pages["team"] = client.get("/team/sales").get_data(as_text=True)
+    pages["team event"] = client.get("/team/sales/demo?tz=Europe/Berlin&date=2026-11-25").get_data(as_text=True)
+    with app.app_context():
+        dispatch()  # the confirmations
+    moved = client.post(f"/booking/{token}/reschedule", data={"start": "2026-11-26T14:00:00+00:00",
+                                                              "tz": "Europe/Berlin", "reason": "Krank"})
+    assert moved.status_code == 303, moved.get_data(as_text=True)
+    with app.app_context():
+        dispatch()
+    clock.move_to(datetime(2026, 11, 25, 14, 0, 10, tzinfo=UTC))  # a day before the new time
+    with app.app_context():
+        dispatch()
     with app.app_context():
         booking = db.session.scalar(select(Booking))
         assert booking.invitee_locale.startswith(code)
@@ -108,8 +128,11 @@ def test_every_page_and_message_of_an_invitee_is_in_their_language(booked, smtp,
     pages["cancelled"] = client.get(f"/booking/{token}").get_data(as_text=True)
     with app.app_context():
         dispatch()
-    for kind, message in (("confirmation", smtp.to("bea@example.com")[0]), ("guest", smtp.to("cy@example.com")[0]),
-                          ("cancellation", smtp.to("bea@example.com")[-1])):
+    # The confirmation, her link again (someone else asked for her time), the move, the reminder, the cancellation.
+    mails = smtp.to("bea@example.com")
+    assert len(mails) == 5, [m["Subject"] for m in mails]
+    for kind, message in (("confirmation", mails[0]), ("guest", smtp.to("cy@example.com")[0]), ("link again", mails[1]),
+                          ("rescheduled", mails[2]), ("reminder", mails[3]), ("cancellation", mails[4])):
         messages[f"{kind} email"] = message["Subject"] + "\n" + text_of(message)
         messages[f"{kind} email (html)"] = visible(html_of(message))
     found = {name: english_left(visible(page), code) for name, page in pages.items()}

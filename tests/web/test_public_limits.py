@@ -91,6 +91,17 @@ def test_a_taken_slot_costs_an_attempt_too(app, ada):
     assert statuses == [409] * 10 + [429]
 
 
+def test_sending_back_a_lost_time_without_choosing_another_costs_an_attempt(app, ada):
+    """The form of someone who lost a time comes back with two weeks of other times: a stranger
+    sending it again and again is throttled like any booking attempt."""
+    prober = app.test_client()
+    prober.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    statuses = [prober.post(PATH, data={"taken": slot(0), "name": "Someone", "email": f"p{n}@example.com",
+                                        "tz": "UTC"}).status_code for n in range(11)]
+    assert statuses == [409] * 10 + [429]
+    assert "Too many booking attempts." in prober.post(PATH, data={"taken": slot(0)}).get_data(as_text=True)
+
+
 def test_a_taken_time_is_answered_without_the_host_lock(app, ada):
     """Losers of a race are answered by reading: only their throttle count is written (and, once in
     ten minutes, the holder's link-resent mark), so they never queue behind the host's lock."""

@@ -74,7 +74,7 @@ def test_a_range_of_days_off_and_other_hours_on_a_day(ada, app):
             assert times_on(ada, slug, day) == [], (slug, day)
         assert times_on(ada, slug, "2026-12-03") == ["10:00", "10:30"]
     page = ada.get(f"/settings/availability/{schedule_id}").get_data(as_text=True)
-    assert "Mon 30 Nov 2026 – Wed 2 Dec 2026" in page and "10:00-11:00" in page
+    assert "Mon, 30 Nov 2026 – Wed, 2 Dec 2026" in page and "10:00-11:00" in page
     ada.post(f"/settings/availability/{schedule_id}/overrides/remove",
              data={"first": "2026-11-30", "last": "2026-12-02"})
     assert times_on(ada, "demo", "2026-12-01")  # back to the weekly hours
@@ -95,7 +95,7 @@ def test_changing_the_week_changes_every_page_at_once(ada, app):
 def test_a_used_schedule_is_not_deleted_and_a_new_event_type_starts_on_the_default(ada, app):
     schedule_id = make_shared_schedule(ada, app)
     refused = ada.post(f"/settings/availability/{schedule_id}/delete", follow_redirects=True)
-    assert "is used by 3 event type(s)" in refused.get_data(as_text=True)
+    assert "is used by 3 event types" in refused.get_data(as_text=True)
     form = ada.get("/event-types/new").get_data(as_text=True)
     assert f'<option selected value="{schedule_id}">Work</option>' in form or \
         f'<option value="{schedule_id}" selected>Work</option>' in form
@@ -108,3 +108,40 @@ def test_another_hosts_schedule_cannot_be_chosen(ada, app, auth):
     assert ada.get(f"/settings/availability/{schedule_id}").status_code == 404
     made = ada.post("/event-types/new", data={**FORM, "schedule_id": str(schedule_id)})
     assert made.status_code == 422 and "Not a valid choice" in made.get_data(as_text=True)
+
+
+def test_two_processes_making_a_hosts_first_schedules_at_once_leave_one_default(app, clock):
+    """A host's first schedule becomes their default. Another process makes one while this one has
+    made its own but not yet committed: it waits for the host's lock (it says so, then asks for it),
+    and once this one commits it sees this default and does not take a second."""
+    import select as waiting
+
+    from linktime.event_types.schedules import default_schedule
+    from linktime.host_lock import host_transaction
+    from tests.helpers import other_process
+
+    with app.app_context():
+        host = add_user("ada")
+        with host_transaction(host.id):
+            db.session.add(Schedule(user_id=host.id, name="Mine", weekly_hours={}, date_overrides={},
+                                    holiday_country="", is_default=default_schedule(host) is None))
+            other = other_process(app, f"""
+from contextlib import contextmanager
+from linktime.event_types import schedules
+from linktime.extensions import db
+from linktime.models import User
+asking = schedules.host_transaction
+@contextmanager
+def said(*ids):
+    print("locking", flush=True)
+    with asking(*ids):
+        yield
+schedules.host_transaction = said
+print(schedules.create_schedule(db.session.get(User, {host.id}), "Theirs").is_default, flush=True)
+""")
+            ready, _, _ = waiting.select([other.stdout], [], [], 60)
+            assert ready and other.stdout.readline().strip() == "locking", other.stderr.read()
+        out, err = other.communicate(timeout=60)
+        assert other.returncode == 0, err
+        assert out.strip() == "False"
+        assert db.session.scalars(select(Schedule.name).where(Schedule.is_default)).all() == ["Mine"]

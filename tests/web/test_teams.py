@@ -361,7 +361,7 @@ def test_out_of_office_lists_the_team_bookings_to_hand_over_and_round_robin_pass
                            follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "You have 1 team booking on those days" in page and "Talk to Sales with Invitee 1" in page
-    assert "Tue 24 Nov 2026 – Wed 25 Nov 2026" in page
+    assert "Tue, 24 Nov 2026 – Wed, 25 Nov 2026" in page
     bad = client.post("/settings/out-of-office", data={"first_day": "2026-11-25", "last_day": "2026-11-24"})
     assert bad.status_code == 422 and "The last day comes before the first." in bad.get_data(as_text=True)
     with app.app_context():  # the other member takes everything on those days now

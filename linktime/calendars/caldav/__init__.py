@@ -11,18 +11,20 @@ from linktime.calendars.base import NotCalDAV, RemoteCalendar
 from linktime.calendars.caldav.addresses import IPNetwork
 from linktime.calendars.caldav.client import CalDAVClient, CalDAVError
 from linktime.calendars.kind import CalendarKind
+from linktime.i18n import gettext
+from linktime.i18n import lazy_gettext as _l
 from linktime.models import CalendarConnection, CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
 
 PRIVACY = Integration(
-    "CalDAV (Nextcloud, Fastmail, iCloud, Radicale…)",
-    ("Read the start and end times of events in the calendars you check",
-     "Add, move and delete the events LinkTime makes for your bookings"),
-    ("The server's address and your username", f"The app password, {ENCRYPTED}",
-     "The names of your calendars and your choices"),
-    ("An event's title, people or details: the server sends whole events; LinkTime uses their "
-     "times and drops the rest",),
-    "Disconnect deletes all of it at once; revoke the app password at your provider too.",
+    _l("CalDAV (Nextcloud, Fastmail, iCloud, Radicale…)"),
+    (_l("Read the start and end times of events in the calendars you check"),
+     _l("Add, move and delete the events LinkTime makes for your bookings")),
+    (_l("The server's address and your username"), _l("The app password, %(encrypted)s", encrypted=ENCRYPTED),
+     _l("The names of your calendars and your choices")),
+    (_l("An event's title, people or details: the server sends whole events; LinkTime uses their "
+        "times and drops the rest"),),
+    _l("Disconnect deletes all of it at once; revoke the app password at your provider too."),
 )
 
 
@@ -41,20 +43,23 @@ def discover(url: str, username: str, password: str) -> tuple[str, str, list[Rem
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CalDAVError("Enter the server's address, starting with https:// (for example https://cloud.example.com).")
+        raise CalDAVError(gettext("Enter the server’s address, starting with https:// (for example %(example)s).",
+                                  example="https://cloud.example.com"))
     if parts.username is not None or parts.password is not None:
-        raise CalDAVError("Leave the username and password out of the server's address: they have their own fields.")
+        raise CalDAVError(gettext("Leave the username and password out of the server’s address: they have their own "
+                                  "fields."))
     if not username or not password:
-        raise CalDAVError("Enter the username and the app password the server gave you.")
+        raise CalDAVError(gettext("Enter the username and the app password the server gave you."))
     account = f"{username} at {parts.netloc}"
     if len(url) > 2000 or len(account) > 254 or len(password) > 1000:
-        raise CalDAVError("That address, username or password is too long.")
+        raise CalDAVError(gettext("That address, username or password is too long."))
     if any(ord(c) < 32 for c in url + username + password):
-        raise CalDAVError("The address, username and password cannot contain line breaks or control characters.")
+        raise CalDAVError(gettext("The address, username and password cannot contain line breaks or control "
+                                  "characters."))
     found = CalDAVClient(url, username, password, timeout=float(current_app.config.get("CALENDAR_TIMEOUT", 10)),
                          allowed_networks=allowed_networks()).discover()
     if not found:
-        raise NotCalDAV(f"{parts.netloc} has no calendars for events in this account.")
+        raise NotCalDAV(gettext("%(server)s has no calendars for events in this account.", server=parts.netloc))
     return account, url, found
 
 
@@ -65,5 +70,5 @@ def client(connection: CalendarConnection, timeout: float) -> CalDAVClient:
 
 
 KIND = CalendarKind(CalendarProvider.CALDAV, password_client=client, password_discover=discover,
-                    secret_name="app password",
+                    secret_name=_l("app password"),
                     privacy=PRIVACY)

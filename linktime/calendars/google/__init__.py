@@ -6,18 +6,19 @@ from typing import Any
 
 from linktime.calendars.google.client import GoogleCalendar
 from linktime.calendars.kind import CalendarKind, OAuthApp, Scope, callback_url
+from linktime.i18n import lazy_gettext as _l
 from linktime.models import CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
 
 SCOPES = (
-    Scope("openid", "Know which Google account this is"),
-    Scope("email", "See the account's email address, to show you which one is connected"),
+    Scope("openid", _l("Know which Google account this is")),
+    Scope("email", _l("See the account's email address, to show you which one is connected")),
     Scope("https://www.googleapis.com/auth/calendar.calendarlist.readonly",
-          "See the list of your calendars, so you can choose which ones LinkTime uses"),
+          _l("See the list of your calendars, so you can choose which ones LinkTime uses")),
     Scope("https://www.googleapis.com/auth/calendar.events.freebusy",
-          "See when you are busy in them (only the times: no titles, people or details)"),
+          _l("See when you are busy in them (only the times: no titles, people or details)")),
     Scope("https://www.googleapis.com/auth/calendar.events.owned",
-          "Add, move and delete events for your bookings in your calendars"),
+          _l("Add, move and delete events for your bookings in your calendars")),
 )
 # Google's consent page lets the user untick each of these.
 WITHHOLDABLE = "https://www.googleapis.com/auth/calendar"
@@ -37,14 +38,14 @@ def client(config: Mapping[str, Any], access_token: str, timeout: float) -> Goog
 
 
 PRIVACY = Integration(
-    "Google Calendar and Google Meet",
+    _l("Google Calendar and Google Meet"),
     tuple(scope.purpose for scope in SCOPES),
-    ("The Google account's email address", f"The OAuth tokens, {ENCRYPTED}",
-     "The names of your calendars, with which ones you check and which one gets bookings",
-     "The id of each event and Meet conference LinkTime made"),
-    ("The titles, people or details of your events (only busy times are read)",
-     "Events LinkTime did not make", "Your contacts, mail or files"),
-    "Disconnect deletes all of it at once and revokes LinkTime's access at Google.",
+    (_l("The Google account's email address"), _l("The OAuth tokens, %(encrypted)s", encrypted=ENCRYPTED),
+     _l("The names of your calendars, with which ones you check and which one gets bookings"),
+     _l("The id of each event and Meet conference LinkTime made")),
+    (_l("The titles, people or details of your events (only busy times are read)"),
+     _l("Events LinkTime did not make"), _l("Your contacts, mail or files")),
+    _l("Disconnect deletes all of it at once and revokes LinkTime's access at Google."),
 )
 
 KIND = CalendarKind(CalendarProvider.GOOGLE, slug="google", company="Google", oauth_app=oauth_app,

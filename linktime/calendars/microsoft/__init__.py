@@ -6,15 +6,16 @@ from typing import Any
 
 from linktime.calendars.kind import CalendarKind, OAuthApp, Scope, callback_url
 from linktime.calendars.microsoft.client import OutlookCalendar
+from linktime.i18n import lazy_gettext as _l
 from linktime.models import CalendarProvider
 from linktime.privacy import ENCRYPTED, Integration
 
 SCOPES = (
-    Scope("offline_access", "Stay connected without asking you again"),
-    Scope("User.Read", "See the account's email address, to show you which one is connected"),
+    Scope("offline_access", _l("Stay connected without asking you again")),
+    Scope("User.Read", _l("See the account's email address, to show you which one is connected")),
     Scope("Calendars.ReadWrite",
-          "See when you are busy, and add, move and delete events for your bookings "
-          "(Microsoft has no narrower permission that allows both)"),
+          _l("See when you are busy, and add, move and delete events for your bookings "
+             "(Microsoft has no narrower permission that allows both)")),
 )
 
 
@@ -31,14 +32,14 @@ def client(config: Mapping[str, Any], access_token: str, timeout: float) -> Outl
 
 
 PRIVACY = Integration(
-    "Outlook Calendar",
+    _l("Outlook Calendar"),
     tuple(scope.purpose for scope in SCOPES),
-    ("The Microsoft account's email address", f"The OAuth tokens, {ENCRYPTED}",
-     "The names of your calendars and your choices", "The id of each event LinkTime made"),
-    ("Your events' titles, people or details (only their times and free/busy state are asked for)",
-     "Your mail, contacts or files"),
-    "Disconnect deletes all of it at once. Microsoft offers no way for an app to give its access "
-    "back, so also remove LinkTime at myapps.microsoft.com (work) or account.live.com/consent/Manage.",
+    (_l("The Microsoft account's email address"), _l("The OAuth tokens, %(encrypted)s", encrypted=ENCRYPTED),
+     _l("The names of your calendars and your choices"), _l("The id of each event LinkTime made")),
+    (_l("Your events' titles, people or details (only their times and free/busy state are asked for)"),
+     _l("Your mail, contacts or files")),
+    _l("Disconnect deletes all of it at once. Microsoft offers no way for an app to give its access "
+       "back, so also remove LinkTime at myapps.microsoft.com (work) or account.live.com/consent/Manage."),
 )
 
 # Microsoft has no way for an app to revoke one grant: the host removes it there.

@@ -9,6 +9,7 @@ from linktime.conferencing.zoom import service
 from linktime.conferencing.zoom.cards import CARD, card_context
 from linktime.conferencing.zoom.client import SCOPE_LIST, external_meeting, find_marked, meeting_payload
 from linktime.extensions import db
+from linktime.i18n import lazy_gettext as _l
 from linktime.models import Location, User, ZoomConnection
 from linktime.privacy import ENCRYPTED, Integration
 
@@ -32,13 +33,14 @@ class ZoomProvider:
     connect_what, connect_where = "Zoom", ""
     privacy = Integration(
         "Zoom",
-        tuple(scope.purpose + ("" if scope.required else " (optional)") for scope in SCOPE_LIST),
-        ("Your Zoom email address", f"The OAuth tokens, {ENCRYPTED}",
-         f"Each booking's meeting number, join link and passcode, the last two {ENCRYPTED}"),
-        ("Meeting recordings", "Participant information", "Meeting chat or content", "Your Zoom contacts",
-         "Your Zoom settings"),
-        "Disconnect deletes the email and the tokens at once and revokes LinkTime's access at Zoom. "
-        "Meetings already made stay on your Zoom account, and their bookings keep their links.",
+        tuple(scope.purpose if scope.required else _l("%(purpose)s (optional)", purpose=scope.purpose)
+              for scope in SCOPE_LIST),
+        (_l("Your Zoom email address"), _l("The OAuth tokens, %(encrypted)s", encrypted=ENCRYPTED),
+         _l("Each booking's meeting number, join link and passcode, the last two %(encrypted)s", encrypted=ENCRYPTED)),
+        (_l("Meeting recordings"), _l("Participant information"), _l("Meeting chat or content"),
+         _l("Your Zoom contacts"), _l("Your Zoom settings")),
+        _l("Disconnect deletes the email and the tokens at once and revokes LinkTime's access at Zoom. "
+           "Meetings already made stay on your Zoom account, and their bookings keep their links."),
     )
 
     def display_id(self, external_id: str, join_url: str) -> str:

@@ -24,6 +24,7 @@ import contextlib
 
 from linktime.conferencing import base
 from linktime.http import DeadlinePassed, bounded, bounded_session, deadline, retry_after
+from linktime.i18n import lazy_gettext as _l
 
 
 # Every permission LinkTime asks Zoom for, with the words people read for it: the one source of the
@@ -40,13 +41,13 @@ class Scope:
 
 LIST_SCOPE = "meeting:read:list_meetings"
 SCOPE_LIST = (
-    Scope("meeting:write:meeting", "meeting:write", "Create meetings for your bookings"),
-    Scope("meeting:update:meeting", "meeting:write", "Move meetings when a booking is rescheduled"),
-    Scope("meeting:delete:meeting", "meeting:write", "Delete meetings when a booking is cancelled"),
+    Scope("meeting:write:meeting", "meeting:write", _l("Create meetings for your bookings")),
+    Scope("meeting:update:meeting", "meeting:write", _l("Move meetings when a booking is rescheduled")),
+    Scope("meeting:delete:meeting", "meeting:write", _l("Delete meetings when a booking is cancelled")),
     Scope(LIST_SCOPE, "meeting:read",
-          "List your upcoming meetings, only to find one LinkTime made when Zoom's answer was lost",
+          _l("List your upcoming meetings, only to find one LinkTime made when Zoom's answer was lost"),
           required=False),
-    Scope("user:read:user", "user:read", "View your email, to link your Zoom account"),
+    Scope("user:read:user", "user:read", _l("View your email, to link your Zoom account")),
 )
 SCOPES = tuple(scope.name for scope in SCOPE_LIST)
 TOPIC_LIMIT, AGENDA_LIMIT = 200, 2000

@@ -27,7 +27,9 @@ from linktime.conferencing.zoom.client import (
     granted,
 )
 from linktime.extensions import db, rows_changed
+from linktime.formatting import clock_of_reader
 from linktime.host_lock import availability_changed
+from linktime.i18n import gettext
 from linktime.jobs.kinds import JobKind
 from linktime.jobs.outbox import Retry, enqueue
 from linktime.models import ConnectionStatus, User, ZoomAuthorization, ZoomConnection, now_utc
@@ -287,8 +289,9 @@ def tell_attention(user_id: int, reason: str) -> None:
     user = db.session.get(User, user_id)
     if user is None:
         return
-    message = build(user.email, "Zoom needs your attention in LinkTime", "zoom_attention",
-                    user=user, reason=reason, url=public_url("accounts.integrations"))
+    with clock_of_reader(24, user.language or None):
+        message = build(user.email, gettext("Zoom needs your attention in LinkTime"), "zoom_attention",
+                        user=user, reason=reason, url=public_url("accounts.integrations"))
     try:
         deliver(message)
     except MailError as exc:

@@ -21,6 +21,8 @@ from linktime.conferencing.zoom.client import (
     ZoomUnavailable,
 )
 from linktime.extensions import csrf
+from linktime.i18n import gettext as _
+from linktime.i18n import ngettext
 
 bp = Blueprint("zoom", __name__, url_prefix="/integrations/zoom")
 
@@ -79,39 +81,40 @@ def callback():
     except service.StateError as exc:
         return render_template("conferencing/callback_error.html", reason=str(exc)), 400
     except service.AccessDenied as exc:
-        flash("Zoom was not connected: access was not allowed on Zoom’s page. You can try again at any time."
-              if exc.error == "access_denied" else f"Zoom was not connected ({exc.error}). Please try again.", "error")
+        flash(_("Zoom was not connected: access was not allowed on Zoom’s page. You can try again at any time.")
+              if exc.error == "access_denied" else
+              _("Zoom was not connected (%(error)s). Please try again.", error=exc.error), "error")
         return redirect(url_for("accounts.integrations"))
     except ZoomRequestError as exc:
         redirect_uri = service.settings().redirect_uri
         if "redirect" in exc.message.lower() or str(exc.code) in {"4700", "4709"}:
-            message = (f"Zoom refused the redirect URL. Register exactly {redirect_uri} as the OAuth "
-                       "redirect URL (and in the allow list) of your Zoom app, then connect again.")
+            message = _("Zoom refused the redirect URL. Register exactly %(url)s as the OAuth redirect URL (and in "
+                        "the allow list) of your Zoom app, then connect again.", url=redirect_uri)
         elif "client" in exc.message.lower():
-            message = ("Zoom does not recognise this app’s client ID and secret. Check ZOOM_CLIENT_ID and "
-                       "ZOOM_CLIENT_SECRET against the Zoom app’s credentials.")
+            message = _("Zoom does not recognise this app’s client ID and secret. Check ZOOM_CLIENT_ID and "
+                        "ZOOM_CLIENT_SECRET against the Zoom app’s credentials.")
         else:
-            message = f"Zoom refused the connection: {exc.message}"
+            message = _("Zoom refused the connection: %(error)s", error=exc.message)
         return render_template("conferencing/callback_error.html", reason="zoom", message=message), 502
     except ZoomGrantError:
-        flash("The authorization from Zoom expired before it could be used. Please connect again.", "error")
+        flash(_("The authorization from Zoom expired before it could be used. Please connect again."), "error")
         return redirect(url_for("accounts.integrations"))
     except ZoomUnavailable:
-        flash(
-            "Zoom could not be reached to finish connecting. Nothing was saved; please try again in a minute.", "error"
-        )
+        flash(_("Zoom could not be reached to finish connecting. Nothing was saved; please try again in a minute."),
+              "error")
         return redirect(url_for("accounts.integrations"))
     except ZoomError as exc:
-        flash(f"Zoom refused the connection: {exc.message}", "error")
+        flash(_("Zoom refused the connection: %(error)s", error=exc.message), "error")
         return redirect(url_for("accounts.integrations"))
     if connection.needs_attention:
         flash(connection.attention_reason, "error")
         return redirect(url_for("accounts.integrations"))
-    flash(f"Successfully connected to Zoom as {connection.email}.", "success")
+    flash(_("Successfully connected to Zoom as %(email)s.", email=connection.email), "success")
     resumed = meetings.resume_meetings(service.hosts_served_by(connection))
     if resumed:
-        flash(f"{resumed} upcoming booking{'s' if resumed != 1 else ''} without a Zoom meeting "
-              f"{'get' if resumed != 1 else 'gets'} one now; the invitees are sent the link.", "info")
+        flash(ngettext("%(num)d upcoming booking without a Zoom meeting gets one now; the invitee is sent the link.",
+                       "%(num)d upcoming bookings without a Zoom meeting get one now; the invitees are sent the link.",
+                       resumed), "info")
     return redirect(url_for("accounts.integrations"))
 
 
@@ -130,7 +133,7 @@ def disconnect():
         return card + render_template(
             "accounts/_activity.html", activity=audit.recent(current_user.id), oob=True
         ), status
-    flash("Zoom is disconnected and LinkTime’s tokens are deleted. Existing bookings keep their links.", "success")
+    flash(_("Zoom is disconnected and LinkTime’s tokens are deleted. Existing bookings keep their links."), "success")
     return redirect(url_for("accounts.integrations"))
 
 
