@@ -73,6 +73,13 @@ DEFAULTS: dict[str, object] = {
     # CalDAV servers only in these networks (comma-separated, e.g. "10.0.0.0/8, 203.0.113.0/24");
     # empty: anywhere but the addresses no calendar server has (see the README's Security section).
     "CALDAV_ALLOWED_NETWORKS": "",
+    # Webhooks: seconds one delivery may take in all; private networks deliveries may go to
+    # (comma-separated; empty: public addresses only); days of failures before one is turned off.
+    "WEBHOOK_TIMEOUT": 10,
+    "WEBHOOK_ALLOWED_NETWORKS": "",
+    "WEBHOOK_DISABLE_AFTER_DAYS": 3,
+    # REST API requests per key each minute (a 429 with Retry-After past it).
+    "API_REQUESTS_PER_MINUTE": 120,
 }
 
 

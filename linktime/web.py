@@ -14,6 +14,9 @@ from linktime import models
 from linktime.accounts.sessions import load as load_session_user
 from linktime.accounts.views import bp as accounts_bp
 from linktime.admin import bp as admin_bp
+from linktime.api.keys import bp as api_keys_bp
+from linktime.api.keys import feeds as feeds_bp
+from linktime.api.views import bp as api_bp
 from linktime.bookings import (
     host_views,  # noqa: F401 - adds the host's pages to the bookings blueprint
     series,
@@ -28,21 +31,24 @@ from linktime.event_types.schedule_views import bp as schedules_bp
 from linktime.event_types.views import bp as event_types_bp
 from linktime.extensions import db, login_manager
 from linktime.formatting import register_template_helpers
-from linktime.i18n import current_language, remember_language, script_words, switcher_links
+from linktime.i18n import N_, current_language, gettext, remember_language, script_words, switcher_links
 from linktime.notifications.views import bp as twilio_bp
 from linktime.privacy import support_contact
 from linktime.teams.views import bp as teams_bp
+from linktime.webhooks.views import bp as webhooks_bp
 
 
 def register_pages(app: Flask) -> None:
     """Every page of the app, and what every page has in common."""
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message = N_("Please sign in to see that page.")
+    login_manager.localize_callback = gettext  # in the visitor's language
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_session_user)
     app.url_map.converters["id"] = RowIdConverter
-    for blueprint in (accounts_bp, event_types_bp, schedules_bp, teams_bp, zoom_bp, calendars_bp, admin_bp, twilio_bp):
+    for blueprint in (accounts_bp, event_types_bp, schedules_bp, teams_bp, zoom_bp, calendars_bp, admin_bp, twilio_bp,
+                      webhooks_bp, api_bp, api_keys_bp, feeds_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(bookings_bp)  # last: it owns the catch-all /<username>/<slug> public URLs
     register_template_helpers(app)

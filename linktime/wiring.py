@@ -15,6 +15,7 @@ from linktime.jobs.runner import around_batches
 from linktime.notifications.booking_messages import send_booking_email
 from linktime.notifications.email import one_connection_per_batch
 from linktime.notifications.sms import send_reminder
+from linktime.webhooks import delivery as webhook_delivery
 
 CONFERENCING = (ZOOM, GOOGLE_MEET)
 
@@ -29,5 +30,6 @@ def wire() -> None:
     register_handler(JobKind.SMS_REMINDER, send_reminder)
     register_handler(JobKind.MEETING_SYNC, meeting_sync.sync_meeting, on_give_up=meeting_sync.on_sync_gave_up)
     register_handler(JobKind.CALENDAR_EVENT_SYNC, events.sync_event, on_give_up=events.on_sync_gave_up)
+    register_handler(JobKind.WEBHOOK_DELIVERY, webhook_delivery.send_delivery, on_give_up=webhook_delivery.gave_up)
     # One SMTP connection for all the messages a runner sends together.
     around_batches(one_connection_per_batch)

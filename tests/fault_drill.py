@@ -4,9 +4,12 @@ day: 5xx, 429 with Retry-After, slow answers, answers lost after the provider ac
 
 One run per seed: a host of its own connects Zoom and Google Calendar, then ``ops`` random
 bookings, reschedules and cancels go to either web process, each perhaps after a fault was armed.
-Once the faults stop and every waiting job has had its turn, what mirrors each booking outside the
-database must match it exactly: one Zoom meeting per live booking at its time (none for cancelled
-ones), one event in the host's calendar with the meeting's link, each message delivered once, and
+Meanwhile the host's webhook receiver fails or answers too late now and then, and a dispatcher is
+killed (SIGKILL) and replaced. Once the faults stop and every waiting job has had its turn, what
+mirrors each booking outside the database must match it exactly: one Zoom meeting per live booking
+at its time (none for cancelled ones), one event in the host's calendar with the meeting's link,
+each message delivered once, every webhook event delivered in the order of its booking's changes
+(never again after the receiver acknowledged it, unless its dispatcher was killed meanwhile), and
 both processes offering the same free times.
 
 Used by ``tests/web/test_fault_drill.py`` (a few seeds, in CI) and ``bench/fault_drill.py`` (as
@@ -28,7 +31,17 @@ import requests
 from sqlalchemy import select, update
 
 from linktime.extensions import db
-from linktime.models import Booking, BookingStatus, CalendarEvent, DesiredState, Job, JobStatus, Meeting
+from linktime.models import (
+    Booking,
+    BookingStatus,
+    CalendarEvent,
+    DeliveryStatus,
+    DesiredState,
+    Job,
+    JobStatus,
+    Meeting,
+    WebhookDelivery,
+)
 from tests.helpers import ROOT, free_port, process_env
 
 ZOOM_PATHS = (("POST", "/v2/users/me/meetings"), ("GET", "/v2/users/me/meetings"), ("PATCH", None), ("DELETE", None))
@@ -48,6 +61,25 @@ class Nodes:
 
     urls: list[str]
     processes: list[subprocess.Popen] = field(default_factory=list)
+    dispatchers: list[subprocess.Popen] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    killed_at: list[float] = field(default_factory=list)  # when a dispatcher was killed (monotonic)
+
+    def start_dispatcher(self) -> None:
+        process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "run-jobs", "--interval", "0.2"],
+                                   cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.processes.append(process)
+        self.dispatchers.append(process)
+
+    def kill_dispatcher(self, rng: random.Random) -> None:
+        """SIGKILL one dispatcher, whatever it is doing (a claim, a lease, a request half-sent), and
+        start another in its place."""
+        victim = rng.choice(self.dispatchers)
+        victim.kill()
+        victim.wait(10)
+        self.killed_at.append(time.monotonic())
+        self.dispatchers.remove(victim)
+        self.start_dispatcher()
 
     def stop(self) -> None:
         for process in self.processes:
@@ -64,8 +96,9 @@ def start_nodes(app, smtp_port: int, *, web: int = 2, dispatchers: int = 2) -> N
     env = process_env(app, WTF_CSRF_ENABLED="false", ZOOM_TIMEOUT="2", CALENDAR_TIMEOUT="2",
                       MEETING_WAIT_SECONDS="0", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(smtp_port),
                       JOB_LEASE_SECONDS="10", RATELIMIT_ENABLED="false", BOOKINGS_PER_HOST_PER_DAY="100000",
-                      BOOKINGS_PER_EMAIL_PER_DAY="100000")
-    nodes = Nodes(urls=[])
+                      BOOKINGS_PER_EMAIL_PER_DAY="100000", WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
+                      WEBHOOK_TIMEOUT="2")
+    nodes = Nodes(urls=[], env=env)
     for _ in range(web):
         port = free_port()
         nodes.processes.append(subprocess.Popen(
@@ -73,9 +106,7 @@ def start_nodes(app, smtp_port: int, *, web: int = 2, dispatchers: int = 2) -> N
              "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         nodes.urls.append(f"http://127.0.0.1:{port}")
     for _ in range(dispatchers):
-        nodes.processes.append(subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "wsgi", "run-jobs", "--interval", "0.2"], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        nodes.start_dispatcher()
     deadline = time.monotonic() + 60
     for url in nodes.urls:
         while True:
@@ -100,6 +131,7 @@ class Drill:
     username: str
     rng: random.Random
     days: list[date]
+    receiver: object = None  # the host's webhook receiver (tests.helpers.WebhookReceiver), if any
     links: dict[int, str] = field(default_factory=dict)  # booking id -> its manage path
     log: list[str] = field(default_factory=list)
 
@@ -180,10 +212,22 @@ class Drill:
         assert answer.status_code in (200, 302, 303), (answer.status_code, answer.text[:500])
         self.log.append(f"cancel {booking_id}: {answer.status_code}")
 
+    def receiver_fault(self) -> None:
+        """The receiver fails the next request, or answers it after LinkTime stopped waiting."""
+        kind = self.rng.choice((500, 503, "slow"))
+        with self.receiver.lock:
+            self.receiver.plan.append(kind)
+        self.log.append(f"receiver {kind}")
+
     def run(self, ops: int) -> None:
         for _ in range(ops):
             if self.rng.random() < 0.35:
                 self.arm_fault()
+            if self.receiver is not None and self.rng.random() < 0.2:
+                self.receiver_fault()
+            if self.rng.random() < 0.03:
+                self.nodes.kill_dispatcher(self.rng)
+                self.log.append("a dispatcher killed")
             roll = self.rng.random()
             (self.book if roll < 0.5 or not self.links else self.reschedule if roll < 0.8 else self.cancel)()
 
@@ -199,6 +243,8 @@ class Drill:
                 db.session.execute(update(Job).where(Job.status == JobStatus.PENDING).values(run_at=datetime.now(UTC)))
                 db.session.commit()
                 waiting = db.session.query(Job).filter(Job.status == JobStatus.PENDING).count()
+                waiting += db.session.query(WebhookDelivery).filter(
+                    WebhookDelivery.status == DeliveryStatus.PENDING).count()
                 behind = [m for m in db.session.scalars(select(Meeting)) if not m.in_sync] + \
                          [e for e in db.session.scalars(select(CalendarEvent)) if not e.in_sync]
             if not waiting and not behind:
@@ -242,9 +288,13 @@ class Drill:
             strays = [m for m in at_zoom if not any(uid in (m.get("agenda") or "") for uid in made)]
             assert strays == [], f"Zoom meetings no booking made: {strays}"
             assert all(e.in_sync for e in events.values())
+        if self.receiver is not None:
+            self.check_webhooks()
         # each message once per recipient
         sent = Counter((m["Message-ID"], m["To"]) for m in self.smtp.messages)
-        twice = [k for k, n in sent.items() if n > 1]
+        # A dispatcher killed after the mail server took a message, before it recorded so, sends it
+        # again: the same Message-ID, which mail programs show once. Otherwise never twice.
+        twice = [k for k, n in sent.items() if n > (2 if self.nodes.killed_at else 1)]
         if twice:
             with self.app.app_context():
                 jobs = [(j.id, j.payload, j.attempts, j.status, j.created_at, j.updated_at, j.last_error)
@@ -262,6 +312,35 @@ class Drill:
                             or (e.released_start and e.released_start.date() == day)]
                 raise AssertionError(f"the nodes disagree on {day}: {offered}\n" + "\n".join(map(str, seen))
                                      + "\n" + "\n".join(self.log))
+
+
+    def check_webhooks(self) -> None:
+        """Every delivery delivered; per booking, the receiver first met its events in the order they
+        were made; none arrived again after a prompt 2xx, unless a dispatcher was killed since."""
+        with self.app.app_context():
+            rows = [(d.id, d.event_id, d.booking_id, d.status) for d in db.session.scalars(
+                select(WebhookDelivery).where(WebhookDelivery.booking_id.in_(list(self.links)))
+                .order_by(WebhookDelivery.id))]
+        assert [r for r in rows if r[3] != DeliveryStatus.DELIVERED] == [], "webhook events not delivered"
+        with self.receiver.lock:
+            received = list(self.receiver.received)
+        first_seen: dict[str, int] = {}
+        acknowledged: dict[str, float] = {}
+        for n, request in enumerate(received):
+            event_id = request["headers"]["X-LinkTime-Delivery"]
+            first_seen.setdefault(event_id, n)
+            if event_id in acknowledged:
+                killed = [t for t in self.nodes.killed_at if acknowledged[event_id] <= t <= request["at"]]
+                assert killed, f"event {event_id} sent again after the receiver acknowledged it"
+            if request["answer"] == 200:
+                acknowledged.setdefault(event_id, request["at"])
+        streams: dict[int, list[tuple[int, str]]] = {}
+        for delivery_id, event_id, booking_id, _status in rows:
+            assert event_id in first_seen, f"delivery {delivery_id} never reached the receiver"
+            streams.setdefault(booking_id, []).append((delivery_id, event_id))
+        for booking_id, stream in streams.items():
+            order = [first_seen[event_id] for _delivery_id, event_id in stream]
+            assert order == sorted(order), f"booking {booking_id}'s events arrived out of order"
 
 
 def google_events(sandbox, email: str) -> list[dict]:

@@ -2,14 +2,17 @@
 server, a real SMTP server, Zoom sandbox sign-in. Fixtures are in conftest.py."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sqlalchemy import text
@@ -259,6 +262,53 @@ def connect_zoom(client, *, email="host@zoom-sandbox.test", workspace=False, dec
     assert start.status_code == 303, start.get_data(as_text=True)
     back = allow_on_zoom(start.location, email=email, decision=decision)
     return client.get(back.split("127.0.0.1:5000", 1)[1])
+
+
+class WebhookReceiver:
+    """An HTTP server on loopback that records what webhooks send it and answers as planned: a
+    status code per request in turn (then 200), "hang" (held until ``release`` is set), or "slow"
+    (200 after ``slow_seconds``: later than LinkTime waits, so never an acknowledgement)."""
+
+    def __init__(self, slow_seconds: float = 3.0):
+        self.received: list[dict] = []
+        self.plan: list[int | str] = []
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    answer = receiver.plan.pop(0) if receiver.plan else 200
+                    record = {"headers": dict(self.headers), "body": body, "json": json.loads(body),
+                              "answer": answer, "at": time.monotonic()}
+                    receiver.received.append(record)
+                if answer == "hang":
+                    receiver.release.wait(30)
+                    return
+                if answer == "slow":
+                    time.sleep(slow_seconds)
+                    answer = 200
+                self.send_response(int(answer))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[str]:
+        return [r["json"]["event"] for r in self.received]
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class SMTPServer:

@@ -41,6 +41,7 @@ RESERVED_USERNAMES = frozenset(
         "www",
         "zoom",
         "zones",
+        "feeds",
         "teams",
         "meetings",
         "jobs",

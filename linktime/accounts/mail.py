@@ -1,4 +1,4 @@
-"""Account emails: invites, open sign-up links, email-change confirmations.
+"""Account emails: invites, open sign-up links, email-change confirmations, a webhook turned off.
 
 Each job names what it is about (an invite, an address, a user) and the link is made when the
 message is sent, so no working link is ever stored in the job table.
@@ -10,7 +10,7 @@ from linktime.extensions import db
 from linktime.formatting import clock_of_reader, format_day
 from linktime.i18n import gettext as _
 from linktime.jobs.outbox import Retry
-from linktime.models import Invite, User
+from linktime.models import Invite, User, Webhook
 from linktime.notifications.email import MailError, build, deliver
 from linktime.urls import public_url
 
@@ -25,7 +25,7 @@ def _send(to: str, subject: str, paragraphs: list[str], action: tuple[str, str] 
 
 
 def send_account_email(kind: str, invite_id: int | None = None, email: str | None = None,
-                       user_id: int | None = None, language: str = "") -> None:
+                       user_id: int | None = None, language: str = "", webhook_id: int | None = None) -> None:
     """Each message in its reader's language: an invite in the inviter's, a sign-up link in the one
     the page was read in (``language``), an address change in the account's."""
     if kind == "invite":
@@ -63,3 +63,14 @@ def send_account_email(kind: str, invite_id: int | None = None, email: str | Non
                   [_("%(name)s asked to use this address for their LinkTime account.", name=user.name),
                    _("Open this link within 24 hours, signed in, to confirm. If it was not you, ignore this message.")],
                   (_("Confirm this address"), public_url("accounts.confirm_email", token=token)))
+    elif kind == "webhook_disabled":
+        user, hook = db.session.get(User, user_id), db.session.get(Webhook, webhook_id)
+        if user is None or hook is None or hook.enabled:
+            return  # deleted, or turned on again before the message went out
+        with clock_of_reader(24, user.language or None):
+            _send(user.email, _("Your LinkTime webhook was turned off"),
+                  [_("LinkTime turned off the webhook to %(url)s: %(reason)s.", url=hook.url,
+                     reason=hook.disabled_reason),
+                   _("Once the receiver answers again, turn the webhook on in Settings → Webhooks. The events it "
+                     "missed are in its log, each with “Send again”.")],
+                  (_("Open Settings → Webhooks"), public_url("webhooks.index")))

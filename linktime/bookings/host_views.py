@@ -141,7 +141,7 @@ def host_reassign(booking_id: int):
     except CalendarsUnreadable as exc:
         flash(str(exc), "error")
     except service.BookingClosed:
-        flash(CLOSED, "error")
+        flash(str(CLOSED), "error")
     else:
         flash(_("Handed to %(host)s. %(name)s is told; the meeting and calendar events follow.",
                 host=booking.host.name, name=booking.invitee_name), "success")
@@ -157,7 +157,7 @@ def host_reschedule(booking_id: int):
     booking = get_host_booking(booking_id)
     event_type = booking.event_type
     if not booking.is_changeable or event_type is None or not event_type.active:
-        flash(CLOSED if not booking.is_changeable else
+        flash(str(CLOSED) if not booking.is_changeable else
               _("This event type no longer takes bookings, so the booking cannot be moved; you can cancel it."),
               "error")
         return redirect(url_for("bookings.host_booking", booking_id=booking.id))
@@ -173,7 +173,7 @@ def host_reschedule(booking_id: int):
         except (availability.SlotTaken, availability.SlotUnavailable, CalendarsUnreadable) as exc:
             return refused(event_type, exc, start, zone, rescheduling=booking, on_behalf=True)
         except service.BookingClosed:
-            flash(CLOSED, "error")
+            flash(str(CLOSED), "error")
             return redirect(url_for("bookings.host_booking", booking_id=booking.id), code=303)
         flash(_("Moved to %(when)s. %(name)s is sent the new time.", when=format_when(booking.start, zone),
                 name=booking.invitee_name), "success")

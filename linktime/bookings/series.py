@@ -23,8 +23,9 @@ from linktime.conferencing import meetings
 from linktime.host_lock import host_transaction
 from linktime.i18n import gettext
 from linktime.jobs.runner import run_briefly, run_soon
-from linktime.models import Booking, EventType, new_uid
+from linktime.models import Booking, EventType, WebhookEvent, new_uid
 from linktime.notifications.booking_messages import queue_booked
+from linktime.webhooks import events as webhooks
 
 
 class SeriesUnavailable(Exception):
@@ -124,7 +125,8 @@ def book_series(event_type: EventType, first: datetime, count: int, invitee: Inv
             booked.append(booking)
             jobs += meetings.plan_meeting(booking, event_type)
             # One confirmation, the first session's, describes the whole series.
-            messages += queue_booked(booking, event_type, confirm=number == 1) + events.plan_event(booking)
+            messages += (queue_booked(booking, event_type, confirm=number == 1) + events.plan_event(booking)
+                         + webhooks.queue_event(booking, WebhookEvent.CREATED))
     run_briefly(jobs)
     run_soon(messages)
     return booked

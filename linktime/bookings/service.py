@@ -44,6 +44,7 @@ from linktime.models import (
     Meeting,
     Scheduling,
     User,
+    WebhookEvent,
     now_utc,
 )
 from linktime.notifications.booking_messages import (
@@ -56,6 +57,7 @@ from linktime.notifications.booking_messages import (
 from linktime.scheduling import Slot
 from linktime.scheduling.teams import Candidate, fairness_order
 from linktime.tokens import digest, uid_of
+from linktime.webhooks import events as webhooks
 
 
 class BookingLimit(Exception):
@@ -122,7 +124,8 @@ def book_slot(event_type: EventType, start: datetime, invitee: Invitee, *, key: 
             booking.co_hosts = [BookingHost(user_id=co_host.id) for co_host in co_hosts]
             db.session.flush()
             jobs = meetings.plan_meeting(booking, event_type)
-            messages = queue_booked(booking, event_type) + events.plan_event(booking)
+            messages = (queue_booked(booking, event_type) + events.plan_event(booking)
+                        + webhooks.queue_event(booking, WebhookEvent.CREATED))
     except IntegrityError:
         # The same form submitted twice at the same instant: the other request won.
         existing = by_key(key)
@@ -316,7 +319,9 @@ def _cancel(booking: Booking, by: str, reason: str) -> tuple[list, list]:
     db.session.flush()
     audit.note_booking(booking.id, f"Cancelled by {'the host' if by == 'host' else booking.invitee_name}"
                                    + (f": “{booking.cancel_reason}”" if booking.cancel_reason else "."))
-    return meetings.release_meeting(booking), queue_cancelled(booking) + events.release_event(booking)
+    told = webhooks.queue_event(booking, WebhookEvent.CANCELLED, cancelReason=booking.cancel_reason or None,
+                                cancelledBy=by)
+    return meetings.release_meeting(booking), queue_cancelled(booking) + events.release_event(booking) + told
 
 
 def cancel_booking(booking: Booking, *, by: str, reason: str = "") -> Booking:
@@ -372,12 +377,15 @@ def reschedule_booking(booking: Booking, start: datetime, *, by: str = "invitee"
                 f"Moved by {'the host' if by == 'host' else booking.invitee_name} from "
                 f"{format_when(booking.start, zone, 24)} to {format_when(slot.start, zone, 24)}.",
             )
+            before = {"previousStartTime": webhooks.iso(booking.start), "previousEndTime": webhooks.iso(booking.end)}
             booking.start, booking.end = slot.start, slot.end
             booking.moved_by, booking.move_reason = by, reason.strip()
             booking.sequence = Booking.sequence + 1
             db.session.flush()
             jobs = meetings.move_meeting(booking, event_type)
-            messages = queue_rescheduled(booking, event_type) + events.follow_booking(booking)
+            messages = (queue_rescheduled(booking, event_type) + events.follow_booking(booking)
+                        + webhooks.queue_event(booking, WebhookEvent.RESCHEDULED, **before, rescheduledBy=by,
+                                               reason=booking.move_reason or None))
     except SlotTaken:
         if booking.event_type is not None:
             _taken(booking.event_type, start, exclude=booking.id)

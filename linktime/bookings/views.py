@@ -419,7 +419,7 @@ def cancel_page(booking: Booking, *, by: str, zone: str, action: str, done: str,
             else:
                 service.cancel_booking(booking, by=by, reason=form.reason.data or "")
         except service.BookingClosed:
-            flash(CLOSED, "error")
+            flash(str(CLOSED), "error")
         except Throttled as exc:
             return render_template("bookings/cancel.html", booking=booking, form=form, zone=zone, action=action,
                                    later=later, error=exc.message(gettext("Too many changes to this booking."))), 429
@@ -468,7 +468,7 @@ def reschedule(token: str):
     event_type = booking.event_type
     if booking.is_cancelled or event_type is None or not event_type.active:
         flash(
-            CLOSED if booking.is_cancelled else gettext("This event type no longer takes bookings; you can cancel "
+            str(CLOSED) if booking.is_cancelled else gettext("This event type no longer takes bookings; you can cancel "
                                                         "instead."),
             "error",
         )
@@ -485,7 +485,7 @@ def reschedule(token: str):
         except (availability.SlotTaken, availability.SlotUnavailable, CalendarsUnreadable) as exc:
             return refused(event_type, exc, start, zone, rescheduling=booking)
         except service.BookingClosed:
-            flash(CLOSED, "error")
+            flash(str(CLOSED), "error")
             return redirect(url_for("bookings.manage", token=token), code=303)
         except Throttled as exc:
             return render_template("bookings/reschedule.html", booking=booking, form=form, start=start, zone=zone,

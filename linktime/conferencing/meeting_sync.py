@@ -21,11 +21,13 @@ from linktime.models import (
     Meeting,
     MeetingStatus,
     User,
+    WebhookEvent,
     now_utc,
 )
 from linktime.notifications import ics
 from linktime.notifications.booking_messages import queue_link_followups, queue_new_link
 from linktime.urls import public_url
+from linktime.webhooks import events as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +242,7 @@ def _record(meeting_id: int, token: str, revision: int, values: dict[str, Any]) 
     """Write what this pass reached; True when the booking changed meanwhile (go again)."""
     kind_detail = values.pop("audit", None)
     reached_now = values.get("status") == MeetingStatus.CREATED
+    made_now = kind_detail is not None and kind_detail[0] == "meeting.created"
 
     def then(meeting: Meeting) -> None:
         # The link follow-ups below write the bookings: the host's lock first, as booking changes
@@ -262,5 +265,9 @@ def _record(meeting_id: int, token: str, revision: int, values: dict[str, Any]) 
             if handed_over:
                 for booking in meeting.bookings:
                     queue_new_link(booking)
+            if made_now or handed_over:  # a link there was not when the booking was told of
+                for booking in sorted(meeting.bookings, key=lambda seat: seat.id):
+                    if not booking.is_cancelled:
+                        webhooks.queue_event(booking, WebhookEvent.LINK_READY)
 
     return sync_lease.record(Meeting, meeting_id, token, revision, values, then)

@@ -12,3 +12,4 @@ class JobKind(StrEnum):
     SMS_REMINDER = "sms.reminder"  # a text or WhatsApp reminder
     MEETING_SYNC = "meeting.sync"  # a booking's Zoom or Meet meeting brought to its desired state
     CALENDAR_EVENT_SYNC = "calendar_event.sync"  # a booking's event in the host's calendar, likewise
+    WEBHOOK_DELIVERY = "webhook.delivery"  # one event POSTed to one webhook, in order per booking

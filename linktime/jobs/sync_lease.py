@@ -17,15 +17,17 @@ from sqlalchemy import or_, update
 
 from linktime.extensions import db, rows_changed
 from linktime.jobs.outbox import Retry, lease
-from linktime.models import CalendarEvent, Meeting, now_utc
+from linktime.models import CalendarEvent, Meeting, WebhookDelivery, now_utc
 
 log = logging.getLogger(__name__)
 
-# The mirrored records: a meeting, a calendar event.
+# The mirrored records: a meeting, a calendar event; and what else is sent under a lease (a
+# webhook's delivery), which take, fence, release and held serve too.
 T = TypeVar("T", Meeting, CalendarEvent)
+L = TypeVar("L", Meeting, CalendarEvent, WebhookDelivery)
 
 
-def take(model: type[T], row_id: int) -> str | None:
+def take(model: type[L], row_id: int) -> str | None:
     """Take the row's sync for this runner; None if another runner has it."""
     token, now = secrets.token_hex(16), now_utc()
     taken = rows_changed(
@@ -45,7 +47,7 @@ class LeaseLost(Retry):
         super().__init__(f"the sync of this {what} was taken over by another runner", counts=False)
 
 
-def fence(model: type[T], row_id: int, token: str) -> None:
+def fence(model: type[L], row_id: int, token: str) -> None:
     """Right before an outside call: renew this runner's lease for a whole lease period, or raise
     LeaseLost if it is no longer ours. A call shorter than the lease thus ends while it is held."""
     now = now_utc()
@@ -78,7 +80,7 @@ class Fenced(Generic[T]):
         return fenced
 
 
-def release(model: type[T], row_id: int, token: str) -> None:
+def release(model: type[L], row_id: int, token: str) -> None:
     db.session.rollback()
     db.session.execute(update(model).where(model.id == row_id, model.sync_token == token)
                        .values(sync_token=None, sync_claimed_until=None))
@@ -126,7 +128,7 @@ def record(model: type[T], row_id: int, token: str, revision: int, values: dict[
     return not row.in_sync
 
 
-def held(model: type[T], row_id: int, token: str) -> T | None:
+def held(model: type[L], row_id: int, token: str) -> L | None:
     """The row, fresh from the database, if this runner still holds its sync."""
     row = db.session.get(model, row_id, populate_existing=True)
     if row is None or row.sync_token != token:

@@ -50,6 +50,13 @@ from linktime.models.event_types import (
     EventType,
     Location,
 )
+from linktime.models.integrations import (
+    ApiKey,
+    DeliveryStatus,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
 from linktime.models.jobs import (
     Job,
     JobStatus,
@@ -66,6 +73,7 @@ from linktime.models.teams import (
 
 __all__ = [
     "LOCATION_LABELS",
+    "ApiKey",
     "AuditEvent",
     "Booking",
     "BookingHistory",
@@ -76,6 +84,7 @@ __all__ = [
     "CalendarProvider",
     "ConnectedCalendar",
     "ConnectionStatus",
+    "DeliveryStatus",
     "DesiredState",
     "EventStatus",
     "EventType",
@@ -99,6 +108,9 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserPhoto",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
     "ZoomAuthorization",
     "ZoomConnection",
     "new_token",

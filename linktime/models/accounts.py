@@ -40,6 +40,8 @@ class User(UserMixin, Model):
     # ("" for none; the picture is in UserPhoto, its address changes with it).
     brand_color: Mapped[str] = mapped_column(String(7), default="", server_default="")
     photo_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The private calendar feed: the SHA-256 of its address's key ("" while there is none).
+    feed_digest: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
 
     event_types: Mapped[list[EventType]] = relationship(
         back_populates="host", cascade="all, delete-orphan", order_by="EventType.created_at"

@@ -154,6 +154,25 @@ def series_file(bookings: list[Booking]) -> bytes:
     return bytes(calendar.to_ical())
 
 
+def feed_file(bookings: list[Booking], name: str) -> bytes:
+    """A host's bookings as a calendar they subscribe to: each under its booking's UID (the same
+    event as its invitation), written for the host (answers included), a cancelled one marked so."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//LinkTime//Scheduling//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", name)
+    stamp = now_utc().replace(second=0, microsecond=0)
+    for booking in bookings:
+        host = booking.host
+        page = public_url("bookings.host_booking", booking_id=booking.id)
+        text = description(booking, manage=page, for_host=True)
+        one = _invite("", uid(booking), booking.sequence, stamp, booking.start, booking.end, summary(booking),
+                      where(booking), join_url(booking) or page, text, host.email, host.name, (),
+                      "CANCELLED" if booking.is_cancelled else "CONFIRMED")
+        calendar.add_component(Calendar.from_ical(one).walk("VEVENT")[0])
+    return bytes(calendar.to_ical())
+
+
 def event_file(details: EventDetails) -> bytes:
     """The host's calendar copy of a booking, as a CalDAV server stores it (no METHOD)."""
     return _invite("", details.uid, details.sequence, now_utc().replace(second=0, microsecond=0),

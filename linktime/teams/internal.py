@@ -17,9 +17,10 @@ from linktime.conferencing import meetings
 from linktime.extensions import db
 from linktime.host_lock import host_transaction
 from linktime.jobs.runner import run_briefly, run_soon
-from linktime.models import Booking, BookingHost, EventType, Location, Scheduling, User, now_utc
+from linktime.models import Booking, BookingHost, EventType, Location, Scheduling, User, WebhookEvent, now_utc
 from linktime.notifications.booking_messages import queue_booked
 from linktime.scheduling import Slot
+from linktime.webhooks import events as webhooks
 
 WORKING_DAY = {str(day): [["09:00", "17:00"]] for day in range(5)}  # Monday to Friday, 9 to 5
 HORIZON_DAYS = 21
@@ -62,7 +63,8 @@ def book_internal(host: User, teammates: list[User], guests: list[str], meeting:
         booking.co_hosts = [BookingHost(user_id=teammate.id) for teammate in teammates]
         db.session.flush()
         jobs = meetings.plan_meeting(booking, meeting)
-        messages = queue_booked(booking, meeting) + events.plan_event(booking)
+        messages = (queue_booked(booking, meeting) + events.plan_event(booking)
+                    + webhooks.queue_event(booking, WebhookEvent.CREATED))
     run_briefly(jobs)
     run_soon(messages)
     return booking

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "linktime.urls", "linktime.database")),
     ("data", ("linktime.models", "linktime.audit", "linktime.throttle", "linktime.ownership", "linktime.host_lock",
               "linktime.token_renewal", "linktime.secrets_at_rest", "linktime.jobs")),
-    ("outside", ("linktime.calendars", "linktime.conferencing", "linktime.notifications")),
+    ("outside", ("linktime.calendars", "linktime.conferencing", "linktime.notifications", "linktime.webhooks")),
     ("features", ("linktime.accounts", "linktime.bookings", "linktime.event_types", "linktime.teams")),
     ("web", ("linktime.web", "linktime.integrations", "linktime.admin", "linktime.cli", "linktime.doctor",
              "linktime.wiring",
@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
              "linktime.event_types.views", "linktime.event_types.schedule_views", "linktime.teams.views",
              "linktime.calendars.views",
              "linktime.conferencing.zoom.views",
-             "linktime.notifications.views", "linktime")),
+             "linktime.notifications.views", "linktime.webhooks.views", "linktime.api", "linktime")),
 ]
 # The look-alike providers: run beside LinkTime (python -m …), never imported by it.
 SANDBOX = "linktime.sandbox"

@@ -34,6 +34,11 @@ PUBLIC = {
     "teams.book",
     "zoom.webhook",  # Zoom calls it; it proves itself with a signature instead of a session
     "twilio.inbound",  # likewise Twilio
+    "feeds.feed",  # a host's private calendar feed: its key is in the address
+    # The REST API: an API key in the Authorization header, not a session (tests/web/test_api.py).
+    "api.get_me", "api.list_bookings", "api.get_booking", "api.create_booking", "api.cancel_booking",
+    "api.reschedule_booking", "api.list_event_types", "api.get_event_type", "api.get_availability",
+    "api.openapi_document", "api.docs",
 }
 
 
@@ -60,7 +65,19 @@ def records(app):
     """Ada (admin) owns an event type and a booking; Bob is another host, a plain member."""
     from datetime import UTC, datetime, timedelta
 
-    from linktime.models import Booking, CalendarConnection, Invite, Job, OutOfOffice, Schedule, Team, TeamMember
+    from linktime.api.keys import make_key
+    from linktime.models import (
+        Booking,
+        CalendarConnection,
+        Invite,
+        Job,
+        OutOfOffice,
+        Schedule,
+        Team,
+        TeamMember,
+        Webhook,
+        WebhookDelivery,
+    )
 
     with app.app_context():
         ada = add_user("ada")
@@ -85,10 +102,19 @@ def records(app):
         db.session.add(away)
         schedule = Schedule(user_id=ada.id, name="Work", weekly_hours={}, date_overrides={}, holiday_country="")
         db.session.add(schedule)
+        hook = Webhook(user_id=ada.id, url="https://crm.example.com/hook", events=["booking.created"])
+        hook.secret = "whsec_x"
+        db.session.add(hook)
+        db.session.flush()
+        delivery = WebhookDelivery(webhook_id=hook.id, event="booking.created", booking_id=booking.id, payload={},
+                                   status="delivered")
+        db.session.add(delivery)
+        key, _secret = make_key(ada, "script")
         db.session.commit()
         return {"team_id": team.id, "away_id": away.id, "schedule_id": schedule.id, "event_type_id": event_type.id,
                 "booking_id": booking.id,
-                "job_id": job.id, "name": "x.eml", "invite_id": invite.id, "connection_id": calendars.id}
+                "job_id": job.id, "name": "x.eml", "invite_id": invite.id, "connection_id": calendars.id,
+                "webhook_id": hook.id, "delivery_id": delivery.id, "key_id": key.id}
 
 
 def test_every_host_route_is_covered():

@@ -13,8 +13,19 @@ import time
 import pytest
 
 from linktime.extensions import db
+from linktime.models import Webhook
 from tests.fault_drill import Drill, drill_days, start_nodes
-from tests.helpers import PG_URL, SMTPServer, add_event_type, add_user, close_app, connect_zoom, make_app, signed_in
+from tests.helpers import (
+    PG_URL,
+    SMTPServer,
+    WebhookReceiver,
+    add_event_type,
+    add_user,
+    close_app,
+    connect_zoom,
+    make_app,
+    signed_in,
+)
 from tests.web.test_google_outlook import connect
 
 # Six seeds on PostgreSQL (the deployment the drill stands for), three on SQLite files; longer
@@ -28,16 +39,18 @@ def deployment(tmp_path, sandbox):
     smtp = SMTPServer().start()
     app = make_app(tmp_path, ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=2, CALENDAR_TIMEOUT=2)
     nodes = start_nodes(app, smtp.port)
+    receiver = WebhookReceiver()
     try:
-        yield app, nodes, smtp
+        yield app, nodes, smtp, receiver
     finally:
+        receiver.close()
         nodes.stop()
         smtp.stop()
         close_app(app)
 
 
 def test_the_fault_drill_leaves_nothing_drifting(deployment, sandbox):
-    app, nodes, smtp = deployment
+    app, nodes, smtp, receiver = deployment
     days = drill_days()
     for seed in range(1, SEEDS + 1):
         username = f"host{seed}"
@@ -45,10 +58,17 @@ def test_the_fault_drill_leaves_nothing_drifting(deployment, sandbox):
             host = add_user(username, timezone="UTC")
             add_event_type(host, location="zoom")
             db.session.commit()
+            host_id = host.id
         client = signed_in(app, email=f"{username}@example.com")
         connect_zoom(client, email=f"{username}@zoom-sandbox.test")
         connect(client, "google", email=f"{username}@gmail-sandbox.test")
-        drill = Drill(app, nodes, sandbox, smtp, username, random.Random(seed), days)
+        with app.app_context():
+            hook = Webhook(user_id=host_id, url=receiver.url, events=["booking.created", "booking.rescheduled",
+                                                                      "booking.cancelled", "meeting.link_ready"])
+            hook.secret = f"whsec_{username}"
+            db.session.add(hook)
+            db.session.commit()
+        drill = Drill(app, nodes, sandbox, smtp, username, random.Random(seed), days, receiver)
         try:
             began = time.monotonic()
             drill.run(OPS)

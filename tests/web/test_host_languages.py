@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from linktime.api.keys import make_key
 from linktime.extensions import db
 from linktime.jobs.runner import dispatch
 from linktime.models import (
@@ -21,6 +22,8 @@ from linktime.models import (
     Team,
     TeamMember,
     User,
+    Webhook,
+    WebhookDelivery,
     ZoomConnection,
 )
 from tests.helpers import add_event_type, add_user, signed_in
@@ -36,7 +39,8 @@ HOST_DATA = [*DATA, "CalDAV (Nextcloud, Fastmail, iCloud, Radicale…)", "Nextcl
              "MAIL_SERVER", "instance/outbox/", "CSV", "HTML", "PNG, JPEG, WebP", "GIF", "URL", "SMTP", "ID",
              "myapps.microsoft.com", "account.live.com/consent/Manage", "myaccount.google.com/permissions",
              "zoom.us", "Deutsch", "English", "Français", "Español", "Português", "Zoom Marketplace",
-             "Manage", "Installed Apps", "Uninstall", "Application not found", "Intro Call (copy)", "Krank"]
+             "Manage", "Installed Apps", "Uninstall", "Application not found", "Intro Call (copy)", "Krank",
+             "https://crm.example.com/hook", "CRM", "HTTP 500", "answered HTTP 500", "https://example.com/linktime"]
 
 
 @pytest.fixture
@@ -77,8 +81,18 @@ def office(mail_app, smtp):
         db.session.add(Schedule(user_id=ada.id, name="Work week", weekly_hours={"0": [["09:00", "17:00"]]},
                                 date_overrides={"2026-12-24": [], "2026-12-31": [["09:00", "12:00"]]},
                                 holiday_country="DE", is_default=True))
+        hook = Webhook(user_id=ada.id, url="https://crm.example.com/hook", events=["booking.created"],
+                       failing_since=start)
+        hook.secret = "whsec_x"
+        db.session.add(hook)
+        db.session.flush()
+        db.session.add(WebhookDelivery(webhook_id=hook.id, event="booking.created", payload={}, status="failed",
+                                       response_code=500, last_error="answered HTTP 500", attempts=3,
+                                       booking_id=db.session.scalar(select(Booking.id))))
+        key, _secret = make_key(ada, "CRM")
         db.session.commit()
-        ids = {"event_type_id": event_type.id, "booking_id": db.session.scalar(select(Booking.id)),
+        ids = {"webhook_id": hook.id, "delivery_id": 1, "key_id": key.id, "event_type_id": event_type.id,
+               "booking_id": db.session.scalar(select(Booking.id)),
                "team_id": team.id, "away_id": db.session.scalar(select(OutOfOffice.id)),
                "schedule_id": db.session.scalar(select(Schedule.id)), "job_id": db.session.scalar(select(Job.id)),
                "invite_id": db.session.scalar(select(Invite.id)), "connection_id": calendars.id}
@@ -131,9 +145,10 @@ def test_every_page_and_message_of_a_host_is_in_their_language(office, smtp, cod
     invite = smtp.to("dee@example.com")[0]
     messages = {"invite email": invite["Subject"] + "\n" + text_of(invite),
                 "invite email (html)": visible(html_of(invite))}
-    # (Permission names in <code> are the providers' own: "email", "meeting:write:meeting".)
-    found = {name: english_left(visible(re.sub(r"<code>.*?</code>", " ", page)), code, HOST_DATA)
-             for name, page in pages.items()}
+    # (Permission names in <code> are the providers' own: "email", "meeting:write:meeting"; the
+    # recent activity's lines are a record, kept as they were written.)
+    kept = re.compile(r"<code>.*?</code>|<ul class=\"activity\">.*?</ul>", re.S)
+    found = {name: english_left(visible(kept.sub(" ", page)), code, HOST_DATA) for name, page in pages.items()}
     found.update({name: english_left(text, code, HOST_DATA) for name, text in messages.items()})
     assert {name: words for name, words in found.items() if words} == {}
 
