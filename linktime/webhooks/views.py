@@ -32,7 +32,10 @@ LOG_LENGTH = 50
 @bp.app_template_filter("webhook_event")
 def event_name(event: str) -> str:
     """An event as the settings pages name it ("Booking created")."""
-    return str(EVENT_NAMES.get(WebhookEvent(event), event)) if event in WebhookEvent._value2member_map_ else event
+    try:
+        return str(EVENT_NAMES.get(WebhookEvent(event), event))
+    except ValueError:  # an event LinkTime no longer sends
+        return event
 
 
 class EventList(SelectMultipleField):

@@ -64,6 +64,20 @@ with app.app_context():
     db.session.commit()
     schedule = schedules.create_schedule(ada, "Work")
     ids.update(team_id=team.id, team_event_type_id=talk.id, schedule_id=schedule.id)
+    import hashlib
+    import secrets
+
+    from linktime.api.keys import make_key
+    from linktime.models import Webhook
+
+    hook = Webhook(user_id=ada.id, url="https://crm.example.com/hook", events=["booking.created"])
+    hook.secret = "whsec_installed"
+    db.session.add(hook)
+    api_key = make_key(ada, "installed")[1]
+    feed = secrets.token_urlsafe(16)
+    ada.feed_digest = hashlib.sha256(feed.encode()).hexdigest()
+    db.session.commit()
+    ids.update(webhook_id=hook.id, feed=feed)
 
 public = ["/", "/login", "/signup", "/privacy", "/ada", "/ada/intro-call", "/ada/intro-call?embed=1",
           "/ada/intro-call/book?start={start}", "/photos/{digest}.webp", "/brand/7c3aed.css", "/static/embed.js",
@@ -71,7 +85,7 @@ public = ["/", "/login", "/signup", "/privacy", "/ada", "/ada/intro-call", "/ada
           "/booking/{token}/reschedule?start={start}", "/static/app.css", "/static/app.js", "/static/add-zone.js",
           "/static/vendor/htmx-2.0.11.min.js", "/static/vendor/pico-2.1.1.min.css",
           "/team/sales", "/team/sales/talk", "/team/sales/talk?embed=1", "/team/sales/talk/book?start={start}",
-          "/zones?q=India"]
+          "/zones?q=India", "/feeds/{feed}.ics", "/api/v1/docs", "/api/v1/openapi.json"]
 host = ["/settings", "/bookings", "/bookings/{booking_id}", "/bookings/{booking_id}/reschedule",
         "/bookings/{booking_id}/cancel", "/event-types", "/event-types/new",
         "/event-types/{event_type_id}/edit", "/settings/profile", "/settings/integrations", "/team",
@@ -79,15 +93,19 @@ host = ["/settings", "/bookings", "/bookings/{booking_id}", "/bookings/{booking_
         "/settings/email/confirm", "/admin/mail", f"/admin/mail/{mail}", f"/admin/mail/{mail}/html", "/admin/jobs",
         "/teams", "/teams/new", "/teams/{team_id}/edit", "/teams/{team_id}/event-types/new",
         "/teams/{team_id}/event-types/{team_event_type_id}/edit", "/settings/out-of-office", "/meetings/new",
-        "/bookings/export.csv", "/settings/availability", "/settings/availability/{schedule_id}"]
+        "/bookings/export.csv", "/settings/availability", "/settings/availability/{schedule_id}",
+        "/settings/webhooks", "/settings/webhooks/{webhook_id}", "/settings/api-keys"]
+# The REST API: with a key, not a session.
+api = ["/api/v1/me", "/api/v1/bookings", "/api/v1/bookings/{booking_id}", "/api/v1/event-types",
+       "/api/v1/event-types/{event_type_id}", "/api/v1/event-types/{event_type_id}/availability"]
 pages, opened = {}, set()
 client = app.test_client()
 router = app.url_map.bind("localhost")
 
 
-def open_page(url: str) -> None:
+def open_page(url: str, headers: dict | None = None) -> None:
     url = url.format(**ids)
-    response = client.get(url)
+    response = client.get(url, headers=headers or {})
     pages[url] = [response.status_code, len(response.data)]
     opened.add(router.match(url.split("?")[0])[0])
 
@@ -97,6 +115,8 @@ for url in public:
 client.post("/login", data={"email": "ada@example.com", "password": "correct horse"})
 for url in host:
     open_page(url)
+for url in api:
+    open_page(url, {"Authorization": f"Bearer {api_key}"})
 every_get = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
 print(json.dumps({"package": linktime.__file__, "templates": app.template_folder, "pages": pages,
                   "not_opened": sorted(every_get - opened)}))

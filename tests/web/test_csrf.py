@@ -47,6 +47,16 @@ POSTS = [
     "/integrations/<any(google, microsoft):name>/connect",
     "/integrations/<any(google, microsoft):name>/cancel",
     "/admin/jobs/1/retry",
+    "/settings/webhooks",
+    "/settings/webhooks/1",
+    "/settings/webhooks/1/test",
+    "/settings/webhooks/1/deliveries/1/again",
+    "/settings/webhooks/1/rotate",
+    "/settings/webhooks/1/delete",
+    "/settings/api-keys",
+    "/settings/api-keys/1/revoke",
+    "/settings/api-keys/feed",
+    "/settings/api-keys/feed/revoke",
 ]
 
 
@@ -65,8 +75,9 @@ def test_every_form_post_route_is_listed(app):
     posts = {r.rule for r in app.url_map.iter_rules() if "POST" in r.methods}
     assert {"/signup", "/login", "/event-types/new", "/<username>/<slug>/book",
             "/team/<team_slug>/<slug>/book"} <= posts
-    # + the invitee's cancel and reschedule (token URLs), Zoom's and Twilio's webhooks (signed)
-    assert len(posts) == len(POSTS) + 4
+    # + the invitee's cancel and reschedule (token URLs), Zoom's and Twilio's webhooks (signed), and
+    # the REST API's three (an API key in a header: nothing a browser sends by itself)
+    assert len(posts) == len(POSTS) + 4 + 3
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from tests.helpers import (
     add_user,
     book_form,
     close_app,
+    connect_zoom,
     make_app,
     outbox_messages,
     signed_in,
@@ -225,3 +226,67 @@ def test_another_host_cannot_see_or_touch_a_webhook(hooked, receiver):
         response = bob.get(path) if path.endswith("/1") else bob.post(path)
         assert response.status_code == 404, path
     assert receiver.url not in bob.get("/settings/webhooks").get_data(as_text=True)
+
+
+def test_a_meeting_link_made_after_the_booking_is_told_with_its_link(tmp_path, receiver, sandbox, clock):
+    app = make_app(tmp_path, WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8", ZOOM_SANDBOX_URL=sandbox.url, ZOOM_TIMEOUT=2,
+                   MEETING_WAIT_SECONDS=0)
+    with app.app_context():
+        ada = add_user("ada")
+        add_event_type(ada, location="zoom")
+        hook = Webhook(user_id=ada.id, url=receiver.url, events=["booking.created", "meeting.link_ready"])
+        hook.secret = SECRET
+        db.session.add(hook)
+        db.session.commit()
+    connect_zoom(signed_in(app))
+    book(app)
+    run(app, clock, rounds=3)
+    assert receiver.events() == ["booking.created", "meeting.link_ready"]
+    created, ready = (r["json"]["data"] for r in receiver.received)
+    join_url = next(iter(sandbox.state.meetings.values()))["join_url"]
+    assert created["meetingLink"] is None and ready["meetingLink"] == join_url
+    assert created["id"] == ready["id"]
+    close_app(app)
+
+
+def test_an_admins_whole_team_webhook_hears_of_every_hosts_bookings(hooked, receiver, clock):
+    with hooked.app_context():
+        bob = add_user("bob", admin=False)
+        add_event_type(bob)
+        db.session.execute(Webhook.__table__.update().values(whole_team=True))
+        db.session.commit()
+    answer = book_form(hooked.test_client(), "/bob/intro-call/book", WEDNESDAY_9, name="Cy", email="cy@example.com",
+                       tz="UTC")
+    assert answer.status_code == 303
+    run(hooked, clock)
+    assert receiver.events() == ["booking.created"]
+    assert receiver.received[0]["json"]["data"]["host"]["email"] == "bob@example.com"
+
+
+def test_a_runner_whose_lease_lapsed_sends_nothing(hooked, receiver, clock, monkeypatch):
+    """A runner stalled past its lease (another runner took the delivery meanwhile) makes no request:
+    the lease is renewed, or found lost, right before the call."""
+    from linktime.jobs import sync_lease
+    from linktime.webhooks import delivery as sending
+
+    with hooked.app_context():
+        from linktime.jobs.runner import wait_for_background
+
+        receiver.plan = [500]
+        book(hooked)
+        wait_for_background()  # its first try failed: it waits for a retry
+        [waiting] = deliveries(hooked)
+        stalled = sync_lease.take(WebhookDelivery, waiting.id)
+        took_over = []
+
+        def fence(model, row_id, token):  # the stall: another runner takes the delivery meanwhile
+            db.session.execute(WebhookDelivery.__table__.update().values(sync_token="another", sync_claimed_until=None))
+            db.session.commit()
+            took_over.append(token)
+            return real_fence(model, row_id, token)
+
+        real_fence = sync_lease.fence
+        monkeypatch.setattr(sync_lease, "fence", fence)
+        with pytest.raises(sync_lease.LeaseLost):
+            sending._attempt(waiting.id, stalled)
+    assert took_over and len(receiver.received) == 1  # only the first, failed try
