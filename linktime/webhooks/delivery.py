@@ -124,6 +124,7 @@ def _attempt(delivery_id: int, token: str) -> None:
         return
     hook = delivery.webhook
     if not hook.enabled:
+        lock_webhook(hook.id)
         close(delivery, DeliveryStatus.FAILED, "not sent: the webhook is turned off")
         db.session.commit()
         return
@@ -144,6 +145,7 @@ def _attempt(delivery_id: int, token: str) -> None:
     if delivery is None:  # taken over meanwhile: the new holder records its own attempt
         db.session.commit()
         return
+    lock_webhook(delivery.webhook_id)  # first: what follows writes the webhook and may queue the next
     now = now_utc()
     delivery.attempts += 1
     delivery.last_attempt_at, delivery.response_code, delivery.last_error = now, code, error
@@ -191,6 +193,7 @@ def gave_up(delivery_id: int, error: str = "", **_: Any) -> None:
     """The outbox gave up on a delivery (its retries ran out): it is failed; the next may go."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is not None and delivery.status == DeliveryStatus.PENDING:
+        lock_webhook(delivery.webhook_id)
         close(delivery, DeliveryStatus.FAILED, error or delivery.last_error)
 
 

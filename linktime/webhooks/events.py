@@ -79,7 +79,8 @@ def queue_event(booking: Booking, event: WebhookEvent, **extra: Any) -> list[Job
     """Record ``event`` for every webhook that wants it, in the caller's transaction."""
     occurred = now_utc()
     jobs: list[Job | None] = []
-    for hook in subscribed(booking, event):
+    for hook in subscribed(booking, event):  # in id order: every writer locks webhooks in one order
+        lock_webhook(hook.id)  # before the delivery's row (its key share on the webhook would deadlock)
         delivery = WebhookDelivery(webhook_id=hook.id, event=event.value, booking_id=booking.id,
                                    payload=payload(event.value, booking, occurred, **extra), occurred_at=occurred)
         db.session.add(delivery)
@@ -89,7 +90,10 @@ def queue_event(booking: Booking, event: WebhookEvent, **extra: Any) -> list[Job
 
 
 def lock_webhook(webhook_id: int) -> None:
-    """Hold the webhook's row for the rest of this transaction (see the module's docstring)."""
+    """Hold the webhook's row for the rest of this transaction (see the module's docstring). Taken
+    before anything else of the webhook is written in the transaction: on PostgreSQL a delivery's
+    insert takes a key-share lock on its webhook, and an update of the webhook a no-key-update lock;
+    asking for the whole row after either, two transactions would wait on each other."""
     with db.session.no_autoflush:
         db.session.execute(select(Webhook.id).where(Webhook.id == webhook_id).with_for_update())
 
